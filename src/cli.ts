@@ -1,0 +1,96 @@
+import { Command, CommanderError, Option } from 'commander';
+import { createContext, type GlobalOptions } from './context.js';
+import { HomepotError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+import { redact } from './redact.js';
+import { registerChunks } from './commands/chunks.js';
+import { registerDemo } from './commands/demo.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerStatus } from './commands/status.js';
+import { parsePositiveInt, type RunCommand } from './commands/shared.js';
+import { describeError } from './connection.js';
+import { makeChalk } from './output.js';
+
+const VERSION = '0.1.0';
+
+/**
+ * Build the program. Global options live on the program once; commander
+ * recognises them before or after the command name, and each command reads
+ * them with optsWithGlobals().
+ */
+export function buildProgram(signal: AbortSignal): Command {
+  const program = new Command('homepot-ts')
+    .description('Set up and look after TimescaleDB for HOMEPOT')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .option('--database-url <url>', 'PostgreSQL URL (else HOMEPOT_TS_DATABASE_URL, DATABASE_URL, DATABASE__URL, config, PG* variables)')
+    .option('--embedded [dir]', 'use the embedded TimescaleDB, persisted in dir (default .homepot-ts/db)')
+    .option('--config <file>', 'config file (default: search for homepot-ts config from the current directory)')
+    .option('--env-file <file>', 'read DATABASE_URL / DATABASE__URL from a dotenv file (HOMEPOT: backend/.env)')
+    .addOption(new Option('--connect-timeout <seconds>', 'seconds to wait for a connection').argParser((v) => parsePositiveInt(v, '--connect-timeout')))
+    .option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)', false)
+    .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR forces it)')
+    .option('-q, --quiet', 'only data and warnings: no progress or notes', false)
+    .option('--debug', 'show debug lines and stack traces', false);
+
+  const run: RunCommand = async (cmd, body) => {
+    const options = cmd.optsWithGlobals() as GlobalOptions;
+    const ctx = await createContext(options, signal);
+    await body(ctx);
+  };
+
+  registerStatus(program, run);
+  registerChunks(program, run);
+  registerJobs(program, run);
+  registerDemo(program, run);
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. Never calls process.exit. */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    process.stderr.write('\ninterrupted: stopping after the current step (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const program = buildProgram(controller.signal);
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    return reportError(err, argv);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function reportError(err: unknown, argv: string[]): number {
+  if (err instanceof CommanderError) {
+    // commander already printed its message (and help) to stderr.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  const json = argv.includes('--json');
+  const debug = argv.includes('--debug');
+  const e = err instanceof HomepotError ? err : describeError(err);
+  if (json) {
+    process.stderr.write(
+      redact(JSON.stringify({ error: { kind: e.kind, message: e.message, hint: e.hint ?? null, sqlstate: e.sqlstate ?? null, exitCode: e.exitCode } })) + '\n',
+    );
+  } else {
+    const c = makeChalk(process.stderr, { color: !argv.includes('--no-color'), json: false });
+    const sentence = /[.!?)]$/.test(e.message) ? e.message : e.message + '.';
+    process.stderr.write(redact(`${c.red('error:')} ${sentence}${e.hint ? ' ' + c.dim(e.hint) : ''}`) + '\n');
+  }
+  if (debug) {
+    const cause = (e.cause ?? e) as Error;
+    process.stderr.write(redact(String(cause?.stack ?? cause)) + '\n');
+  }
+  return e.exitCode;
+}

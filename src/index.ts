@@ -1,0 +1,20 @@
+// The library: everything the CLI does, callable from programs and tests.
+export { detectCapabilities, describeServerKind, requireTimescaledb, HOMEPOT_TABLES } from './capabilities.js';
+export type { Capabilities, Edition, TableAccess } from './capabilities.js';
+export { connectUrl, connectTarget, describeError, describeEndpoint } from './connection.js';
+export type { Connection, Endpoint, Sql } from './connection.js';
+export { getStatus, listHypertables, listContinuousAggregates } from './status.js';
+export type { StatusReport, HypertableInfo, ContinuousAggregateInfo, HomepotTableInfo } from './status.js';
+export { listChunks, resolveHypertable } from './chunks.js';
+export type { ChunkInfo, ChunksReport } from './chunks.js';
+export { listJobs, listJobErrors } from './jobs.js';
+export type { JobRow, JobErrorRow } from './jobs.js';
+export { parseQualifiedName, resolveTable, findRelation } from './names.js';
+export { loadConfig, validateConfig } from './config.js';
+export type { ConfigFile } from './config.js';
+export { resolveTarget, normalizeUrl, readEnvFile } from './target.js';
+export { applyHomepotSchema } from './schema.js';
+export { startEmbedded } from './embedded.js';
+export { loadFleet } from './fleet-data.js';
+export { HomepotError } from './errors.js';
+export { ExitCode } from './exit-codes.js';

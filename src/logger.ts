@@ -1,0 +1,52 @@
+import type { ChalkInstance } from 'chalk';
+import { redact } from './redact.js';
+
+/**
+ * Everything the CLI says to people goes through here, to stderr: stdout is
+ * for data only. Every line is redacted.
+ */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+  /** A line printed as-is (already formatted), unless quiet. */
+  raw(message: string): void;
+}
+
+export interface LoggerOptions {
+  quiet: boolean;
+  debug: boolean;
+  /** In --json mode warnings are collected into the JSON instead of printed as prose. */
+  json: boolean;
+  chalk: ChalkInstance;
+  stream?: NodeJS.WritableStream;
+}
+
+export function createLogger(opts: LoggerOptions): Logger & { warnings: string[] } {
+  const stream = opts.stream ?? process.stderr;
+  const c = opts.chalk;
+  const write = (line: string) => stream.write(redact(line) + '\n');
+  const warnings: string[] = [];
+  return {
+    warnings,
+    info(message) {
+      if (!opts.quiet && !opts.json) write(message);
+    },
+    warn(message) {
+      warnings.push(redact(message));
+      // Warnings are shown even with --quiet: they are what an operator must not miss.
+      // With --json they still go to stderr, as one JSON line, so a pipeline log keeps them.
+      if (opts.json) write(JSON.stringify({ warning: message }));
+      else write(c.yellow('warning: ') + message);
+    },
+    debug(message) {
+      if (opts.debug) write(c.dim('debug: ' + message));
+    },
+    raw(message) {
+      if (!opts.quiet) write(message);
+    },
+  };
+}
+
+/** A logger that drops everything: for library callers and tests. */
+export const silentLogger: Logger = { info() {}, warn() {}, debug() {}, raw() {} };

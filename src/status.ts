@@ -1,0 +1,191 @@
+import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './capabilities.js';
+import type { Sql } from './connection.js';
+import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from './jobs.js';
+import { num } from './numbers.js';
+import { sqlFile } from './sql-files.js';
+
+export interface HypertableInfo {
+  schema: string;
+  name: string;
+  timeColumn: string | null;
+  chunkInterval: string | null;
+  chunks: number;
+  compressionEnabled: boolean;
+  compressedChunks: number;
+  totalBytes: number | null;
+  rowEstimate: number | null;
+  beforeCompressionBytes: number | null;
+  afterCompressionBytes: number | null;
+}
+
+export interface ContinuousAggregateInfo {
+  schema: string;
+  name: string;
+  hypertable: string;
+  materializedOnly: boolean;
+  compressionEnabled: boolean;
+  policyJobId: number | null;
+  policySchedule: string | null;
+  policyLastRunStatus: string | null;
+  policyLastSuccess: Date | null;
+}
+
+export interface HomepotTableInfo {
+  name: string;
+  schema: string | null;
+  exists: boolean;
+  /** 'hypertable', 'table', 'partitioned table', 'view', ... or null when missing. */
+  kind: string | null;
+  owner: string | null;
+  rowEstimate: number | null;
+  totalBytes: number | null;
+}
+
+/** The `status` report; its JSON form is documented in README ("JSON output"). */
+export interface StatusReport {
+  capabilities: Capabilities;
+  tables: HomepotTableInfo[];
+  hypertables: HypertableInfo[];
+  continuousAggregates: ContinuousAggregateInfo[];
+  jobs: JobRow[];
+  jobErrors: JobErrorRow[];
+  /** Things an operator should act on, in plain words. */
+  warnings: string[];
+}
+
+const RELKIND: Record<string, string> = { r: 'table', p: 'partitioned table', v: 'view', m: 'materialized view', f: 'foreign table' };
+
+interface HypertableRow {
+  schema: string;
+  name: string;
+  chunks: number;
+  compression_enabled: boolean;
+  compressed_chunks: number;
+  time_column: string | null;
+  chunk_interval: string | null;
+  chunk_interval_integer: number | null;
+  total_bytes: number | null;
+  row_estimate: number | null;
+  before_compression_bytes: number | null;
+  after_compression_bytes: number | null;
+}
+
+export async function listHypertables(sql: Sql): Promise<HypertableInfo[]> {
+  const rows = (await sql.unsafe(sqlFile('queries/hypertables.sql'))) as unknown as HypertableRow[];
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    timeColumn: r.time_column,
+    chunkInterval: r.chunk_interval ?? (r.chunk_interval_integer === null ? null : String(r.chunk_interval_integer)),
+    chunks: Number(r.chunks),
+    compressionEnabled: r.compression_enabled,
+    compressedChunks: Number(r.compressed_chunks),
+    totalBytes: num(r.total_bytes),
+    rowEstimate: num(r.row_estimate),
+    beforeCompressionBytes: num(r.before_compression_bytes),
+    afterCompressionBytes: num(r.after_compression_bytes),
+  }));
+}
+
+export async function listContinuousAggregates(sql: Sql): Promise<ContinuousAggregateInfo[]> {
+  const rows = (await sql.unsafe(sqlFile('queries/continuous-aggregates.sql'))) as unknown as {
+    schema: string; name: string; hypertable_schema: string; hypertable_name: string; materialized_only: boolean;
+    compression_enabled: boolean; policy_job_id: number | null; policy_schedule: string | null;
+    policy_last_run_status: string | null; policy_last_success: Date | null;
+  }[];
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    hypertable: `${r.hypertable_schema}.${r.hypertable_name}`,
+    materializedOnly: r.materialized_only,
+    compressionEnabled: r.compression_enabled,
+    policyJobId: r.policy_job_id,
+    policySchedule: r.policy_schedule,
+    policyLastRunStatus: r.policy_last_run_status,
+    policyLastSuccess: r.policy_last_success,
+  }));
+}
+
+async function homepotTables(sql: Sql, hypertables: HypertableInfo[]): Promise<HomepotTableInfo[]> {
+  const rows = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [[...HOMEPOT_TABLES]])) as unknown as {
+    name: string; schema: string | null; exists: boolean; relkind: string | null; owner: string | null;
+    row_estimate: number | null; total_bytes: number | null;
+  }[];
+  return rows.map((r) => {
+    const ht = hypertables.find((h) => h.schema === r.schema && h.name === r.name);
+    return {
+      name: r.name,
+      schema: r.schema,
+      exists: r.exists,
+      kind: ht ? 'hypertable' : r.relkind ? (RELKIND[r.relkind] ?? r.relkind) : null,
+      owner: r.owner,
+      // A hypertable's parent holds no rows itself: use TimescaleDB's estimate and total size.
+      rowEstimate: ht ? ht.rowEstimate : num(r.row_estimate),
+      totalBytes: ht ? ht.totalBytes : num(r.total_bytes),
+    };
+  });
+}
+
+/**
+ * Everything `status` shows, read-only. Works on any PostgreSQL server: the
+ * TimescaleDB parts are empty (with a warning saying what to do) when the
+ * extension is missing.
+ */
+export async function getStatus(sql: Sql, options: { capabilities?: Capabilities; jobErrorLimit?: number } = {}): Promise<StatusReport> {
+  const caps = options.capabilities ?? (await detectCapabilities(sql));
+  const warnings: string[] = [];
+  const ts = caps.timescaledb;
+  let hypertables: HypertableInfo[] = [];
+  let continuousAggregates: ContinuousAggregateInfo[] = [];
+  let jobs: JobRow[] = [];
+  let jobErrors: JobErrorRow[] = [];
+
+  if (ts.installedVersion) {
+    hypertables = await listHypertables(sql);
+    if (caps.features.continuousAggregates) continuousAggregates = await listContinuousAggregates(sql);
+    jobs = await listJobs(sql);
+    if (caps.features.jobErrors) jobErrors = await listJobErrors(sql, options.jobErrorLimit ?? 10);
+    if (ts.edition === 'apache') {
+      warnings.push(
+        'TimescaleDB Apache-2 edition (timescaledb.license = apache): hypertables and chunks work; compression, retention/compression policies and continuous aggregates need the Community edition (timescaledb.license = timescale).',
+      );
+    }
+  } else if (!ts.availableVersion) {
+    warnings.push(
+      'TimescaleDB is not installed on this server: HOMEPOT runs on plain PostgreSQL (no hypertables, compression or continuous aggregates). To enable it, install the timescaledb package for this PostgreSQL version, add it to shared_preload_libraries, restart, and run homepot-ts setup.',
+    );
+  } else if (ts.preloaded === false) {
+    warnings.push(
+      `TimescaleDB ${ts.availableVersion} is installed on the server but not preloaded: add timescaledb to shared_preload_libraries (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then run homepot-ts setup.`,
+    );
+  } else if (ts.preloaded === null) {
+    warnings.push(
+      `TimescaleDB ${ts.availableVersion} is available but not enabled in database "${caps.server.database}", and role "${caps.server.role}" may not read shared_preload_libraries to tell whether it is preloaded: ask a superuser to run CREATE EXTENSION timescaledb (after preloading it, if needed).`,
+    );
+  } else {
+    warnings.push(
+      `TimescaleDB ${ts.availableVersion} is available but not enabled in database "${caps.server.database}": run homepot-ts setup (or CREATE EXTENSION timescaledb).`,
+    );
+  }
+
+  const tables = await homepotTables(sql, hypertables);
+  const health = tables.find((t) => t.name === 'health_checks');
+  if (ts.installedVersion && health?.exists && health.kind !== 'hypertable') {
+    warnings.push('health_checks is a plain table, not a hypertable: run homepot-ts setup to convert it.');
+  }
+  // TimescaleDB's own job-history retention job needs the Community license:
+  // on the Apache edition it fails every time it runs (0A000). Say so, so an
+  // operator does not chase it.
+  const licenseFailure = (j: JobRow) => ts.edition === 'apache' && j.proc.endsWith('.policy_job_stat_history_retention');
+  const failing = jobs.filter((j) => j.lastRunStatus === 'Failed');
+  const unexpected = failing.filter((j) => !licenseFailure(j));
+  if (unexpected.length > 0) {
+    warnings.push(`${unexpected.length} background job${unexpected.length > 1 ? 's' : ''} failed on the last run (${unexpected.map((j) => j.jobId).join(', ')}): see homepot-ts jobs errors.`);
+  }
+  for (const j of failing.filter(licenseFailure)) {
+    warnings.push(`job ${j.jobId} (${j.applicationName}) failed: expected on the Apache edition, where this built-in job needs the Community license; harmless.`);
+  }
+  if (caps.server.readOnly) warnings.push('This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.');
+
+  return { capabilities: caps, tables, hypertables, continuousAggregates, jobs, jobErrors, warnings };
+}
