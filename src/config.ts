@@ -76,7 +76,16 @@ const MODULE = 'homepot-ts';
 
 /** Find and load the config file (or the one given by --config). */
 export async function loadConfig(options: { file?: string; cwd?: string } = {}): Promise<LoadedConfig> {
-  const explorer = cosmiconfig(MODULE, { searchStrategy: 'project' });
+  // cosmiconfig's default places plus homepot-ts.config.{json,yaml,yml}.
+  const explorer = cosmiconfig(MODULE, {
+    searchStrategy: 'project',
+    searchPlaces: [
+      'package.json',
+      `.${MODULE}rc`, `.${MODULE}rc.json`, `.${MODULE}rc.yaml`, `.${MODULE}rc.yml`, `.${MODULE}rc.js`, `.${MODULE}rc.mjs`, `.${MODULE}rc.cjs`,
+      `.config/${MODULE}rc`, `.config/${MODULE}rc.json`, `.config/${MODULE}rc.yaml`, `.config/${MODULE}rc.yml`,
+      `${MODULE}.config.json`, `${MODULE}.config.yaml`, `${MODULE}.config.yml`, `${MODULE}.config.js`, `${MODULE}.config.mjs`, `${MODULE}.config.cjs`,
+    ],
+  });
   let result;
   try {
     result = options.file
