@@ -65,6 +65,12 @@ export interface Capabilities {
     continuousAggregates: boolean;
     /** timescaledb_information.job_errors exists (TimescaleDB >= 2.15). */
     jobErrors: boolean;
+    /**
+     * TimescaleDB's job scheduler runs for this database, so policies run on
+     * their own. false on the embedded database (no background workers) and
+     * where timescaledb.max_background_workers is 0.
+     */
+    jobScheduler: boolean;
   };
 }
 
@@ -101,9 +107,17 @@ export async function detectCapabilities(sql: Sql, options: { embedded?: boolean
   const [row] = (await sql.unsafe(sqlFile('queries/capabilities.sql'))) as unknown as CapabilitiesRow[];
   if (!row) throw new HomepotError('internal', 'could not read the server capabilities (no row for the current role)');
   const tables = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [[...HOMEPOT_TABLES]])) as unknown as TableRow[];
-  const jobErrors = row.installed_version
-    ? Boolean((await sql`SELECT to_regclass('timescaledb_information.job_errors') IS NOT NULL AS ok`)[0]?.ok)
-    : false;
+  let jobErrors = false;
+  let scheduler = false;
+  if (row.installed_version) {
+    const [t] = await sql<{ job_errors: boolean; scheduler: boolean }[]>`
+      SELECT to_regclass('timescaledb_information.job_errors') IS NOT NULL AS job_errors,
+             EXISTS (SELECT 1 FROM pg_stat_activity
+                     WHERE backend_type = 'TimescaleDB Background Worker Scheduler'
+                       AND datname = current_database()) AS scheduler`;
+    jobErrors = Boolean(t?.job_errors);
+    scheduler = Boolean(t?.scheduler);
+  }
 
   const preloadList = (row.shared_preload_libraries ?? '')
     .split(',')
@@ -158,6 +172,7 @@ export async function detectCapabilities(sql: Sql, options: { embedded?: boolean
       policies: community,
       continuousAggregates: community,
       jobErrors,
+      jobScheduler: scheduler,
     },
   };
 }

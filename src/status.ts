@@ -185,6 +185,11 @@ export async function getStatus(sql: Sql, options: { capabilities?: Capabilities
   for (const j of failing.filter(licenseFailure)) {
     warnings.push(`job ${j.jobId} (${j.applicationName}) failed: expected on the Apache edition, where this built-in job needs the Community license; harmless.`);
   }
+  if (ts.installedVersion && !caps.features.jobScheduler && jobs.some((j) => j.scheduled)) {
+    warnings.push(
+      'No TimescaleDB job scheduler runs for this database (the embedded database has none; elsewhere check timescaledb.max_background_workers): policies will not run on their own; run them with homepot-ts jobs run <id>.',
+    );
+  }
   if (caps.server.readOnly) warnings.push('This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.');
 
   return { capabilities: caps, tables, hypertables, continuousAggregates, jobs, jobErrors, warnings };
