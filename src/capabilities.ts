@@ -31,6 +31,8 @@ export interface Capabilities {
     inRecovery: boolean;
     /** The session cannot write (a standby, or default_transaction_read_only). */
     readOnly: boolean;
+    /** PGlite (PostgreSQL in WebAssembly), as served by --embedded: one connection, no background workers. */
+    pglite: boolean;
   };
   timescaledb: {
     /** Version the server could install (pg_available_extensions), or null. */
@@ -77,6 +79,7 @@ export interface Capabilities {
 interface CapabilitiesRow {
   server_version: string;
   server_version_num: number;
+  pglite: boolean;
   database: string;
   role: string;
   superuser: boolean;
@@ -99,11 +102,7 @@ interface TableRow {
   owned: boolean | null;
 }
 
-/**
- * @param options.embedded the server is our embedded PGlite, which loads the
- *   timescaledb library at start instead of through shared_preload_libraries.
- */
-export async function detectCapabilities(sql: Sql, options: { embedded?: boolean } = {}): Promise<Capabilities> {
+export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
   const [row] = (await sql.unsafe(sqlFile('queries/capabilities.sql'))) as unknown as CapabilitiesRow[];
   if (!row) throw new HomepotError('internal', 'could not read the server capabilities (no row for the current role)');
   const tables = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [[...HOMEPOT_TABLES]])) as unknown as TableRow[];
@@ -137,6 +136,7 @@ export async function detectCapabilities(sql: Sql, options: { embedded?: boolean
       superuser: row.superuser,
       inRecovery: row.in_recovery,
       readOnly: row.read_only || row.in_recovery,
+      pglite: row.pglite,
     },
     timescaledb: {
       availableVersion: row.available_version,
@@ -147,7 +147,8 @@ export async function detectCapabilities(sql: Sql, options: { embedded?: boolean
       preloaded:
         preloadList.some((l) => l === 'timescaledb' || l.startsWith('timescaledb-')) ||
         license !== null ||
-        (Boolean(options.embedded) && row.available_version !== null)
+        // PGlite loads extension libraries on demand: no preloading exists there.
+        (row.pglite && row.available_version !== null)
           ? true
           : row.shared_preload_libraries === null
             ? null

@@ -6,6 +6,7 @@ import { redact } from './redact.js';
 import { registerChunks } from './commands/chunks.js';
 import { registerDemo } from './commands/demo.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerSetup } from './commands/setup.js';
 import { registerStatus } from './commands/status.js';
 import { parsePositiveInt, type RunCommand } from './commands/shared.js';
 import { describeError } from './connection.js';
@@ -44,6 +45,7 @@ export function buildProgram(signal: AbortSignal): Command {
   registerStatus(program, run);
   registerChunks(program, run);
   registerJobs(program, run);
+  registerSetup(program, run);
   registerDemo(program, run);
   return program;
 }

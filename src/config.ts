@@ -1,6 +1,8 @@
 import { cosmiconfig } from 'cosmiconfig';
 import path from 'node:path';
 import { HomepotError } from './errors.js';
+import { parseInterval } from './intervals.js';
+import { parseColumnList, parseOrderBy } from './columns.js';
 
 /**
  * The config file's shape. Every key is optional; flags and environment win
@@ -15,6 +17,23 @@ export interface ConfigFile {
   connectTimeout?: number;
   /** A dotenv file to read DATABASE_URL / DATABASE__URL from (HOMEPOT keeps backend/.env). */
   envFile?: string;
+  /** lock_timeout for changing steps, e.g. "10s". */
+  lockTimeout?: string;
+  /** What `setup` and the tuning commands aim for (README, "setup"). */
+  setup?: SetupConfig;
+}
+
+export interface SetupConfig {
+  table?: string;
+  timeColumn?: string;
+  chunkInterval?: string;
+  compression?: boolean;
+  compressAfter?: string;
+  segmentBy?: string | string[];
+  orderBy?: string;
+  /** An interval, or false for no retention policy. */
+  retention?: string | false;
+  require?: 'timescaledb' | 'community';
 }
 
 export interface LoadedConfig {
@@ -23,25 +42,79 @@ export interface LoadedConfig {
   filepath: string | null;
 }
 
-type Check = (value: unknown) => string | null;
+/** A validator: the problems with one value (empty when fine), each naming its key path. */
+type Check = (value: unknown, path: string) => string[];
 
-const isNonEmptyString: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? null : 'must be a non-empty string');
-
-/** One validator per allowed key; a key not listed here is refused. */
-const schema: Record<keyof ConfigFile, Check> = {
-  databaseUrl: (v) => {
-    const e = isNonEmptyString(v);
-    if (e) return e;
-    return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string) ? null : 'must be a postgres:// or postgresql:// URL';
-  },
-  embedded: (v) =>
-    typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '')
-      ? null
-      : 'must be true, false, or a directory path',
-  connectTimeout: (v) =>
-    typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 600 ? null : 'must be a number of seconds between 1 and 600',
-  envFile: isNonEmptyString,
+/** Build a Check from a predicate returning one problem text or null. */
+const leaf = (fn: (v: unknown) => string | null): Check => (v, path) => {
+  const problem = fn(v);
+  return problem ? [`"${path}" ${problem}`] : [];
 };
+
+const isNonEmptyString = leaf((v) => (typeof v === 'string' && v.trim() !== '' ? null : 'must be a non-empty string'));
+
+const isInterval = leaf((v) => {
+  if (typeof v !== 'string') return 'must be an interval such as "7 days" or "7d"';
+  try {
+    parseInterval(v);
+    return null;
+  } catch (e) {
+    return `is not a valid interval (${(e as Error).message.replace(/^interval /, '')})`;
+  }
+});
+
+const parses = (fn: (v: string) => unknown) => leaf((v) => {
+  if (typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) return 'must be a string';
+  try {
+    fn(v as string);
+    return null;
+  } catch (e) {
+    return `is invalid: ${(e as Error).message}`;
+  }
+});
+
+/** An object whose keys are all known; unknown keys are problems too. */
+function object<T extends object>(keys: Record<keyof T, Check>): Check {
+  return (v, path) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return [`"${path}" must be an object`];
+    const prefix = path === '' ? '' : path + '.';
+    const problems: string[] = [];
+    for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+      const check = (keys as Record<string, Check>)[key];
+      if (!check) problems.push(`unknown key "${prefix}${key}" (allowed: ${Object.keys(keys).join(', ')})`);
+      else problems.push(...check(value, prefix + key));
+    }
+    return problems;
+  };
+}
+
+const setupSchema = object<SetupConfig>({
+  table: isNonEmptyString,
+  timeColumn: isNonEmptyString,
+  chunkInterval: isInterval,
+  compression: leaf((v) => (typeof v === 'boolean' ? null : 'must be true or false')),
+  compressAfter: isInterval,
+  segmentBy: parses((v) => parseColumnList(v, 'segmentBy')),
+  orderBy: parses((v) => parseOrderBy(v, 'orderBy')),
+  retention: (v, path) => (v === false ? [] : isInterval(v, path)),
+  require: leaf((v) => (v === 'timescaledb' || v === 'community' ? null : 'must be "timescaledb" or "community"')),
+});
+
+/** The whole file: one validator per allowed key; a key not listed here is refused. */
+const schema = object<ConfigFile>({
+  databaseUrl: (v, path) => {
+    const e = isNonEmptyString(v, path);
+    if (e.length > 0) return e;
+    return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string) ? [] : [`"${path}" must be a postgres:// or postgresql:// URL`];
+  },
+  embedded: leaf((v) =>
+    typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '') ? null : 'must be true, false, or a directory path'),
+  connectTimeout: leaf((v) =>
+    typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 600 ? null : 'must be a number of seconds between 1 and 600'),
+  envFile: isNonEmptyString,
+  lockTimeout: isInterval,
+  setup: setupSchema,
+});
 
 /**
  * Check a parsed config object; every problem is reported at once, so a user
@@ -53,17 +126,7 @@ export function validateConfig(raw: unknown, source: string): ConfigFile {
       hint: 'See README.md, "Configuration", for the keys.',
     });
   }
-  const problems: string[] = [];
-  const known = Object.keys(schema);
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    const check = schema[key as keyof ConfigFile];
-    if (!check) {
-      problems.push(`unknown key "${key}" (allowed: ${known.join(', ')})`);
-      continue;
-    }
-    const problem = check(value);
-    if (problem) problems.push(`"${key}" ${problem}`);
-  }
+  const problems = schema(raw, '');
   if (problems.length > 0) {
     throw new HomepotError('config', `${source}: ${problems.length} problem${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}`, {
       hint: 'Fix the config file (README.md, "Configuration", lists every key).',

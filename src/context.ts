@@ -110,7 +110,7 @@ export async function withConnection<T>(
       connectTimeout: ctx.options.connectTimeout ?? 10,
     });
     spin.update('reading server capabilities');
-    const caps = await detectCapabilities(conn.sql, { embedded: conn.endpoint.embedded });
+    const caps = await detectCapabilities(conn.sql);
     spin.stop();
     return await fn(conn, caps);
   } catch (err) {

@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'unknown-database'
   | 'unknown-table'
   | 'not-a-hypertable'
+  | 'unsuitable-table'
   | 'timescaledb-not-installed'
   | 'timescaledb-not-preloaded'
   | 'timescaledb-edition'
@@ -59,6 +60,7 @@ function defaultExitCode(kind: ErrorKind): ExitCodeValue {
       return ExitCode.connection;
     case 'unknown-table':
     case 'not-a-hypertable':
+    case 'unsuitable-table':
       return ExitCode.notFound;
     case 'timescaledb-not-installed':
     case 'timescaledb-not-preloaded':

@@ -34,7 +34,7 @@ for (const flavour of ['timescale', 'apache'] as const) {
 
     it('library: newest first, limit, oldest first, counts', async () => {
       const sql = db().sql() as unknown as LibSql;
-      const caps = await detectCapabilities(sql, { embedded: db().source === 'embedded' });
+      const caps = await detectCapabilities(sql);
       const all = await listChunks(sql, caps, 'health_checks');
       expect(all.total).toBe(4);
       expect(all.chunks).toHaveLength(4);

@@ -20,7 +20,7 @@ describeWithDatabase('timescale', 'status on TimescaleDB Community', (db) => {
 
   it('library: reports the Community edition, the hypertable, compression and the policy job', async () => {
     const sql = db().sql() as unknown as LibSql;
-    const caps = await detectCapabilities(sql, { embedded: db().source === 'embedded' });
+    const caps = await detectCapabilities(sql);
     expect(caps.timescaledb.edition).toBe('community');
     expect(caps.timescaledb.license).toBe('timescale');
     expect(caps.timescaledb.installedVersion).toMatch(/^2\./);

@@ -3,6 +3,8 @@
 SELECT
     current_setting('server_version')                          AS server_version,
     current_setting('server_version_num')::int                 AS server_version_num,
+    -- PGlite (the embedded database) is PostgreSQL compiled to WebAssembly.
+    version() ~* 'emscripten'                                  AS pglite,
     current_database()                                         AS database,
     current_user                                               AS role,
     r.rolsuper                                                 AS superuser,

@@ -44,7 +44,7 @@ export function registerDemo(program: Command, run: RunCommand): void {
             );
           }
           await conn.sql`ANALYZE sites, devices, health_checks`;
-          const caps = await detectCapabilities(conn.sql, { embedded: conn.endpoint.embedded });
+          const caps = await detectCapabilities(conn.sql);
           const status = await getStatus(conn.sql, { capabilities: caps });
           return { load, status: { ...status, endpoint: conn.endpoint } };
         });

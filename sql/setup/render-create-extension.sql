@@ -1,0 +1,1 @@
+SELECT 'CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE' AS statement;

@@ -1,0 +1,298 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+import { catalogSnapshot } from './support/catalog.js';
+import { describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { loadPlainRows, loadSchema } from './support/homepot.js';
+
+type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[]; error?: { message: string } };
+const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
+
+async function snapshot(db: TestDatabase) {
+  const s = await catalogSnapshot(db.sql());
+  await db.closeClients();
+  return s;
+}
+
+async function rowCount(db: TestDatabase): Promise<number> {
+  const [r] = await db.sql().unsafe(`SELECT count(*)::int AS n FROM health_checks`);
+  await db.closeClients();
+  return r!.n;
+}
+
+function oneLineError(stderr: string, pattern: RegExp) {
+  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
+  expect(lines, stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('setup: bad intervals are refused before any SQL runs', () => {
+  for (const [flag, value, pattern] of [
+    ['--retention', '7 dayz', /unknown unit "dayz"/],
+    ['--compress-after', '-1 day', /negative/],
+    ['--chunk-interval', '0', /has no unit|zero/],
+    ['--chunk-interval', '0 days', /zero/],
+    ['--lock-timeout', 'soon', /not an interval/],
+  ] as const) {
+    it(`${flag} ${value}`, async () => {
+      // A dead URL: the error must come before any connection attempt.
+      const r = await runCli(['setup', flag, value, '--database-url', 'postgres://u@127.0.0.1:1/db']);
+      expect(r.code).toBe(2);
+      oneLineError(r.stderr, pattern);
+    });
+  }
+});
+
+describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
+  let rows = 0;
+  beforeAll(async () => {
+    await loadPlainRows(db().sql());
+    await db().closeClients();
+    rows = await rowCount(db());
+  });
+
+  it('--dry-run shows the plan with its SQL and changes nothing', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['setup', '--dry-run', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE;');
+    expect(r.stdout).toMatch(/SELECT create_hypertable\('public\.health_checks'::regclass, by_range\('timestamp', '7 days'::interval\), migrate_data => true\);/);
+    expect(r.stdout).toContain(`timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`);
+    expect(r.stdout).toContain(`SELECT add_retention_policy('public.health_checks'::regclass, drop_after => '90 days'::interval);`);
+    const j = (await runCli(['setup', '--dry-run', '--json', '--database-url', db().url])).json();
+    expect(j.dryRun).toBe(true);
+    expect(j.changed).toBe(false);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('first run creates everything, keeps every row, and warns about the conversion lock', async () => {
+    const r = await runCli(['setup', '--json', '--require', 'community', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(outcomes(j)).toEqual({
+      extension: 'created',
+      hypertable: 'created',
+      'index:idx_health_checks_device_time': 'created',
+      'index:idx_devices_site': 'created',
+      compression: 'created',
+      'compression-policy': 'created',
+      'retention-policy': 'created',
+    });
+    expect(j.warnings.join(' ')).toMatch(/ACCESS EXCLUSIVE lock/);
+    expect(await rowCount(db())).toBe(rows);
+    const [ht] = await db().sql().unsafe(`SELECT num_chunks FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks'`);
+    expect(Number(ht!.num_chunks)).toBeGreaterThan(0);
+    const jobs = await db().sql().unsafe(`SELECT proc_name, config FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' ORDER BY 1`);
+    await db().closeClients();
+    expect(jobs.map((x) => [x.proc_name, x.config.compress_after ?? x.config.drop_after])).toEqual([
+      ['policy_compression', '7 days'],
+      ['policy_retention', '90 days'],
+    ]);
+  });
+
+  it('second run: every step unchanged, and says so', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['setup', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(new Set(Object.values(outcomes(r.json())))).toEqual(new Set(['unchanged']));
+    expect(r.json().changed).toBe(false);
+    const human = await runCli(['setup', '--database-url', db().url]);
+    expect(human.stderr).toMatch(/nothing to change/);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('a changed setting updates exactly the policy it concerns (no duplicate policy)', async () => {
+    const r = await runCli(['setup', '--json', '--retention', '180d', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    const o = outcomes(r.json());
+    expect(o['retention-policy']).toBe('updated');
+    expect(Object.entries(o).filter(([k]) => k !== 'retention-policy').every(([, v]) => v === 'unchanged')).toBe(true);
+    const jobs = await db().sql().unsafe(`SELECT config FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'`);
+    await db().closeClients();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.config.drop_after).toBe('180 days');
+    const c = await runCli(['setup', '--json', '--retention', '180 days', '--compress-after', '14d', '--chunk-interval', '1d', '--database-url', db().url]);
+    expect(outcomes(c.json())).toMatchObject({ 'retention-policy': 'unchanged', 'compression-policy': 'updated', hypertable: 'updated', compression: 'unchanged' });
+    const again = await runCli(['setup', '--json', '--retention', '180 days', '--compress-after', '14d', '--chunk-interval', '1d', '--database-url', db().url]);
+    expect(new Set(Object.values(outcomes(again.json())))).toEqual(new Set(['unchanged']));
+  });
+
+  it('different compression settings are detected and updated', async () => {
+    const r = await runCli(['setup', '--json', '--retention', '180 days', '--compress-after', '14d', '--chunk-interval', '1d', '--order-by', '"timestamp" DESC', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json()).compression).toBe('updated');
+    const [s] = await db().sql().unsafe(`SELECT orderby FROM timescaledb_information.hypertable_compression_settings WHERE hypertable::text = 'health_checks'`);
+    await db().closeClients();
+    expect(s!.orderby).toBe('"timestamp" DESC');
+  });
+});
+
+describeWithDatabase('apache', 'setup on TimescaleDB Apache edition', (db) => {
+  let rows = 0;
+  beforeAll(async () => {
+    await loadPlainRows(db().sql());
+    await db().closeClients();
+    rows = await rowCount(db());
+  });
+
+  it('--require community fails (exit 5) and changes nothing', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['setup', '--require', 'community', '--database-url', db().url]);
+    expect(r.code).toBe(5);
+    oneLineError(r.stderr, /--require community: this server runs the TimescaleDB Apache-2 edition/);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('a role that may not create the extension: exit 6, names the privilege and what a superuser must run', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['setup', '--database-url', db().passwordUrl!]);
+    expect(r.code).toBe(6);
+    oneLineError(r.stderr, /may not create the timescaledb extension .*superuser.*CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE/);
+    expect(r.stderr).not.toContain(db().password!);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('creates the hypertable and indexes; compression and retention reported as not available', async () => {
+    const r = await runCli(['setup', '--json', '--require', 'timescaledb', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j.edition).toBe('apache');
+    expect(outcomes(j)).toEqual({
+      extension: 'created', hypertable: 'created',
+      'index:idx_health_checks_device_time': 'created', 'index:idx_devices_site': 'created',
+      compression: 'skipped', 'compression-policy': 'skipped', 'retention-policy': 'skipped',
+    });
+    const retention = j.steps.find((s: Step) => s.id === 'retention-policy');
+    expect(retention.state).toBe('not-available');
+    expect(retention.reason).toMatch(/Community edition.*retention run/);
+    expect(await rowCount(db())).toBe(rows);
+    const again = await runCli(['setup', '--json', '--database-url', db().url]);
+    expect(new Set(Object.values(outcomes(again.json())))).toEqual(new Set(['unchanged', 'skipped']));
+    expect(again.json().changed).toBe(false);
+  });
+});
+
+describeWithDatabase('apache', 'setup: table checks before converting', (db) => {
+  beforeAll(async () => {
+    const sql = db().sql();
+    await loadSchema(sql);
+    await sql.unsafe(`
+      CREATE TABLE no_time (id int PRIMARY KEY, v int);
+      CREATE TABLE text_time (id int, "timestamp" text NOT NULL);
+      CREATE TABLE nullable_time (id int, "timestamp" timestamptz);
+      CREATE TABLE unique_no_time (id int UNIQUE, "timestamp" timestamptz NOT NULL);
+      CREATE EXTENSION IF NOT EXISTS timescaledb;`);
+    await db().closeClients();
+  });
+
+  for (const [table, code, pattern] of [
+    ['nosuch', 4, /table "nosuch" does not exist/],
+    ['no_time', 4, /has no column "timestamp"/],
+    ['text_time', 4, /is text, not a time type/],
+    ['nullable_time', 4, /allows NULL.*SET NOT NULL/],
+    ['unique_no_time', 4, /unique constraints or indexes without "timestamp".*unique_no_time_id_key.*DROP CONSTRAINT/],
+  ] as const) {
+    it(`--table ${table}: exit ${code}, nothing changed`, async () => {
+      const before = await snapshot(db());
+      const r = await runCli(['setup', '--table', table, '--database-url', db().url]);
+      expect(r.code).toBe(code);
+      oneLineError(r.stderr, pattern);
+      expect(await snapshot(db())).toEqual(before);
+    });
+  }
+
+  it('a read-only session: exit 6 before anything runs', async () => {
+    await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
+    await db().closeClients();
+    try {
+      const r = await runCli(['setup', '--database-url', db().url]);
+      expect(r.code).toBe(6);
+      oneLineError(r.stderr, /read-only/);
+      const s = await runCli(['status', '--json', '--database-url', db().url]);
+      expect(s.json().server.readOnly).toBe(true);
+    } finally {
+      await db().sql().begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
+      await db().closeClients();
+    }
+  });
+});
+
+describeWithDatabase('apache', 'setup: concurrent pipelines', (db) => {
+  beforeAll(async () => {
+    await loadPlainRows(db().sql());
+    await db().closeClients();
+  });
+
+  it('4 setup processes at once all exit 0; each object is created once', async () => {
+    const runs = await Promise.all([0, 1, 2, 3].map(() => runCli(['setup', '--json', '--database-url', db().url])));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const created = runs.map((r) => outcomes(r.json()));
+    for (const id of ['extension', 'hypertable', 'index:idx_health_checks_device_time', 'index:idx_devices_site']) {
+      expect(created.filter((o) => o[id] === 'created'), id).toHaveLength(1);
+      expect(created.filter((o) => o[id] === 'unchanged'), id).toHaveLength(3);
+    }
+    const [n] = await db().sql().unsafe(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'idx_health_checks_device_time'`);
+    await db().closeClients();
+    expect(n!.n).toBe(1);
+  });
+});
+
+describeWithDatabase('timescale', 'setup: concurrent pipelines on Community (policies)', (db) => {
+  beforeAll(async () => {
+    await loadPlainRows(db().sql());
+    await db().closeClients();
+  });
+
+  it('4 setup processes at once all exit 0 and leave one policy of each kind', async () => {
+    const runs = await Promise.all([0, 1, 2, 3].map(() => runCli(['setup', '--json', '--database-url', db().url], { timeoutMs: 240_000 })));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const jobs = await db().sql().unsafe(`SELECT proc_name, count(*)::int AS n FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' GROUP BY 1 ORDER BY 1`);
+    await db().closeClients();
+    expect(jobs.map((j) => [j.proc_name, j.n])).toEqual([['policy_compression', 1], ['policy_retention', 1]]);
+  }, 300_000);
+});
+
+describeWithDatabase('postgres', 'setup where TimescaleDB is installed but not preloaded', (db) => {
+  beforeAll(async () => {
+    await loadPlainRows(db().sql());
+    await db().closeClients();
+  });
+  it('exit 5 naming the setting and the restart; nothing changed', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['setup', '--database-url', db().url]);
+    if (db().info.facts.timescaledb.available) {
+      expect(r.code).toBe(5);
+      oneLineError(r.stderr, /not preloaded.*shared_preload_libraries.*restart/);
+      expect(await snapshot(db())).toEqual(before);
+    } else {
+      expect(r.code).toBe(0);
+    }
+  });
+});
+
+describeWithDatabase('postgres-bare', 'setup on plain PostgreSQL', (db) => {
+  beforeAll(async () => {
+    await loadPlainRows(db().sql());
+    await db().closeClients();
+  });
+  it('creates the indexes, warns that TimescaleDB is missing, exits 0; second run unchanged', async () => {
+    const r = await runCli(['setup', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json())).toEqual({
+      extension: 'skipped', hypertable: 'skipped',
+      'index:idx_health_checks_device_time': 'created', 'index:idx_devices_site': 'created',
+      compression: 'skipped', 'compression-policy': 'skipped', 'retention-policy': 'skipped',
+    });
+    expect(r.json().steps[0].reason).toMatch(/not installed.*Install the timescaledb package/);
+    const human = await runCli(['setup', '--database-url', db().url]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/not available/);
+    const again = await runCli(['setup', '--json', '--database-url', db().url]);
+    expect(again.json().changed).toBe(false);
+  });
+  it('--require timescaledb: exit 5', async () => {
+    const r = await runCli(['setup', '--require', 'timescaledb', '--database-url', db().url]);
+    expect(r.code).toBe(5);
+    oneLineError(r.stderr, /--require timescaledb: TimescaleDB is not installed/);
+  });
+});
