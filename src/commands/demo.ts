@@ -5,8 +5,12 @@ import { loadFleet, type LoadResult } from '../fleet-data.js';
 import { formatCount } from '../output.js';
 import { progressReporter } from '../progress.js';
 import { applyHomepotSchema } from '../schema.js';
+import { runSetup } from '../setup.js';
+import { resolveSetupOptions } from '../setup-options.js';
+import { printPlanResult } from './plan-output.js';
 import { getStatus } from '../status.js';
-import { printStatus } from './status.js';
+import { planFailure } from '../plan.js';
+import { printStatus, statusJson } from './status.js';
 import { parsePositiveInt, type RunCommand } from './shared.js';
 
 export function registerDemo(program: Command, run: RunCommand): void {
@@ -43,17 +47,28 @@ export function registerDemo(program: Command, run: RunCommand): void {
               `(${formatCount(Math.round(load.rowsPerSecond))} rows/s)`,
             );
           }
+          // The demo's own design: the seed's, from config and defaults (not from setup flags).
+          const setupSpin = ctx.spinner('running setup');
+          const setup = await runSetup(conn.sql, resolveSetupOptions({}, ctx.config), {
+            onStep: (s) => setupSpin.update(`setup: ${s.title}`),
+            signal: ctx.signal,
+          });
+          setupSpin.stop();
           await conn.sql`ANALYZE sites, devices, health_checks`;
           const caps = await detectCapabilities(conn.sql);
           const status = await getStatus(conn.sql, { capabilities: caps });
-          return { load, status: { ...status, endpoint: conn.endpoint } };
+          return { load, setup, status: { ...status, endpoint: conn.endpoint } };
         });
         if (ctx.options.json) {
-          const { statusJson } = await import('./status.js');
-          ctx.printJson({ load: result.load, status: statusJson(result.status, ctx.target.source) });
-          return;
+          ctx.printJson({ load: result.load, setup: result.setup, status: statusJson(result.status, ctx.target.source) });
+        } else {
+          ctx.print(ctx.chalk.bold('setup') + ' (the plan it applied)');
+          printPlanResult(ctx, 'setup', result.setup);
+          ctx.print('');
+          printStatus(ctx, result.status);
         }
-        printStatus(ctx, result.status);
+        const failure = planFailure(result.setup);
+        if (failure) throw failure;
       }),
     );
 }
