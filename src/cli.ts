@@ -3,6 +3,7 @@ import { createContext, type GlobalOptions } from './context.js';
 import { HomepotError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { redact } from './redact.js';
+import { registerAggregates } from './commands/aggregates.js';
 import { registerChunks } from './commands/chunks.js';
 import { registerDemo } from './commands/demo.js';
 import { registerJobs } from './commands/jobs.js';
@@ -46,6 +47,7 @@ export function buildProgram(signal: AbortSignal): Command {
   registerChunks(program, run);
   registerJobs(program, run);
   registerSetup(program, run);
+  registerAggregates(program, run);
   registerDemo(program, run);
   return program;
 }

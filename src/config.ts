@@ -21,6 +21,25 @@ export interface ConfigFile {
   lockTimeout?: string;
   /** What `setup` and the tuning commands aim for (README, "setup"). */
   setup?: SetupConfig;
+  /** What `create-aggregates` aims for (README, "Aggregates"). */
+  aggregates?: AggregatesConfig;
+}
+
+/** One aggregate's refresh policy; startOffset null: refresh from the beginning of the data. */
+export interface AggregatePolicyConfig {
+  startOffset?: string | null;
+  endOffset?: string;
+  schedule?: string;
+}
+
+export interface AggregatesConfig {
+  /** Continuous aggregates answer with real-time rows (materialized_only = false). Default true. */
+  realTime?: boolean;
+  /** History is materialized in windows of this length, oldest first. Default "7 days". */
+  window?: string;
+  device_metrics_hourly?: AggregatePolicyConfig;
+  device_metrics_daily?: AggregatePolicyConfig;
+  site_metrics_hourly?: AggregatePolicyConfig;
 }
 
 export interface SetupConfig {
@@ -100,6 +119,20 @@ const setupSchema = object<SetupConfig>({
   require: leaf((v) => (v === 'timescaledb' || v === 'community' ? null : 'must be "timescaledb" or "community"')),
 });
 
+const aggregatePolicySchema = object<AggregatePolicyConfig>({
+  startOffset: (v, path) => (v === null ? [] : isInterval(v, path)),
+  endOffset: isInterval,
+  schedule: isInterval,
+});
+
+const aggregatesSchema = object<AggregatesConfig>({
+  realTime: leaf((v) => (typeof v === 'boolean' ? null : 'must be true or false')),
+  window: isInterval,
+  device_metrics_hourly: aggregatePolicySchema,
+  device_metrics_daily: aggregatePolicySchema,
+  site_metrics_hourly: aggregatePolicySchema,
+});
+
 /** The whole file: one validator per allowed key; a key not listed here is refused. */
 const schema = object<ConfigFile>({
   databaseUrl: (v, path) => {
@@ -114,6 +147,7 @@ const schema = object<ConfigFile>({
   envFile: isNonEmptyString,
   lockTimeout: isInterval,
   setup: setupSchema,
+  aggregates: aggregatesSchema,
 });
 
 /**

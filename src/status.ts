@@ -1,3 +1,4 @@
+import { listAggregates, type AggregateInfo } from './aggregates.js';
 import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './capabilities.js';
 import type { Sql } from './connection.js';
 import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from './jobs.js';
@@ -47,6 +48,8 @@ export interface StatusReport {
   tables: HomepotTableInfo[];
   hypertables: HypertableInfo[];
   continuousAggregates: ContinuousAggregateInfo[];
+  /** HOMEPOT's three aggregates (continuous or materialized views) and how fresh they are. */
+  aggregates: AggregateInfo[];
   jobs: JobRow[];
   jobErrors: JobErrorRow[];
   /** Things an operator should act on, in plain words. */
@@ -192,5 +195,6 @@ export async function getStatus(sql: Sql, options: { capabilities?: Capabilities
   }
   if (caps.server.readOnly) warnings.push('This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.');
 
-  return { capabilities: caps, tables, hypertables, continuousAggregates, jobs, jobErrors, warnings };
+  const aggregates = await listAggregates(sql, { capabilities: caps });
+  return { capabilities: caps, tables, hypertables, continuousAggregates, aggregates, jobs, jobErrors, warnings };
 }

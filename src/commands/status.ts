@@ -7,6 +7,7 @@ import { getStatus, type StatusReport } from '../status.js';
 import { formatBytes, formatCount, formatTime, table } from '../output.js';
 import { parsePositiveInt, type RunCommand } from './shared.js';
 import { renderJobErrorsTable, renderJobsTable } from './jobs.js';
+import { renderAggregatesTable } from './aggregates.js';
 
 export function registerStatus(program: Command, run: RunCommand): void {
   program
@@ -36,6 +37,7 @@ export function statusJson(report: StatusReport & { endpoint: Endpoint }, target
     tables: report.tables,
     hypertables: report.hypertables,
     continuousAggregates: report.continuousAggregates,
+    aggregates: report.aggregates,
     jobs: report.jobs,
     jobErrors: report.jobErrors,
     warnings: report.warnings,
@@ -82,6 +84,11 @@ export function renderStatus(report: StatusReport & { endpoint: Endpoint }, c: C
     formatCount(t.rowEstimate),
     formatBytes(t.totalBytes),
   ]), c));
+
+  if (report.aggregates.some((a) => a.exists)) {
+    out.push(section(c, 'Aggregates (freshness)'));
+    out.push(renderAggregatesTable(report.aggregates, { chalk: c }));
+  }
 
   if (ts.installedVersion) {
     out.push(section(c, 'Hypertables'));

@@ -1,0 +1,302 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+import { catalogSnapshot } from './support/catalog.js';
+import { describeWithDatabase, type Flavour, type Sql, type TestDatabase } from './support/databases.js';
+import { loadSchema } from './support/homepot.js';
+
+type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
+const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
+
+/**
+ * HOMEPOT-shaped data, small: 2 sites x 3 devices x 3 days at one check a
+ * minute, with some unhealthy checks, NULL response_data, missing keys and
+ * NULL response times, so the aggregates meet what real data holds.
+ */
+async function loadData(sql: Sql, timescale: boolean): Promise<void> {
+  await loadSchema(sql);
+  if (timescale) {
+    await sql.unsafe(`CREATE EXTENSION IF NOT EXISTS timescaledb`);
+    await sql.unsafe(`SELECT create_hypertable('health_checks', by_range('timestamp', INTERVAL '1 day'))`);
+  }
+  await sql.unsafe(`
+    INSERT INTO sites (site_id, name) SELECT 'SITE-' || s, 'Site ' || s FROM generate_series(1, 2) s;
+    INSERT INTO devices (device_id, name, device_type, site_id)
+      SELECT 'dev-' || s || '-' || i, 'Device ' || s || '-' || i, 'pos_terminal', (SELECT id FROM sites WHERE site_id = 'SITE-' || s)
+      FROM generate_series(1, 2) s, generate_series(1, 3) i;`);
+  await insertChecks(sql, `date_trunc('minute', now()) - INTERVAL '3 days'`, `date_trunc('minute', now())`, '1 minute');
+  await sql.unsafe(`ANALYZE sites, devices, health_checks`);
+}
+
+async function insertChecks(sql: Sql, from: string, to: string, step: string): Promise<void> {
+  await sql.unsafe(`
+    INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, response_data, "timestamp")
+    SELECT d.id, random() > 0.05, CASE WHEN random() < 0.02 THEN NULL ELSE (random() * 100)::int END, 200,
+           CASE WHEN random() < 0.01 THEN NULL
+                WHEN random() < 0.01 THEN json_build_object('system', json_build_object('cpu_percent', 12.5))
+                ELSE json_build_object(
+                  'system', json_build_object('cpu_percent', round((random() * 100)::numeric, 1), 'memory_percent', round((random() * 100)::numeric, 1),
+                                              'disk_percent', round((random() * 100)::numeric, 1), 'uptime_seconds', (random() * 1e6)::int),
+                  'app_metrics', json_build_object('transactions_count', (random() * 10)::int, 'errors_count', (random() * 2)::int),
+                  'network', json_build_object('latency_ms', round((random() * 50)::numeric, 1))) END,
+           t
+    FROM devices d, generate_series(${from}, ${to}, INTERVAL '${step}') t`);
+}
+
+// The same numbers by plain SQL over health_checks, for each aggregate.
+const measures = `
+  count(*) AS check_count,
+  avg((response_data->'system'->>'cpu_percent')::float8) AS avg_cpu, max((response_data->'system'->>'cpu_percent')::float8) AS max_cpu,
+  avg((response_data->'system'->>'memory_percent')::float8) AS avg_memory, max((response_data->'system'->>'memory_percent')::float8) AS max_memory,
+  avg((response_data->'system'->>'disk_percent')::float8) AS avg_disk, max((response_data->'system'->>'disk_percent')::float8) AS max_disk,
+  sum((response_data->'app_metrics'->>'transactions_count')::int) AS total_transactions, sum((response_data->'app_metrics'->>'errors_count')::int) AS total_errors,
+  avg((response_data->'network'->>'latency_ms')::float8) AS avg_latency, avg(response_time_ms) AS avg_response_time,
+  sum(CASE WHEN is_healthy THEN 0 ELSE 1 END) AS unhealthy_count`;
+const EXPECTED: Record<string, { expected: string; actual: string; exact: string[]; approx: string[] }> = {
+  device_metrics_hourly: {
+    expected: `SELECT date_trunc('hour', "timestamp" AT TIME ZONE 'UTC') AS t, device_id AS k, ${measures} FROM health_checks GROUP BY 1, 2 ORDER BY 1, 2`,
+    actual: `SELECT hour AT TIME ZONE 'UTC' AS t, device_id AS k, * FROM device_metrics_hourly ORDER BY 1, 2`,
+    exact: ['check_count', 'total_transactions', 'total_errors', 'unhealthy_count', 'max_cpu', 'max_memory', 'max_disk'],
+    approx: ['avg_cpu', 'avg_memory', 'avg_disk', 'avg_latency', 'avg_response_time'],
+  },
+  device_metrics_daily: {
+    expected: `SELECT date_trunc('day', "timestamp" AT TIME ZONE 'UTC') AS t, device_id AS k, ${measures},
+                 avg((response_data->'system'->>'uptime_seconds')::float8) AS avg_uptime FROM health_checks GROUP BY 1, 2 ORDER BY 1, 2`,
+    actual: `SELECT day AT TIME ZONE 'UTC' AS t, device_id AS k, * FROM device_metrics_daily ORDER BY 1, 2`,
+    exact: ['check_count', 'total_transactions', 'total_errors', 'unhealthy_count', 'max_cpu'],
+    approx: ['avg_cpu', 'avg_memory', 'avg_disk', 'avg_latency', 'avg_response_time', 'avg_uptime'],
+  },
+  site_metrics_hourly: {
+    expected: `SELECT date_trunc('hour', h."timestamp" AT TIME ZONE 'UTC') AS t, d.site_id AS k,
+                 count(DISTINCT h.device_id) AS device_count, count(*) AS total_checks,
+                 avg((h.response_data->'system'->>'cpu_percent')::float8) AS avg_cpu, avg((h.response_data->'system'->>'memory_percent')::float8) AS avg_memory,
+                 sum((h.response_data->'app_metrics'->>'transactions_count')::int) AS total_transactions,
+                 sum((h.response_data->'app_metrics'->>'errors_count')::int) AS total_errors,
+                 avg(h.response_time_ms) AS avg_response_time, sum(CASE WHEN h.is_healthy THEN 0 ELSE 1 END) AS unhealthy_checks
+               FROM health_checks h JOIN devices d ON d.id = h.device_id GROUP BY 1, 2 ORDER BY 1, 2`,
+    actual: `SELECT hour AT TIME ZONE 'UTC' AS t, site_id AS k, * FROM site_metrics_hourly ORDER BY 1, 2`,
+    exact: ['device_count', 'total_checks', 'total_transactions', 'total_errors', 'unhealthy_checks'],
+    approx: ['avg_cpu', 'avg_memory', 'avg_response_time'],
+  },
+};
+
+/** Every row of the aggregate equals the plain-SQL numbers: counts and sums exactly, averages within 1e-9 relative. */
+async function expectCorrect(db: TestDatabase, name: string): Promise<number> {
+  const q = EXPECTED[name]!;
+  const sql = db.sql();
+  const expected = await sql.unsafe(q.expected);
+  const actual = await sql.unsafe(q.actual);
+  await db.closeClients();
+  expect(actual.length, `${name}: rows`).toBe(expected.length);
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  for (const [i, e] of expected.entries()) {
+    const a = actual[i]!;
+    const where = `${name} ${new Date(e.t).toISOString()} key ${e.k}`;
+    expect(String(a.t), where).toBe(String(e.t));
+    expect(a.k, where).toBe(e.k);
+    for (const col of q.exact) expect(n(a[col]), `${where} ${col}`).toBe(n(e[col]));
+    for (const col of q.approx) {
+      if (e[col] === null) expect(a[col], `${where} ${col}`).toBeNull();
+      else expect(Math.abs(n(a[col])! - n(e[col])!), `${where} ${col}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(n(e[col])!)));
+    }
+  }
+  return expected.length;
+}
+
+async function snapshot(db: TestDatabase) {
+  const s = await catalogSnapshot(db.sql());
+  await db.closeClients();
+  return s;
+}
+
+const NAMES = ['device_metrics_hourly', 'device_metrics_daily', 'site_metrics_hourly'];
+
+for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
+  const continuous = flavour === 'timescale';
+  describeWithDatabase(flavour, 'create-aggregates', (db) => {
+    beforeAll(async () => {
+      await loadData(db().sql(), flavour !== 'postgres-bare');
+      await db().closeClients();
+    });
+
+    it('--dry-run shows the plan and the SQL, and changes nothing', async () => {
+      const before = await snapshot(db());
+      const r = await runCli(['create-aggregates', '--dry-run', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/CREATE MATERIALIZED VIEW IF NOT EXISTS device_metrics_hourly/);
+      if (continuous) expect(r.stdout).toMatch(/add_continuous_aggregate_policy\('public\.device_metrics_daily'::regclass, start_offset => '7 days'::interval, end_offset => '1 hour'::interval, schedule_interval => '6 hours'::interval\)/);
+      else expect(r.stdout).toMatch(/CREATE UNIQUE INDEX IF NOT EXISTS device_metrics_hourly_device_id_hour_key/);
+      expect(await snapshot(db())).toEqual(before);
+    });
+
+    it('first run creates the three aggregates, materializes the history in windows, and the numbers are right', async () => {
+      const r = await runCli(['create-aggregates', '--json', '--window', '1 day', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const j = r.json();
+      expect(j.kind).toBe(continuous ? 'continuous' : 'materialized');
+      const o = outcomes(j);
+      for (const name of NAMES) {
+        expect(o[`aggregate:${name}`]).toBe('created');
+        if (continuous) expect(o[`policy:${name}`]).toBe('created');
+        else expect(o[`index:${name}`]).toBe('created');
+      }
+      for (const m of j.materialized) {
+        if (continuous) expect(m.windows, m.aggregate).toBeGreaterThanOrEqual(m.aggregate.endsWith('hourly') ? 3 : 1); // 3 days in 1-day windows (2 days at least for daily buckets)
+        expect(m.windowsDone).toBe(m.windows);
+      }
+      for (const name of NAMES) expect(await expectCorrect(db(), name), name).toBeGreaterThan(0);
+      if (continuous) {
+        const jobs = await db().sql().unsafe(`SELECT hypertable_name, schedule_interval::text AS s, config->>'start_offset' AS so, config->>'end_offset' AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`);
+        await db().closeClients();
+        expect(jobs.map((x) => [x.hypertable_name, x.s, x.so, x.eo])).toEqual([
+          ['device_metrics_daily', '06:00:00', '7 days', '01:00:00'],
+          ['device_metrics_hourly', '01:00:00', '3 days', '01:00:00'],
+          ['site_metrics_hourly', '01:00:00', '3 days', '01:00:00'],
+        ]);
+      }
+    }, 180_000);
+
+    it('the seed\'s example queries answer from the aggregates', async () => {
+      const sql = db().sql();
+      const [d] = await sql.unsafe(`SELECT min(id) AS id FROM devices`);
+      const rows = await sql.unsafe(`SELECT * FROM device_metrics_hourly WHERE device_id = $1 AND hour >= NOW() - INTERVAL '24 hours'`, [d!.id]);
+      const [s] = await sql.unsafe(`SELECT min(id) AS id FROM sites`);
+      const site = await sql.unsafe(`SELECT hour, device_count, avg_cpu, total_transactions FROM site_metrics_hourly WHERE site_id = $1 AND hour >= NOW() - INTERVAL '7 days'`, [s!.id]);
+      await db().closeClients();
+      // 24 whole hours plus the current one (real-time rows on Community; the last refresh elsewhere).
+      expect(rows.length).toBeGreaterThanOrEqual(24);
+      expect(site.length).toBeGreaterThanOrEqual(72);
+      expect(site.every((x) => Number(x.device_count) === 3)).toBe(true);
+    });
+
+    it('second run: everything unchanged, nothing changed in the catalog', async () => {
+      const before = await snapshot(db());
+      const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(new Set(Object.values(outcomes(r.json())))).toEqual(new Set(continuous ? ['unchanged'] : ['unchanged', 'skipped']));
+      expect(await snapshot(db())).toEqual(before);
+    });
+
+    it('late data in an old hour appears after the next refresh', async () => {
+      // Extra checks 26 hours ago: a device that buffered while offline.
+      await insertChecks(db().sql(), `date_trunc('hour', now()) - INTERVAL '26 hours'`, `date_trunc('hour', now()) - INTERVAL '25 hours 1 minute'`, '20 seconds');
+      await db().closeClients();
+      if (continuous) {
+        const sql = db().sql();
+        const jobs = await sql.unsafe(`SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`);
+        for (const job of jobs) await sql.unsafe(`CALL run_job(${Number(job.job_id)})`);
+        await db().closeClients();
+      } else {
+        const r = await runCli(['aggregates', 'refresh', '--database-url', db().url], { timeoutMs: 120_000 });
+        expect(r.code, r.stderr).toBe(0);
+      }
+      for (const name of NAMES) await expectCorrect(db(), name);
+    }, 120_000);
+
+    it('aggregates list shows kind, policy, freshness, rows and size; status shows freshness', async () => {
+      const r = await runCli(['aggregates', 'list', '--json', '--database-url', db().url]);
+      expect(r.code, r.stderr).toBe(0);
+      const list = r.json().aggregates;
+      expect(list.map((a: any) => [a.name, a.kind, a.definitionMatches])).toEqual(NAMES.map((n) => [n, continuous ? 'continuous' : 'materialized', true]));
+      for (const a of list) {
+        expect(a.rows, a.name).toBeGreaterThan(0);
+        expect(a.materializedUpTo, a.name).not.toBeNull();
+        expect(Boolean(a.policy), a.name).toBe(continuous);
+      }
+      const human = await runCli(['aggregates', 'list', '--database-url', db().url]);
+      expect(human.stdout).toMatch(continuous ? /job \d+, every 06:00:00/ : /materialized view/);
+      const s = await runCli(['status', '--json', '--database-url', db().url]);
+      expect(s.json().aggregates.map((a: any) => a.name)).toEqual(NAMES);
+    });
+
+    it('a definition that differs is detected and left alone; --recreate --dry-run shows the drop; --recreate rebuilds it', async () => {
+      const sql = db().sql();
+      const kind = continuous ? 'WITH (timescaledb.continuous) ' : '';
+      const bucket = continuous ? `time_bucket(INTERVAL '1 day', "timestamp")` : `date_trunc('day', "timestamp", 'UTC')`;
+      await sql.unsafe(`DROP MATERIALIZED VIEW device_metrics_daily`);
+      await sql.unsafe(`CREATE MATERIALIZED VIEW device_metrics_daily ${kind}AS SELECT ${bucket} AS day, device_id, count(*) AS check_count FROM health_checks GROUP BY 1, 2 WITH NO DATA`);
+      await db().closeClients();
+      const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const step = r.json().steps.find((s: Step) => s.id === 'aggregate:device_metrics_daily');
+      expect([step.state, step.outcome]).toEqual(['different', 'skipped']);
+      expect(step.reason).toMatch(/--recreate/);
+      expect(r.json().warnings.join(' ')).toMatch(/device_metrics_daily.*--recreate/);
+      const before = await snapshot(db());
+      const dry = await runCli(['create-aggregates', '--recreate', '--dry-run', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toMatch(/DROP MATERIALIZED VIEW IF EXISTS public\.device_metrics_daily;/);
+      expect(dry.stderr).toMatch(/drops the .* and its materialized rows/);
+      expect(await snapshot(db())).toEqual(before);
+      const re = await runCli(['create-aggregates', '--recreate', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(re.code, re.stderr).toBe(0);
+      expect(outcomes(re.json())['aggregate:device_metrics_daily']).toBe('updated');
+      await expectCorrect(db(), 'device_metrics_daily');
+      const again = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(again.json().changed).toBe(false);
+    }, 240_000);
+
+    if (continuous) {
+      it('aggregates policy changes the job; create-aggregates sets the configured one back', async () => {
+        const r = await runCli(['aggregates', 'policy', 'device_metrics_hourly', '--start-offset', '1 day', '--end-offset', '5 minutes', '--schedule', '5 minutes', '--json', '--database-url', db().url]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(outcomes(r.json())).toEqual({ 'policy:device_metrics_hourly': 'updated' });
+        const [job] = await db().sql().unsafe(`SELECT schedule_interval::text AS s, config->>'start_offset' AS so, config->>'end_offset' AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_name = 'device_metrics_hourly'`);
+        await db().closeClients();
+        expect([job!.s, job!.so, job!.eo]).toEqual(['00:05:00', '1 day', '5 minutes']);
+        const c = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+        expect(outcomes(c.json())['policy:device_metrics_hourly']).toBe('updated');
+        const bad = await runCli(['aggregates', 'policy', 'device_metrics_daily', '--start-offset', '1 day', '--end-offset', '1 hour', '--database-url', db().url]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/at least two 1 day buckets/);
+      }, 120_000);
+    } else {
+      it('aggregates policy: exit 5, says to use cron', async () => {
+        const r = await runCli(['aggregates', 'policy', 'device_metrics_hourly', '--schedule', '5 minutes', '--database-url', db().url]);
+        expect(r.code).toBe(5);
+        expect(r.stderr).toMatch(/cron/);
+      });
+    }
+
+    it('aggregates drop: --dry-run changes nothing; drop removes it; create-aggregates brings it back', async () => {
+      const before = await snapshot(db());
+      const dry = await runCli(['aggregates', 'drop', 'site_metrics_hourly', '--dry-run', '--database-url', db().url]);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toMatch(/DROP MATERIALIZED VIEW IF EXISTS public\.site_metrics_hourly;/);
+      expect(await snapshot(db())).toEqual(before);
+      const r = await runCli(['aggregates', 'drop', 'site_metrics_hourly', '--json', '--database-url', db().url]);
+      expect(r.code, r.stderr).toBe(0);
+      const [gone] = await db().sql().unsafe(`SELECT to_regclass('site_metrics_hourly') IS NULL AS gone`);
+      await db().closeClients();
+      expect(gone!.gone).toBe(true);
+      const c = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(outcomes(c.json())['aggregate:site_metrics_hourly']).toBe('created');
+      await expectCorrect(db(), 'site_metrics_hourly');
+    }, 120_000);
+  });
+}
+
+describeWithDatabase('apache', 'create-aggregates: concurrent runs', (db) => {
+  beforeAll(async () => {
+    await loadData(db().sql(), true);
+    await db().closeClients();
+  });
+  it('3 processes at once all exit 0; each aggregate is created once', async () => {
+    const runs = await Promise.all([0, 1, 2].map(() => runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 })));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    for (const name of NAMES) {
+      expect(runs.filter((r) => outcomes(r.json())[`aggregate:${name}`] === 'created'), name).toHaveLength(1);
+    }
+    await expectCorrect(db(), 'device_metrics_hourly');
+  }, 180_000);
+});
+
+describe('create-aggregates: bad options are refused before connecting', () => {
+  it('--window nonsense: exit 2', async () => {
+    const r = await runCli(['create-aggregates', '--window', 'soon', '--database-url', 'postgres://u@127.0.0.1:1/db']);
+    expect(r.code).toBe(2);
+  });
+  it('unknown aggregate name: exit 2', async () => {
+    const r = await runCli(['aggregates', 'refresh', 'nosuch', '--database-url', 'postgres://u@127.0.0.1:1/db']);
+    expect(r.code).toBe(2);
+  });
+});
