@@ -8,6 +8,8 @@ import { registerChunks } from './commands/chunks.js';
 import { registerDemo } from './commands/demo.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerSetup } from './commands/setup.js';
+import { registerChunkInterval } from './commands/chunk-interval.js';
+import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
 import { parsePositiveInt, type RunCommand } from './commands/shared.js';
 import { describeError } from './connection.js';
@@ -47,6 +49,7 @@ export function buildProgram(signal: AbortSignal): Command {
   registerChunks(program, run);
   registerJobs(program, run);
   registerSetup(program, run);
+  registerRetention(program, run); registerChunkInterval(program, run);
   registerAggregates(program, run);
   registerDemo(program, run);
   return program;

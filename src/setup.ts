@@ -79,7 +79,7 @@ async function extensionStep(sql: Sql, caps: Capabilities): Promise<Step> {
   return { id: 'extension', title: 'TimescaleDB extension', state: 'needed', wanted: ts.availableVersion, statements };
 }
 
-interface TableInfo {
+export interface TableInfo {
   column_exists: boolean;
   column_type: string | null;
   column_is_time: boolean | null;
@@ -89,8 +89,8 @@ interface TableInfo {
   total_bytes: number;
 }
 
-/** Check the table can become a hypertable; returns warnings, throws on blockers. */
-async function checkConvertible(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<{ info: TableInfo; warnings: string[] }> {
+/** Check the table has the time column and that it holds times; throws unsuitable-table (exit 4) when not. */
+export async function checkTimeColumn(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<TableInfo> {
   const [info] = (await sql.unsafe(sqlFile('setup/table-info.sql'), [table.oid, timeColumn])) as unknown as TableInfo[];
   if (!info) throw new HomepotError('internal', `could not read ${table.display}`);
   const col = quoteIfNeeded(timeColumn);
@@ -104,6 +104,13 @@ async function checkConvertible(sql: Sql, table: ResolvedTable, timeColumn: stri
       hint: 'Choose a timestamptz column with --time-column.',
     });
   }
+  return info;
+}
+
+/** Check the table can become a hypertable; returns warnings, throws on blockers. */
+async function checkConvertible(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<{ info: TableInfo; warnings: string[] }> {
+  const info = await checkTimeColumn(sql, table, timeColumn);
+  const col = quoteIfNeeded(timeColumn);
   if (!info.column_not_null) {
     throw new HomepotError('unsuitable-table', `${table.display}.${col} allows NULL; a hypertable's time column must be NOT NULL`, {
       hint: `Fill any NULLs, then run: ALTER TABLE ${table.display} ALTER COLUMN ${col} SET NOT NULL;`,

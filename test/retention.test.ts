@@ -1,0 +1,371 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from './support/cli.js';
+import { catalogSnapshot } from './support/catalog.js';
+import { describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
+import { loadSchema } from './support/homepot.js';
+
+type Step = { id: string; state: string; outcome: string; reason?: string; current?: string; statements: string[] };
+const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
+
+/**
+ * HOMEPOT's schema with 3 devices reporting every hour for the last 120 days
+ * (8,643 rows), offset by 30 minutes so no row sits on a 90-day cutoff while
+ * a test runs. hypertable: 7-day chunks (the seed's design).
+ */
+async function loadOldRows(sql: Sql, hypertable: boolean): Promise<void> {
+  await loadSchema(sql);
+  if (hypertable) {
+    await sql.unsafe(`
+      CREATE EXTENSION IF NOT EXISTS timescaledb;
+      SELECT create_hypertable('health_checks', by_range('timestamp', INTERVAL '7 days'));`);
+  }
+  await sql.unsafe(`
+    INSERT INTO sites (site_id, name) VALUES ('SITE-R', 'Retention site');
+    INSERT INTO devices (device_id, name, device_type, site_id)
+      SELECT 'dev-' || i, 'Device ' || i, 'pos_terminal', (SELECT id FROM sites WHERE site_id = 'SITE-R')
+      FROM generate_series(1, 3) i;
+    INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, "timestamp")
+      SELECT d.id, true, 20, 200, t
+      FROM devices d, generate_series(now() - INTERVAL '120 days' + INTERVAL '30 minutes', now(), INTERVAL '1 hour') t;
+    ANALYZE health_checks;`);
+}
+
+/** Run a query on the test's own client, then let go of it (embedded: one connection at a time). */
+async function query<T = any>(db: TestDatabase, text: string): Promise<T[]> {
+  const rows = await db.sql().unsafe(text);
+  await db.closeClients();
+  return rows as unknown as T[];
+}
+
+async function snapshot(db: TestDatabase) {
+  const s = await catalogSnapshot(db.sql());
+  const [n] = await db.sql().unsafe(`SELECT count(*)::int AS n FROM health_checks`);
+  await db.closeClients();
+  return { s, rows: n!.n };
+}
+
+function oneLineError(stderr: string, pattern: RegExp) {
+  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
+  expect(lines, stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+/** Run the built CLI and press Ctrl-C (SIGINT) once its stderr matches `when`. */
+function runCliInterrupted(args: string[], when: RegExp): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
+  const bin = fileURLToPath(new URL('../bin/homepot-ts.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!signalled && when.test(stderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, signalled });
+    });
+  });
+}
+
+/** What drop_chunks(older_than => 90 days) must remove, worked out from the chunk catalog. */
+async function expectedDrop(db: TestDatabase) {
+  const [r] = await query<{ chunks: number; rows: number; boundary: Date }>(db, `
+    WITH old AS (SELECT range_end FROM timescaledb_information.chunks
+                 WHERE hypertable_name = 'health_checks' AND range_end <= now() - INTERVAL '90 days')
+    SELECT (SELECT count(*)::int FROM old) AS chunks,
+           (SELECT count(*)::int FROM health_checks WHERE "timestamp" < (SELECT max(range_end) FROM old)) AS rows,
+           (SELECT max(range_end) FROM old) AS boundary`);
+  return r!;
+}
+
+describe('retention and chunk-interval: bad input is refused before connecting', () => {
+  for (const args of [
+    ['retention', 'set', '7 dayz'],
+    ['retention', 'run', '--older-than', '-1 day'],
+    ['retention', 'run', '--batch-rows', '0'],
+    ['chunk-interval', 'set', '0 days'],
+  ]) {
+    it(args.join(' '), async () => {
+      const r = await runCli([...args, '--database-url', 'postgres://u@127.0.0.1:1/db']);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+    });
+  }
+});
+
+describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => {
+  beforeAll(async () => {
+    const sql = db().sql();
+    await loadOldRows(sql, true);
+    await sql.unsafe(`
+      ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id');
+      SELECT add_compression_policy('health_checks', INTERVAL '7 days');`);
+    await db().closeClients();
+  });
+
+  const policies = () => query<{ job_id: number; config: { drop_after: string } }>(db(),
+    `SELECT job_id, config FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'health_checks'`);
+
+  it('show: no policy yet', async () => {
+    const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ table: 'public.health_checks', hypertable: true, policiesAvailable: true, policy: null, compressAfter: '7 days', runMethod: 'drop_chunks' });
+  });
+
+  it('set creates the policy; the same again is unchanged; another interval updates the one job', async () => {
+    const first = await runCli(['retention', 'set', '90d', '--json', '--database-url', db().url]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(outcomes(first.json())).toEqual({ 'retention-policy': 'created' });
+    expect((await policies()).map((p) => p.config.drop_after)).toEqual(['90 days']);
+
+    const again = await runCli(['retention', 'set', '90 days', '--json', '--database-url', db().url]);
+    expect(outcomes(again.json())).toEqual({ 'retention-policy': 'unchanged' });
+    expect(again.json().changed).toBe(false);
+
+    const before = await snapshot(db());
+    const dry = await runCli(['retention', 'set', '180 days', '--dry-run', '--database-url', db().url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/SELECT alter_job\(\d+, config => '\{.*"drop_after": "180 days".*\}'::jsonb\);/);
+    expect(await snapshot(db())).toEqual(before);
+
+    const changed = await runCli(['retention', 'set', '180 days', '--json', '--database-url', db().url]);
+    expect(outcomes(changed.json())).toEqual({ 'retention-policy': 'updated' });
+    const jobs = await policies();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.config.drop_after).toBe('180 days');
+    const human = await runCli(['retention', 'set', '180 days', '--database-url', db().url]);
+    expect(human.stderr).toMatch(/nothing to change/);
+  });
+
+  it('warns when retention is not longer than compress_after', async () => {
+    const r = await runCli(['retention', 'set', '5 days', '--dry-run', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().warnings.join(' ')).toMatch(/retention \(5 days\) is not longer than the compression policy's compress_after \(7 days\)/);
+  });
+
+  it('show: the policy with its job, drop_after and schedule', async () => {
+    const [job] = await policies();
+    const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
+    expect(r.json().policy).toMatchObject({ jobId: job!.job_id, dropAfter: '180 days', scheduleInterval: '1 day', scheduled: true, lastRunStartedAt: null });
+    const human = await runCli(['retention', '--database-url', db().url]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(`job ${job!.job_id}: drop chunks older than 180 days`);
+    expect(human.stdout).toMatch(/last run\s+never/);
+  });
+
+  it('remove removes it; again is unchanged', async () => {
+    const r = await runCli(['retention', 'remove', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json())).toEqual({ 'retention-policy': 'updated' });
+    expect(await policies()).toHaveLength(0);
+    const again = await runCli(['retention', 'remove', '--json', '--database-url', db().url]);
+    expect(outcomes(again.json())).toEqual({ 'retention-policy': 'unchanged' });
+    expect(again.json().changed).toBe(false);
+  });
+
+  it('run: --dry-run counts, the run drops the old chunks, a second run drops nothing', async () => {
+    const want = await expectedDrop(db());
+    expect(want.chunks).toBeGreaterThan(2);
+    const before = await snapshot(db());
+
+    const dry = await runCli(['retention', 'run', '--dry-run', '--json', '--database-url', db().url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json()).toMatchObject({ method: 'drop_chunks', dryRun: true, chunksDropped: want.chunks, rowsEstimate: want.rows, olderThan: '90 days' });
+    expect(await snapshot(db())).toEqual(before);
+
+    const r = await runCli(['retention', 'run', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j).toMatchObject({ method: 'drop_chunks', dryRun: false, changed: true, chunksDropped: want.chunks, rowsEstimate: want.rows, rowsDeleted: null });
+    expect(j.steps[0].statements).toEqual([`SELECT drop_chunks('public.health_checks'::regclass, older_than => '90 days'::interval)`]);
+    const [after] = await query(db(), `SELECT count(*)::int AS n, min("timestamp") AS oldest,
+      count(*) FILTER (WHERE "timestamp" >= now() - INTERVAL '90 days')::int AS recent FROM health_checks`);
+    expect(after!.n).toBe(before.rows - want.rows);
+    expect(new Date(after!.oldest).getTime()).toBeGreaterThanOrEqual(new Date(want.boundary).getTime());
+    expect(after!.recent).toBe(3 * 24 * 90);
+
+    const again = await runCli(['retention', 'run', '--database-url', db().url]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/nothing to drop/);
+    const againJson = (await runCli(['retention', 'run', '--json', '--database-url', db().url])).json();
+    expect(againJson).toMatchObject({ changed: false, chunksDropped: 0 });
+    expect(outcomes(againJson)).toEqual({ 'drop-chunks': 'unchanged' });
+  });
+});
+
+describeWithDatabase('apache', 'retention and chunk-interval on the Apache edition', (db) => {
+  beforeAll(async () => {
+    await loadOldRows(db().sql(), true);
+    await db().closeClients();
+  });
+
+  it('retention set: exit 5, one line naming the Community edition, retention run and a crontab line; nothing changed', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['retention', 'set', '90d', '--database-url', db().url]);
+    expect(r.code).toBe(5);
+    oneLineError(r.stderr, /needs the TimescaleDB Community edition.*Apache-2 edition.*homepot-ts retention run.*17 3 \* \* \* homepot-ts retention run --older-than '90 days'/);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('retention show says policies are not available and what retention run does', async () => {
+    const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ edition: 'apache', hypertable: true, policiesAvailable: false, policy: null, runMethod: 'drop_chunks' });
+    expect(r.json().note).toMatch(/Community edition.*drop_chunks.*cron/);
+  });
+
+  it('retention run drops the old chunks with drop_chunks; a second run removes nothing', async () => {
+    const want = await expectedDrop(db());
+    const before = await snapshot(db());
+    const r = await runCli(['retention', 'run', '--older-than', '90 days', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ method: 'drop_chunks', chunksDropped: want.chunks, rowsEstimate: want.rows, changed: true });
+    expect(r.json().chunks).toHaveLength(want.chunks);
+    const [after] = await query(db(), `SELECT count(*)::int AS n FROM health_checks`);
+    expect(after!.n).toBe(before.rows - want.rows);
+
+    const again = await runCli(['retention', 'run', '--json', '--database-url', db().url]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json()).toMatchObject({ chunksDropped: 0, changed: false });
+    expect(outcomes(again.json())).toEqual({ 'drop-chunks': 'unchanged' });
+  });
+
+  it('retention remove: unchanged (there is no policy)', async () => {
+    const r = await runCli(['retention', 'remove', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json())).toEqual({ 'retention-policy': 'unchanged' });
+  });
+
+  it('chunk-interval: show, set (new chunks only), set again unchanged', async () => {
+    const show = await runCli(['chunk-interval', 'show', '--json', '--database-url', db().url]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.json()).toMatchObject({ table: 'public.health_checks', timeColumn: 'timestamp', chunkInterval: '7 days' });
+
+    const dry = await runCli(['chunk-interval', 'set', '1d', '--dry-run', '--database-url', db().url]);
+    expect(dry.stdout).toContain(`SELECT set_chunk_time_interval('public.health_checks'::regclass, '1 day'::interval);`);
+
+    const set = await runCli(['chunk-interval', 'set', '1d', '--database-url', db().url]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/updated/);
+    expect(set.stderr).toMatch(/NEW chunks only/);
+    const again = await runCli(['chunk-interval', 'set', '24 hours', '--json', '--database-url', db().url]);
+    expect(outcomes(again.json())).toEqual({ 'chunk-interval': 'unchanged' });
+    const after = await runCli(['chunk-interval', '--json', '--database-url', db().url]);
+    expect(after.json().chunkInterval).toBe('1 day');
+  });
+
+  it('an unknown table: exit 4', async () => {
+    for (const args of [['retention', 'run'], ['retention', 'show'], ['chunk-interval', 'set', '1d']]) {
+      const r = await runCli([...args, '--table', 'nosuch', '--database-url', db().url]);
+      expect(r.code, args.join(' ')).toBe(4);
+      oneLineError(r.stderr, /table "nosuch" does not exist/);
+    }
+  });
+
+  it('a read-only session: exit 6 before anything runs', async () => {
+    await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
+    await db().closeClients();
+    try {
+      for (const args of [['retention', 'run'], ['retention', 'remove'], ['chunk-interval', 'set', '2d']]) {
+        const r = await runCli([...args, '--database-url', db().url]);
+        expect(r.code, args.join(' ')).toBe(6);
+        oneLineError(r.stderr, /read-only.*changes nothing here/);
+      }
+    } finally {
+      await db().sql().begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
+      await db().closeClients();
+    }
+  });
+});
+
+describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
+  let expected = 0;
+  beforeAll(async () => {
+    await loadOldRows(db().sql(), false);
+    await db().sql().unsafe(`CREATE TABLE text_time (id int, "timestamp" text NOT NULL)`);
+    await db().closeClients();
+    const [r] = await query(db(), `SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`);
+    expected = r!.n;
+  });
+
+  it('retention set and chunk-interval set: exit 5', async () => {
+    const r = await runCli(['retention', 'set', '90d', '--database-url', db().url]);
+    expect(r.code).toBe(5);
+    oneLineError(r.stderr, /needs the TimescaleDB Community edition.*not installed.*deletes old rows in batches.*17 3 \* \* \* homepot-ts retention run/);
+    const c = await runCli(['chunk-interval', 'set', '1d', '--database-url', db().url]);
+    expect(c.code).toBe(5);
+    oneLineError(c.stderr, /chunk-interval set needs TimescaleDB/);
+  });
+
+  it('retention show: no policies here; retention run deletes in batches', async () => {
+    const r = await runCli(['retention', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ hypertable: false, policiesAvailable: false, runMethod: 'delete' });
+    expect(r.json().note).toMatch(/not installed.*deletes the rows.*batches.*cron/);
+  });
+
+  it('a time column that holds no times: exit 4', async () => {
+    const r = await runCli(['retention', 'run', '--table', 'text_time', '--database-url', db().url]);
+    expect(r.code).toBe(4);
+    oneLineError(r.stderr, /text_time\."timestamp" is text, not a time type/);
+  });
+
+  it('--dry-run counts exactly and changes nothing', async () => {
+    expect(expected).toBe(3 * 24 * 30);
+    const before = await snapshot(db());
+    const r = await runCli(['retention', 'run', '--dry-run', '--batch-rows', '500', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ method: 'delete', dryRun: true, changed: false, rowsDeleted: expected, batches: 0 });
+    const human = await runCli(['retention', 'run', '--dry-run', '--batch-rows', '500', '--database-url', db().url]);
+    expect(human.stdout).toMatch(/DELETE FROM ONLY public\.health_checks WHERE ctid = ANY \(ARRAY\(SELECT ctid FROM ONLY public\.health_checks WHERE "timestamp" < '[^']+'::timestamptz LIMIT 500\)\);/);
+    expect(human.stderr).toMatch(/would delete 2,160 rows/);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('run deletes the old rows in batches (exact count); a second run deletes nothing', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['retention', 'run', '--batch-rows', '500', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j).toMatchObject({ method: 'delete', changed: true, rowsDeleted: expected, chunksDropped: null, interrupted: false, timeColumn: 'timestamp' });
+    expect(j.batches).toBe(Math.floor(expected / 500) + 1);
+    expect(outcomes(j)).toEqual({ 'delete-rows': 'updated' });
+    const [after] = await query(db(), `SELECT count(*)::int AS n, count(*) FILTER (WHERE "timestamp" < now() - INTERVAL '90 days')::int AS old FROM health_checks`);
+    expect(after).toEqual({ n: before.rows - expected, old: 0 });
+
+    const again = await runCli(['retention', 'run', '--batch-rows', '500', '--json', '--database-url', db().url]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json()).toMatchObject({ changed: false, rowsDeleted: 0, batches: 0 });
+    expect(outcomes(again.json())).toEqual({ 'delete-rows': 'unchanged' });
+    const human = await runCli(['retention', 'run', '--database-url', db().url]);
+    expect(human.stderr).toMatch(/nothing to delete/);
+  });
+
+  it('Ctrl-C stops between batches: what was deleted stays deleted, a rerun finishes the rest', async () => {
+    await query(db(), `INSERT INTO health_checks (device_id, is_healthy, "timestamp")
+      SELECT d.id, false, t FROM devices d, generate_series(now() - INTERVAL '120 days', now() - INTERVAL '91 days', INTERVAL '1 minute') t`);
+    const old = async () => (await query(db(), `SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`))[0]!.n as number;
+    const inserted = await old();
+    const r = await runCliInterrupted(['retention', 'run', '--batch-rows', '100', '--database-url', db().url], /deleting old rows: [\d,]+\//);
+    expect(r.signalled, r.stderr).toBe(true);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/error: interrupted: [\d,]+ rows deleted in \d+ batches stay deleted.*run again to continue/);
+    const left = await old();
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(inserted);
+
+    const rest = await runCli(['retention', 'run', '--batch-rows', '5000', '--json', '--database-url', db().url]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.json().rowsDeleted).toBe(left);
+    expect(await old()).toBe(0);
+  });
+});
