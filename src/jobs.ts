@@ -1,5 +1,11 @@
+import { requireTimescaledb, type Capabilities } from './capabilities.js';
 import type { Sql } from './connection.js';
+import { HomepotError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+import type { Interval } from './intervals.js';
+import { applySteps, withChangeLock, type ApplyResult, type Step } from './plan.js';
 import { sqlFile } from './sql-files.js';
+import { renderStatement } from './statements.js';
 
 export interface JobRow {
   jobId: number;
@@ -77,6 +83,153 @@ export async function listJobErrors(sql: Sql, limit = 20): Promise<JobErrorRow[]
 }
 
 /** TimescaleDB reports "never" as -infinity; JSON and tables want null. */
-function validDate(d: Date | null): Date | null {
+export function validDate(d: Date | null): Date | null {
   return d instanceof Date && Number.isFinite(d.getTime()) ? d : null;
+}
+
+// ---------------------------------------------------------------- run, pause, resume
+
+/** The job a `jobs run|pause|resume <id>` names. */
+export interface JobRef {
+  jobId: number;
+  applicationName: string;
+  proc: string;
+  scheduled: boolean;
+  hypertable: string | null;
+}
+
+/**
+ * Refuse, before anything runs, what job control cannot do here: no
+ * TimescaleDB (5), a read-only session (6). The edition is checked after the
+ * job is found, so an unknown id says so (4) on every edition.
+ */
+function preflightJobs(caps: Capabilities, what: string): void {
+  requireTimescaledb(caps, what);
+  if (caps.server.readOnly) {
+    throw new HomepotError('read-only', `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${what} changes nothing here`, {
+      hint: 'Run it against the primary server.',
+    });
+  }
+}
+
+/** Under the Apache license run_job and alter_job fail with 0A000 (measured on 2.19.3): say so before trying. */
+function requireJobControl(caps: Capabilities, what: string, fn: string): void {
+  if (caps.timescaledb.edition === 'community') return;
+  throw new HomepotError('timescaledb-edition', `${what} needs the TimescaleDB Community edition: ${fn}() is not available under ${caps.timescaledb.edition === 'apache' ? 'the Apache-2 license this server runs' : 'an unknown timescaledb.license'}`, {
+    hint: "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.",
+  });
+}
+
+/** Look a job up by id; an unknown id is exit 4 with where to find the ids. */
+export async function findJob(sql: Sql, jobId: number): Promise<JobRef> {
+  const [r] = (await sql.unsafe(sqlFile('jobs/job.sql'), [jobId])) as unknown as {
+    job_id: number; application_name: string; proc_schema: string; proc_name: string; scheduled: boolean;
+    hypertable_schema: string | null; hypertable_name: string | null;
+  }[];
+  if (!r) {
+    // No 'unknown-job' kind exists yet; exit 4 is what matters to pipelines, 42704 is what TimescaleDB itself says.
+    throw new HomepotError('sql-error', `job ${jobId} does not exist`, {
+      hint: 'homepot-ts jobs lists the job ids.',
+      exitCode: ExitCode.notFound,
+      sqlstate: '42704',
+    });
+  }
+  return {
+    jobId: Number(r.job_id),
+    applicationName: r.application_name,
+    proc: `${r.proc_schema}.${r.proc_name}`,
+    scheduled: r.scheduled,
+    hypertable: r.hypertable_name ? `${r.hypertable_schema}.${r.hypertable_name}` : null,
+  };
+}
+
+export interface JobRunResult {
+  job: JobRef;
+  dryRun: boolean;
+  /** The statement that runs (or would run) the job. */
+  statement: string;
+  status: 'succeeded' | 'failed' | 'not run';
+  /** Wall-clock time of the run, measured here (the embedded database keeps no job stats for foreground runs). */
+  durationMs: number | null;
+  error: { message: string; sqlstate?: string } | null;
+}
+
+/**
+ * Run a job now, in the foreground (CALL run_job), under the change lock, with
+ * lock_timeout for the session. Not in a transaction block: policies commit as
+ * they go. A failing job is a result (status 'failed'), not an exception.
+ */
+export async function runJob(
+  sql: Sql,
+  caps: Capabilities,
+  jobId: number,
+  opts: { dryRun: boolean; lockTimeout: Interval },
+  hooks: { onWait?: () => void } = {},
+): Promise<JobRunResult> {
+  preflightJobs(caps, 'jobs run');
+  return withChangeLock(sql, async (conn) => {
+    const job = await findJob(conn, jobId);
+    requireJobControl(caps, 'jobs run', 'run_job');
+    const statement = `CALL run_job(${job.jobId})`;
+    if (opts.dryRun) return { job, dryRun: true, statement, status: 'not run', durationMs: null, error: null };
+    await conn`SELECT set_config('lock_timeout', ${`${Math.round(opts.lockTimeout.seconds * 1000)}ms`}, false)`;
+    const started = performance.now();
+    try {
+      await conn.unsafe(sqlFile('jobs/run-job.sql'), [job.jobId]);
+      return { job, dryRun: false, statement, status: 'succeeded', durationMs: performance.now() - started, error: null };
+    } catch (err) {
+      const e = err as { message?: string; code?: string };
+      // A job that failed is reported; a lost connection is not a job failure.
+      if (!e.code || !/^[0-9A-Z]{5}$/.test(e.code)) throw err;
+      return {
+        job, dryRun: false, statement, status: 'failed', durationMs: performance.now() - started,
+        error: { message: oneLine(e.message ?? String(err)), sqlstate: e.code },
+      };
+    } finally {
+      await conn`RESET lock_timeout`.catch(() => {});
+    }
+  }, hooks.onWait);
+}
+
+export interface JobScheduleResult extends ApplyResult {
+  job: JobRef;
+  /** Whether the job is scheduled now, after this run (unchanged on --dry-run or failure). */
+  scheduled: boolean;
+}
+
+/**
+ * Pause (scheduled => false) or resume (true) a job with alter_job, as a
+ * plan step: a job already in that state is unchanged.
+ */
+export async function setJobScheduled(
+  sql: Sql,
+  caps: Capabilities,
+  jobId: number,
+  scheduled: boolean,
+  opts: { dryRun: boolean; lockTimeout: Interval },
+  hooks: { onWait?: () => void; signal?: AbortSignal } = {},
+): Promise<JobScheduleResult> {
+  const what = scheduled ? 'jobs resume' : 'jobs pause';
+  preflightJobs(caps, what);
+  return withChangeLock(sql, async (conn) => {
+    const job = await findJob(conn, jobId);
+    requireJobControl(caps, what, 'alter_job');
+    const word = (s: boolean) => (s ? 'scheduled' : 'paused');
+    const step: Step = job.scheduled === scheduled
+      ? { id: 'job-schedule', title: `job ${job.jobId} (${job.applicationName})`, state: 'in-place', current: word(job.scheduled), statements: [] }
+      : {
+          id: 'job-schedule', title: `job ${job.jobId} (${job.applicationName})`, state: 'different',
+          current: word(job.scheduled), wanted: word(scheduled),
+          statements: [await renderStatement(conn, 'jobs/render-alter-job-scheduled.sql', [job.jobId, scheduled])],
+        };
+    const result = await applySteps(conn, [step], {
+      dryRun: opts.dryRun, lockTimeout: opts.lockTimeout, ...(hooks.signal ? { signal: hooks.signal } : {}),
+    });
+    const applied = result.steps[0]?.outcome === 'updated' || result.steps[0]?.outcome === 'unchanged';
+    return { ...result, job, scheduled: applied ? scheduled : job.scheduled };
+  }, hooks.onWait);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
 }

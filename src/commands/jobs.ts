@@ -3,8 +3,14 @@ import type { Command } from 'commander';
 import { requireTimescaledb } from '../capabilities.js';
 import { withConnection } from '../context.js';
 import { HomepotError } from '../errors.js';
-import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from '../jobs.js';
+import type { Interval } from '../intervals.js';
+import { listJobErrors, listJobs, runJob, setJobScheduled, type JobErrorRow, type JobRow } from '../jobs.js';
 import { formatTime, table } from '../output.js';
+import { planFailure } from '../plan.js';
+import { formatDuration } from '../progress.js';
+import { resolveSetupOptions } from '../setup-options.js';
+import { printPlanResult } from './plan-output.js';
+import { addChangeOptions } from './setup.js';
 import { parsePositiveInt, type RunCommand } from './shared.js';
 
 export function registerJobs(program: Command, run: RunCommand): void {
@@ -54,6 +60,75 @@ export function registerJobs(program: Command, run: RunCommand): void {
         ctx.print(renderJobErrorsTable(rows, ctx.chalk));
       }),
     );
+
+  addChangeOptions(
+    jobs
+      .command('run')
+      .description('run a job now, in the foreground (CALL run_job), and report how long it took')
+      .argument('<id>', 'job id (homepot-ts jobs lists them)', (v) => parsePositiveInt(v, 'job id')),
+  ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
+    run(cmd, async (ctx) => {
+      const lockTimeout = resolveSetupOptions(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}, ctx.config).lockTimeout;
+      const result = await withConnection(ctx, async (conn, caps) => {
+        const spin = ctx.spinner(`running job ${jobId}`);
+        try {
+          return await runJob(conn.sql, caps, jobId, { dryRun: Boolean(flags.dryRun), lockTimeout }, {
+            onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+          });
+        } finally {
+          spin.stop();
+        }
+      });
+      const j = result.job;
+      const label = `job ${j.jobId} (${j.applicationName}${j.hypertable ? `, ${j.hypertable}` : ''})`;
+      if (ctx.options.json) {
+        ctx.printJson({ command: 'jobs run', jobId: j.jobId, job: j, dryRun: result.dryRun, statement: result.statement, status: result.status, durationMs: result.durationMs === null ? null : Math.round(result.durationMs), error: result.error });
+      } else if (result.dryRun) {
+        ctx.print(`${label} would run: ${result.statement};`);
+      } else if (result.status === 'succeeded') {
+        ctx.print(`${label}: succeeded in ${seconds(result.durationMs)}`);
+      }
+      if (result.status === 'failed') {
+        throw new HomepotError('sql-error', `${label} failed after ${seconds(result.durationMs)}: ${result.error?.message ?? 'unknown error'}${result.error?.sqlstate ? ` (SQLSTATE ${result.error.sqlstate})` : ''}`, {
+          ...(result.error?.sqlstate ? { sqlstate: result.error.sqlstate } : {}),
+        });
+      }
+    }),
+  );
+
+  for (const [name, scheduled, description] of [
+    ['pause', false, 'stop the scheduler from starting a job (alter_job scheduled => false); idempotent'],
+    ['resume', true, 'let the scheduler start a paused job again (alter_job scheduled => true); idempotent'],
+  ] as const) {
+    addChangeOptions(
+      jobs
+        .command(name)
+        .description(description)
+        .argument('<id>', 'job id (homepot-ts jobs lists them)', (v) => parsePositiveInt(v, 'job id')),
+    ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
+      run(cmd, async (ctx) => {
+        const lockTimeout = resolveSetupOptions(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}, ctx.config).lockTimeout;
+        const result = await withConnection(ctx, (conn, caps) =>
+          setJobScheduled(conn.sql, caps, jobId, scheduled, { dryRun: Boolean(flags.dryRun), lockTimeout }, {
+            onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+            signal: ctx.signal,
+          }));
+        printPlanResult(ctx, `jobs ${name}`, result, { jobId: result.job.jobId, job: result.job, scheduled: result.scheduled });
+        const failure = planFailure(result);
+        if (failure) throw failure;
+      }),
+    );
+  }
+}
+
+interface JobChangeFlags {
+  dryRun?: boolean;
+  lockTimeout?: Interval;
+}
+
+function seconds(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms < 60_000 ? `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s` : formatDuration(ms);
 }
 
 export function renderJobsTable(jobs: JobRow[], c: ChalkInstance): string {
