@@ -5,6 +5,7 @@ import { ExitCode } from './exit-codes.js';
 import { redact } from './redact.js';
 import { registerAggregates } from './commands/aggregates.js';
 import { registerChunks } from './commands/chunks.js';
+import { registerCompression } from './commands/compression.js';
 import { registerDemo } from './commands/demo.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerSetup } from './commands/setup.js';
@@ -49,6 +50,7 @@ export function buildProgram(signal: AbortSignal): Command {
   registerChunks(program, run);
   registerJobs(program, run);
   registerSetup(program, run);
+  registerCompression(program, run);
   registerRetention(program, run); registerChunkInterval(program, run);
   registerAggregates(program, run);
   registerDemo(program, run);

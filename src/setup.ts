@@ -237,25 +237,7 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
     steps.push({ id: 'compression', title: 'compression settings', wanted: wantedCompression, state: 'not-available', statements: [], reason: notCommunity });
     steps.push({ id: 'compression-policy', title: `compression policy (after ${opts.compressAfter.text})`, state: 'not-available', statements: [], reason: notCommunity });
   } else {
-    const settingsStatement = await renderStatement(sql, 'setup/render-compression-settings.sql', [
-      table.schema, table.name, opts.segmentBy, opts.orderBy.map((o) => o.column), opts.orderBy.map((o) => String(o.descending)),
-    ]);
-    let current: { compression_enabled: boolean; segment_by: string[]; order_by: string[]; order_by_desc: boolean[] } | undefined;
-    if (isHypertable) {
-      [current] = (await sql.unsafe(sqlFile('setup/compression-settings.sql'), [table.schema, table.name])) as unknown as typeof current[];
-    }
-    const currentOrder: OrderItem[] = (current?.order_by ?? []).map((column, i) => ({ column, descending: Boolean(current?.order_by_desc[i]) }));
-    const same = Boolean(current?.compression_enabled)
-      && arraysEqual(current!.segment_by, opts.segmentBy)
-      && arraysEqual(currentOrder.map((o) => `${o.column}/${o.descending}`), opts.orderBy.map((o) => `${o.column}/${o.descending}`));
-    const currentText = current?.compression_enabled
-      ? `segment by ${current.segment_by.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(currentOrder)}`
-      : 'off';
-    steps.push({
-      id: 'compression', title: 'compression settings', wanted: wantedCompression, current: currentText,
-      state: same ? 'in-place' : current?.compression_enabled ? 'different' : 'needed',
-      statements: same ? [] : [settingsStatement],
-    });
+    steps.push(await compressionSettingsStep(sql, { table, isHypertable, segmentBy: opts.segmentBy, orderBy: opts.orderBy }));
     steps.push(await policyStep(sql, {
       id: 'compression-policy', title: `compression policy (after ${opts.compressAfter.text})`, table, installed: isHypertable,
       proc: 'policy_compression', add: 'add_compression_policy', key: 'compress_after', interval: opts.compressAfter,
@@ -284,6 +266,37 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
 
 function arraysEqual(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * The compression-settings step: compare the hypertable's segment-by and
+ * order-by with the wanted ones and, when they differ, render the ALTER TABLE
+ * that sets them. Shared by setup and `compression set`.
+ */
+export async function compressionSettingsStep(
+  sql: Sql,
+  p: { table: ResolvedTable; isHypertable: boolean; segmentBy: string[]; orderBy: OrderItem[] },
+): Promise<Step> {
+  const wanted = `segment by ${p.segmentBy.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(p.orderBy)}`;
+  const settingsStatement = await renderStatement(sql, 'setup/render-compression-settings.sql', [
+    p.table.schema, p.table.name, p.segmentBy, p.orderBy.map((o) => o.column), p.orderBy.map((o) => String(o.descending)),
+  ]);
+  let current: { compression_enabled: boolean; segment_by: string[]; order_by: string[]; order_by_desc: boolean[] } | undefined;
+  if (p.isHypertable) {
+    [current] = (await sql.unsafe(sqlFile('setup/compression-settings.sql'), [p.table.schema, p.table.name])) as unknown as typeof current[];
+  }
+  const currentOrder: OrderItem[] = (current?.order_by ?? []).map((column, i) => ({ column, descending: Boolean(current?.order_by_desc[i]) }));
+  const same = Boolean(current?.compression_enabled)
+    && arraysEqual(current!.segment_by, p.segmentBy)
+    && arraysEqual(currentOrder.map((o) => `${o.column}/${o.descending}`), p.orderBy.map((o) => `${o.column}/${o.descending}`));
+  const currentText = current?.compression_enabled
+    ? `segment by ${current.segment_by.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(currentOrder)}`
+    : 'off';
+  return {
+    id: 'compression', title: 'compression settings', wanted, current: currentText,
+    state: same ? 'in-place' : current?.compression_enabled ? 'different' : 'needed',
+    statements: same ? [] : [settingsStatement],
+  };
 }
 
 export async function policyStep(

@@ -1,0 +1,246 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+import { catalogSnapshot } from './support/catalog.js';
+import { describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { loadHypertable } from './support/homepot.js';
+
+type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
+const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
+
+async function snapshot(db: TestDatabase) {
+  const s = await catalogSnapshot(db.sql());
+  await db.closeClients();
+  return s;
+}
+
+async function query<T = any>(db: TestDatabase, text: string): Promise<T[]> {
+  const rows = await db.sql().unsafe(text);
+  await db.closeClients();
+  return rows as unknown as T[];
+}
+
+function oneLineError(stderr: string, pattern: RegExp) {
+  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
+  expect(lines, stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('compression: bad input is refused before any SQL runs', () => {
+  for (const args of [
+    ['compression', 'set', '--after', '7 dayz'],
+    ['compression', 'run', '--older-than', '-1 day'],
+    ['compression', 'set', '--segment-by', 'device_id', '--order-by', 'device_id'],
+    ['compression', 'set', '--order-by', 'a;b'],
+  ]) {
+    it(args.join(' '), async () => {
+      // A dead URL: the error must come before any connection attempt.
+      const r = await runCli([...args, '--database-url', 'postgres://u@127.0.0.1:1/db']);
+      expect(r.code, r.stderr).toBe(2);
+    });
+  }
+});
+
+describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) => {
+  const url = () => db().url;
+  beforeAll(async () => {
+    await loadHypertable(db().sql());
+    await db().closeClients();
+  });
+
+  it('set: enables compression and adds the policy; a second run is unchanged', async () => {
+    const dry = await runCli(['compression', 'set', '--dry-run', '--database-url', url()]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`);
+    expect(dry.stdout).toContain(`SELECT add_compression_policy('public.health_checks'::regclass, compress_after => '7 days'::interval);`);
+
+    const r = await runCli(['compression', 'set', '--json', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ command: 'compression set', hypertable: { schema: 'public', name: 'health_checks' }, changed: true });
+    expect(outcomes(r.json())).toEqual({ compression: 'created', 'compression-policy': 'created' });
+
+    const before = await snapshot(db());
+    const again = await runCli(['compression', 'set', '--json', '--database-url', url()]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(outcomes(again.json())).toEqual({ compression: 'unchanged', 'compression-policy': 'unchanged' });
+    expect(again.json().changed).toBe(false);
+    const human = await runCli(['compression', 'set', '--database-url', url()]);
+    expect(human.stderr).toMatch(/nothing to change/);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('set --after: updates exactly the policy (no second policy); then unchanged', async () => {
+    const r = await runCli(['compression', 'set', '--after', '2d', '--json', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json())).toEqual({ compression: 'unchanged', 'compression-policy': 'updated' });
+    const jobs = await query(db(), `SELECT config FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'`);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0].config.compress_after).toBe('2 days');
+    const again = await runCli(['compression', 'set', '--after', '2 days', '--json', '--database-url', url()]);
+    expect(outcomes(again.json())).toEqual({ compression: 'unchanged', 'compression-policy': 'unchanged' });
+  });
+
+  it('show: settings, policy and chunk counts, as JSON and for people', async () => {
+    const r = await runCli(['compression', 'show', '--json', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j).toMatchObject({
+      hypertable: { schema: 'public', name: 'health_checks' },
+      available: true,
+      reason: null,
+      enabled: true,
+      segmentBy: ['device_id'],
+      orderBy: [{ column: 'timestamp', descending: true }, { column: 'id', descending: false }],
+      policy: { compressAfter: '2 days', scheduled: true, lastRunStartedAt: null },
+      chunks: { total: 4, compressed: 0 },
+      jobScheduler: false,
+    });
+    const human = await runCli(['compression', 'show', '--database-url', url()]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('segment by device_id, order by "timestamp" DESC, id');
+    expect(human.stdout).toContain(`job ${j.policy.jobId}: compress after 2 days`);
+    expect(human.stdout).toMatch(/compressed chunks\s*│?\s*0 of 4/);
+    expect(human.stderr).toMatch(/No job scheduler runs here/);
+  });
+
+  it('run --dry-run lists the chunks it would compress and changes nothing', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['compression', 'run', '--dry-run', '--json', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j).toMatchObject({ command: 'compression run', dryRun: true, changed: false, olderThan: '2 days', olderThanSource: 'policy', chunksCompressed: 0 });
+    // 4 one-day chunks ending at today's midnight: the 2 oldest end more than 2 days ago.
+    expect(j.steps).toHaveLength(2);
+    for (const s of j.steps) {
+      expect(s.outcome).toBe('skipped');
+      expect(s.statements[0]).toMatch(/^SELECT compress_chunk\('_timescaledb_internal\._hyper_\d+_\d+_chunk'::regclass, if_not_compressed => true\)$/);
+    }
+    const human = await runCli(['compression', 'run', '--dry-run', '--database-url', url()]);
+    expect(human.stdout).toMatch(/SELECT compress_chunk\(/);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('run compresses the old chunks, with progress and sizes; stats shows a ratio > 1', async () => {
+    const r = await runCli(['compression', 'run', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    // Not a terminal: plain progress lines, then what was saved.
+    expect(r.stderr).toMatch(/compressing: 2\/2 chunks \(100%\)/);
+    expect(r.stderr).toMatch(/compressed 2 chunks of public\.health_checks: .* → .* \(\d+\.\d× smaller\)/);
+    const chunks = await query(db(), `SELECT chunk_name, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'health_checks' ORDER BY range_start`);
+    expect(chunks.map((c) => c.is_compressed)).toEqual([true, true, false, false]);
+
+    const stats = await runCli(['compression', 'stats', '--json', '--database-url', url()]);
+    expect(stats.code, stats.stderr).toBe(0);
+    const [h] = stats.json().hypertables;
+    expect(h).toMatchObject({ schema: 'public', name: 'health_checks', totalChunks: 4, compressedChunks: 2 });
+    expect(h.beforeBytes).toBeGreaterThan(h.afterBytes);
+    expect(h.ratio).toBeGreaterThan(1);
+    expect(h.chunks).toHaveLength(4);
+    const compressed = h.chunks.filter((c: any) => c.status === 'Compressed');
+    expect(compressed).toHaveLength(2);
+    for (const c of compressed) expect(c.ratio).toBeGreaterThan(1);
+    const human = await runCli(['compression', 'stats', '--table', 'health_checks', '--database-url', url()]);
+    expect(human.stdout).toMatch(/public\.health_checks.*2 of 4.*\d\.\d×/);
+  });
+
+  it('run again: nothing to compress, and says so', async () => {
+    const before = await snapshot(db());
+    const r = await runCli(['compression', 'run', '--json', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ changed: false, steps: [], chunksCompressed: 0 });
+    const human = await runCli(['compression', 'run', '--older-than', '30d', '--database-url', url()]);
+    expect(human.code).toBe(0);
+    expect(human.stderr).toMatch(/nothing to compress: public\.health_checks has no uncompressed chunks older than 30 days/);
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('remove: the policy goes, compressed chunks stay compressed (and how to decompress); again: unchanged', async () => {
+    const r = await runCli(['compression', 'remove', '--json', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json())).toEqual({ 'compression-policy': 'updated' });
+    expect(r.json()).toMatchObject({ compressedChunks: 2 });
+    expect(r.json().note).toMatch(/stay compressed.*decompress_chunk/);
+    expect(await query(db(), `SELECT 1 FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'`)).toHaveLength(0);
+    const [c] = await query(db(), `SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE is_compressed`);
+    expect(c.n).toBe(2);
+
+    const again = await runCli(['compression', 'remove', '--database-url', url()]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/unchanged/);
+    expect(again.stderr).toMatch(/2 compressed chunks of public\.health_checks stay compressed.*SELECT decompress_chunk\(c, if_compressed => true\) FROM show_chunks\('public\.health_checks'\) c;/);
+    const show = await runCli(['compression', 'show', '--json', '--database-url', url()]);
+    expect(show.json()).toMatchObject({ enabled: true, policy: null, chunks: { total: 4, compressed: 2 } });
+    // Without a policy, run falls back to the default age (7 days): nothing that old here.
+    const run = await runCli(['compression', 'run', '--json', '--database-url', url()]);
+    expect(run.json()).toMatchObject({ olderThan: '7 days', olderThanSource: 'default', chunksCompressed: 0 });
+  });
+
+  it('unknown table and plain table: exit 4', async () => {
+    for (const cmd of ['show', 'set', 'run', 'remove', 'stats']) {
+      const r = await runCli(['compression', cmd, '--table', 'nosuch', '--database-url', url()]);
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(4);
+      oneLineError(r.stderr, /table "nosuch" does not exist/);
+    }
+    const r = await runCli(['compression', 'set', '--table', 'devices', '--database-url', url()]);
+    expect(r.code).toBe(4);
+    oneLineError(r.stderr, /public\.devices is a plain table, not a hypertable/);
+  });
+});
+
+describeWithDatabase('apache', 'compression on TimescaleDB Apache edition', (db) => {
+  beforeAll(async () => {
+    await loadHypertable(db().sql());
+    await db().closeClients();
+  });
+
+  it('set, run, remove, stats: exit 5 naming the Community edition; nothing changes', async () => {
+    const before = await snapshot(db());
+    for (const cmd of ['set', 'run', 'remove', 'stats']) {
+      const r = await runCli(['compression', cmd, '--database-url', db().url]);
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(5);
+      oneLineError(r.stderr, new RegExp(`^error: compression ${cmd} needs the TimescaleDB Community edition .*Apache-2 edition`));
+    }
+    const j = await runCli(['compression', 'set', '--json', '--database-url', db().url]);
+    expect(JSON.parse(j.stderr).error).toMatchObject({ kind: 'timescaledb-edition', exitCode: 5 });
+    expect(await snapshot(db())).toEqual(before);
+  });
+
+  it('show: not available and why, exit 0', async () => {
+    const r = await runCli(['compression', 'show', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ available: false, enabled: false, policy: null, chunks: { total: 4, compressed: 0 } });
+    expect(r.json().reason).toMatch(/Community edition.*Apache-2/);
+    const human = await runCli(['compression', 'show', '--database-url', db().url]);
+    expect(human.stdout).toMatch(/not available/);
+    expect(human.stdout).toMatch(/Community edition/);
+  });
+
+  it('a read-only session: exit 6 before anything runs', async () => {
+    await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
+    await db().closeClients();
+    try {
+      for (const cmd of ['set', 'run', 'remove']) {
+        const r = await runCli(['compression', cmd, '--database-url', db().url]);
+        expect(r.code, `${cmd}: ${r.stderr}`).toBe(6);
+        oneLineError(r.stderr, /read-only/);
+      }
+    } finally {
+      await db().sql().begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
+      await db().closeClients();
+    }
+  });
+});
+
+describeWithDatabase('postgres-bare', 'compression without TimescaleDB', (db) => {
+  it('show says not available (exit 0); set exits 5 naming the Community edition', async () => {
+    await db().sql().unsafe(`CREATE TABLE health_checks (id serial, "timestamp" timestamptz NOT NULL)`);
+    await db().closeClients();
+    const show = await runCli(['compression', 'show', '--json', '--database-url', db().url]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.json()).toMatchObject({ available: false });
+    expect(show.json().reason).toMatch(/Community edition; TimescaleDB is not installed/);
+    const set = await runCli(['compression', 'set', '--database-url', db().url]);
+    expect(set.code).toBe(5);
+    oneLineError(set.stderr, /Community edition/);
+  });
+});
