@@ -84,6 +84,47 @@ const COPY_FAIL = Buffer.from([0x66, 0, 0, 0, 5, 0]); // 'f', len 5, empty reaso
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]); // 'S', len 4
 
 /**
+ * Splits a client's byte stream into whole frontend messages. The first message of a
+ * connection (StartupMessage, or SSLRequest / GSSENCRequest before it) has no type byte;
+ * every later one is a type byte plus an int32 length that counts itself.
+ */
+export class MessageFramer {
+  private buf: Buffer = Buffer.alloc(0);
+  private started = false;
+
+  reset(): void {
+    this.buf = Buffer.alloc(0);
+    this.started = false;
+  }
+
+  /** Add bytes; returns the complete messages received so far (concatenated), or null when none. */
+  push(chunk: Uint8Array): Uint8Array | null {
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    let pos = 0;
+    for (;;) {
+      if (!this.started) {
+        if (this.buf.length - pos < 8) break;
+        const len = this.buf.readInt32BE(pos);
+        if (this.buf.length - pos < len) break;
+        const code = this.buf.readInt32BE(pos + 4);
+        // SSLRequest (80877103) and GSSENCRequest (80877104) come before the real startup.
+        if (code !== 80877103 && code !== 80877104) this.started = true;
+        pos += len;
+      } else {
+        if (this.buf.length - pos < 5) break;
+        const len = this.buf.readInt32BE(pos + 1);
+        if (this.buf.length - pos < 1 + len) break;
+        pos += 1 + len;
+      }
+    }
+    if (pos === 0) return null;
+    const whole = this.buf.subarray(0, pos);
+    this.buf = Buffer.from(this.buf.subarray(pos));
+    return new Uint8Array(whole);
+  }
+}
+
+/**
  * Remove DEBUG NoticeResponse messages from a backend reply. Belt and braces for
  * SESSION_SETUP: a client that runs RESET ALL gets debug3 back. Returns the input untouched
  * when there is nothing to drop or the framing is not what we expect.
@@ -233,18 +274,35 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     }
   };
 
+  // pglite-socket hands every TCP 'data' chunk straight to execProtocolRaw, in parallel
+  // async handlers: a message bigger than one chunk (a multi-row INSERT, a long query) reaches
+  // PGlite cut in pieces and the backend fails with "protocol synchronization was lost". We
+  // reassemble whole messages and run them one after another, in arrival order.
+  const framer = new MessageFramer();
+  let queue: Promise<unknown> = Promise.resolve();
+  const execWhole = (chunk: Uint8Array): Promise<Uint8Array> => {
+    const messages = framer.push(chunk);
+    const next = queue.then(async () => {
+      if (messages === null) return new Uint8Array(0); // incomplete: wait for more bytes
+      return dropDebugNotices(await db.execProtocolRaw(messages));
+    });
+    queue = next.catch(() => {});
+    return next;
+  };
+
   const resets = new Set<Promise<void>>();
   // What the socket server uses of PGlite is waitReady, runExclusive and execProtocolRaw; it
   // is typed against @electric-sql/pglite but only duck-types, so a thin wrapper is enough.
   const served = {
     waitReady: db.waitReady,
-    execProtocolRaw: async (message: Uint8Array) => dropDebugNotices(await db.execProtocolRaw(message)),
+    execProtocolRaw: execWhole,
     // The socket server holds this lock for the whole life of a client connection, and it
     // never handles a rejection of this promise (the lock is rejected when the client socket
     // errors, e.g. ECONNRESET): left alone that is an unhandled rejection, which kills Node.
     // Nobody reads the result, so we swallow the error.
     runExclusive: (fn: () => Promise<unknown>) =>
       db.runExclusive(async () => {
+        framer.reset(); // a new client starts with a startup message
         try {
           await fn();
         } catch {
