@@ -47,7 +47,7 @@ describeWithDatabase('timescale', 'status on TimescaleDB Community', (db) => {
     const r = await runCli(['status', '--json', '--database-url', db().url], { env: { FORCE_COLOR: undefined } });
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(Object.keys(j)).toEqual(['connection', 'server', 'timescaledb', 'role', 'features', 'tables', 'hypertables', 'continuousAggregates', 'jobs', 'jobErrors', 'warnings']);
+    expect(Object.keys(j)).toEqual(['connection', 'server', 'timescaledb', 'role', 'features', 'tables', 'hypertables', 'continuousAggregates', 'aggregates', 'jobs', 'jobErrors', 'warnings']);
     expect(j.connection.source).toBe('--database-url');
     expect(j.timescaledb.edition).toBe('community');
     expect(j.hypertables[0]).toMatchObject({ name: 'health_checks', chunks: 4, compressedChunks: 1, compressionEnabled: true });

@@ -13,7 +13,9 @@ SELECT
 FROM timescaledb_information.continuous_aggregates ca
 LEFT JOIN timescaledb_information.jobs j
        ON j.proc_name = 'policy_refresh_continuous_aggregate'
-      AND j.hypertable_schema = ca.materialization_hypertable_schema
-      AND j.hypertable_name = ca.materialization_hypertable_name
+      -- TimescaleDB 2.19 names the materialization hypertable here, 2.23 the view itself.
+      AND ((j.hypertable_schema = ca.materialization_hypertable_schema
+            AND j.hypertable_name = ca.materialization_hypertable_name)
+        OR (j.hypertable_schema = ca.view_schema AND j.hypertable_name = ca.view_name))
 LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
 ORDER BY ca.view_schema, ca.view_name;

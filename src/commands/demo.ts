@@ -8,6 +8,8 @@ import { applyHomepotSchema } from '../schema.js';
 import { runSetup } from '../setup.js';
 import { resolveSetupOptions } from '../setup-options.js';
 import { printPlanResult } from './plan-output.js';
+import { exampleQueries, resolveAggregateOptions, runCreateAggregates, type ExampleQueryResult } from '../aggregates.js';
+import { table } from '../output.js';
 import { getStatus } from '../status.js';
 import { planFailure } from '../plan.js';
 import { printStatus, statusJson } from './status.js';
@@ -54,21 +56,53 @@ export function registerDemo(program: Command, run: RunCommand): void {
             signal: ctx.signal,
           });
           setupSpin.stop();
+          const setupFailure = planFailure(setup);
+          if (setupFailure) throw setupFailure;
+          const aggProgress = progressReporter(ctx, 'materializing aggregates', 'windows');
+          const aggregates = await runCreateAggregates(conn.sql, resolveAggregateOptions({}, ctx.config), {
+            onProgress: (p) => aggProgress.update({ done: p.done, total: p.total, elapsedMs: p.elapsedMs }),
+            signal: ctx.signal,
+          });
+          aggProgress.succeed('aggregates created and materialized');
           await conn.sql`ANALYZE sites, devices, health_checks`;
           const caps = await detectCapabilities(conn.sql);
           const status = await getStatus(conn.sql, { capabilities: caps });
-          return { load, setup, status: { ...status, endpoint: conn.endpoint } };
+          const examples = planFailure(aggregates) ? [] : await exampleQueries(conn.sql);
+          return { load, setup, aggregates, examples, status: { ...status, endpoint: conn.endpoint } };
         });
         if (ctx.options.json) {
-          ctx.printJson({ load: result.load, setup: result.setup, status: statusJson(result.status, ctx.target.source) });
+          ctx.printJson({
+            load: result.load, setup: result.setup, aggregates: result.aggregates,
+            status: statusJson(result.status, ctx.target.source), examples: result.examples,
+          });
         } else {
           ctx.print(ctx.chalk.bold('setup') + ' (the plan it applied)');
           printPlanResult(ctx, 'setup', result.setup);
+          ctx.print('\n' + ctx.chalk.bold('create-aggregates') + ' (the plan it applied)');
+          printPlanResult(ctx, 'create-aggregates', result.aggregates);
           ctx.print('');
           printStatus(ctx, result.status);
+          for (const ex of result.examples) ctx.print(renderExample(ex, ctx.chalk));
         }
-        const failure = planFailure(result.setup);
+        const failure = planFailure(result.aggregates);
         if (failure) throw failure;
       }),
     );
+}
+
+/** One of the seed's example queries and its first rows, as a table. */
+function renderExample(ex: ExampleQueryResult, c: import('chalk').ChalkInstance): string {
+  const head = `\n${c.bold.underline(ex.title)}\n${c.dim(ex.query)}`;
+  if (ex.rows.length === 0) return `${head}\n${c.dim('  no rows')}`;
+  const cols = Object.keys(ex.rows[0]!).slice(0, 8);
+  const shown = ex.rows.slice(0, 5).map((r) => cols.map((k) => cell(r[k])));
+  const more = ex.rows.length > 5 ? c.dim(`  … ${ex.rows.length - 5} more rows`) : '';
+  return `${head}\n${table(cols, shown, c)}${more ? '\n' + more : ''}`;
+}
+
+function cell(v: unknown): string {
+  if (v instanceof Date) return v.toISOString().replace('T', ' ').replace(/:00\.000Z$/, 'Z');
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(2);
+  if (typeof v === 'string' && /^-?\d+\.\d{3,}$/.test(v)) return Number(v).toFixed(2);
+  return v === null || v === undefined ? '-' : String(v);
 }

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+
+// `demo` needs no server: it starts the embedded TimescaleDB itself.
+describe('demo (embedded TimescaleDB, no server)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'homepot-ts-demo-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const db = path.join(dir, 'db');
+
+  it('loads a synthetic fleet, runs setup and create-aggregates, and shows status and the seed queries', async () => {
+    // DATABASE_URL pointing at a dead server must not be used: demo only writes to the embedded database.
+    const r = await runCli(['demo', '--json', '--sites', '2', '--devices', '2', '--days', '2', '--embedded', db], {
+      env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/nothing' },
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j.load).toMatchObject({ sites: 2, devices: 4, healthChecks: 4 * 2 * 1440 });
+    expect(j.setup.steps.find((s: any) => s.id === 'hypertable').outcome).toBe('created');
+    expect(j.aggregates.steps.filter((s: any) => s.outcome === 'failed')).toEqual([]);
+    expect(j.status.timescaledb.edition).toBe('community');
+    expect(j.status.hypertables[0]).toMatchObject({ name: 'health_checks' });
+    expect(j.status.aggregates.map((a: any) => a.name).sort()).toEqual(['device_metrics_daily', 'device_metrics_hourly', 'site_metrics_hourly']);
+    const [device, site, fleet] = j.examples;
+    expect(device.rows.length).toBeGreaterThanOrEqual(24);
+    expect(device.rows.every((row: any) => row.check_count <= 60)).toBe(true);
+    expect(site.rows.length).toBeGreaterThan(24);
+    const checks = fleet.rows.reduce((n: number, row: any) => n + Number(row.checks), 0);
+    expect(checks).toBe(4 * 2 * 1440);
+  }, 300_000);
+
+  it('run again on the same directory: does not load twice, setup reports unchanged', async () => {
+    const r = await runCli(['demo', '--embedded', db], { timeoutMs: 240_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('health_checks already holds data');
+    expect(r.stdout).toContain('Community (license timescale)');
+    expect(r.stdout).toContain('device_metrics_hourly');
+    const s = await runCli(['setup', '--json', '--embedded', db]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.json().changed).toBe(false);
+  }, 300_000);
+});
