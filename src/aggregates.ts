@@ -4,7 +4,7 @@ import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import { parseInterval, type Interval } from './intervals.js';
 import { num } from './numbers.js';
-import { applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from './plan.js';
+import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from './plan.js';
 import { preflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
 import { executeStatement, renderStatement } from './statements.js';
@@ -531,10 +531,7 @@ export async function runCreateAggregates(
           });
           continue;
         }
-        const r = await applySteps(conn, [step], {
-          dryRun: opts.dryRun, lockTimeout: opts.lockTimeout,
-          ...(hooks.onStep ? { onStep: hooks.onStep } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}),
-        });
+        const r = await applySteps(conn, [step], applyOptions(opts, hooks));
         results.push(...r.steps);
         changed ||= r.changed;
         if (r.failedStep) failedStep = r.failedStep;

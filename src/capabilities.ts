@@ -212,3 +212,11 @@ export function requireTimescaledb(c: Capabilities, what: string): void {
     hint: 'Run homepot-ts setup (or CREATE EXTENSION timescaledb) in this database.',
   });
 }
+
+/** Refuse, before anything runs, a change on a session that cannot write (a replica). */
+export function requireWritable(caps: Capabilities, command: string): void {
+  if (!caps.server.readOnly) return;
+  throw new HomepotError('read-only', `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${command} changes nothing here`, {
+    hint: `Run ${command} against the primary server.`,
+  });
+}

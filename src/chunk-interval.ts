@@ -7,7 +7,9 @@ import type { Interval } from './intervals.js';
 import type { ResolvedTable } from './names.js';
 import { num } from './numbers.js';
 import { applySteps, withChangeLock, type Step } from './plan.js';
-import { applyOptions, refuseReadOnly, type ChangeHooks, type ChangeOptions, type TuningResult } from './retention.js';
+import { applyOptions, type ChangeHooks } from './plan.js';
+import { requireWritable } from './capabilities.js';
+import type { ChangeOptions, TuningResult } from './retention.js';
 import { sqlFile } from './sql-files.js';
 import { renderStatement } from './statements.js';
 
@@ -53,7 +55,7 @@ export async function showChunkInterval(sql: Sql, caps: Capabilities, tableInput
 export async function setChunkInterval(sql: Sql, opts: ChangeOptions & { interval: Interval }, hooks: ChangeHooks = {}): Promise<TuningResult> {
   return withChangeLock(sql, async (conn) => {
     const caps = await detectCapabilities(conn);
-    refuseReadOnly(caps, 'chunk-interval set');
+    requireWritable(caps, 'chunk-interval set');
     requireTimescaledb(caps, 'chunk-interval set');
     const table = await resolveHypertable(conn, caps, opts.table);
     const d = await dimension(conn, table, opts.interval.text);

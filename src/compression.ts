@@ -1,4 +1,4 @@
-import { requireTimescaledb, type Capabilities } from './capabilities.js';
+import { requireTimescaledb, requireWritable, type Capabilities } from './capabilities.js';
 import { resolveHypertable } from './chunks.js';
 import { formatOrderBy, quoteIfNeeded, type OrderItem } from './columns.js';
 import type { Sql } from './connection.js';
@@ -7,7 +7,7 @@ import type { Interval } from './intervals.js';
 import { validDate } from './jobs.js';
 import { resolveTable, type ResolvedTable } from './names.js';
 import { num } from './numbers.js';
-import { applySteps, withChangeLock, type ApplyResult, type Step } from './plan.js';
+import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type ApplyResult, type Step } from './plan.js';
 import { compressionSettingsStep, policyStep } from './setup.js';
 import { sqlFile } from './sql-files.js';
 import { renderStatement } from './statements.js';
@@ -22,26 +22,12 @@ export interface CompressionSetOptions {
   dryRun: boolean;
 }
 
-export interface ChangeHooks {
-  onWait?: () => void;
-  onStep?: (step: Step, index: number) => void;
-  signal?: AbortSignal;
-}
-
 export interface HypertableName {
   schema: string;
   name: string;
 }
 
 const COMMUNITY_HINT = "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.";
-
-/** Refuse, before anything runs, a change on a session that cannot write. */
-export function requireWritable(caps: Capabilities, what: string): void {
-  if (!caps.server.readOnly) return;
-  throw new HomepotError('read-only', `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${what} changes nothing here`, {
-    hint: 'Run it against the primary server.',
-  });
-}
 
 /** Why a Community feature cannot be used here, or null when it can. */
 export function communityUnavailable(caps: Capabilities): string | null {
@@ -367,15 +353,6 @@ export async function compressionStats(sql: Sql, caps: Capabilities, tableName: 
 }
 
 // ---------------------------------------------------------------- helpers
-
-function applyOptions(opts: { lockTimeout: Interval; dryRun: boolean }, hooks: ChangeHooks) {
-  return {
-    dryRun: opts.dryRun,
-    lockTimeout: opts.lockTimeout,
-    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
-    ...(hooks.signal ? { signal: hooks.signal } : {}),
-  };
-}
 
 export function ratio(before: number | null, after: number | null): number | null {
   return before !== null && after !== null && after > 0 ? Math.round((before / after) * 100) / 100 : null;

@@ -1,4 +1,4 @@
-import { requireTimescaledb, type Capabilities } from './capabilities.js';
+import { requireTimescaledb, requireWritable, type Capabilities } from './capabilities.js';
 import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
@@ -105,11 +105,7 @@ export interface JobRef {
  */
 function preflightJobs(caps: Capabilities, what: string): void {
   requireTimescaledb(caps, what);
-  if (caps.server.readOnly) {
-    throw new HomepotError('read-only', `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${what} changes nothing here`, {
-      hint: 'Run it against the primary server.',
-    });
-  }
+  requireWritable(caps, what);
 }
 
 /** Under the Apache license run_job and alter_job fail with 0A000 (measured on 2.19.3): say so before trying. */

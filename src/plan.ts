@@ -159,3 +159,21 @@ export function planFailure(result: ApplyResult): HomepotError | null {
     ...(sqlstate ? { sqlstate } : {}),
   });
 }
+
+/** What a changing command's caller may watch: the lock wait, each step, Ctrl-C. */
+export interface ChangeHooks {
+  /** Another homepot-ts run holds the change lock. */
+  onWait?: () => void;
+  onStep?: (step: Step, index: number) => void;
+  signal?: AbortSignal;
+}
+
+/** applySteps' options from a command's dry-run / lock-timeout options and its hooks. */
+export function applyOptions(opts: { dryRun: boolean; lockTimeout: Interval }, hooks: ChangeHooks) {
+  return {
+    dryRun: opts.dryRun,
+    lockTimeout: opts.lockTimeout,
+    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  };
+}

@@ -1,4 +1,4 @@
-import { describeServerKind, detectCapabilities, type Capabilities, type Edition } from './capabilities.js';
+import { describeServerKind, detectCapabilities, requireWritable, type Capabilities, type Edition } from './capabilities.js';
 import { resolveHypertable } from './chunks.js';
 import { quoteIfNeeded } from './columns.js';
 import type { Sql } from './connection.js';
@@ -6,7 +6,7 @@ import { HomepotError } from './errors.js';
 import type { Interval } from './intervals.js';
 import { resolveTable, type ResolvedTable } from './names.js';
 import { num } from './numbers.js';
-import { applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from './plan.js';
+import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type ApplyResult, type Step, type StepResult } from './plan.js';
 import { checkTimeColumn, policyStep } from './setup.js';
 import { sqlFile } from './sql-files.js';
 import { renderStatement } from './statements.js';
@@ -25,20 +25,7 @@ export interface ChangeOptions {
   lockTimeout: Interval;
 }
 
-export interface ChangeHooks {
-  /** Another homepot-ts run holds the change lock. */
-  onWait?: () => void;
-  onStep?: (s: Step) => void;
-  signal?: AbortSignal;
-}
-
-/** Refuse, before anything runs, to change a read-only session (a replica). */
-export function refuseReadOnly(caps: Capabilities, command: string): void {
-  if (!caps.server.readOnly) return;
-  throw new HomepotError('read-only', `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${command} changes nothing here`, {
-    hint: `Run ${command} against the primary server.`,
-  });
-}
+export type { ChangeHooks } from './plan.js';
 
 /** The crontab line we suggest where retention policies cannot run. */
 export function cronExample(olderThan: string, table: string): string {
@@ -160,7 +147,7 @@ function requireRetentionPolicies(caps: Capabilities, interval: Interval, table:
 export async function setRetention(sql: Sql, opts: ChangeOptions & { interval: Interval }, hooks: ChangeHooks = {}): Promise<TuningResult> {
   return withChangeLock(sql, async (conn) => {
     const caps = await detectCapabilities(conn);
-    refuseReadOnly(caps, 'retention set');
+    requireWritable(caps, 'retention set');
     requireRetentionPolicies(caps, opts.interval, opts.table);
     const table = await resolveHypertable(conn, caps, opts.table);
     const step = await policyStep(conn, {
@@ -186,7 +173,7 @@ export async function setRetention(sql: Sql, opts: ChangeOptions & { interval: I
 export async function removeRetention(sql: Sql, opts: ChangeOptions, hooks: ChangeHooks = {}): Promise<TuningResult> {
   return withChangeLock(sql, async (conn) => {
     const caps = await detectCapabilities(conn);
-    refuseReadOnly(caps, 'retention remove');
+    requireWritable(caps, 'retention remove');
     const table = await resolveTable(conn, opts.table);
     const dim = await timeDimension(conn, caps, table);
     const policy = dim ? await readPolicy(conn, table) : null;
@@ -212,16 +199,6 @@ export async function removeRetention(sql: Sql, opts: ChangeOptions, hooks: Chan
     const warnings = step.state === 'not-available' && step.reason ? [`${title}: ${step.reason}`] : [];
     return { ...result, table: table.display, server: describeServerKind(caps), edition: caps.timescaledb.edition, warnings };
   }, hooks.onWait);
-}
-
-/** applySteps' options from a tuning command's options and hooks. */
-export function applyOptions(opts: ChangeOptions, hooks: ChangeHooks) {
-  return {
-    dryRun: opts.dryRun,
-    lockTimeout: opts.lockTimeout,
-    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
-    ...(hooks.signal ? { signal: hooks.signal } : {}),
-  };
 }
 
 // ---------------------------------------------------------------- run
@@ -273,7 +250,7 @@ export async function runRetention(
 ): Promise<RetentionRunResult> {
   return withChangeLock(sql, async (conn) => {
     const caps = await detectCapabilities(conn);
-    refuseReadOnly(caps, 'retention run');
+    requireWritable(caps, 'retention run');
     const table = await resolveTable(conn, opts.table);
     const dim = await timeDimension(conn, caps, table);
     const base = { table: table.display, server: describeServerKind(caps), edition: caps.timescaledb.edition, olderThan: opts.olderThan.text };
@@ -373,7 +350,7 @@ async function deleteOldRows(
     id: 'delete-rows', title, state: 'different', wanted: 'deleted', statements: [r.delete_batch], destructive: true,
     current: r.no_statistics ? `${estimate.toLocaleString('en-US')} rows` : `about ${estimate.toLocaleString('en-US')} rows (planner estimate)`,
   };
-  hooks.onStep?.(step);
+  hooks.onStep?.(step, 0);
   const started = performance.now();
   let deleted = 0;
   let batches = 0;

@@ -1,11 +1,11 @@
-import { describeServerKind, detectCapabilities, type Capabilities } from './capabilities.js';
+import { describeServerKind, detectCapabilities, requireWritable, type Capabilities } from './capabilities.js';
 import { formatOrderBy, quoteIfNeeded, type OrderItem } from './columns.js';
 import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import type { Interval } from './intervals.js';
 import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from './names.js';
 import { num } from './numbers.js';
-import { applySteps, withChangeLock, type ApplyResult, type Step } from './plan.js';
+import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './plan.js';
 import { sqlFile } from './sql-files.js';
 import { renderStatement } from './statements.js';
 
@@ -38,11 +38,7 @@ const COMMUNITY_HINT = 'needs the TimescaleDB Community edition (timescaledb.lic
 /** Refuse, before anything changes, what setup cannot do here. */
 export function preflight(caps: Capabilities, opts: Pick<SetupOptions, 'require'>): void {
   const ts = caps.timescaledb;
-  if (caps.server.readOnly) {
-    throw new HomepotError('read-only', `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: setup changes nothing here`, {
-      hint: 'Run setup against the primary server.',
-    });
-  }
+  requireWritable(caps, 'setup');
   if (ts.availableVersion && !ts.installedVersion && ts.preloaded === false) {
     throw new HomepotError('timescaledb-not-preloaded', `TimescaleDB ${ts.availableVersion} is installed on the server but not preloaded, so the extension cannot be created`, {
       hint: "Set shared_preload_libraries = 'timescaledb' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, and run setup again.",
@@ -330,14 +326,14 @@ export async function policyStep(
 export async function runSetup(
   sql: Sql,
   opts: SetupOptions,
-  hooks: { onWait?: () => void; onStep?: (s: Step) => void; signal?: AbortSignal } = {},
+  hooks: ChangeHooks = {},
 ): Promise<SetupResult> {
   return withChangeLock(sql, async (conn) => {
     let caps = await detectCapabilities(conn);
     preflight(caps, opts);
     const ext = await extensionStep(conn, caps);
     const apply = (steps: Step[]) =>
-      applySteps(conn, steps, { dryRun: opts.dryRun, lockTimeout: opts.lockTimeout, ...(hooks.onStep ? { onStep: hooks.onStep } : {}), ...(hooks.signal ? { signal: hooks.signal } : {}) });
+      applySteps(conn, steps, applyOptions(opts, hooks));
     const first = await apply([ext]);
     if (first.failedStep) return { ...first, server: '', edition: caps.timescaledb.edition, warnings: [] };
     if (first.changed) {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { catalogSnapshot } from './support/catalog.js';
 import { describeWithDatabase, type Flavour, type Sql, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
+import { snapshot } from './support/assertions.js';
 
 type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
 const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
@@ -100,12 +100,6 @@ async function expectCorrect(db: TestDatabase, name: string): Promise<number> {
     }
   }
   return expected.length;
-}
-
-async function snapshot(db: TestDatabase) {
-  const s = await catalogSnapshot(db.sql());
-  await db.closeClients();
-  return s;
 }
 
 const NAMES = ['device_metrics_hourly', 'device_metrics_daily', 'site_metrics_hourly'];

@@ -5,15 +5,7 @@ import type { Sql as LibSql } from '../src/connection.js';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable, loadPlainRows, publicTables } from './support/homepot.js';
-
-/** One line on stderr, naming the problem, no stack trace. */
-function expectOneLineError(stderr: string, pattern: RegExp) {
-  const lines = stderr.trim().split('\n');
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(stderr).not.toMatch(/\n\s+at /);
-}
+import { oneLineError } from './support/assertions.js';
 
 for (const flavour of ['timescale', 'apache'] as const) {
   describeWithDatabase(flavour, 'chunks', (db) => {
@@ -81,13 +73,13 @@ for (const flavour of ['timescale', 'apache'] as const) {
     it('unknown table: exit 4, one line; an injection attempt is just an unknown name', async () => {
       const r = await runCli(['chunks', 'nosuch', '--database-url', db().url]);
       expect(r.code).toBe(4);
-      expectOneLineError(r.stderr, /table "nosuch" does not exist/);
+      oneLineError(r.stderr, /table "nosuch" does not exist/);
       expect(r.stdout).toBe('');
       const before = await publicTables(db().sql());
       await db().closeClients();
       const evil = await runCli(['chunks', 'x; drop table devices', '--database-url', db().url]);
       expect(evil.code).toBe(4);
-      expectOneLineError(evil.stderr, /does not exist/);
+      oneLineError(evil.stderr, /does not exist/);
       const evil2 = await runCli(['chunks', 'devices"; drop table devices; --', '--database-url', db().url]);
       expect([2, 4]).toContain(evil2.code);
       expect(await publicTables(db().sql())).toEqual(before);
@@ -98,7 +90,7 @@ for (const flavour of ['timescale', 'apache'] as const) {
     it('a plain table is not a hypertable: exit 4 with what to do', async () => {
       const r = await runCli(['chunks', 'devices', '--database-url', db().url]);
       expect(r.code).toBe(4);
-      expectOneLineError(r.stderr, /public\.devices is a plain table, not a hypertable/);
+      oneLineError(r.stderr, /public\.devices is a plain table, not a hypertable/);
     });
 
     it('bad --limit is a usage error (exit 2)', async () => {
@@ -118,7 +110,7 @@ describeWithDatabase('postgres', 'chunks without TimescaleDB preloaded', (db) =>
     const r = await runCli(['chunks', '--database-url', db().url]);
     expect(r.code).toBe(5);
     const expected = db().info.facts.timescaledb.available ? /not preloaded.*shared_preload_libraries.*restart/ : /not installed/;
-    expectOneLineError(r.stderr, expected);
+    oneLineError(r.stderr, expected);
     const j = await runCli(['chunks', '--json', '--database-url', db().url]);
     expect(j.code).toBe(5);
     expect(JSON.parse(j.stderr.trim()).error).toMatchObject({ exitCode: 5 });
@@ -130,6 +122,6 @@ describeWithDatabase('postgres-bare', 'chunks with no TimescaleDB at all', (db) 
   it('exit 5: not installed, with where to get it', async () => {
     const r = await runCli(['chunks', '--database-url', db().url]);
     expect(r.code).toBe(5);
-    expectOneLineError(r.stderr, /not installed on this server.*Install the timescaledb package/);
+    oneLineError(r.stderr, /not installed on this server.*Install the timescaledb package/);
   });
 });

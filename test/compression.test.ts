@@ -1,30 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { catalogSnapshot } from './support/catalog.js';
 import { describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
+import { oneLineError, query, snapshot } from './support/assertions.js';
 
 type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
 const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
-
-async function snapshot(db: TestDatabase) {
-  const s = await catalogSnapshot(db.sql());
-  await db.closeClients();
-  return s;
-}
-
-async function query<T = any>(db: TestDatabase, text: string): Promise<T[]> {
-  const rows = await db.sql().unsafe(text);
-  await db.closeClients();
-  return rows as unknown as T[];
-}
-
-function oneLineError(stderr: string, pattern: RegExp) {
-  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 describe('compression: bad input is refused before any SQL runs', () => {
   for (const args of [

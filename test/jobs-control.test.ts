@@ -1,27 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { catalogSnapshot } from './support/catalog.js';
 import { describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
-
-async function snapshot(db: TestDatabase) {
-  const s = await catalogSnapshot(db.sql());
-  await db.closeClients();
-  return s;
-}
-
-async function query<T = any>(db: TestDatabase, text: string): Promise<T[]> {
-  const rows = await db.sql().unsafe(text);
-  await db.closeClients();
-  return rows as unknown as T[];
-}
-
-function oneLineError(stderr: string, pattern: RegExp) {
-  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-}
+import { oneLineError, query, snapshot } from './support/assertions.js';
 
 describe('jobs run|pause|resume: a bad job id is refused before any SQL runs', () => {
   for (const [cmd, id] of [['run', 'abc'], ['pause', '0'], ['resume', '1.5'], ['run', '-1'], ['pause', '99999999999999999999']]) {

@@ -5,6 +5,7 @@ import { ROOT, runCli } from './support/cli.js';
 import { catalogSnapshot } from './support/catalog.js';
 import { describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
+import { oneLineError, query } from './support/assertions.js';
 
 type Step = { id: string; state: string; outcome: string; reason?: string; current?: string; statements: string[] };
 const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
@@ -33,24 +34,11 @@ async function loadOldRows(sql: Sql, hypertable: boolean): Promise<void> {
 }
 
 /** Run a query on the test's own client, then let go of it (embedded: one connection at a time). */
-async function query<T = any>(db: TestDatabase, text: string): Promise<T[]> {
-  const rows = await db.sql().unsafe(text);
-  await db.closeClients();
-  return rows as unknown as T[];
-}
-
 async function snapshot(db: TestDatabase) {
   const s = await catalogSnapshot(db.sql());
   const [n] = await db.sql().unsafe(`SELECT count(*)::int AS n FROM health_checks`);
   await db.closeClients();
   return { s, rows: n!.n };
-}
-
-function oneLineError(stderr: string, pattern: RegExp) {
-  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
 }
 
 /** Run the built CLI and press Ctrl-C (SIGINT) once its stderr matches `when`. */

@@ -1,29 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { catalogSnapshot } from './support/catalog.js';
 import { describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { loadPlainRows, loadSchema } from './support/homepot.js';
+import { oneLineError, snapshot } from './support/assertions.js';
 
 type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[]; error?: { message: string } };
 const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
-
-async function snapshot(db: TestDatabase) {
-  const s = await catalogSnapshot(db.sql());
-  await db.closeClients();
-  return s;
-}
 
 async function rowCount(db: TestDatabase): Promise<number> {
   const [r] = await db.sql().unsafe(`SELECT count(*)::int AS n FROM health_checks`);
   await db.closeClients();
   return r!.n;
-}
-
-function oneLineError(stderr: string, pattern: RegExp) {
-  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
 }
 
 describe('setup: bad intervals are refused before any SQL runs', () => {

@@ -3,9 +3,9 @@ import { setChunkInterval, showChunkInterval } from '../chunk-interval.js';
 import { withConnection } from '../context.js';
 import { intervalOption, type Interval } from '../intervals.js';
 import { SETUP_DEFAULTS } from '../setup-options.js';
-import { finishChange, resolveTuning, withChangeFeedback } from './retention.js';
+import { finishChange, resolveTuning } from './retention.js';
 import { addChangeOptions } from './setup.js';
-import type { RunCommand } from './shared.js';
+import { withChangeFeedback, type RunCommand } from './shared.js';
 
 const NEW_CHUNKS_ONLY = 'The chunk interval applies to NEW chunks only: existing chunks keep their size.';
 

@@ -19,7 +19,7 @@ import { progressReporter } from '../progress.js';
 import { resolveSetupOptions, SETUP_DEFAULTS } from '../setup-options.js';
 import { printPlanResult } from './plan-output.js';
 import { addChangeOptions } from './setup.js';
-import type { RunCommand } from './shared.js';
+import { withChangeFeedback, type RunCommand } from './shared.js';
 
 interface TableFlag { table?: string }
 interface ChangeFlags extends TableFlag { dryRun?: boolean; lockTimeout?: Interval }
@@ -63,7 +63,7 @@ export function registerCompression(program: Command, run: RunCommand): void {
         dryRun: Boolean(flags.dryRun),
       }, ctx.config);
       const result = await withConnection(ctx, (conn, caps) =>
-        withSpinner(ctx, (hooks) => setCompression(conn.sql, caps, opts, hooks)));
+        withChangeFeedback(ctx, (hooks) => setCompression(conn.sql, caps, opts, hooks)));
       printPlanResult(ctx, 'compression set', result, { hypertable: result.hypertable });
       finish(ctx, result, 'compression set');
     }),
@@ -78,7 +78,7 @@ export function registerCompression(program: Command, run: RunCommand): void {
     run(cmd, async (ctx) => {
       const opts = changeOptions(ctx, flags);
       const result = await withConnection(ctx, (conn, caps) =>
-        withSpinner(ctx, (hooks) => removeCompressionPolicy(conn.sql, caps, opts, hooks)));
+        withChangeFeedback(ctx, (hooks) => removeCompressionPolicy(conn.sql, caps, opts, hooks)));
       const note = `Removing the policy does not decompress anything: ${result.compressedChunks} compressed chunk${result.compressedChunks === 1 ? '' : 's'} of ${result.hypertable.schema}.${result.hypertable.name} stay${result.compressedChunks === 1 ? 's' : ''} compressed. To decompress them (they grow back to their full size): ${result.decompressHint}`;
       printPlanResult(ctx, 'compression remove', result, { hypertable: result.hypertable, compressedChunks: result.compressedChunks, note });
       ctx.logger.info(note);
@@ -168,23 +168,6 @@ function changeOptions(ctx: CommandContext, flags: ChangeFlags): { table: string
     ...(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}),
   }, ctx.config);
   return { table: o.table, lockTimeout: o.lockTimeout, dryRun: Boolean(flags.dryRun) };
-}
-
-/** The waiting/applying spinner every changing compression command shows. */
-async function withSpinner<T>(
-  ctx: CommandContext,
-  fn: (hooks: { onWait: () => void; onStep: (s: { title: string }) => void; signal: AbortSignal }) => Promise<T>,
-): Promise<T> {
-  const spin = ctx.spinner('waiting for the change lock');
-  try {
-    return await fn({
-      onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
-      onStep: (s) => spin.update(`applying: ${s.title}`),
-      signal: ctx.signal,
-    });
-  } finally {
-    spin.stop();
-  }
 }
 
 /** After the result is printed: Ctrl-C is exit 130, a failed step its own exit code. */

@@ -13,7 +13,7 @@ import {
 import { SETUP_DEFAULTS } from '../setup-options.js';
 import { printPlanResult } from './plan-output.js';
 import { addChangeOptions } from './setup.js';
-import { parsePositiveInt, type RunCommand } from './shared.js';
+import { parsePositiveInt, withChangeFeedback, type RunCommand } from './shared.js';
 
 const DEFAULT_BATCH_ROWS = 10_000;
 
@@ -30,20 +30,6 @@ export function resolveTuning(flags: TuningFlags, config: ConfigFile) {
     dryRun: Boolean(flags.dryRun),
     lockTimeout: flags.lockTimeout ?? parseInterval(config.lockTimeout ?? SETUP_DEFAULTS.lockTimeout, 'lockTimeout'),
   };
-}
-
-/** Wait/step feedback for a changing command, shared by the tuning commands. */
-export async function withChangeFeedback<T>(ctx: CommandContext, fn: (hooks: ChangeHooks) => Promise<T>): Promise<T> {
-  const spin = ctx.spinner('waiting for the change lock');
-  try {
-    return await fn({
-      onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
-      onStep: (s) => spin.update(`applying: ${s.title}`),
-      signal: ctx.signal,
-    });
-  } finally {
-    spin.stop();
-  }
 }
 
 /** Print a tuning command's plan result and end with its failure, if any. */

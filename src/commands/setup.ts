@@ -6,7 +6,7 @@ import { planFailure } from '../plan.js';
 import { runSetup } from '../setup.js';
 import { resolveSetupOptions, SETUP_DEFAULTS, type SetupFlags } from '../setup-options.js';
 import { printPlanResult } from './plan-output.js';
-import type { RunCommand } from './shared.js';
+import { withChangeFeedback, type RunCommand } from './shared.js';
 
 /** Options shared by setup and the tuning commands that change things. */
 export function addChangeOptions(cmd: Command): Command {
@@ -36,18 +36,7 @@ export function registerSetup(program: Command, run: RunCommand): void {
       const f: SetupFlags = { ...flags, ...(flags.retention === (true as unknown) ? { retention: undefined } : {}) };
       if (f.retention === undefined) delete f.retention;
       const opts = resolveSetupOptions(f, ctx.config);
-      const result = await withConnection(ctx, async (conn) => {
-        const spin = ctx.spinner('waiting for the change lock');
-        try {
-          return await runSetup(conn.sql, opts, {
-            onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
-            onStep: (s) => spin.update(`applying: ${s.title}`),
-            signal: ctx.signal,
-          });
-        } finally {
-          spin.stop();
-        }
-      });
+      const result = await withConnection(ctx, (conn) => withChangeFeedback(ctx, (hooks) => runSetup(conn.sql, opts, hooks)));
       printPlanResult(ctx, 'setup', result, { server: result.server, edition: result.edition });
       if (ctx.signal.aborted) throw new HomepotError('interrupted', 'interrupted: the steps before the interruption are applied', { hint: 'Run setup again to finish.' });
       const failure = planFailure(result);

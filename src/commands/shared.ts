@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import type { ChangeHooks } from '../plan.js';
 
 /** Runs a command's body with a context; defined in src/cli.ts. */
 export type RunCommand = (cmd: Command, body: (ctx: CommandContext) => Promise<void>) => Promise<void>;
@@ -12,3 +13,18 @@ export function parsePositiveInt(value: string, flag: string): number {
   }
   return n;
 }
+
+/** Wait/step feedback for a changing command, shared by every changing command. */
+export async function withChangeFeedback<T>(ctx: CommandContext, fn: (hooks: Required<ChangeHooks>) => Promise<T>): Promise<T> {
+  const spin = ctx.spinner('waiting for the change lock');
+  try {
+    return await fn({
+      onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+      onStep: (s) => spin.update(`applying: ${s.title}`),
+      signal: ctx.signal,
+    });
+  } finally {
+    spin.stop();
+  }
+}
+
