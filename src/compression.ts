@@ -4,7 +4,7 @@ import { formatOrderBy, quoteIfNeeded, type OrderItem } from './columns.js';
 import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import type { Interval } from './intervals.js';
-import { validDate } from './jobs.js';
+import { findPolicyJob, validDate } from './jobs.js';
 import { resolveTable, type ResolvedTable } from './names.js';
 import { num } from './numbers.js';
 import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type ApplyResult, type Step } from './plan.js';
@@ -79,22 +79,17 @@ export interface CompressionShow {
 }
 
 interface SettingsRow { compression_enabled: boolean; segment_by: string[]; order_by: string[]; order_by_desc: boolean[] }
-interface PolicyRow {
-  job_id: number; compress_after: string | null; schedule_interval: string | null; scheduled: boolean;
-  last_run_started_at: Date | null; last_run_status: string | null; next_start: Date | null;
-}
-
 async function readSettings(sql: Sql, table: HypertableName): Promise<SettingsRow | undefined> {
   const [row] = (await sql.unsafe(sqlFile('setup/compression-settings.sql'), [table.schema, table.name])) as unknown as SettingsRow[];
   return row;
 }
 
 async function readPolicy(sql: Sql, table: HypertableName): Promise<CompressionPolicy | null> {
-  const [p] = (await sql.unsafe(sqlFile('compression/policy.sql'), [table.schema, table.name])) as unknown as PolicyRow[];
+  const p = await findPolicyJob(sql, table, 'policy_compression', 'compress_after');
   if (!p) return null;
   return {
     jobId: Number(p.job_id),
-    compressAfter: p.compress_after,
+    compressAfter: p.interval_setting,
     scheduleInterval: p.schedule_interval,
     scheduled: p.scheduled,
     lastRunStartedAt: validDate(p.last_run_started_at),

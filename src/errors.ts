@@ -75,7 +75,3 @@ function defaultExitCode(kind: ErrorKind): ExitCodeValue {
       return ExitCode.failed;
   }
 }
-
-export function usageError(message: string, hint?: string): HomepotError {
-  return new HomepotError('usage', message, hint === undefined ? {} : { hint });
-}

@@ -229,3 +229,18 @@ export async function setJobScheduled(
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+/** A policy job's row from sql/queries/policy-job.sql. */
+export interface PolicyJobRow {
+  job_id: number; interval_setting: string | null; schedule_interval: string | null; scheduled: boolean;
+  last_run_status: string | null; last_run_started_at: Date | null; last_successful_finish: Date | null;
+  next_start: Date | null; total_runs: number; total_failures: number;
+}
+
+/** The policy job of a kind on a hypertable (retention, compression), or undefined. */
+export async function findPolicyJob(
+  sql: Sql, table: { schema: string; name: string }, proc: 'policy_retention' | 'policy_compression', key: 'drop_after' | 'compress_after',
+): Promise<PolicyJobRow | undefined> {
+  const rows = (await sql.unsafe(sqlFile('queries/policy-job.sql'), [table.schema, table.name, proc, key])) as unknown as PolicyJobRow[];
+  return rows[0];
+}

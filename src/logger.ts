@@ -47,6 +47,3 @@ export function createLogger(opts: LoggerOptions): Logger & { warnings: string[]
     },
   };
 }
-
-/** A logger that drops everything: for library callers and tests. */
-export const silentLogger: Logger = { info() {}, warn() {}, debug() {}, raw() {} };

@@ -1,4 +1,5 @@
 import { describeServerKind, detectCapabilities, requireWritable, type Capabilities, type Edition } from './capabilities.js';
+import { findPolicyJob, validDate } from './jobs.js';
 import { resolveHypertable } from './chunks.js';
 import { quoteIfNeeded } from './columns.js';
 import type { Sql } from './connection.js';
@@ -74,15 +75,11 @@ export interface RetentionReport {
 }
 
 async function readPolicy(sql: Sql, table: ResolvedTable): Promise<RetentionPolicy | null> {
-  const [r] = (await sql.unsafe(sqlFile('retention/policy.sql'), [table.schema, table.name])) as unknown as {
-    job_id: number; drop_after: string | null; schedule_interval: string | null; scheduled: boolean;
-    last_run_status: string | null; last_run_started_at: Date | null; last_successful_finish: Date | null;
-    next_start: Date | null; total_runs: number; total_failures: number;
-  }[];
+  const r = await findPolicyJob(sql, table, 'policy_retention', 'drop_after');
   if (!r) return null;
   return {
     jobId: Number(r.job_id),
-    dropAfter: r.drop_after,
+    dropAfter: r.interval_setting,
     scheduleInterval: r.schedule_interval,
     scheduled: r.scheduled,
     lastRunStatus: r.last_run_status,
@@ -426,7 +423,3 @@ async function deleteBatch(conn: Sql, statement: string, lockTimeout: Interval):
   }
 }
 
-/** TimescaleDB reports "never" as -infinity; JSON and tables want null. */
-function validDate(d: Date | null): Date | null {
-  return d instanceof Date && Number.isFinite(d.getTime()) ? d : null;
-}

@@ -1,8 +1,9 @@
--- The retention policy job of a hypertable with its last run and next start.
--- $1 schema, $2 table.
+-- One policy job of a hypertable with its interval setting, schedule and last run.
+-- $1 schema, $2 table, $3 proc name (policy_retention, policy_compression),
+-- $4 config key holding its interval (drop_after, compress_after).
 SELECT
     j.job_id,
-    j.config ->> 'drop_after'                  AS drop_after,
+    j.config ->> $4                            AS interval_setting,
     j.schedule_interval::text                  AS schedule_interval,
     j.scheduled,
     s.last_run_status,
@@ -13,6 +14,6 @@ SELECT
     coalesce(s.total_failures, 0)::int         AS total_failures
 FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
-WHERE j.hypertable_schema = $1 AND j.hypertable_name = $2 AND j.proc_name = 'policy_retention'
+WHERE j.hypertable_schema = $1 AND j.hypertable_name = $2 AND j.proc_name = $3
 ORDER BY j.job_id
 LIMIT 1;
