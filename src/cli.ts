@@ -12,6 +12,7 @@ import { registerSetup } from './commands/setup.js';
 import { registerChunkInterval } from './commands/chunk-interval.js';
 import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
+import { registerMigrate } from './commands/migrate.js';
 import { parsePositiveInt, type RunCommand } from './commands/shared.js';
 import { describeError } from './connection.js';
 import { makeChalk } from './output.js';
@@ -53,6 +54,7 @@ export function buildProgram(signal: AbortSignal): Command {
   registerCompression(program, run);
   registerRetention(program, run); registerChunkInterval(program, run);
   registerAggregates(program, run);
+  registerMigrate(program, run);
   registerDemo(program, run);
   return program;
 }

@@ -104,7 +104,7 @@ export async function checkTimeColumn(sql: Sql, table: ResolvedTable, timeColumn
 }
 
 /** Check the table can become a hypertable; returns warnings, throws on blockers. */
-async function checkConvertible(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<{ info: TableInfo; warnings: string[] }> {
+export async function checkConvertible(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<{ info: TableInfo; warnings: string[] }> {
   const info = await checkTimeColumn(sql, table, timeColumn);
   const col = quoteIfNeeded(timeColumn);
   if (!info.column_not_null) {

@@ -1,0 +1,77 @@
+-- The statements that prepare an online migration, in order: the new table
+-- (same columns, defaults, checks, comments, owner, grants), made a hypertable,
+-- with the old table's keys and indexes under temporary names; the change log;
+-- the capture function and, last, the triggers (the only step that locks the
+-- old table, SHARE ROW EXCLUSIVE, for milliseconds).
+-- $1 table oid, $2 new table, $3 log table, $4 capture function, $5 time column,
+-- $6 chunk interval, $7 index-name map (jsonb: old name -> temporary name).
+WITH t AS (
+    SELECT c.oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner, c.relacl
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid
+), cols AS (
+    SELECT string_agg(format('NEW.%I', a.attname), ', ' ORDER BY a.attnum) AS new_list,
+           string_agg(format('OLD.%I', a.attname), ', ' ORDER BY a.attnum) AS old_list
+    FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+), stmts AS (
+    SELECT 1 AS ord, 0 AS sub, format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY INCLUDING COMMENTS INCLUDING STORAGE)',
+                                      t.schema, $2::text, t.schema, t.name) AS statement FROM t
+    UNION ALL
+    SELECT 2, 0, format('ALTER TABLE %I.%I OWNER TO %I', t.schema, $2::text, t.owner) FROM t WHERE t.owner <> current_user
+    UNION ALL
+    SELECT 3, 0, format('SELECT create_hypertable(%L::regclass, by_range(%L, %L::interval))', format('%I.%I', t.schema, $2::text), $5::text, $6::text) FROM t
+    UNION ALL
+    -- primary key, unique and exclusion constraints (their indexes come with them)
+    SELECT 4, row_number() OVER (ORDER BY con.contype, con.conname)::int,
+           format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', t.schema, $2::text, $7::jsonb->>con.conname, pg_get_constraintdef(con.oid))
+    FROM t JOIN pg_constraint con ON con.conrelid = t.oid AND con.contype IN ('p', 'u', 'x')
+    UNION ALL
+    -- other indexes: the definition with the new name and table
+    SELECT 5, row_number() OVER (ORDER BY ic.relname)::int,
+           format('CREATE %sINDEX %I ON %I.%I', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+                  $7::jsonb->>ic.relname::text, t.schema, $2::text)
+           || substr(pg_get_indexdef(i.indexrelid), position(' USING ' IN pg_get_indexdef(i.indexrelid)))
+    FROM t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+    WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = t.oid)
+    UNION ALL
+    -- grants, as on the old table
+    SELECT 6, row_number() OVER ()::int,
+           format('GRANT %s ON %I.%I TO %s%s', acl.privilege_type, t.schema, $2::text,
+                  CASE WHEN acl.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(acl.grantee)) END,
+                  CASE WHEN acl.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)
+    FROM t, aclexplode(t.relacl) acl
+    WHERE acl.grantee <> (SELECT relowner FROM pg_class WHERE oid = $1::oid)
+    UNION ALL
+    -- the change log: the table's columns, then the operation and its order
+    SELECT 7, 0, format('CREATE TABLE %I.%I (LIKE %I.%I)', t.schema, $3::text, t.schema, t.name) FROM t
+    UNION ALL
+    SELECT 7, 1, format('ALTER TABLE %I.%I ADD COLUMN homepot_ts_op "char" NOT NULL, ADD COLUMN homepot_ts_seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+                        t.schema, $3::text) FROM t
+    UNION ALL
+    -- SECURITY DEFINER: HOMEPOT's own role may write health_checks without any
+    -- privilege on the log table.
+    SELECT 8, 0, format($f$CREATE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    RAISE EXCEPTION USING MESSAGE = %L,
+      HINT = 'Run homepot-ts migrate-from-postgres to finish, or homepot-ts migrate-from-postgres abort.';
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    INSERT INTO %I.%I SELECT %s, 'D';
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO %I.%I SELECT %s, 'I';
+  END IF;
+  RETURN NULL;
+END
+$body$$f$, t.schema, $4::text,
+      format('homepot-ts is migrating %I.%I to a hypertable: TRUNCATE is refused until it finishes', t.schema, t.name), t.schema, $3::text, cols.old_list, t.schema, $3::text, cols.new_list) FROM t, cols
+    UNION ALL
+    SELECT 9, 0, format('LOCK TABLE %I.%I IN SHARE ROW EXCLUSIVE MODE', t.schema, t.name) FROM t
+    UNION ALL
+    SELECT 9, 1, format('CREATE TRIGGER homepot_ts_capture AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION %I.%I()',
+                        t.schema, t.name, t.schema, $4::text) FROM t
+    UNION ALL
+    SELECT 9, 2, format('CREATE TRIGGER homepot_ts_capture_truncate BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION %I.%I()',
+                        t.schema, t.name, t.schema, $4::text) FROM t
+)
+SELECT statement FROM stmts ORDER BY ord, sub;

@@ -1,0 +1,21 @@
+-- Where an online migration keeps its place, one row per table, in the
+-- table's schema (on the target server for --source). $1 schema.
+SELECT format($f$CREATE TABLE IF NOT EXISTS %I.homepot_ts_migration (
+    table_name     text PRIMARY KEY,
+    strategy       text NOT NULL,
+    phase          text NOT NULL,
+    source         text,
+    new_table      text,
+    log_table      text,
+    capture_fn     text,
+    index_names    jsonb NOT NULL DEFAULT '{}',
+    total_blocks   bigint NOT NULL DEFAULT 0,
+    next_block     bigint NOT NULL DEFAULT 0,
+    rows_copied    bigint NOT NULL DEFAULT 0,
+    window_seconds integer NOT NULL DEFAULT 3600,
+    batches        integer NOT NULL DEFAULT 0,
+    started_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    finished_at    timestamptz,
+    result         jsonb
+)$f$, $1::text) AS statement;

@@ -1,0 +1,758 @@
+import { describeServerKind, detectCapabilities, requireWritable, type Capabilities } from './capabilities.js';
+import { quoteIfNeeded } from './columns.js';
+import type { Sql } from './connection.js';
+import { HomepotError } from './errors.js';
+import type { Interval } from './intervals.js';
+import {
+  chooseWindowSeconds, compareWindows, describeMismatches, timeSpan, verifyStatement, windowSums,
+  type TableRef, type Verification,
+} from './migrate-verify.js';
+import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from './names.js';
+import { num } from './numbers.js';
+import { withChangeLock, type ChangeHooks } from './plan.js';
+import { checkConvertible, preflight as setupPreflight } from './setup.js';
+import { sqlFile } from './sql-files.js';
+import { renderStatement } from './statements.js';
+
+/**
+ * migrate-from-postgres on one database: turn a plain table that holds rows
+ * into a hypertable, either in place (create_hypertable(migrate_data), one
+ * long ACCESS EXCLUSIVE lock) or online (a new hypertable filled in batches
+ * while a trigger captures the writes that keep arriving, then one short
+ * locked step that replays the last changes, verifies and swaps the names).
+ * README "migrate-from-postgres" explains when to choose which.
+ */
+
+export type Strategy = 'in-place' | 'online';
+
+export interface MigrateOptions {
+  table: string;
+  timeColumn: string;
+  chunkInterval: Interval;
+  /** 'auto': in-place up to onlineAbove bytes (and for empty tables), online above. */
+  strategy: Strategy | 'auto';
+  onlineAbove: number;
+  /** Rows per copy batch (online), converted to a block range. */
+  batchRows: number;
+  lockTimeout: Interval;
+  dryRun: boolean;
+  /** Drop the old table once the migration is verified (online). */
+  dropOld: boolean;
+}
+
+export const MIGRATE_DEFAULTS = {
+  /** 100 MB: about 4 s of blocked writes for an in-place conversion at the rate measured here. */
+  onlineAbove: 100 * 1024 * 1024,
+  batchRows: 50_000,
+  /** How many times the final step retries when the table stays busy past --lock-timeout. */
+  finalAttempts: 3,
+};
+
+/**
+ * Rates measured on this project's benchmark machine (bench/README.md), for
+ * the --dry-run estimate only.
+ */
+const RATE = { inPlaceRowsPerSecond: 70_000, onlineRowsPerSecond: 90_000 };
+
+export interface LockHeld {
+  what: string;
+  mode: 'SHARE ROW EXCLUSIVE' | 'ACCESS EXCLUSIVE';
+  ms: number;
+}
+
+export interface MigrateProgress {
+  phase: 'copy' | 'replay';
+  done: number;
+  total: number;
+  elapsedMs: number;
+}
+
+export interface MigrateHooks extends ChangeHooks {
+  onProgress?: (p: MigrateProgress) => void;
+  /** A new phase starts (for a spinner / log line). */
+  onPhase?: (text: string) => void;
+}
+
+export interface PlannedStep {
+  id: string;
+  title: string;
+  statements: string[];
+}
+
+export interface MigrateResult {
+  command: 'migrate-from-postgres';
+  table: string;
+  strategy: Strategy | 'remote';
+  /** Why this strategy (auto choice, flag, or a migration in progress). */
+  strategyReason: string;
+  dryRun: boolean;
+  changed: boolean;
+  /** migrated | already-hypertable | already-migrated | planned | copied (remote, more to catch up) */
+  outcome: 'migrated' | 'already-hypertable' | 'already-migrated' | 'planned' | 'copied';
+  resumed: boolean;
+  server: string;
+  edition: Capabilities['timescaledb']['edition'];
+  estimate: { rows: number; bytes: number; seconds: number; lock: string };
+  plan: PlannedStep[];
+  copied: { rows: number; batches: number; seconds: number; rowsPerSecond: number };
+  replayed: number;
+  locks: LockHeld[];
+  verification: Verification | null;
+  oldTable: string | null;
+  droppedOld: boolean;
+  warnings: string[];
+  nextSteps: string[];
+}
+
+interface Preflight {
+  dependent_views: string[];
+  generated_columns: string[];
+  user_triggers: string[];
+  row_security: boolean;
+  inheritance: boolean;
+  key_columns: string[] | null;
+  blocks: string;
+  row_estimate: string;
+  total_bytes: string;
+  owner: string;
+}
+
+export interface MigrationState {
+  table_name: string;
+  strategy: string;
+  phase: 'copying' | 'catching-up' | 'done';
+  source: string | null;
+  new_table: string;
+  log_table: string;
+  capture_fn: string;
+  index_names: Record<string, string>;
+  total_blocks: string;
+  next_block: string;
+  rows_copied: string;
+  window_seconds: number;
+  batches: number;
+  result: unknown;
+}
+
+/** Names of the objects an online migration of `table` uses (63-byte identifiers). */
+export function migrationNames(table: string) {
+  const cut = (suffix: string) => `${Buffer.from(table).subarray(0, 63 - Buffer.byteLength(suffix)).toString()}${suffix}`;
+  return {
+    newTable: cut('_tsdb_new'),
+    logTable: cut('_tsdb_log'),
+    captureFn: cut('_tsdb_capture'),
+    oldTable: cut('_pre_timescaledb'),
+  };
+}
+
+/** Read the state row of `table` (null when there is no migration state). */
+export async function readState(sql: Sql, schema: string, table: string): Promise<MigrationState | null> {
+  const [exists] = await sql<{ ok: boolean }[]>`SELECT to_regclass(format('%I.homepot_ts_migration', ${schema}::text)) IS NOT NULL AS ok`;
+  if (!exists?.ok) return null;
+  const rows = await sql<MigrationState[]>`SELECT * FROM ${sql(schema)}.homepot_ts_migration WHERE table_name = ${table}`;
+  return rows[0] ?? null;
+}
+
+async function exec(sql: Sql, statements: string[]): Promise<void> {
+  for (const s of statements) await sql.unsafe(s);
+}
+
+async function renderList(sql: Sql, file: string, params: unknown[]): Promise<string[]> {
+  const rows = (await sql.unsafe(sqlFile(file), params as never[])) as unknown as { statement: string }[];
+  return rows.map((r) => r.statement);
+}
+
+async function renderNamed(sql: Sql, file: string, params: unknown[]): Promise<Record<string, string>> {
+  const rows = (await sql.unsafe(sqlFile(file), params as never[])) as unknown as { name: string; statement: string }[];
+  return Object.fromEntries(rows.map((r) => [r.name, r.statement]));
+}
+
+function emptyResult(table: string, caps: Capabilities): MigrateResult {
+  return {
+    command: 'migrate-from-postgres', table, strategy: 'online', strategyReason: '', dryRun: false, changed: false,
+    outcome: 'migrated', resumed: false, server: describeServerKind(caps), edition: caps.timescaledb.edition,
+    estimate: { rows: 0, bytes: 0, seconds: 0, lock: '' }, plan: [], copied: { rows: 0, batches: 0, seconds: 0, rowsPerSecond: 0 },
+    replayed: 0, locks: [], verification: null, oldTable: null, droppedOld: false, warnings: [], nextSteps: [],
+  };
+}
+
+/** The commands to run after a migration (printed, and run with --setup). */
+export function followUp(table: string): string[] {
+  const t = table === 'health_checks' ? '' : ` --table ${table}`;
+  return [`homepot-ts setup${t}`, 'homepot-ts create-aggregates', 'homepot-ts status'];
+}
+
+/** TimescaleDB must be there (or creatable), the session writable; creates the extension when missing. */
+async function ensureTimescale(conn: Sql, caps: Capabilities, dryRun: boolean): Promise<{ caps: Capabilities; plan: PlannedStep[] }> {
+  setupPreflight(caps, { require: 'timescaledb' });
+  if (caps.timescaledb.installedVersion) return { caps, plan: [] };
+  const statement = await renderStatement(conn, 'setup/render-create-extension.sql', []);
+  if (!dryRun) {
+    await conn.unsafe(statement);
+    caps = await detectCapabilities(conn);
+  }
+  return { caps, plan: [{ id: 'extension', title: 'create the TimescaleDB extension', statements: [statement] }] };
+}
+
+async function isHypertable(sql: Sql, t: ResolvedTable): Promise<boolean> {
+  const [r] = await sql<{ ok: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = ${t.schema} AND hypertable_name = ${t.name}) AS ok`;
+  return Boolean(r?.ok);
+}
+
+/** Everything that stops a conversion, as one error naming each problem and its fix. */
+async function checkBlockers(conn: Sql, table: ResolvedTable, opts: MigrateOptions, caps: Capabilities, strategy: Strategy | 'auto'): Promise<{ pre: Preflight; warnings: string[] }> {
+  if (table.relkind !== 'r') {
+    throw new HomepotError('unsuitable-table', `${table.display} is not a plain table and cannot become a hypertable`, { hint: 'Point --table at an ordinary table.' });
+  }
+  const { warnings } = await checkConvertible(conn, table, opts.timeColumn);
+  const [pre] = (await conn.unsafe(sqlFile('migrate/preflight.sql'), [table.oid, opts.timeColumn])) as unknown as Preflight[];
+  if (!pre) throw new HomepotError('internal', `could not read ${table.display}`);
+  const problems: string[] = [];
+  const fixes: string[] = [];
+  const fks = (await conn.unsafe(sqlFile('setup/referencing-fks.sql'), [table.oid])) as unknown as { constraint_name: string; from_table: string }[];
+  const tsVersion = caps.timescaledb.installedVersion ?? caps.timescaledb.availableVersion ?? '0';
+  const fkSupported = compareVersions(tsVersion, '2.16.0') >= 0;
+  const online = strategy !== 'in-place';
+  if (fks.length > 0 && (online || !fkSupported)) {
+    problems.push(`foreign keys point into it (${fks.map((f) => `${f.from_table}.${f.constraint_name}`).join(', ')})`);
+    fixes.push(online
+      ? 'drop those foreign keys and re-create them after the migration (or use --strategy in-place, which keeps them on TimescaleDB 2.16+)'
+      : 'drop those foreign keys and re-create them after the migration (TimescaleDB before 2.16 cannot keep them)');
+  }
+  if (pre.inheritance) {
+    problems.push('it takes part in table inheritance');
+    fixes.push('detach the child or parent tables first');
+  }
+  if (online) {
+    if (pre.dependent_views.length > 0) {
+      problems.push(`views depend on it: ${pre.dependent_views.join(', ')}`);
+      fixes.push(`drop them and re-create them after the migration (HOMEPOT's aggregates: homepot-ts aggregates drop <name>, then homepot-ts create-aggregates), or use --strategy in-place`);
+    }
+    if (pre.generated_columns.length > 0) {
+      problems.push(`generated columns cannot be copied: ${pre.generated_columns.join(', ')}`);
+      fixes.push('use --strategy in-place');
+    }
+    if (pre.user_triggers.length > 0) {
+      problems.push(`it has triggers that the new table would not get: ${pre.user_triggers.join(', ')}`);
+      fixes.push('drop them and re-create them on the hypertable after the migration, or use --strategy in-place');
+    }
+    if (pre.row_security) {
+      problems.push('row-level security is enabled on it');
+      fixes.push('use --strategy in-place (the policies stay with the table)');
+    }
+  }
+  if (problems.length > 0) {
+    throw new HomepotError('unsuitable-table', `${table.display} cannot be migrated ${online ? 'online' : 'in place'}: ${problems.join('; ')}`, {
+      hint: `Fix: ${fixes.join('; ')}. Nothing was changed.`,
+    });
+  }
+  return { pre, warnings };
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+/** Pick the strategy; explain the choice. */
+function chooseStrategy(opts: MigrateOptions, pre: Preflight, hasRows: boolean): { strategy: Strategy; reason: string } {
+  const bytes = num(pre.total_bytes) ?? 0;
+  if (opts.strategy !== 'auto') return { strategy: opts.strategy, reason: `--strategy ${opts.strategy}` };
+  if (!hasRows) return { strategy: 'in-place', reason: 'the table is empty: converting it in place takes no time' };
+  if (bytes <= opts.onlineAbove) return { strategy: 'in-place', reason: `${formatMb(bytes)} is at most the online threshold (${formatMb(opts.onlineAbove)}): the lock is short` };
+  return { strategy: 'online', reason: `${formatMb(bytes)} is above the online threshold (${formatMb(opts.onlineAbove)}): an in-place conversion would block writes for about ${Math.round((num(pre.row_estimate) ?? 0) / RATE.inPlaceRowsPerSecond)} s` };
+}
+
+function formatMb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/**
+ * Migrate `opts.table` on this database. Takes the change lock, so concurrent
+ * runs queue; a second run after a finished migration reports it and changes
+ * nothing; a run after an interrupted online migration continues it.
+ */
+export async function runMigrate(sql: Sql, opts: MigrateOptions, hooks: MigrateHooks = {}): Promise<MigrateResult> {
+  return withChangeLock(sql, async (conn) => {
+    let caps = await detectCapabilities(conn);
+    const ensured = await ensureTimescale(conn, caps, opts.dryRun);
+    caps = ensured.caps;
+    const q = await resolveNames(conn, opts.table);
+    const names = migrationNames(q.name);
+    const result = emptyResult(q.display, caps);
+    result.dryRun = opts.dryRun;
+    result.plan.push(...ensured.plan);
+    result.changed = ensured.plan.length > 0 && !opts.dryRun;
+
+    const state = await readState(conn, q.schema, q.name);
+    if (state?.phase === 'done') return finished(conn, q, state, names, opts, result);
+
+    const table = await resolveTable(conn, opts.table);
+    if (!state && caps.timescaledb.installedVersion && await isHypertable(conn, table)) {
+      result.outcome = 'already-hypertable';
+      result.strategyReason = `${table.display} is already a hypertable`;
+      result.nextSteps = followUp(q.name);
+      return result;
+    }
+    if (state) {
+      if (opts.strategy === 'in-place') {
+        throw new HomepotError('usage', `an online migration of ${table.display} is in progress (${state.phase}); it cannot be finished in place`, {
+          hint: 'Run migrate-from-postgres again without --strategy in-place to continue it, or migrate-from-postgres abort to undo it.',
+        });
+      }
+      result.resumed = true;
+      result.strategy = 'online';
+      result.strategyReason = `continuing the online migration started earlier (${state.phase}, ${Number(state.next_block)}/${Number(state.total_blocks)} blocks copied)`;
+      return online(conn, table, opts, hooks, result, state);
+    }
+
+    const { pre, warnings } = await checkBlockers(conn, table, opts, caps, opts.strategy);
+    result.warnings.push(...warnings);
+    const [any] = await conn<{ any: boolean }[]>`SELECT EXISTS (SELECT 1 FROM ${conn(table.schema)}.${conn(table.name)}) AS any`;
+    const choice = chooseStrategy(opts, pre, Boolean(any?.any));
+    if (choice.strategy === 'online' && !pre.key_columns) {
+      throw new HomepotError('unsuitable-table', `${table.display} has no primary key (or unique NOT NULL key) that includes ${quoteIfNeeded(opts.timeColumn)}: the online strategy needs one to replay the writes that arrive during the copy`, {
+        hint: `Add one (for HOMEPOT: ALTER TABLE ${table.display} ADD PRIMARY KEY (id, ${quoteIfNeeded(opts.timeColumn)});), or use --strategy in-place (blocks writes for the whole conversion).`,
+      });
+    }
+    result.strategy = choice.strategy;
+    result.strategyReason = choice.reason;
+    const rows = num(pre.row_estimate) ?? 0;
+    const bytes = num(pre.total_bytes) ?? 0;
+    const rate = choice.strategy === 'in-place' ? RATE.inPlaceRowsPerSecond : RATE.onlineRowsPerSecond;
+    const seconds = Math.round(rows / rate);
+    result.estimate = {
+      rows, bytes, seconds,
+      lock: choice.strategy === 'in-place'
+        ? `ACCESS EXCLUSIVE on ${table.display} for the whole conversion (about ${seconds} s): no reads or writes`
+        : `SHARE ROW EXCLUSIVE on ${table.display} for milliseconds (to add the capture trigger), then ACCESS EXCLUSIVE for the final step (replay the last changes, verify, swap names; well under 1 s), each bounded by --lock-timeout ${opts.lockTimeout.text}`,
+    };
+    return choice.strategy === 'in-place'
+      ? inPlace(conn, table, opts, hooks, result)
+      : online(conn, table, opts, hooks, result, null, pre);
+  }, hooks.onWait);
+}
+
+/** The table's schema and name, even after a swap (the name then is the new hypertable). */
+async function resolveNames(conn: Sql, input: string): Promise<{ schema: string; name: string; display: string }> {
+  const qn = parseQualifiedName(input);
+  const found = await findRelation(conn, qn);
+  if (found) return found;
+  // resolveTable throws the helpful unknown-table error.
+  return resolveTable(conn, input);
+}
+
+// ---------------------------------------------------------------------------
+// in place
+
+async function inPlace(conn: Sql, table: ResolvedTable, opts: MigrateOptions, hooks: MigrateHooks, result: MigrateResult): Promise<MigrateResult> {
+  const ref: TableRef = { schema: table.schema, name: table.name, timeColumn: opts.timeColumn };
+  const lock = `LOCK TABLE ${table.display} IN ACCESS EXCLUSIVE MODE`;
+  const create = await renderStatement(conn, 'setup/render-create-hypertable.sql', [table.schema, table.name, opts.timeColumn, opts.chunkInterval.text, true]);
+  const verify = await verifyStatement(conn, ref);
+  result.plan.push({ id: 'convert', title: `convert ${table.display} in place (one transaction, rows counted and checksummed before and after)`, statements: [lock, create] });
+  if (opts.dryRun) {
+    result.outcome = 'planned';
+    return result;
+  }
+  const span = await timeSpan(conn, ref);
+  const windowSeconds = chooseWindowSeconds(span ? span.hi - span.lo : 0);
+  hooks.onPhase?.(`converting ${table.display} in place (writes wait until it finishes)`);
+  const started = performance.now();
+  let lockedAt = 0;
+  try {
+    await conn`BEGIN`;
+    await conn`SELECT set_config('lock_timeout', ${`${Math.round(opts.lockTimeout.seconds * 1000)}ms`}, true)`;
+    await conn.unsafe(lock);
+    lockedAt = performance.now();
+    // The lock is ours until COMMIT: the conversion itself may take long.
+    await conn`SELECT set_config('lock_timeout', '0', true)`;
+    const before = await windowSums(conn, verify, windowSeconds);
+    await conn.unsafe(create);
+    const after = await windowSums(conn, verify, windowSeconds);
+    const v = compareWindows(before, after, windowSeconds);
+    result.verification = v;
+    if (!v.ok) throw new HomepotError('sql-error', `verification failed after the conversion: ${describeMismatches(v)}`, { hint: 'Nothing was changed (rolled back). Report this with --debug output.' });
+    await conn`COMMIT`;
+  } catch (err) {
+    await conn`ROLLBACK`.catch(() => {});
+    throw err;
+  }
+  const done = performance.now();
+  result.locks.push({ what: `${table.display}: conversion`, mode: 'ACCESS EXCLUSIVE', ms: Math.round(done - lockedAt) });
+  const seconds = (done - started) / 1000;
+  result.copied = { rows: result.verification?.rows ?? 0, batches: 1, seconds: round1(seconds), rowsPerSecond: Math.round((result.verification?.rows ?? 0) / Math.max(seconds, 0.001)) };
+  result.changed = true;
+  result.outcome = 'migrated';
+  result.nextSteps = followUp(table.name);
+  return result;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+// ---------------------------------------------------------------------------
+// online
+
+async function online(
+  conn: Sql, table: ResolvedTable, opts: MigrateOptions, hooks: MigrateHooks, result: MigrateResult,
+  resumeFrom: MigrationState | null, pre?: Preflight,
+): Promise<MigrateResult> {
+  const names = migrationNames(table.name);
+  const ref: TableRef = { schema: table.schema, name: table.name, timeColumn: opts.timeColumn };
+  let state = resumeFrom;
+  const keyColumns = pre?.key_columns ?? (await keyOf(conn, table, opts.timeColumn));
+  if (!keyColumns) throw new HomepotError('unsuitable-table', `${table.display} lost its key during the migration`, { hint: 'Run migrate-from-postgres abort, restore the key, and start again.' });
+
+  if (!state) {
+    const indexNames = await tempIndexNames(conn, table);
+    const prepare = await renderList(conn, 'migrate/render-prepare.sql', [
+      table.oid, names.newTable, names.logTable, names.captureFn, opts.timeColumn, opts.chunkInterval.text, indexNames,
+    ]);
+    const createState = await renderStatement(conn, 'migrate/state-create.sql', [table.schema]);
+    result.plan.push({ id: 'prepare', title: `create ${names.newTable} as a hypertable like ${table.display}, the change log and the capture trigger (one transaction)`, statements: [createState, ...prepare] });
+    const copy = await renderNamed(conn, 'migrate/render-copy.sql', [table.oid, names.newTable, names.logTable, opts.timeColumn, keyColumns]);
+    result.plan.push({ id: 'copy', title: `copy the rows in batches of about ${opts.batchRows.toLocaleString('en-US')} (one transaction each; $1/$2: block range)`, statements: [copy.backfill!] });
+    result.plan.push({ id: 'foreign-keys', title: `add ${table.display}'s foreign keys to ${names.newTable}`, statements: await renderList(conn, 'migrate/render-foreign-keys.sql', [table.oid, names.newTable]) });
+    result.plan.push({ id: 'replay', title: 'replay the writes captured meanwhile, in batches ($1: batch size)', statements: [copy.replay!] });
+    result.plan.push({ id: 'swap', title: `final step, ACCESS EXCLUSIVE on ${table.display} (bounded by --lock-timeout): replay the rest, verify the changed windows, rename ${table.display} to ${names.oldTable} and ${names.newTable} to ${table.name}, move index names and the id sequence`, statements: [] });
+    if (opts.dryRun) {
+      result.outcome = 'planned';
+      return result;
+    }
+    hooks.onPhase?.(`preparing ${names.newTable}`);
+    const span = await timeSpan(conn, ref);
+    const windowSeconds = chooseWindowSeconds(span ? span.hi - span.lo : 0);
+    const lockMs = await inTransaction(conn, opts.lockTimeout, async () => {
+      await conn.unsafe(createState);
+      let lockedAt = 0;
+      for (const s of prepare) {
+        await conn.unsafe(s);
+        if (s.startsWith('LOCK TABLE')) lockedAt = performance.now();
+      }
+      // The blocks to copy: what the table has now. Rows written from here on are captured.
+      await conn`
+        INSERT INTO ${conn(table.schema)}.homepot_ts_migration (table_name, strategy, phase, new_table, log_table, capture_fn, index_names, total_blocks, window_seconds)
+        VALUES (${table.name}, 'online', 'copying', ${names.newTable}, ${names.logTable}, ${names.captureFn}, ${conn.json(indexNames)},
+                pg_relation_size(${table.oid}::oid) / current_setting('block_size')::bigint, ${windowSeconds})`;
+      return lockedAt;
+    });
+    result.locks.push({ what: `${table.display}: add the capture trigger`, mode: 'SHARE ROW EXCLUSIVE', ms: Math.round(performance.now() - lockMs) });
+    result.changed = true;
+    state = await readState(conn, table.schema, table.name);
+    if (!state) throw new HomepotError('internal', `the migration state of ${table.display} was not saved`);
+  } else if (opts.dryRun) {
+    result.outcome = 'planned';
+    result.plan.push({ id: 'continue', title: `continue: ${state.phase}, ${Number(state.next_block)}/${Number(state.total_blocks)} blocks copied, then the final step`, statements: [] });
+    return result;
+  }
+
+  const copy = await renderNamed(conn, 'migrate/render-copy.sql', [table.oid, state.new_table, state.log_table, opts.timeColumn, keyColumns]);
+  const windowSeconds = state.window_seconds;
+
+  // --- copy the history, block range by block range ---
+  if (state.phase === 'copying') {
+    const totalBlocks = Number(state.total_blocks);
+    let next = Number(state.next_block);
+    const rowsPerBlock = Math.max(1, (num(pre?.row_estimate) ?? Number(state.rows_copied) + 1) / Math.max(1, num(pre?.blocks) ?? totalBlocks));
+    const blocksPerBatch = Math.max(1, Math.round(opts.batchRows / rowsPerBlock));
+    const estimatedRows = Math.round(totalBlocks * rowsPerBlock);
+    let copied = Number(state.rows_copied);
+    const startCopied = copied;
+    const started = performance.now();
+    hooks.onPhase?.(`copying ${table.display} into ${state.new_table}`);
+    while (next < totalBlocks) {
+      if (hooks.signal?.aborted) throw interrupted(table);
+      const hi = Math.min(totalBlocks, next + blocksPerBatch);
+      const n = await inTransaction(conn, opts.lockTimeout, async () => {
+        let r;
+        try {
+          await conn`SAVEPOINT batch`;
+          r = await conn.unsafe(copy.backfill!, [next, hi] as never[]);
+          await conn`RELEASE SAVEPOINT batch`;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '23505') throw err;
+          // A row an UPDATE moved ahead of the copy is already there: skip such rows.
+          await conn`ROLLBACK TO SAVEPOINT batch`;
+          r = await conn.unsafe(copy['backfill-skip-existing']!, [next, hi] as never[]);
+        }
+        await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration
+                   SET next_block = ${hi}, rows_copied = rows_copied + ${r.count}, batches = batches + 1, updated_at = now()
+                   WHERE table_name = ${table.name}`;
+        return r.count;
+      });
+      copied += n;
+      next = hi;
+      result.copied.batches++;
+      hooks.onProgress?.({ phase: 'copy', done: copied, total: Math.max(estimatedRows, copied), elapsedMs: performance.now() - started });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    result.copied = { rows: copied - startCopied, batches: result.copied.batches, seconds: round1(seconds), rowsPerSecond: Math.round((copied - startCopied) / Math.max(seconds, 0.001)) };
+
+    hooks.onPhase?.(`adding foreign keys to ${state.new_table}`);
+    const fks = await renderList(conn, 'migrate/render-foreign-keys.sql', [table.oid, state.new_table]);
+    await inTransaction(conn, opts.lockTimeout, async () => {
+      await exec(conn, fks);
+      await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration SET phase = 'catching-up', updated_at = now() WHERE table_name = ${table.name}`;
+    });
+    state.phase = 'catching-up';
+  }
+
+  // --- replay what was captured meanwhile, until little is left ---
+  hooks.onPhase?.('replaying the writes captured during the copy');
+  result.replayed += await replayUntilSmall(conn, copy, windowSeconds, hooks);
+
+  // --- verify every window outside the lock, leaving out the rows with changes still pending ---
+  hooks.onPhase?.('verifying row counts and checksums per window');
+  let first: Verification;
+  await conn`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`;
+  try {
+    const source = await windowSums(conn, copy['verify-settled-old']!, windowSeconds, null);
+    const target = await windowSums(conn, copy['verify-settled-new']!, windowSeconds, null);
+    first = compareWindows(source, target, windowSeconds);
+    await conn`COMMIT`;
+  } catch (err) {
+    await conn`ROLLBACK`.catch(() => {});
+    throw err;
+  }
+  if (!first.ok) {
+    result.verification = first;
+    throw new HomepotError('sql-error', `verification failed: the copy differs from ${table.display} in ${first.mismatches.length} window(s): ${describeMismatches(first)}`, {
+      hint: `Nothing was swapped; ${table.display} is unchanged and still in use. Run migrate-from-postgres abort, then migrate again; report it if it happens again.`,
+    });
+  }
+
+  // --- the final step: short, under ACCESS EXCLUSIVE, retried when the table is busy ---
+  const swap = await renderList(conn, 'migrate/render-swap.sql', [
+    table.oid, state.new_table, state.log_table, state.capture_fn, names.oldTable, state.index_names, opts.timeColumn,
+  ]);
+  for (let attempt = 1; ; attempt++) {
+    if (hooks.signal?.aborted) throw interrupted(table);
+    hooks.onPhase?.(`final step: replay, verify and swap under a short lock (attempt ${attempt})`);
+    try {
+      const { ms, verification } = await finalStep(conn, table, opts, copy, windowSeconds, swap, first);
+      result.locks.push({ what: `${table.display}: final step (replay, verify, swap)`, mode: 'ACCESS EXCLUSIVE', ms });
+      result.verification = verification;
+      break;
+    } catch (err) {
+      const code = (err as { code?: string; sqlstate?: string }).code;
+      if (code === '55P03' && attempt < MIGRATE_DEFAULTS.finalAttempts) {
+        result.warnings.push(`the final step could not get its lock within ${opts.lockTimeout.text} (attempt ${attempt}); retrying`);
+        result.replayed += await replayUntilSmall(conn, copy, windowSeconds, hooks);
+        continue;
+      }
+      if (code === '55P03') {
+        throw new HomepotError('sql-error', `the final step could not lock ${table.display} within ${opts.lockTimeout.text} in ${attempt} attempts`, {
+          sqlstate: '55P03',
+          hint: 'The copy is complete and writes are still captured: run migrate-from-postgres again at a quieter time (it continues from here), or raise --lock-timeout.',
+        });
+      }
+      throw err;
+    }
+  }
+  result.changed = true;
+  result.outcome = 'migrated';
+  result.oldTable = `${quoteIfNeeded(table.schema)}.${quoteIfNeeded(names.oldTable)}`;
+  await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration
+             SET result = ${conn.json({ verification: result.verification, locks: result.locks } as never)}, updated_at = now()
+             WHERE table_name = ${table.name}`;
+  if (opts.dropOld) {
+    await dropOld(conn, table.schema, names.oldTable, table.name);
+    result.droppedOld = true;
+    result.oldTable = null;
+  }
+  result.nextSteps = [
+    ...followUp(table.name),
+    ...(result.droppedOld ? [] : [`homepot-ts migrate-from-postgres cleanup   # drops ${names.oldTable} once you no longer need it`]),
+  ];
+  return result;
+}
+
+/**
+ * Under ACCESS EXCLUSIVE: replay the last captured changes, check every row
+ * those changes touched key by key on both sides (the rest was verified
+ * window by window outside the lock, and nothing but captured changes moved
+ * since), then swap. Index lookups only, so the lock stays short.
+ */
+async function finalStep(
+  conn: Sql, table: ResolvedTable, opts: MigrateOptions, copy: Record<string, string>, windowSeconds: number, swap: string[], first: Verification,
+): Promise<{ ms: number; verification: Verification }> {
+  let lockedAt = 0;
+  let verification: Verification = first;
+  await inTransaction(conn, opts.lockTimeout, async () => {
+    await conn`LOCK TABLE ${conn(table.schema)}.${conn(table.name)} IN ACCESS EXCLUSIVE MODE`;
+    lockedAt = performance.now();
+    await conn.unsafe(copy['pending-keys']!);
+    for (;;) {
+      const [r] = (await conn.unsafe(copy.replay!, [10_000, windowSeconds] as never[])) as unknown as { entries: number }[];
+      if (!r || r.entries < 10_000) break;
+    }
+    const [k] = (await conn.unsafe(copy['check-keys']!, [windowSeconds] as never[])) as unknown as { keys: number; differ: number; windows: string[] }[];
+    verification = { ...first, rechecked: k?.keys ?? 0 };
+    if ((k?.differ ?? 0) > 0) {
+      const mismatches = (k?.windows ?? []).map(Number).sort((a, b) => a - b).map((w) => ({
+        from: new Date(w * windowSeconds * 1000).toISOString(), to: new Date((w + 1) * windowSeconds * 1000).toISOString(),
+        sourceRows: -1, targetRows: -1, checksumDiffers: true,
+      }));
+      verification = { ...verification, ok: false, mismatches };
+      throw new HomepotError('sql-error', `verification failed in the final step: ${k?.differ} changed row(s) differ between ${table.display} and the copy, in ${describeMismatches(verification)}`, {
+        hint: `Nothing was swapped; ${table.display} is unchanged and still in use. Run migrate-from-postgres abort, then migrate again; report it if it happens again.`,
+      });
+    }
+    await exec(conn, swap);
+    await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration SET phase = 'done', finished_at = now(), updated_at = now() WHERE table_name = ${table.name}`;
+  });
+  return { ms: Math.round(performance.now() - lockedAt), verification };
+}
+
+async function replayUntilSmall(conn: Sql, copy: Record<string, string>, windowSeconds: number, hooks: MigrateHooks): Promise<number> {
+  const [p] = (await conn.unsafe(copy.pending!)) as unknown as { n: string }[];
+  const total = Number(p?.n ?? 0);
+  let done = 0;
+  const started = performance.now();
+  // Replay in batches until what is left is small enough for the final step.
+  for (let round = 0; round < 1000; round++) {
+    if (hooks.signal?.aborted) break;
+    await conn`BEGIN ISOLATION LEVEL REPEATABLE READ`;
+    let entries = 0;
+    try {
+      const [r] = (await conn.unsafe(copy.replay!, [20_000, windowSeconds] as never[])) as unknown as { entries: number }[];
+      entries = r?.entries ?? 0;
+      await conn`COMMIT`;
+    } catch (err) {
+      await conn`ROLLBACK`.catch(() => {});
+      throw err;
+    }
+    done += entries;
+    hooks.onProgress?.({ phase: 'replay', done, total: Math.max(total, done), elapsedMs: performance.now() - started });
+    if (entries < 2_000) break;
+  }
+  return done;
+}
+
+/** Run fn in a transaction with lock_timeout; returns fn's value. */
+async function inTransaction<T>(conn: Sql, lockTimeout: Interval, fn: () => Promise<T>): Promise<T> {
+  await conn`BEGIN`;
+  try {
+    await conn`SELECT set_config('lock_timeout', ${`${Math.round(lockTimeout.seconds * 1000)}ms`}, true)`;
+    const value = await fn();
+    await conn`COMMIT`;
+    return value;
+  } catch (err) {
+    await conn`ROLLBACK`.catch(() => {});
+    throw err;
+  }
+}
+
+function interrupted(table: ResolvedTable): HomepotError {
+  return new HomepotError('interrupted', `interrupted: the migration of ${table.display} stopped between batches`, {
+    hint: `Writes are still captured; run migrate-from-postgres again to continue where it stopped (or migrate-from-postgres abort to undo it).`,
+  });
+}
+
+async function keyOf(conn: Sql, table: ResolvedTable, timeColumn: string): Promise<string[] | null> {
+  const [pre] = (await conn.unsafe(sqlFile('migrate/preflight.sql'), [table.oid, timeColumn])) as unknown as Preflight[];
+  return pre?.key_columns ?? null;
+}
+
+/** Temporary names for the copies of the old table's indexes and key constraints. */
+async function tempIndexNames(conn: Sql, table: ResolvedTable): Promise<Record<string, string>> {
+  const rows = (await conn.unsafe(sqlFile('migrate/index-names.sql'), [table.oid])) as unknown as { name: string }[];
+  const map: Record<string, string> = {};
+  rows.forEach((r, i) => {
+    map[r.name] = `${Buffer.from(r.name).subarray(0, 50).toString()}_tsdb${i}`;
+  });
+  return map;
+}
+
+// ---------------------------------------------------------------------------
+// after: finished, cleanup, abort
+
+async function finished(conn: Sql, q: { schema: string; name: string; display: string }, state: MigrationState, names: ReturnType<typeof migrationNames>, opts: MigrateOptions, result: MigrateResult): Promise<MigrateResult> {
+  const old = await findRelation(conn, { schema: q.schema, name: names.oldTable });
+  result.strategy = state.strategy === 'remote' ? 'remote' : 'online';
+  result.outcome = 'already-migrated';
+  result.strategyReason = `${q.display} was already migrated (${state.strategy})`;
+  const saved = state.result as { verification?: Verification } | null;
+  result.verification = saved?.verification ?? null;
+  result.oldTable = old ? old.display : null;
+  if (old && opts.dropOld && !opts.dryRun) {
+    await dropOld(conn, q.schema, names.oldTable, q.name);
+    result.droppedOld = true;
+    result.changed = true;
+    result.oldTable = null;
+  }
+  result.nextSteps = followUp(q.name);
+  return result;
+}
+
+async function dropOld(conn: Sql, schema: string, oldTable: string, table: string): Promise<void> {
+  await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
+    await conn`DROP TABLE ${conn(schema)}.${conn(oldTable)}`;
+    await conn`UPDATE ${conn(schema)}.homepot_ts_migration SET result = coalesce(result, '{}') || '{"droppedOld": true}', updated_at = now() WHERE table_name = ${table}`;
+  });
+}
+
+export interface CleanupResult {
+  command: 'migrate-from-postgres cleanup' | 'migrate-from-postgres abort';
+  table: string;
+  dryRun: boolean;
+  changed: boolean;
+  dropped: string[];
+  statements: string[];
+}
+
+/**
+ * cleanup: after a finished migration, drop the old table (and forget the
+ * migration). abort: undo an unfinished online migration (drop the trigger,
+ * the log and the new table; the original table was never touched).
+ */
+export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun: boolean; abort: boolean }, hooks: ChangeHooks = {}): Promise<CleanupResult> {
+  return withChangeLock(sql, async (conn) => {
+    const caps = await detectCapabilities(conn);
+    requireWritable(caps, opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup');
+    const q = await resolveNames(conn, opts.table);
+    const names = migrationNames(q.name);
+    const state = await readState(conn, q.schema, q.name);
+    const res: CleanupResult = { command: opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup', table: q.display, dryRun: opts.dryRun, changed: false, dropped: [], statements: [] };
+    let forget = false;
+    if (opts.abort) {
+      if (state?.phase === 'done') {
+        throw new HomepotError('usage', `the migration of ${q.display} is finished: there is nothing to abort`, {
+          hint: `${q.display} is the hypertable now; the old table is ${names.oldTable} until migrate-from-postgres cleanup.`,
+        });
+      }
+      if (state) {
+        res.statements.push(...await renderList(conn, 'migrate/render-abort.sql', [q.schema, q.name, state.capture_fn, state.log_table, state.new_table]));
+        res.dropped.push(state.new_table, state.log_table);
+        forget = true;
+      }
+    } else if (state?.phase === 'done') {
+      const old = await findRelation(conn, { schema: q.schema, name: names.oldTable });
+      if (old) {
+        res.statements.push(await renderStatement(conn, 'migrate/render-drop-table.sql', [old.schema, old.name]));
+        res.dropped.push(old.display);
+      }
+      forget = true;
+    } else if (state) {
+      throw new HomepotError('usage', `the migration of ${q.display} is not finished (${state.phase}): cleanup drops the old table only after the swap`, {
+        hint: 'Run migrate-from-postgres to finish it, or migrate-from-postgres abort to undo it.',
+      });
+    }
+    if (!forget || opts.dryRun) return res;
+    hooks.onStep?.({ id: 'cleanup', title: res.command, state: 'needed', statements: res.statements }, 0);
+    await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
+      await exec(conn, res.statements);
+      await conn`DELETE FROM ${conn(q.schema)}.homepot_ts_migration WHERE table_name = ${q.name}`;
+      // The state table goes when no migration is left in it.
+      const [left] = await conn<{ n: number }[]>`SELECT count(*)::int AS n FROM ${conn(q.schema)}.homepot_ts_migration`;
+      if ((left?.n ?? 0) === 0) await conn`DROP TABLE ${conn(q.schema)}.homepot_ts_migration`;
+    });
+    res.changed = true;
+    return res;
+  }, hooks.onWait);
+}
