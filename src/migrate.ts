@@ -183,7 +183,7 @@ export function followUp(table: string): string[] {
 }
 
 /** TimescaleDB must be there (or creatable), the session writable; creates the extension when missing. */
-async function ensureTimescale(conn: Sql, caps: Capabilities, dryRun: boolean): Promise<{ caps: Capabilities; plan: PlannedStep[] }> {
+export async function ensureTimescale(conn: Sql, caps: Capabilities, dryRun: boolean): Promise<{ caps: Capabilities; plan: PlannedStep[] }> {
   setupPreflight(caps, { require: 'timescaledb' });
   if (caps.timescaledb.installedVersion) return { caps, plan: [] };
   const statement = await renderStatement(conn, 'setup/render-create-extension.sql', []);
@@ -278,14 +278,14 @@ function formatMb(bytes: number): string {
 export async function runMigrate(sql: Sql, opts: MigrateOptions, hooks: MigrateHooks = {}): Promise<MigrateResult> {
   return withChangeLock(sql, async (conn) => {
     let caps = await detectCapabilities(conn);
-    const ensured = await ensureTimescale(conn, caps, opts.dryRun);
-    caps = ensured.caps;
+    // Only planned here: the extension is created once nothing stands in the
+    // way, so a refused migration (exit 4) leaves the database as it was.
+    const ensured = await ensureTimescale(conn, caps, true);
     const q = await resolveNames(conn, opts.table);
     const names = migrationNames(q.name);
     const result = emptyResult(q.display, caps);
     result.dryRun = opts.dryRun;
     result.plan.push(...ensured.plan);
-    result.changed = ensured.plan.length > 0 && !opts.dryRun;
 
     const state = await readState(conn, q.schema, q.name);
     if (state?.phase === 'done') return finished(conn, q, state, names, opts, result);
@@ -330,6 +330,12 @@ export async function runMigrate(sql: Sql, opts: MigrateOptions, hooks: MigrateH
         ? `ACCESS EXCLUSIVE on ${table.display} for the whole conversion (about ${seconds} s): no reads or writes`
         : `SHARE ROW EXCLUSIVE on ${table.display} for milliseconds (to add the capture trigger), then ACCESS EXCLUSIVE for the final step (replay the last changes, verify, swap names; well under 1 s), each bounded by --lock-timeout ${opts.lockTimeout.text}`,
     };
+    if (ensured.plan.length > 0 && !opts.dryRun) {
+      caps = (await ensureTimescale(conn, caps, false)).caps;
+      result.changed = true;
+      result.server = describeServerKind(caps);
+      result.edition = caps.timescaledb.edition;
+    }
     return choice.strategy === 'in-place'
       ? inPlace(conn, table, opts, hooks, result)
       : online(conn, table, opts, hooks, result, null, pre);
@@ -391,7 +397,7 @@ async function inPlace(conn: Sql, table: ResolvedTable, opts: MigrateOptions, ho
   return result;
 }
 
-function round1(x: number): number {
+export function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
@@ -458,7 +464,7 @@ async function online(
   if (state.phase === 'copying') {
     const totalBlocks = Number(state.total_blocks);
     let next = Number(state.next_block);
-    const rowsPerBlock = Math.max(1, (num(pre?.row_estimate) ?? Number(state.rows_copied) + 1) / Math.max(1, num(pre?.blocks) ?? totalBlocks));
+    const rowsPerBlock = await estimateRowsPerBlock(conn, table, state, pre);
     const blocksPerBatch = Math.max(1, Math.round(opts.batchRows / rowsPerBlock));
     const estimatedRows = Math.round(totalBlocks * rowsPerBlock);
     let copied = Number(state.rows_copied);
@@ -607,6 +613,26 @@ async function finalStep(
     await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration SET phase = 'done', finished_at = now(), updated_at = now() WHERE table_name = ${table.name}`;
   });
   return { ms: Math.round(performance.now() - lockedAt), verification };
+}
+
+/**
+ * Rows per block, to turn --batch-rows into block ranges: as measured by the
+ * batches copied so far (a continued run), else from the planner's statistics,
+ * else counted in the first blocks (a table never analyzed, e.g. just restored,
+ * has no statistics: reltuples -1).
+ */
+async function estimateRowsPerBlock(conn: Sql, table: ResolvedTable, state: MigrationState, pre?: Preflight): Promise<number> {
+  const next = Number(state.next_block);
+  const copied = Number(state.rows_copied);
+  if (next > 0 && copied > 0) return Math.max(1, copied / next);
+  const rows = num(pre?.row_estimate) ?? 0;
+  const blocks = num(pre?.blocks) ?? 0;
+  if (rows > 0 && blocks > 0) return Math.max(1, rows / blocks);
+  const sample = Math.min(Number(state.total_blocks), 64);
+  if (sample <= 0) return 1;
+  const [r] = await conn<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM ${conn(table.schema)}.${conn(table.name)} WHERE ctid < format('(%s,0)', ${sample}::bigint)::tid`;
+  return Math.max(1, (r?.n ?? 0) / sample);
 }
 
 async function replayUntilSmall(conn: Sql, copy: Record<string, string>, windowSeconds: number, hooks: MigrateHooks): Promise<number> {
