@@ -99,8 +99,11 @@ export function registerMigrate(program: Command, run: RunCommand): void {
       .description(description)
       .option('--table <name>', `the migrated table (default ${SETUP_DEFAULTS.table})`)
       .option('--dry-run', 'show what would be dropped; change nothing')
-      .action((f: { table?: string; dryRun?: boolean }, sub: Command) =>
+      .action((_: unknown, sub: Command) =>
         run(sub, async (ctx) => {
+          // The parent command has --table and --dry-run too, and commander gives an
+          // option to the parent when both define it: read it from either.
+          const f = sub.optsWithGlobals<{ table?: string; dryRun?: boolean }>();
           const table = f.table ?? ctx.config.setup?.table ?? SETUP_DEFAULTS.table;
           const result = await withConnection(ctx, (conn) => withChangeFeedback(ctx, (hooks) => runMigrateCleanup(conn.sql, { table, dryRun: Boolean(f.dryRun), abort }, hooks)));
           if (ctx.options.json) return ctx.printJson(result);
