@@ -2,7 +2,7 @@
  * Run the built CLI (bin/homepot-ts.js → dist/) as a child process, the way
  * users and pipelines do. `npm test` builds first.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,8 @@ const BIN = fileURLToPath(new URL('../../bin/homepot-ts.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended the process (null when it exited by itself). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   /** stdout parsed as JSON (throws with the output when it is not JSON). */
@@ -20,7 +22,21 @@ export interface CliResult {
 /** Variables that would point the CLI at another database: never inherited by tests. */
 const CONNECTION_VARS = ['HOMEPOT_TS_DATABASE_URL', 'DATABASE_URL', 'DATABASE__URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'FORCE_COLOR', 'NO_COLOR'];
 
-export function runCli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).result;
+}
+
+/**
+ * Start the CLI and return at once: the child (to signal it, e.g. SIGKILL in
+ * the middle of a run) and its result when it exits.
+ */
+export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<CliResult> } {
   if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
     throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does it)');
   }
@@ -30,18 +46,19 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = new Promise<CliResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
         code,
+        signal,
         stdout,
         stderr,
         json() {
@@ -54,4 +71,5 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
       });
     });
   });
+  return { child, result };
 }
