@@ -28,7 +28,8 @@ import { renderStatement } from './statements.js';
  * last run copies the rest and verifies everything.
  */
 
-const SESSION = { TimeZone: 'UTC', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres', extra_float_digits: '1' };
+// The same text for the same row on both servers, and no JIT (see withMigrationSession).
+const SESSION = { TimeZone: 'UTC', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres', extra_float_digits: '1', jit: 'off' };
 
 interface SourceTable {
   oid: number;
@@ -87,7 +88,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
       lock: 'none on the source (reads only); the target\'s tables are new and not in use yet',
     },
     plan: [...ensured.plan], copied: { rows: 0, batches: 0, seconds: 0, rowsPerSecond: 0 }, replayed: 0, locks: [],
-    verification: null, oldTable: null, droppedOld: false, warnings, nextSteps: [],
+    verification: null, oldTable: null, droppedOld: false, timings: {}, warnings, nextSteps: [],
   };
   const state = await readState(conn, srcTable.schema, srcTable.name);
   if (state && state.strategy !== 'remote') {

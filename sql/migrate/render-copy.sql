@@ -6,6 +6,7 @@ WITH t AS (
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid
 ), cols AS (
     SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) AS list,
+           string_agg(format('t.%I', a.attname), ', ' ORDER BY a.attnum) AS row_list,
            string_agg(format('%I = EXCLUDED.%I', a.attname, a.attname), ', ' ORDER BY a.attnum)
              FILTER (WHERE a.attname <> ALL ($5::text[])) AS updates
     FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -54,15 +55,6 @@ FROM t, cols, k
 UNION ALL
 SELECT 'pending', format('SELECT count(*)::bigint AS n FROM %I.%I', t.schema, $3::text) FROM t
 UNION ALL
--- Count and checksum per window of the rows no pending change touches, on the
--- old ($2 = false) and the new table: the two must be equal (run both in one
--- REPEATABLE READ snapshot). $1 window length in seconds.
-SELECT 'verify-settled-' || side,
-       format($q$SELECT floor(extract(epoch FROM t.%1$I) / $1::float8)::bigint AS w, count(*)::bigint AS n, sum(hashtextextended(t::text, 0))::text AS h
-FROM %2$I.%3$I t WHERE NOT EXISTS (SELECT 1 FROM %2$I.%4$I l WHERE %5$s)
-GROUP BY 1 ORDER BY 1$q$, $4::text, t.schema, CASE side WHEN 'old' THEN t.name ELSE $2::text END, $3::text, k.log_cond)
-FROM t, k, (VALUES ('old'), ('new')) sides(side)
-UNION ALL
 -- Under the final lock: the keys of every pending change, kept for the keyed check after the replay.
 SELECT 'pending-keys',
        format('CREATE TEMP TABLE homepot_ts_pending_keys ON COMMIT DROP AS SELECT DISTINCT %s FROM %I.%I', k.list, t.schema, $3::text)
@@ -73,8 +65,8 @@ UNION ALL
 -- old table's rows for those keys. $1 window length in seconds.
 SELECT 'check-keys',
        format($q$WITH pairs AS (
-  SELECT (SELECT t::text FROM %1$I.%2$I t WHERE %4$s) AS o,
-         (SELECT t::text FROM %1$I.%3$I t WHERE %4$s) AS n,
+  SELECT (SELECT ROW(%6$s)::text FROM %1$I.%2$I t WHERE %4$s) AS o,
+         (SELECT ROW(%6$s)::text FROM %1$I.%3$I t WHERE %4$s) AS n,
          (SELECT floor(extract(epoch FROM t.%5$I) / $1::float8)::bigint FROM %1$I.%2$I t WHERE %4$s) AS wo,
          (SELECT floor(extract(epoch FROM t.%5$I) / $1::float8)::bigint FROM %1$I.%3$I t WHERE %4$s) AS wn
   FROM pg_temp.homepot_ts_pending_keys k
@@ -84,5 +76,5 @@ SELECT count(*)::int AS keys,
        coalesce(array_agg(DISTINCT coalesce(wo, wn)) FILTER (WHERE o IS DISTINCT FROM n), '{}') AS windows,
        count(o)::bigint AS rows,
        coalesce(sum(hashtextextended(o, 0)), 0)::text AS h
-FROM pairs$q$, t.schema, t.name, $2::text, k.key_cond, $4::text)
-FROM t, k;
+FROM pairs$q$, t.schema, t.name, $2::text, k.key_cond, $4::text, cols.row_list)
+FROM t, k, cols;

@@ -11,6 +11,7 @@ SELECT format($f$CREATE TABLE IF NOT EXISTS %I.homepot_ts_migration (
     index_names    jsonb NOT NULL DEFAULT '{}',
     total_blocks   bigint NOT NULL DEFAULT 0,
     next_block     bigint NOT NULL DEFAULT 0,
+    copied_blocks  int8multirange NOT NULL DEFAULT '{}',
     rows_copied    bigint NOT NULL DEFAULT 0,
     window_seconds integer NOT NULL DEFAULT 3600,
     batches        integer NOT NULL DEFAULT 0,

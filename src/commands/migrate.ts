@@ -20,6 +20,7 @@ interface MigrateFlags {
   strategy?: 'auto' | 'in-place' | 'online';
   onlineAbove?: number;
   batchRows?: number;
+  jobs?: number;
   source?: string;
   dropOld?: boolean;
   setup?: boolean;
@@ -45,6 +46,7 @@ function resolveOptions(flags: MigrateFlags, ctx: CommandContext): MigrateOption
     strategy: flags.strategy ?? 'auto',
     onlineAbove: flags.onlineAbove ?? MIGRATE_DEFAULTS.onlineAbove,
     batchRows: flags.batchRows ?? MIGRATE_DEFAULTS.batchRows,
+    jobs: flags.jobs ?? MIGRATE_DEFAULTS.jobs,
     lockTimeout: flags.lockTimeout ?? parseInterval(ctx.config.lockTimeout ?? SETUP_DEFAULTS.lockTimeout, 'lockTimeout'),
     dryRun: Boolean(flags.dryRun),
     dropOld: Boolean(flags.dropOld),
@@ -61,6 +63,7 @@ export function registerMigrate(program: Command, run: RunCommand): void {
     .addOption(new Option('--strategy <strategy>', 'in-place: one long lock; online: batches, writes keep flowing; auto: by size (--online-above)').choices(['auto', 'in-place', 'online']))
     .addOption(new Option('--online-above <size>', 'auto chooses online above this table size (default 100MB)').argParser((v) => parseSize(v, '--online-above')))
     .addOption(new Option('--batch-rows <n>', `rows per copy batch (default ${MIGRATE_DEFAULTS.batchRows})`).argParser((v) => parsePositiveInt(v, '--batch-rows')))
+    .addOption(new Option('--jobs <n>', `connections copying and verifying at once, online (default ${MIGRATE_DEFAULTS.jobs}; 1 on the embedded database)`).argParser((v) => parsePositiveInt(v, '--jobs')))
     .option('--source <url>', 'copy from another (plain PostgreSQL) server into this one')
     .option('--drop-old', 'drop the old table once the migration is verified (default: keep it as <table>_pre_timescaledb)')
     .option('--setup', 'then run setup and create-aggregates');
