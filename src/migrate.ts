@@ -192,7 +192,7 @@ export function followUp(table: string): string[] {
 
 /** TimescaleDB must be there (or creatable), the session writable; creates the extension when missing. */
 export async function ensureTimescale(conn: Sql, caps: Capabilities, dryRun: boolean): Promise<{ caps: Capabilities; plan: PlannedStep[] }> {
-  setupPreflight(caps, { require: 'timescaledb' });
+  setupPreflight(caps, { require: 'timescaledb' }, 'migrate-from-postgres');
   if (caps.timescaledb.installedVersion) return { caps, plan: [] };
   const statement = await renderStatement(conn, 'setup/render-create-extension.sql', []);
   if (!dryRun) {
@@ -349,7 +349,7 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     }
     result.strategy = choice.strategy;
     result.strategyReason = choice.reason;
-    const rows = num(pre.row_estimate) ?? 0;
+    const rows = await estimateRows(conn, table, pre);
     const bytes = num(pre.total_bytes) ?? 0;
     const rate = choice.strategy === 'in-place' ? RATE.inPlaceRowsPerSecond : RATE.onlineRowsPerSecond;
     const seconds = Math.round(rows / rate);
@@ -683,6 +683,17 @@ async function finalStep(
  * else counted in the first blocks (a table never analyzed, e.g. just restored,
  * has no statistics: reltuples -1).
  */
+/** The planner's row count, or (a table never analyzed, as after a restore) one counted from its first 64 blocks. */
+async function estimateRows(conn: Sql, table: ResolvedTable, pre: Preflight): Promise<number> {
+  const rows = num(pre.row_estimate) ?? 0;
+  const blocks = num(pre.blocks) ?? 0;
+  if (rows > 0 || blocks === 0) return rows;
+  const sample = Math.min(blocks, 64);
+  const [r] = await conn<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM ${conn(table.schema)}.${conn(table.name)} WHERE ctid < format('(%s,0)', ${sample}::bigint)::tid`;
+  return Math.round(((r?.n ?? 0) / sample) * blocks);
+}
+
 async function estimateRowsPerBlock(conn: Sql, table: ResolvedTable, state: MigrationState, pre?: Preflight): Promise<number> {
   const next = Number(state.next_block);
   const copied = Number(state.rows_copied);
@@ -855,11 +866,19 @@ async function finished(conn: Sql, q: { schema: string; name: string; display: s
   return result;
 }
 
+/** --drop-old: the old table goes, and with it the migration's state (as cleanup does). */
 async function dropOld(conn: Sql, schema: string, oldTable: string, table: string): Promise<void> {
   await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
     await conn`DROP TABLE ${conn(schema)}.${conn(oldTable)}`;
-    await conn`UPDATE ${conn(schema)}.homepot_ts_migration SET result = coalesce(result, '{}') || '{"droppedOld": true}', updated_at = now() WHERE table_name = ${table}`;
+    await forget(conn, schema, table);
   });
+}
+
+/** Delete a table's migration state; the state table goes when no migration is left in it. */
+async function forget(conn: Sql, schema: string, table: string): Promise<void> {
+  await conn`DELETE FROM ${conn(schema)}.homepot_ts_migration WHERE table_name = ${table}`;
+  const [left] = await conn<{ n: number }[]>`SELECT count(*)::int AS n FROM ${conn(schema)}.homepot_ts_migration`;
+  if ((left?.n ?? 0) === 0) await conn`DROP TABLE ${conn(schema)}.homepot_ts_migration`;
 }
 
 export interface CleanupResult {
@@ -884,7 +903,7 @@ export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun:
     const names = migrationNames(q.name);
     const state = await readState(conn, q.schema, q.name);
     const res: CleanupResult = { command: opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup', table: q.display, dryRun: opts.dryRun, changed: false, dropped: [], statements: [] };
-    let forget = false;
+    let forgetIt = false;
     if (opts.abort) {
       if (state?.phase === 'done') {
         throw new HomepotError('usage', `the migration of ${q.display} is finished: there is nothing to abort`, {
@@ -894,7 +913,7 @@ export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun:
       if (state) {
         res.statements.push(...await renderList(conn, 'migrate/render-abort.sql', [q.schema, q.name, state.capture_fn, state.log_table, state.new_table]));
         res.dropped.push(state.new_table, state.log_table);
-        forget = true;
+        forgetIt = true;
       }
     } else if (state?.phase === 'done') {
       const old = await findRelation(conn, { schema: q.schema, name: names.oldTable });
@@ -902,20 +921,17 @@ export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun:
         res.statements.push(await renderStatement(conn, 'migrate/render-drop-table.sql', [old.schema, old.name]));
         res.dropped.push(old.display);
       }
-      forget = true;
+      forgetIt = true;
     } else if (state) {
       throw new HomepotError('usage', `the migration of ${q.display} is not finished (${state.phase}): cleanup drops the old table only after the swap`, {
         hint: 'Run migrate-from-postgres to finish it, or migrate-from-postgres abort to undo it.',
       });
     }
-    if (!forget || opts.dryRun) return res;
+    if (!forgetIt || opts.dryRun) return res;
     hooks.onStep?.({ id: 'cleanup', title: res.command, state: 'needed', statements: res.statements }, 0);
     await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
       await exec(conn, res.statements);
-      await conn`DELETE FROM ${conn(q.schema)}.homepot_ts_migration WHERE table_name = ${q.name}`;
-      // The state table goes when no migration is left in it.
-      const [left] = await conn<{ n: number }[]>`SELECT count(*)::int AS n FROM ${conn(q.schema)}.homepot_ts_migration`;
-      if ((left?.n ?? 0) === 0) await conn`DROP TABLE ${conn(q.schema)}.homepot_ts_migration`;
+      await forget(conn, q.schema, q.name);
     });
     res.changed = true;
     return res;

@@ -36,22 +36,22 @@ export interface SetupResult extends ApplyResult {
 const COMMUNITY_HINT = 'needs the TimescaleDB Community edition (timescaledb.license = timescale)';
 
 /** Refuse, before anything changes, what setup cannot do here. */
-export function preflight(caps: Capabilities, opts: Pick<SetupOptions, 'require'>): void {
+export function preflight(caps: Capabilities, opts: Pick<SetupOptions, 'require'>, command = 'setup'): void {
   const ts = caps.timescaledb;
-  requireWritable(caps, 'setup');
+  requireWritable(caps, command);
   if (ts.availableVersion && !ts.installedVersion && ts.preloaded === false) {
     throw new HomepotError('timescaledb-not-preloaded', `TimescaleDB ${ts.availableVersion} is installed on the server but not preloaded, so the extension cannot be created`, {
-      hint: "Set shared_preload_libraries = 'timescaledb' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, and run setup again.",
+      hint: `Set shared_preload_libraries = 'timescaledb' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, and run ${command} again.`,
     });
   }
   if (ts.availableVersion && !ts.installedVersion && !caps.role.canCreateExtension) {
     throw new HomepotError('permission-denied', `role "${caps.server.role}" may not create the timescaledb extension (it needs superuser: timescaledb is not a trusted extension)`, {
-      hint: `A superuser must run: CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE; in database "${caps.server.database}", then run setup again.`,
+      hint: `A superuser must run: CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE; in database "${caps.server.database}", then run ${command} again.`,
     });
   }
   if (opts.require && !ts.availableVersion && !ts.installedVersion) {
-    throw new HomepotError('timescaledb-not-installed', `--require ${opts.require}: TimescaleDB is not installed on this server`, {
-      hint: 'Install the timescaledb package for this PostgreSQL version, preload it, restart, and run setup again.',
+    throw new HomepotError('timescaledb-not-installed', command === 'setup' ? `--require ${opts.require}: TimescaleDB is not installed on this server` : `TimescaleDB is not installed on this server: ${command} needs it`, {
+      hint: `Install the timescaledb package for this PostgreSQL version, preload it, restart, and run ${command} again.`,
     });
   }
   if (opts.require === 'community' && ts.edition === 'apache') {
@@ -113,17 +113,27 @@ export async function checkConvertible(sql: Sql, table: ResolvedTable, timeColum
     });
   }
   const unique = (await sql.unsafe(sqlFile('setup/unique-without-time.sql'), [table.oid, timeColumn])) as unknown as {
-    index_name: string; constraint_name: string | null; definition: string;
+    index_name: string; constraint_name: string | null; constraint_type: string | null; columns: string[] | null; definition: string;
   }[];
   if (unique.length > 0) {
     const names = unique.map((u) => u.constraint_name ?? u.index_name);
+    // A statement to run where we can write one: the same key with the time column added.
     const fix = unique
-      .map((u) => (u.constraint_name
-        ? `ALTER TABLE ${table.display} DROP CONSTRAINT ${quoteIfNeeded(u.constraint_name)}; then re-add it with ${col} in its columns`
-        : `DROP INDEX ${quoteIfNeeded(u.index_name)}; then re-create it with ${col} in its columns`))
-      .join('; ');
+      .map((u) => {
+        const cols = u.columns ? [...u.columns, timeColumn].map(quoteIfNeeded).join(', ') : null;
+        if (u.constraint_name && cols && (u.constraint_type === 'p' || u.constraint_type === 'u')) {
+          return `ALTER TABLE ${table.display} DROP CONSTRAINT ${quoteIfNeeded(u.constraint_name)}, ADD CONSTRAINT ${quoteIfNeeded(u.constraint_name)} ${u.constraint_type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols});`;
+        }
+        if (!u.constraint_name && cols) {
+          return `DROP INDEX ${quoteIfNeeded(table.schema)}.${quoteIfNeeded(u.index_name)}; CREATE UNIQUE INDEX ${quoteIfNeeded(u.index_name)} ON ${table.display} (${cols});`;
+        }
+        return u.constraint_name
+          ? `ALTER TABLE ${table.display} DROP CONSTRAINT ${quoteIfNeeded(u.constraint_name)}; then re-add it with ${col} in its columns`
+          : `DROP INDEX ${quoteIfNeeded(u.index_name)}; then re-create it with ${col} in its columns`;
+      })
+      .join(' ');
     throw new HomepotError('unsuitable-table', `${table.display} has unique constraints or indexes without ${col}, which a hypertable cannot keep: ${names.join(', ')}`, {
-      hint: `For each: ${fix}.`,
+      hint: `Run: ${fix}`,
     });
   }
   const warnings: string[] = [];
