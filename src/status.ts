@@ -1,4 +1,6 @@
 import { listAggregates, type AggregateInfo } from './aggregates.js';
+import { readState } from './migrate.js';
+import { formatCount } from './output.js';
 import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './capabilities.js';
 import type { Sql } from './connection.js';
 import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from './jobs.js';
@@ -173,8 +175,13 @@ export async function getStatus(sql: Sql, options: { capabilities?: Capabilities
 
   const tables = await homepotTables(sql, hypertables);
   const health = tables.find((t) => t.name === 'health_checks');
-  if (ts.installedVersion && health?.exists && health.kind !== 'hypertable') {
-    warnings.push('health_checks is a plain table, not a hypertable: run homepot-ts setup to convert it.');
+  const migration = health?.exists && health.schema ? await readState(sql, health.schema, 'health_checks') : null;
+  if (migration && migration.phase !== 'done' && migration.strategy === 'online') {
+    warnings.push(`an online migration of health_checks is in progress (${migration.phase}, ${formatCount(Number(migration.rows_copied))} rows copied): a trigger records every write until it finishes. Run homepot-ts migrate-from-postgres to finish it, or homepot-ts migrate-from-postgres abort.`);
+  } else if (migration?.phase === 'done') {
+    warnings.push('health_checks was migrated online; the old table is kept as health_checks_pre_timescaledb until homepot-ts migrate-from-postgres cleanup.');
+  } else if (ts.installedVersion && health?.exists && health.kind !== 'hypertable') {
+    warnings.push('health_checks is a plain table, not a hypertable: run homepot-ts setup to convert it (homepot-ts migrate-from-postgres --dry-run shows how to do it without blocking writes, for a large table).');
   }
   // TimescaleDB's own job-history retention job needs the Community license:
   // on the Apache edition it fails every time it runs (0A000). Say so, so an

@@ -488,6 +488,10 @@ describeWithDatabase('apache', 'migrate-from-postgres online: kill -9, abort, tw
       expectExit(cleanup, 2);
       oneLineError(cleanup.stderr, /is not finished \(copying\)/);
       expect(await migrationLeftovers(sql)).toEqual(during);
+      // status tells an operator that a trigger is recording every write, and what to do.
+      const status = await runCli(['status', '--json', '--database-url', d.url]);
+      expectExit(status, 0);
+      expect(status.json().warnings.join('\n')).toMatch(/an online migration of health_checks is in progress \(copying, [\d,]+ rows copied\).*migrate-from-postgres abort/);
 
       const dry = await runCli([MIGRATE, 'abort', '--dry-run', '--database-url', d.url]);
       expectExit(dry, 0);
