@@ -68,8 +68,8 @@ export async function runMigrateRemote(target: Sql, sourceUrl: string, opts: Mig
 
 async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOptions, hooks: MigrateHooks): Promise<MigrateResult> {
   let caps = await detectCapabilities(conn);
-  const ensured = await ensureTimescale(conn, caps, opts.dryRun);
-  caps = ensured.caps;
+  // Only planned here: the extension is created once every check has passed, so a refused run changes nothing.
+  const ensured = await ensureTimescale(conn, caps, true);
   const srcCaps = await detectCapabilities(src);
   const srcTable = await sourceTable(src, opts);
   const { warnings } = await checkConvertible(src, srcTable, opts.timeColumn);
@@ -81,7 +81,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   const result: MigrateResult = {
     command: 'migrate-from-postgres', table: srcTable.display, strategy: 'remote',
     strategyReason: `--source ${shownSource} (${describeServerKind(srcCaps)})`,
-    dryRun: opts.dryRun, changed: ensured.plan.length > 0 && !opts.dryRun, outcome: 'copied', resumed: false,
+    dryRun: opts.dryRun, changed: false, outcome: 'copied', resumed: false,
     server: describeServerKind(caps), edition: caps.timescaledb.edition,
     estimate: {
       rows, bytes: num(size?.bytes) ?? 0, seconds: Math.round(rows / 100_000),
@@ -129,11 +129,21 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   const depStatements: string[] = [];
   for (const d of deps) depStatements.push((await renderNamed(src, d.oid, null))['json-in-missing']!);
   if (deps.length > 0) result.plan.push({ id: 'dependencies', title: `add the ${deps.map((d) => d.name).join(', ')} rows this server lacks ($1: the source's rows as JSON)`, statements: depStatements });
-  result.plan.push({ id: 'copy', title: `copy ${srcTable.display} in block ranges of about ${opts.batchRows.toLocaleString('en-US')} rows`, statements: [copySql['copy-out-blocks']!, copySql['copy-in']!] });
+  result.plan.push({ id: 'copy', title: `copy ${srcTable.display} in block ranges of about ${opts.batchRows.toLocaleString('en-US')} rows`, statements: caps.server.pglite
+    ? [copySql['json-out-blocks']!, copySql['json-in']!]
+    : [copySql['copy-out-blocks']!, copySql['stage-create']!, copySql['copy-in']!, copySql['stage-insert']!] });
   result.plan.push({ id: 'verify', title: 'compare count and checksum per time window on both servers; copy the windows that differ again', statements: [] });
   if (opts.dryRun) {
     result.outcome = 'planned';
     return result;
+  }
+  if (ensured.plan.length > 0) {
+    hooks.onPhase?.('creating the TimescaleDB extension');
+    for (const st of ensured.plan.flatMap((p) => p.statements)) await conn.unsafe(st);
+    caps = await detectCapabilities(conn);
+    result.edition = caps.timescaledb.edition;
+    result.server = describeServerKind(caps);
+    result.changed = true;
   }
 
   if (schemaSteps.length > 0 || !state) {
@@ -306,11 +316,22 @@ async function moveRows(src: Sql, conn: Sql, s: Record<string, string>, by: 'blo
     readable.on('end', resolve);
     readable.on('error', reject);
   });
-  let lines = 0;
-  for (const c of chunks) for (let i = 0; i < c.length; i++) if (c[i] === 10) lines++;
+  // The rows arrive before the 'data' listener above can be attached (the
+  // stream is handed over asynchronously), so the socket may have been paused
+  // with the whole reply, CopyDone included, already read: nothing would call
+  // the stream's read() again to resume it (porsager/postgres PR #1016). Resume it.
+  (readable as unknown as { _read(size: number): void })._read(0);
+  if (chunks.length === 0) return 0;
+  // Into the staging table, then into the table, skipping rows it already has
+  // (render-remote-copy.sql): a COPY that fails on the server never settles
+  // postgres.js's writable (porsager/postgres #1173), so the COPY must not fail
+  // on a key the target already holds.
+  await conn.unsafe(s['stage-create']!);
+  await conn.unsafe(s['stage-empty']!);
   const writable = await conn.unsafe(s['copy-in']!).writable();
   await pipeline(Readable.from(chunks), writable);
-  return lines;
+  const r = await conn.unsafe(s['stage-insert']!);
+  return r.count;
 }
 
 async function transaction<T>(conn: Sql, fn: () => Promise<T>): Promise<T> {
