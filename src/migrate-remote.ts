@@ -5,7 +5,7 @@ import { connectUrl, describeError, type Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import type { Logger } from './logger.js';
 import {
-  ensureTimescale, followUp, readState, round1, type MigrateHooks, type MigrateOptions, type MigrateResult,
+  ensureTimescale, followUp, inTransaction, readState, round1, type MigrateHooks, type MigrateOptions, type MigrateResult,
 } from './migrate.js';
 import { chooseWindowSeconds, compareWindows, describeMismatches, timeSpan, verifyStatement, windowSums, type Verification } from './migrate-verify.js';
 import { findRelation, resolveTable, type ResolvedTable } from './names.js';
@@ -148,7 +148,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
 
   if (schemaSteps.length > 0 || !state) {
     hooks.onPhase?.('creating the tables on this server');
-    await transaction(conn, async () => {
+    await inTransaction(conn, opts.lockTimeout, async () => {
       for (const st of new Set(schemaSteps.flatMap((s) => s.statements))) await conn.unsafe(st);
       for (const st of fks) await conn.unsafe(st);
       await conn.unsafe(createState);
@@ -184,7 +184,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   while (next < totalBlocks) {
     if (hooks.signal?.aborted) throw interrupted(srcTable);
     const hi = Math.min(totalBlocks, next + blocksPerBatch);
-    const n = await transaction(conn, async () => {
+    const n = await inTransaction(conn, opts.lockTimeout, async () => {
       const count = await moveRows(src, conn, copySql, 'blocks', { lo: next, hi }, pglite);
       await conn`UPDATE ${conn(srcTable.schema)}.homepot_ts_migration
                  SET next_block = ${hi}, total_blocks = ${totalBlocks}, rows_copied = rows_copied + ${count}, batches = batches + 1, updated_at = now()
@@ -211,7 +211,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   for (let round = 0; !v.ok && round < 2; round++) {
     const windows = v.mismatches.map((m) => Math.floor(Date.parse(m.from) / 1000 / windowSeconds));
     hooks.onPhase?.(`copying ${windows.length} window(s) again that changed on the source`);
-    await transaction(conn, async () => {
+    await inTransaction(conn, opts.lockTimeout, async () => {
       for (const w of windows) {
         await conn.unsafe(await renderStatement(conn, 'migrate/render-delete-window.sql', [ref.schema, ref.name, ref.timeColumn]),
           [new Date(w * windowSeconds * 1000), new Date((w + 1) * windowSeconds * 1000)] as never[]);
@@ -332,18 +332,6 @@ async function moveRows(src: Sql, conn: Sql, s: Record<string, string>, by: 'blo
   await pipeline(Readable.from(chunks), writable);
   const r = await conn.unsafe(s['stage-insert']!);
   return r.count;
-}
-
-async function transaction<T>(conn: Sql, fn: () => Promise<T>): Promise<T> {
-  await conn`BEGIN`;
-  try {
-    const v = await fn();
-    await conn`COMMIT`;
-    return v;
-  } catch (err) {
-    await conn`ROLLBACK`.catch(() => {});
-    throw err;
-  }
 }
 
 function interrupted(t: ResolvedTable): HomepotError {
