@@ -28,8 +28,9 @@ import { renderStatement } from './statements.js';
  * last run copies the rest and verifies everything.
  */
 
-// The same text for the same row on both servers, and no JIT (see withMigrationSession).
-const SESSION = { TimeZone: 'UTC', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres', extra_float_digits: '1', jit: 'off' };
+// The same text for the same row on both servers; no JIT and no wait for the WAL flush at
+// each batch's commit (see withMigrationSession: each batch carries its own progress mark).
+const SESSION = { TimeZone: 'UTC', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres', extra_float_digits: '1', jit: 'off', synchronous_commit: 'off' };
 
 interface SourceTable {
   oid: number;

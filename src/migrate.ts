@@ -170,6 +170,13 @@ async function renderList(sql: Sql, file: string, params: unknown[]): Promise<st
   return rows.map((r) => r.statement);
 }
 
+async function renderKinds(sql: Sql, file: string, params: unknown[]): Promise<Record<string, string[]>> {
+  const rows = (await sql.unsafe(sqlFile(file), params as never[])) as unknown as { kind: string; statement: string }[];
+  const out: Record<string, string[]> = {};
+  for (const r of rows) (out[r.kind] ??= []).push(r.statement);
+  return out;
+}
+
 async function renderNamed(sql: Sql, file: string, params: unknown[]): Promise<Record<string, string>> {
   const rows = (await sql.unsafe(sqlFile(file), params as never[])) as unknown as { name: string; statement: string }[];
   return Object.fromEntries(rows.map((r) => [r.name, r.statement]));
@@ -289,17 +296,34 @@ export async function runMigrate(sql: Sql, opts: MigrateOptions, hooks: MigrateH
 
 /**
  * Settings for the connections of a migration, for the session and reset
- * after: no JIT. Its compile time dominated the checksum scans (2.3 s of
- * 3.9 s on 4.3 M rows) and the lookups under the final lock (0.6 s), and
- * bulk INSERT ... SELECT gains nothing from it.
+ * after:
+ * - no JIT: its compile time dominated the checksum scans (2.3 s of 3.9 s on
+ *   4.3 M rows) and the lookups under the final lock (0.6 s), and bulk
+ *   INSERT ... SELECT gains nothing from it;
+ * - COMMIT does not wait for the WAL flush: right after gigabytes of copy the
+ *   disks are busy writing them back and one flush took ~1 s here (under the
+ *   final lock, too). Safe because every transaction of a migration carries
+ *   its own progress mark (a batch and its block range, the swap and its
+ *   phase): a crash before the flush loses both together, and everything
+ *   committed after them (which flushes them first), so a rerun redoes
+ *   exactly what was lost.
  */
 export async function withMigrationSession<T>(conn: Sql, fn: () => Promise<T>): Promise<T> {
-  await conn`SELECT set_config('jit', 'off', false)`;
+  await setMigrationSession(conn);
   try {
     return await fn();
   } finally {
-    await conn`RESET jit`.catch(() => {});
+    await resetMigrationSession(conn);
   }
+}
+
+async function setMigrationSession(c: Sql): Promise<void> {
+  await c`SELECT set_config('jit', 'off', false), set_config('synchronous_commit', 'off', false)`;
+}
+
+async function resetMigrationSession(c: Sql): Promise<void> {
+  await c`RESET jit`.catch(() => {});
+  await c`RESET synchronous_commit`.catch(() => {});
 }
 
 async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: MigrateHooks): Promise<MigrateResult> {
@@ -451,7 +475,8 @@ async function online(
     result.plan.push({ id: 'prepare', title: `create ${names.newTable} as a hypertable like ${table.display}, the change log and the capture trigger (one transaction)`, statements: [createState, ...prepare] });
     const copy = await renderNamed(conn, 'migrate/render-copy.sql', [table.oid, names.newTable, names.logTable, opts.timeColumn, keyColumns]);
     result.plan.push({ id: 'copy', title: `copy the rows in batches of about ${opts.batchRows.toLocaleString('en-US')} (one transaction each; $1/$2: block range)`, statements: [copy.backfill!] });
-    result.plan.push({ id: 'foreign-keys', title: `add ${table.display}'s foreign keys to ${names.newTable}`, statements: await renderList(conn, 'migrate/render-foreign-keys.sql', [table.oid, names.newTable]) });
+    const fkPlan = await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, names.newTable]);
+    result.plan.push({ id: 'foreign-keys', title: `add ${table.display}'s foreign keys to ${names.newTable} (NOT VALID), then validate them while the writes are replayed and verified (blocks nobody)`, statements: [...(fkPlan.add ?? []), ...(fkPlan.validate ?? [])] });
     result.plan.push({ id: 'replay', title: 'replay the writes captured meanwhile, in batches ($1: batch size)', statements: [copy.replay!] });
     result.plan.push({ id: 'swap', title: `final step, ACCESS EXCLUSIVE on ${table.display} (bounded by --lock-timeout): replay the rest, verify the changed windows, rename ${table.display} to ${names.oldTable} and ${names.newTable} to ${table.name}, move index names and the id sequence`, statements: [] });
     if (opts.dryRun) {
@@ -548,20 +573,27 @@ async function online(
     result.copied = { rows: copied - startCopied, batches: result.copied.batches, seconds: round1(seconds), rowsPerSecond: Math.round((copied - startCopied) / Math.max(seconds, 0.001)) };
 
     hooks.onPhase?.(`adding foreign keys to ${state.new_table}`);
-    let t0 = performance.now();
-    const fks = await renderList(conn, 'migrate/render-foreign-keys.sql', [table.oid, state.new_table]);
+    const t0 = performance.now();
+    const fks = await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, state.new_table]);
     await inTransaction(conn, opts.lockTimeout, async () => {
-      await exec(conn, fks);
+      await exec(conn, fks.add ?? []);
       await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration SET phase = 'catching-up', updated_at = now() WHERE table_name = ${table.name}`;
     });
     result.timings.foreignKeys = secondsSince(t0);
-    // Statistics before HOMEPOT's queries (and the final step's lookups) meet the new table.
-    hooks.onPhase?.(`analyzing ${state.new_table}`);
-    t0 = performance.now();
-    await conn`ANALYZE ${conn(table.schema)}.${conn(state.new_table)}`;
-    result.timings.analyze = secondsSince(t0);
     state.phase = 'catching-up';
   }
+
+  // --- beside the replay and the verification, on a connection of its own:
+  // validate the foreign keys (no reads or writes wait for it) and gather
+  // statistics for HOMEPOT's queries on the new table ---
+  const validate = (await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, state.new_table])).validate ?? [];
+  const newTable = state.new_table;
+  const beside = await alongside(pool, conn, opts.jobs > 1, async (c) => {
+    const t0 = performance.now();
+    for (const v of validate) await c.unsafe(v);
+    await c`ANALYZE ${c(table.schema)}.${c(newTable)}`;
+    result.timings.validateAndAnalyze = secondsSince(t0);
+  });
 
   // --- replay what was captured meanwhile, until little is left ---
   hooks.onPhase?.('replaying the writes captured during the copy');
@@ -585,6 +617,9 @@ async function online(
       hint: `Nothing was swapped; ${table.display} is unchanged and still in use. Run migrate-from-postgres abort, then migrate again; report it if it happens again.`,
     });
   }
+
+  hooks.onPhase?.('validating foreign keys and analyzing the new table');
+  await beside();
 
   // --- the final step: short, under ACCESS EXCLUSIVE, retried when the table is busy ---
   const swap = await renderList(conn, 'migrate/render-swap.sql', [
@@ -650,13 +685,7 @@ async function finalStep(
   await inTransaction(conn, opts.lockTimeout, async () => {
     // Compiling these few lookups would cost more than running them (JIT on a
     // large estimated cost took ~0.6 s here), and this time is lock time.
-    await conn`SELECT set_config('jit', 'off', true)`;
-    // COMMIT need not wait for the WAL flush while the lock is held: right
-    // after the copy the disks are busy writing it back, and one flush took
-    // ~1 s here. Safe: if the server crashed before the flush, the swap and
-    // every later transaction (which flush it) are lost together, as if the
-    // final step had not run; a rerun does it again.
-    await conn`SELECT set_config('synchronous_commit', 'off', true)`;
+    // (jit and synchronous_commit are off for the session: withMigrationSession.)
     await conn`LOCK TABLE ${conn(table.schema)}.${conn(table.name)} IN ACCESS EXCLUSIVE MODE`;
     lockedAt = performance.now();
     await conn.unsafe(copy['pending-keys']!);
@@ -749,13 +778,38 @@ function workerCount(opts: MigrateOptions, pool: Sql): number {
 }
 
 /**
+ * Start `work` on a connection of its own from the pool (when `parallel`),
+ * or run it to the end on `conn`; the returned function waits for it and
+ * rethrows its error.
+ */
+async function alongside(pool: Sql, conn: Sql, parallel: boolean, work: (c: Sql) => Promise<void>): Promise<() => Promise<void>> {
+  if (!parallel) {
+    // One connection: run it to the end first (its statements must not mix into the caller's transactions).
+    await work(conn);
+    return () => Promise.resolve();
+  }
+  const done = (async () => {
+    const c = await pool.reserve();
+    try {
+      await setMigrationSession(c as unknown as Sql);
+      await work(c as unknown as Sql);
+    } finally {
+      await resetMigrationSession(c as unknown as Sql);
+      c.release();
+    }
+  })();
+  done.catch(() => {}); // awaited (and rethrown) by the caller
+  return () => done;
+}
+
+/**
  * Run `work` on n connections at once: the caller's own and n - 1 reserved
  * from the pool. The first failure stops the others after their current
  * batch; every connection is given back before this returns.
  */
 async function withWorkers(pool: Sql, conn: Sql, n: number, work: (c: Sql, stop: () => boolean) => Promise<void>): Promise<void> {
   const extra = await Promise.all(Array.from({ length: n - 1 }, () => pool.reserve()));
-  for (const c of extra) await c`SELECT set_config('jit', 'off', false)`;
+  for (const c of extra) await setMigrationSession(c as unknown as Sql);
   let failed = false;
   const stop = () => failed;
   try {
@@ -768,7 +822,7 @@ async function withWorkers(pool: Sql, conn: Sql, n: number, work: (c: Sql, stop:
     if (rejected) throw rejected.reason;
   } finally {
     for (const c of extra) {
-      await c`RESET jit`.catch(() => {});
+      await resetMigrationSession(c as unknown as Sql);
       c.release();
     }
   }
@@ -788,7 +842,7 @@ async function verifySettled(pool: Sql, conn: Sql, n: number, settled: { old: st
       const [snap] = await conn<{ id: string }[]>`SELECT pg_export_snapshot() AS id`;
       const other = await pool.reserve();
       try {
-        await other`SELECT set_config('jit', 'off', false)`;
+        await setMigrationSession(other as unknown as Sql);
         await other`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`;
         // The snapshot id is the server's own (hex digits and dashes), not user text.
         await other.unsafe(`SET TRANSACTION SNAPSHOT '${snap!.id.replace(/[^0-9A-F-]/gi, '')}'`);
@@ -801,7 +855,7 @@ async function verifySettled(pool: Sql, conn: Sql, n: number, settled: { old: st
         await other`ROLLBACK`.catch(() => {});
         throw err;
       } finally {
-        await other`RESET jit`.catch(() => {});
+        await resetMigrationSession(other as unknown as Sql);
         other.release();
       }
     } else {
