@@ -550,6 +550,70 @@ describeWithDatabase('apache', 'migrate-from-postgres online: kill -9, abort, tw
   }, SLOW);
 });
 
+describeWithDatabase('apache', 'migrate-from-postgres: Ctrl-C, and a role that owns the tables but is not superuser', () => {
+  it('Ctrl-C stops between batches (exit 130, says how to go on); run again, it finishes with every row', async () => {
+    await withDb('apache', 'migrate-sigint', 30_000, async (d) => {
+      const before = await fingerprint(d.sql(), 'health_checks');
+      const { child, result } = startCli([MIGRATE, '--strategy', 'online', '--batch-rows', '500', '--database-url', d.url]);
+      const watcher = d.connect({ max: 1 });
+      try {
+        for (const deadline = Date.now() + 30_000; ; await sleep(5)) {
+          const [t] = await watcher`SELECT to_regclass('public.homepot_ts_migration') IS NOT NULL AS ok`;
+          if (t!.ok) {
+            const [s] = await watcher`SELECT next_block FROM homepot_ts_migration WHERE table_name = 'health_checks'`;
+            if (s && Number(s.next_block) > 0) break;
+          }
+          if (Date.now() > deadline || child.exitCode !== null) throw new Error('no copy progress seen');
+        }
+        // Hold the copy in the middle (its next batch waits on the state row), interrupt, let go.
+        const held = await watcher.reserve();
+        await held`BEGIN`;
+        await held`SELECT 1 FROM homepot_ts_migration WHERE table_name = 'health_checks' FOR UPDATE`;
+        child.kill('SIGINT');
+        await sleep(300);
+        await held`ROLLBACK`;
+        held.release();
+      } finally {
+        await watcher.end({ timeout: 5 });
+      }
+      const r = await result;
+      expectExit(r, 130);
+      expect(r.stderr).toMatch(/interrupted/);
+      expect(r.stderr).toMatch(/run migrate-from-postgres again to continue where it stopped/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      const [st] = await query(d, `SELECT phase, next_block::int AS done, total_blocks::int AS total FROM homepot_ts_migration`);
+      expect(st.phase).toBe('copying');
+      expect(st.done).toBeLessThan(st.total);
+
+      const again = await runCli([MIGRATE, '--json', '--database-url', d.url]);
+      expectExit(again, 0);
+      expect(again.json()).toMatchObject({ outcome: 'migrated', resumed: true, strategy: 'online' });
+      expect(await fingerprint(d.sql(), 'health_checks')).toEqual(before);
+      expect(await isHypertable(d.sql(), 'health_checks')).toBe(true);
+      await d.closeClients();
+    });
+  }, SLOW);
+
+  it('as the tables\' owner without superuser (a managed service), online works and no password shows', async () => {
+    await withDb('apache', 'migrate-owner', 10_000, async (d) => {
+      expect(d.passwordUrl, 'the local cluster provides a password role').toBeTruthy();
+      const role = quoteIdent(new URL(d.passwordUrl!).username);
+      await d.sql().unsafe(`
+        CREATE EXTENSION IF NOT EXISTS timescaledb;
+        ALTER TABLE sites OWNER TO ${role}; ALTER TABLE devices OWNER TO ${role}; ALTER TABLE health_checks OWNER TO ${role};`);
+      const before = await fingerprint(d.sql(), 'health_checks');
+      await d.closeClients();
+      const r = await runCli([MIGRATE, '--strategy', 'online', '--json', '--debug', '--database-url', d.passwordUrl!]);
+      expectExit(r, 0);
+      expect(r.json()).toMatchObject({ outcome: 'migrated', strategy: 'online' });
+      expect(r.stdout + r.stderr).not.toContain(d.password!);
+      expect(await fingerprint(d.sql(), 'health_checks')).toEqual(before);
+      const [owner] = await query(d, `SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'health_checks'::regclass`);
+      expect(owner.o).toBe(new URL(d.passwordUrl!).username);
+    });
+  }, SLOW);
+});
+
 describeWithDatabase('apache', 'migrate-from-postgres in place and --strategy auto', () => {
   it('--strategy in-place: one locked conversion, verified, rows unchanged', async () => {
     await withDb('apache', 'migrate-inplace', 20_000, async (d) => {
