@@ -43,7 +43,7 @@ export interface MigrateOptions {
 }
 
 export const MIGRATE_DEFAULTS = {
-  /** 100 MB: about 4 s of blocked writes for an in-place conversion at the rate measured here. */
+  /** 100 MB: about 2 s of blocked writes for an in-place conversion at the rate measured here (47 MB/s, bench/README.md). */
   onlineAbove: 100 * 1024 * 1024,
   batchRows: 50_000,
   /** Two connections copy and verify at once: the copy is CPU-bound on the server, and 2 cores is the smallest machine we plan for. */
@@ -58,7 +58,7 @@ export const MIGRATE_DEFAULTS = {
  * Rates measured on this project's benchmark machine (bench/README.md), for
  * the --dry-run estimate only.
  */
-const RATE = { inPlaceRowsPerSecond: 70_000, onlineRowsPerSecond: 90_000 };
+const RATE = { inPlaceRowsPerSecond: 129_000, onlineRowsPerSecond: 270_000 };
 
 export interface LockHeld {
   what: string;

@@ -195,7 +195,7 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
         id: 'hypertable', title: hypertableTitle, state: 'needed',
         statements: [await renderStatement(sql, 'setup/render-create-hypertable.sql', [table.schema, table.name, opts.timeColumn, opts.chunkInterval.text, hasRows])],
         ...(hasRows ? {
-          warning: `${table.display} already holds rows${estimate > 0 ? ` (about ${estimate.toLocaleString('en-US')})` : ''}: converting copies them into chunks while holding an ACCESS EXCLUSIVE lock on the table (no reads or writes) for the whole copy, about 60 s per 4.3 M rows measured here. Run it in a maintenance window for large tables (an online migrate-from-postgres is planned).`,
+          warning: `${table.display} already holds rows${estimate > 0 ? ` (about ${estimate.toLocaleString('en-US')})` : ''}: converting copies them into chunks while holding an ACCESS EXCLUSIVE lock on the table (no reads or writes) for the whole copy, about 33 s per 4.3 M rows (1.5 GB) measured here. For a large table in use, run homepot-ts migrate-from-postgres instead (online: writes keep flowing), or convert it in a maintenance window.`,
         } : {}),
       });
     }
