@@ -645,6 +645,25 @@ describeWithDatabase('apache', 'migrate-from-postgres in place and --strategy au
     });
   }, SLOW);
 
+  it('--setup then runs setup and create-aggregates (the seed’s steps 3 and 4), and a rerun changes nothing', async () => {
+    await withDb('apache', 'migrate-setup', 5_000, async (d) => {
+      const r = await runCli([MIGRATE, '--setup', '--json', '--database-url', d.url]);
+      expectExit(r, 0);
+      const j = r.json();
+      expect(j.outcome).toBe('migrated');
+      const setupOutcomes = Object.fromEntries(j.setup.steps.map((s: { id: string; outcome: string }) => [s.id, s.outcome]));
+      expect(setupOutcomes).toMatchObject({ extension: 'unchanged', hypertable: 'unchanged', 'index:idx_devices_site': 'created' });
+      expect(j.setup.aggregates.length).toBeGreaterThan(0);
+      expect(j.nextSteps).toEqual(['homepot-ts status']);
+      const views = await query(d, `SELECT matviewname FROM pg_matviews WHERE schemaname = 'public' ORDER BY 1`);
+      expect(views.map((v) => v.matviewname)).toEqual(['device_metrics_daily', 'device_metrics_hourly', 'site_metrics_hourly']);
+      const again = await runCli([MIGRATE, '--setup', '--json', '--database-url', d.url]);
+      expectExit(again, 0);
+      expect(again.json()).toMatchObject({ outcome: 'already-hypertable', changed: false });
+      expect(new Set(again.json().setup.steps.map((s: { outcome: string }) => s.outcome))).toEqual(new Set(['unchanged', 'skipped']));
+    });
+  }, SLOW);
+
   it('auto on a table above --online-above 1MB chooses online', async () => {
     await withDb('apache', 'migrate-auto-big', 20_000, async (d) => {
       const before = await fingerprint(d.sql(), 'health_checks');
