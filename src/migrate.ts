@@ -340,7 +340,9 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     result.dryRun = opts.dryRun;
     result.plan.push(...ensured.plan);
 
-    const state = await readState(conn, q.schema, q.name);
+    // A --source copy's state is not an online migration of this database: the table is a hypertable already.
+    const saved = await readState(conn, q.schema, q.name);
+    const state = saved?.strategy === 'remote' ? null : saved;
     if (state?.phase === 'done') return finished(conn, q, state, names, opts, result);
 
     const table = await resolveTable(conn, opts.table);
@@ -964,7 +966,19 @@ export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun:
     const state = await readState(conn, q.schema, q.name);
     const res: CleanupResult = { command: opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup', table: q.display, dryRun: opts.dryRun, changed: false, dropped: [], statements: [] };
     let forgetIt = false;
-    if (opts.abort) {
+    if (state?.strategy === 'remote') {
+      // A copy from another server (--source): nothing of it is temporary on
+      // this server but its state row. abort would mean dropping the copied
+      // tables, which is for a person to decide.
+      if (opts.abort) {
+        throw new HomepotError('usage', `${q.display} was copied here from another server (--source): there is no online migration to abort`, {
+          hint: `To start over, drop the copied tables on this server yourself (DROP TABLE ${q.display}; and the tables it references, if they came from the copy). migrate-from-postgres cleanup forgets the copy's state.`,
+        });
+      }
+      res.statements.push(await renderStatement(conn, 'migrate/render-forget.sql', [q.schema, q.name]));
+      res.dropped.push(`the --source copy's state (${q.schema}.homepot_ts_migration)`);
+      forgetIt = true;
+    } else if (opts.abort) {
       if (state?.phase === 'done') {
         throw new HomepotError('usage', `the migration of ${q.display} is finished: there is nothing to abort`, {
           hint: `${q.display} is the hypertable now; the old table is ${names.oldTable} until migrate-from-postgres cleanup.`,

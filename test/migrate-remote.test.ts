@@ -122,6 +122,16 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/counts and checksums match/);
     await expectSameRows(source(), target);
+    // On the target, the same-database command sees a hypertable (the copy's state is no online migration),
+    // status explains the state row, and abort refuses (it would mean dropping the copy).
+    const here = await runCli(['migrate-from-postgres', '--json', '--database-url', target.url]);
+    expect(here.code, here.stderr).toBe(0);
+    expect(here.json()).toMatchObject({ outcome: 'already-hypertable', changed: false });
+    const status = await runCli(['status', '--json', '--database-url', target.url]);
+    expect(status.json().warnings.join('\n')).toMatch(/copied here from another server .*cleanup forgets/);
+    const abort = await runCli(['migrate-from-postgres', 'abort', '--database-url', target.url]);
+    expect(abort.code).toBe(2);
+    expect(abort.stderr).toMatch(/^error: .*copied here from another server \(--source\): there is no online migration to abort/);
   });
 
   it('catches up new, late, updated and deleted rows and a new device; never overwrites a row the target changed', async () => {
@@ -154,6 +164,23 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
       { device_id: 'src-dev-3', name: 'renamed on the target', status: 'online' },
       { device_id: 'src-dev-new', name: 'New device', status: 'online' },
     ]);
+  });
+
+  it('cleanup forgets the copy\'s state; after that a --source run refuses to copy into the rows (nothing doubled)', async () => {
+    const dry = await runCli(['migrate-from-postgres', 'cleanup', '--dry-run', '--database-url', target.url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`DELETE FROM public.homepot_ts_migration WHERE table_name = 'health_checks';`);
+    const [kept] = await on(target, `SELECT to_regclass('public.homepot_ts_migration')::text AS t`);
+    expect(kept!.t).toBe('homepot_ts_migration');
+    const r = await runCli(['migrate-from-postgres', 'cleanup', '--database-url', target.url]);
+    expect(r.code, r.stderr).toBe(0);
+    const [gone] = await on(target, `SELECT to_regclass('public.homepot_ts_migration')::text AS t, (SELECT count(*)::int FROM health_checks) AS n`);
+    expect(gone!.t).toBeNull();
+    const again = await runCli(migrateArgs(source().url, target.url));
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/already holds rows/);
+    const [same] = await on(target, `SELECT count(*)::int AS n FROM health_checks`);
+    expect(same!.n).toBe(gone!.n);
   });
 });
 
