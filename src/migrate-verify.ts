@@ -95,20 +95,6 @@ export function compareWindows(source: Map<number, WindowSum>, target: Map<numbe
   return { ok: mismatches.length === 0, windowSeconds, windows: keys.length, rows, checksum: checksum.toString(), mismatches };
 }
 
-/** Merge a partial verification (windows re-checked later) into an earlier one. */
-export function mergeVerification(base: Verification, recheck: Verification, rechecked: Set<number>): Verification {
-  const keep = base.mismatches.filter((m) => !rechecked.has(Math.floor(Date.parse(m.from) / 1000 / base.windowSeconds)));
-  const mismatches = [...keep, ...recheck.mismatches].sort((a, b) => a.from.localeCompare(b.from));
-  return {
-    ok: mismatches.length === 0,
-    windowSeconds: base.windowSeconds,
-    windows: base.windows + recheck.windows,
-    rows: base.rows + recheck.rows,
-    checksum: (BigInt(base.checksum) + BigInt(recheck.checksum)).toString(),
-    mismatches,
-  };
-}
-
 /** One line naming the windows that differ, for errors. */
 export function describeMismatches(v: Verification, limit = 5): string {
   const shown = v.mismatches.slice(0, limit).map((m) =>

@@ -600,7 +600,7 @@ async function online(
   // --- replay what was captured meanwhile, until little is left ---
   hooks.onPhase?.('replaying the writes captured during the copy');
   let t1 = performance.now();
-  result.replayed += await replayUntilSmall(conn, copy, windowSeconds, hooks);
+  result.replayed += await replayUntilSmall(conn, copy, hooks);
   result.timings.replay = secondsSince(t1);
 
   // --- verify every window outside the lock, leaving out the rows with changes still pending ---
@@ -642,7 +642,7 @@ async function online(
       const code = (err as { code?: string; sqlstate?: string }).code;
       if (code === '55P03' && attempt < MIGRATE_DEFAULTS.finalAttempts) {
         result.warnings.push(`the final step could not get its lock within ${opts.lockTimeout.text} (attempt ${attempt}); retrying`);
-        result.replayed += await replayUntilSmall(conn, copy, windowSeconds, hooks);
+        result.replayed += await replayUntilSmall(conn, copy, hooks);
         continue;
       }
       if (code === '55P03') {
@@ -692,7 +692,7 @@ async function finalStep(
     lockedAt = performance.now();
     await conn.unsafe(copy['pending-keys']!);
     for (;;) {
-      const [r] = (await conn.unsafe(copy.replay!, [10_000, windowSeconds] as never[])) as unknown as { entries: number }[];
+      const [r] = (await conn.unsafe(copy.replay!, [10_000] as never[])) as unknown as { entries: number }[];
       replayed += r?.entries ?? 0;
       if (!r || r.entries < 10_000) break;
     }
@@ -745,7 +745,7 @@ async function estimateRowsPerBlock(conn: Sql, table: ResolvedTable, state: Migr
   return Math.max(1, (r?.n ?? 0) / sample);
 }
 
-async function replayUntilSmall(conn: Sql, copy: Record<string, string>, windowSeconds: number, hooks: MigrateHooks): Promise<number> {
+async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: MigrateHooks): Promise<number> {
   const [p] = (await conn.unsafe(copy.pending!)) as unknown as { n: string }[];
   const total = Number(p?.n ?? 0);
   let done = 0;
@@ -756,7 +756,7 @@ async function replayUntilSmall(conn: Sql, copy: Record<string, string>, windowS
     await conn`BEGIN ISOLATION LEVEL REPEATABLE READ`;
     let entries = 0;
     try {
-      const [r] = (await conn.unsafe(copy.replay!, [20_000, windowSeconds] as never[])) as unknown as { entries: number }[];
+      const [r] = (await conn.unsafe(copy.replay!, [20_000] as never[])) as unknown as { entries: number }[];
       entries = r?.entries ?? 0;
       await conn`COMMIT`;
     } catch (err) {

@@ -594,6 +594,36 @@ describeWithDatabase('apache', 'migrate-from-postgres: Ctrl-C, and a role that o
     });
   }, SLOW);
 
+  it('a long reader keeps the final step from its lock: it retries, then fails cleanly (exit 1) and a rerun finishes', async () => {
+    await withDb('apache', 'migrate-busy', 5_000, async (d) => {
+      const before = await fingerprint(d.sql(), 'health_checks');
+      await d.closeClients();
+      const reader = d.connect({ max: 1 });
+      const held = await reader.reserve();
+      try {
+        // A report that reads health_checks in a long transaction: ACCESS SHARE, which only the final step's
+        // ACCESS EXCLUSIVE waits for.
+        await held`BEGIN`;
+        await held`SELECT count(*) FROM health_checks`;
+        const r = await runCli([MIGRATE, '--strategy', 'online', '--lock-timeout', '1s', '--database-url', d.url]);
+        expectExit(r, 1);
+        oneLineError(r.stderr.split('\n').filter((l) => l.startsWith('error:')).join('\n'), /could not lock public\.health_checks within 1 second in 3 attempts.*run migrate-from-postgres again at a quieter time \(it continues from here\)/);
+        const [st] = await query(d, `SELECT phase FROM homepot_ts_migration`);
+        expect(st.phase).toBe('catching-up');
+        expect(await isHypertable(d.sql(), 'health_checks')).toBe(false);
+      } finally {
+        await held`ROLLBACK`.catch(() => {});
+        held.release();
+        await reader.end({ timeout: 5 });
+      }
+      const again = await runCli([MIGRATE, '--json', '--database-url', d.url]);
+      expectExit(again, 0);
+      expect(again.json()).toMatchObject({ outcome: 'migrated', resumed: true });
+      expect(await fingerprint(d.sql(), 'health_checks')).toEqual(before);
+      await d.closeClients();
+    });
+  }, SLOW);
+
   it('as the tables\' owner without superuser (a managed service), online works and no password shows', async () => {
     await withDb('apache', 'migrate-owner', 10_000, async (d) => {
       expect(d.passwordUrl, 'the local cluster provides a password role').toBeTruthy();

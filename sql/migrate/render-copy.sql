@@ -31,8 +31,7 @@ SELECT 'backfill-skip-existing',
 FROM t, cols, k
 UNION ALL
 -- Replay up to $1 captured changes, oldest first: per key only the last one
--- counts (a delete, or the row as it was last written). $2: verification
--- window in seconds, to report which windows the changes touched.
+-- counts (a delete, or the row as it was last written).
 SELECT 'replay',
        format($q$WITH batch AS (
   DELETE FROM %1$I.%3$I WHERE homepot_ts_seq IN (SELECT homepot_ts_seq FROM %1$I.%3$I ORDER BY homepot_ts_seq LIMIT $1)
@@ -47,10 +46,9 @@ SELECT 'replay',
 )
 SELECT (SELECT count(*) FROM batch)::int AS entries,
        (SELECT count(*) FROM gone)::int AS deleted,
-       (SELECT count(*) FROM put)::int AS written,
-       coalesce((SELECT array_agg(DISTINCT floor(extract(epoch FROM %8$I) / $2::float8)::bigint) FROM batch), '{}') AS windows$q$,
+       (SELECT count(*) FROM put)::int AS written$q$,
               t.schema, $2::text, $3::text, k.list, k.join_cond, cols.list,
-              CASE WHEN cols.updates IS NULL THEN 'NOTHING' ELSE 'UPDATE SET ' || cols.updates END, $4::text)
+              CASE WHEN cols.updates IS NULL THEN 'NOTHING' ELSE 'UPDATE SET ' || cols.updates END)
 FROM t, cols, k
 UNION ALL
 SELECT 'pending', format('SELECT count(*)::bigint AS n FROM %I.%I', t.schema, $3::text) FROM t
