@@ -382,7 +382,7 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     result.estimate = {
       rows, bytes, seconds,
       lock: choice.strategy === 'in-place'
-        ? `ACCESS EXCLUSIVE on ${table.display} for the whole conversion (about ${seconds} s): no reads or writes`
+        ? `ACCESS EXCLUSIVE on ${table.display} for the whole conversion (${seconds < 1 ? 'under a second' : `about ${seconds} s`}): no reads or writes`
         : `SHARE ROW EXCLUSIVE on ${table.display} for milliseconds (to add the capture trigger), then ACCESS EXCLUSIVE for the final step (replay the last changes, verify, swap names; well under 1 s), each bounded by --lock-timeout ${opts.lockTimeout.text}`,
     };
     if (ensured.plan.length > 0 && !opts.dryRun) {

@@ -164,13 +164,13 @@ function render(ctx: CommandContext, r: MigrateResult): void {
     ctx.logger.info(`nothing to change: ${r.strategyReason}.${r.oldTable ? ` The old table is kept as ${r.oldTable} (migrate-from-postgres cleanup drops it).` : ''}`);
   }
   if (r.outcome === 'planned') {
-    ctx.print(table(['', ''], [
+    ctx.print(table([], [
       ['table', r.table],
       ['server', r.server],
       ['strategy', `${r.strategy} (${r.strategyReason})`],
       ['rows (estimate)', formatCount(r.estimate.rows)],
       ['size', formatBytes(r.estimate.bytes)],
-      ['expected time', r.estimate.seconds ? formatDuration(r.estimate.seconds * 1000) : '-'],
+      ['expected time', r.estimate.rows === 0 ? '-' : r.estimate.seconds < 1 ? 'under a second' : formatDuration(r.estimate.seconds * 1000)],
       ['lock', r.estimate.lock],
     ], c));
     ctx.print('\n' + c.bold('Plan (nothing was changed):'));
@@ -194,7 +194,7 @@ function render(ctx: CommandContext, r: MigrateResult): void {
     }
     if (r.oldTable) rows.push(['old table', `${r.oldTable} (kept; migrate-from-postgres cleanup drops it)`]);
     if (r.droppedOld) rows.push(['old table', 'dropped (--drop-old)']);
-    ctx.print(table(['', ''], rows, c));
+    ctx.print(table([], rows, c));
   }
   if (r.nextSteps.length > 0) ctx.logger.info(`next: ${r.nextSteps.join('; ')}`);
 }
