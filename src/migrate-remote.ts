@@ -14,7 +14,7 @@ import { withChangeLock } from './plan.js';
 import { redactUrl } from './redact.js';
 import { checkConvertible } from './setup.js';
 import { sqlFile } from './sql-files.js';
-import { renderStatement } from './statements.js';
+import { renderNamed, renderStatement } from './statements.js';
 
 /**
  * migrate-from-postgres --source: copy HOMEPOT's health_checks (and the tables
@@ -126,9 +126,9 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   if (schemaSteps.length > 0) {
     result.plan.push({ id: 'schema', title: `create ${schemaSteps.map((s) => `${s.table.schema}.${s.table.name}`).join(', ')} on this server (from the source's catalog)`, statements: [...new Set([...schemaSteps.flatMap((s) => s.statements), ...fks])] });
   }
-  const copySql = await renderNamed(src, srcTable.oid, opts.timeColumn);
+  const copySql = await renderCopy(src, srcTable.oid, opts.timeColumn);
   const depStatements: string[] = [];
-  for (const d of deps) depStatements.push((await renderNamed(src, d.oid, null))['json-in-missing']!);
+  for (const d of deps) depStatements.push((await renderCopy(src, d.oid, null))['json-in-missing']!);
   if (deps.length > 0) result.plan.push({ id: 'dependencies', title: `add the ${deps.map((d) => d.name).join(', ')} rows this server lacks ($1: the source's rows as JSON)`, statements: depStatements });
   result.plan.push({ id: 'copy', title: `copy ${srcTable.display} in block ranges of about ${opts.batchRows.toLocaleString('en-US')} rows`, statements: caps.server.pglite
     ? [copySql['json-out-blocks']!, copySql['json-in']!]
@@ -164,7 +164,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   const pglite = caps.server.pglite;
   // --- the referenced tables: add what the target lacks, never overwrite ---
   for (const d of deps) {
-    const r = await renderNamed(src, d.oid, null);
+    const r = await renderCopy(src, d.oid, null);
     const [out] = (await src.unsafe(r['all-json-out']!)) as unknown as { rows: string; n: number }[];
     const res = await conn.unsafe(r['json-in-missing']!, [out?.rows ?? '[]'] as never[]);
     if (res.count > 0) result.changed = true;
@@ -285,9 +285,8 @@ async function checkTargetTable(conn: Sql, t: ResolvedTable): Promise<void> {
   });
 }
 
-async function renderNamed(src: Sql, oid: number, timeColumn: string | null): Promise<Record<string, string>> {
-  const rows = (await src.unsafe(sqlFile('migrate/render-remote-copy.sql'), [oid, timeColumn ?? 'timestamp'] as never[])) as unknown as { name: string; statement: string }[];
-  return Object.fromEntries(rows.map((r) => [r.name, r.statement]));
+function renderCopy(src: Sql, oid: number, timeColumn: string | null): Promise<Record<string, string>> {
+  return renderNamed(src, 'migrate/render-remote-copy.sql', [oid, timeColumn ?? 'timestamp']);
 }
 
 function fill(template: string, values: Record<string, number | number[]>): string {

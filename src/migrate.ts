@@ -12,7 +12,7 @@ import { num } from './numbers.js';
 import { withChangeLock, type ChangeHooks } from './plan.js';
 import { checkConvertible, preflight as setupPreflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
-import { renderStatement } from './statements.js';
+import { renderKinds, renderList, renderNamed, renderStatement } from './statements.js';
 
 /**
  * migrate-from-postgres on one database: turn a plain table that holds rows
@@ -163,23 +163,6 @@ export async function readState(sql: Sql, schema: string, table: string): Promis
 
 async function exec(sql: Sql, statements: string[]): Promise<void> {
   for (const s of statements) await sql.unsafe(s);
-}
-
-async function renderList(sql: Sql, file: string, params: unknown[]): Promise<string[]> {
-  const rows = (await sql.unsafe(sqlFile(file), params as never[])) as unknown as { statement: string }[];
-  return rows.map((r) => r.statement);
-}
-
-async function renderKinds(sql: Sql, file: string, params: unknown[]): Promise<Record<string, string[]>> {
-  const rows = (await sql.unsafe(sqlFile(file), params as never[])) as unknown as { kind: string; statement: string }[];
-  const out: Record<string, string[]> = {};
-  for (const r of rows) (out[r.kind] ??= []).push(r.statement);
-  return out;
-}
-
-async function renderNamed(sql: Sql, file: string, params: unknown[]): Promise<Record<string, string>> {
-  const rows = (await sql.unsafe(sqlFile(file), params as never[])) as unknown as { name: string; statement: string }[];
-  return Object.fromEntries(rows.map((r) => [r.name, r.statement]));
 }
 
 function emptyResult(table: string, caps: Capabilities): MigrateResult {
