@@ -18,7 +18,7 @@ import { runCreateAggregates, resolveAggregateOptions } from '../src/aggregates.
 import { parseInterval } from '../src/intervals.js';
 
 const DAY_MS = 86_400_000;
-const HOSTILE = { datestyle: 'Postgres, MDY', timezone: 'Asia/Shanghai' };
+const HOSTILE = { datestyle: 'Postgres, MDY', timezone: 'Asia/Shanghai', intervalstyle: 'iso_8601' };
 
 /**
  * HOMEPOT's schema, 2 devices reporting every hour for the last 10 days,
@@ -49,11 +49,12 @@ async function setHostileDefaults(db: TestDatabase): Promise<void> {
   const name = `"${db.name.replace(/"/g, '""')}"`;
   await sql.unsafe(`ALTER DATABASE ${name} SET datestyle = '${HOSTILE.datestyle}'`);
   await sql.unsafe(`ALTER DATABASE ${name} SET timezone = '${HOSTILE.timezone}'`);
+  await sql.unsafe(`ALTER DATABASE ${name} SET intervalstyle = '${HOSTILE.intervalstyle}'`);
   await db.closeClients();
-  const [s] = await db.sql().unsafe(`SELECT current_setting('datestyle') AS ds, current_setting('timezone') AS tz, now()::text AS now`);
+  const [s] = await db.sql().unsafe(`SELECT current_setting('datestyle') AS ds, current_setting('timezone') AS tz, now()::text AS now, INTERVAL '7 days'::text AS week`);
   await db.closeClients();
   // The settings are in effect for a new session: the server prints times the hostile way.
-  expect(s).toMatchObject({ ds: HOSTILE.datestyle, tz: HOSTILE.timezone });
+  expect(s).toMatchObject({ ds: HOSTILE.datestyle, tz: HOSTILE.timezone, week: 'P7D' });
   expect(s!.now).toMatch(/ CST$/);
 }
 
@@ -141,6 +142,21 @@ describeWithDatabase('apache', 'retention run under a database DateStyle and Tim
     await db().closeClients();
     return rows.map((r) => r.ms);
   }
+
+  it('times and intervals the server sends as typed values (chunk ranges, chunk interval) read right', async () => {
+    const rows = await db().sql()<{ start_ms: number; end_ms: number }[]>`
+      SELECT (extract(epoch FROM range_start) * 1000)::float8 AS start_ms, (extract(epoch FROM range_end) * 1000)::float8 AS end_ms
+      FROM timescaledb_information.chunks WHERE hypertable_name = 'health_checks' ORDER BY range_start`;
+    await db().closeClients();
+    const r = await runCli(['chunks', '--order', 'oldest', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    const got = (r.json().chunks as { rangeStart: string; rangeEnd: string }[]).map((c) => [new Date(c.rangeStart).getTime(), new Date(c.rangeEnd).getTime()]);
+    expect(got).toEqual(rows.map((x) => [x.start_ms, x.end_ms]));
+    // Interval text the server prints for us is in the 'postgres' style, whatever the database's IntervalStyle.
+    const ci = await runCli(['chunk-interval', '--json', '--database-url', db().url]);
+    expect(ci.code, ci.stderr).toBe(0);
+    expect(ci.json().chunkInterval).toBe('1 day');
+  });
 
   it('--dry-run and the run print now - 7 days and drop exactly the chunks that end before it', async () => {
     const t0 = Date.now();
@@ -238,6 +254,7 @@ describeWithDatabase('timescale', 'create-aggregates under a session DateStyle a
     sql = db().connect({ max: 1, idle_timeout: 0 });
     await sql.unsafe(`SET datestyle = '${HOSTILE.datestyle}'`);
     await sql.unsafe(`SET timezone = '${HOSTILE.timezone}'`);
+    await sql.unsafe(`SET intervalstyle = '${HOSTILE.intervalstyle}'`);
   });
   afterAll(async () => {
     await db().closeClients();
