@@ -4,6 +4,7 @@ import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import { parseInterval, type Interval } from './intervals.js';
 import { num } from './numbers.js';
+import { epochMs } from './times.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from './plan.js';
 import { preflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
@@ -156,16 +157,6 @@ interface ContinuousRow {
   watermark: Date | null;
 }
 
-/**
- * A time the server gave as milliseconds since the Unix epoch (our templates
- * read times as numbers, so no DateStyle or TimeZone shapes them); null for
- * NULL or ±infinity.
- */
-export function epochMs(ms: unknown): Date | null {
-  const n = num(ms);
-  return n === null || !Number.isFinite(n) ? null : new Date(n);
-}
-
 interface PolicyRow {
   job_id: number;
   config: Record<string, unknown>;
@@ -192,9 +183,8 @@ async function existingAggregate(sql: Sql, caps: Capabilities, name: AggregateNa
   if (!rel) return null;
   let continuous: ContinuousRow | null = null;
   if (caps.timescaledb.installedVersion && rel.relkind === 'v') {
-    const rows = (await sql.unsafe(sqlFile('aggregates/lib/continuous-info.sql'), [rel.schema, rel.name])) as unknown as (Omit<ContinuousRow, 'watermark'> & { watermark_ms: unknown })[];
-    const { watermark_ms, ...row } = rows[0] ?? { watermark_ms: null };
-    continuous = rows[0] ? { ...(row as Omit<ContinuousRow, 'watermark'>), watermark: epochMs(watermark_ms) } : null;
+    const [row] = (await sql.unsafe(sqlFile('aggregates/lib/continuous-info.sql'), [rel.schema, rel.name])) as unknown as (Omit<ContinuousRow, 'watermark'> & { watermark_ms: unknown })[];
+    continuous = row ? { ...row, watermark: epochMs(row.watermark_ms) } : null;
   }
   return {
     schema: rel.schema,
