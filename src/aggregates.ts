@@ -4,6 +4,7 @@ import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import { parseInterval, type Interval } from './intervals.js';
 import { num } from './numbers.js';
+import { epochMs } from './times.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from './plan.js';
 import { preflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
@@ -152,6 +153,7 @@ interface ContinuousRow {
   definition: string;
   mat_schema: string;
   mat_table: string;
+  /** Materialized up to here; null when nothing is. */
   watermark: Date | null;
 }
 
@@ -181,8 +183,8 @@ async function existingAggregate(sql: Sql, caps: Capabilities, name: AggregateNa
   if (!rel) return null;
   let continuous: ContinuousRow | null = null;
   if (caps.timescaledb.installedVersion && rel.relkind === 'v') {
-    const rows = (await sql.unsafe(sqlFile('aggregates/lib/continuous-info.sql'), [rel.schema, rel.name])) as unknown as ContinuousRow[];
-    continuous = rows[0] ?? null;
+    const [row] = (await sql.unsafe(sqlFile('aggregates/lib/continuous-info.sql'), [rel.schema, rel.name])) as unknown as (Omit<ContinuousRow, 'watermark'> & { watermark_ms: unknown })[];
+    continuous = row ? { ...row, watermark: epochMs(row.watermark_ms) } : null;
   }
   return {
     schema: rel.schema,
@@ -411,12 +413,13 @@ export async function refreshAggregate(
     return { ...base, from: null, to: null, windows: 1, windowsDone: opts.dryRun ? 0 : 1, statements: [statement], elapsedMs: performance.now() - t0 };
   }
 
-  const [range] = (await conn.unsafe(sqlFile('aggregates/lib/raw-range.sql'))) as unknown as { first: Date | null; last: Date | null; now: Date }[];
+  const [range] = (await conn.unsafe(sqlFile('aggregates/lib/raw-range.sql'))) as unknown as { first_ms: unknown; now_ms: unknown }[];
+  const now = epochMs(range?.now_ms) ?? new Date();
   const bucketMs = def.bucket.seconds * 1000;
-  const end = floorTo(opts.to ?? new Date(range!.now.getTime() - opts.endOffset.seconds * 1000), bucketMs);
-  let start: Date | null = opts.from ?? range!.first;
+  const end = floorTo(opts.to ?? new Date(now.getTime() - opts.endOffset.seconds * 1000), bucketMs);
+  let start: Date | null = opts.from ?? epochMs(range?.first_ms);
   if (opts.from == null && opts.continueFromWatermark && existing.continuous?.watermark) {
-    const w = new Date(existing.continuous.watermark);
+    const w = existing.continuous.watermark;
     if (!start || w > start) start = w;
   }
   if (!start) return { ...base, from: null, to: end, windows: 0, windowsDone: 0, statements: [], elapsedMs: performance.now() - t0, note: 'health_checks is empty' };
@@ -480,14 +483,11 @@ async function requireHealthChecks(sql: Sql, caps: Capabilities, kind: Aggregate
 /** Warnings about retention dropping raw rows inside an aggregate's refresh window. */
 export async function retentionWarnings(sql: Sql, caps: Capabilities, policies: Record<AggregateName, RefreshPolicy>): Promise<string[]> {
   if (!caps.features.policies) return [];
-  const [ret] = (await sql.unsafe(sqlFile('aggregates/lib/retention.sql'))) as unknown as { job_id: number; drop_after: string | null }[];
-  if (!ret?.drop_after) return [];
-  let dropAfter: Interval;
-  try {
-    dropAfter = parseInterval(ret.drop_after.replace(/^(\d+):(\d+):(\d+)$/, (_m, h) => `${Number(h)} hours`));
-  } catch {
-    return [];
-  }
+  const [ret] = (await sql.unsafe(sqlFile('aggregates/lib/retention.sql'))) as unknown as { job_id: number; drop_after: string | null; drop_after_seconds: unknown }[];
+  const seconds = num(ret?.drop_after_seconds);
+  if (!ret?.drop_after || seconds === null) return [];
+  // The server read the job's interval text (whatever IntervalStyle wrote it) and gave its length.
+  const dropAfter: Interval = { text: ret.drop_after, seconds };
   const warnings: string[] = [];
   for (const name of AGGREGATE_NAMES) {
     const p = policies[name];
@@ -635,33 +635,38 @@ async function listOn(sql: Sql, options: { capabilities?: Capabilities; compareD
       bytes = num(r?.bytes);
     } else if (ex.kind === 'materialized') {
       const [r] = ex.populated
-        ? await sql<{ n: number; last: Date | null; bytes: number }[]>`
-            SELECT count(*)::bigint AS n, max(${sql(def.timeColumn)}) AS last,
+        ? await sql<{ n: number; last_ms: number | null; bytes: number }[]>`
+            SELECT count(*)::bigint AS n, (extract(epoch FROM max(${sql(def.timeColumn)})) * 1000)::float8 AS last_ms,
                    pg_total_relation_size(${`${ex.schema}.${def.name}`}::regclass) AS bytes
             FROM ${sql(ex.schema)}.${sql(def.name)}`
-        : await sql<{ n: number; last: Date | null; bytes: number }[]>`
-            SELECT NULL::bigint AS n, NULL::timestamptz AS last, pg_total_relation_size(${`${ex.schema}.${def.name}`}::regclass) AS bytes`;
+        : await sql<{ n: number; last_ms: number | null; bytes: number }[]>`
+            SELECT NULL::bigint AS n, NULL::float8 AS last_ms, pg_total_relation_size(${`${ex.schema}.${def.name}`}::regclass) AS bytes`;
       rows = num(r?.n);
       bytes = num(r?.bytes);
-      upTo = r?.last ? new Date(new Date(r.last).getTime() + def.bucket.seconds * 1000) : null;
+      const last = epochMs(r?.last_ms);
+      upTo = last ? new Date(last.getTime() + def.bucket.seconds * 1000) : null;
     }
     let definitionMatches: boolean | null = null;
     if (options.compareDefinitions && ex.kind !== 'other') {
       definitionMatches = normalize(ex.definition) === normalize(await canonicalDefinition(sql, ex.kind, def.name));
     }
-    const [now] = await sql<{ now: Date }[]>`SELECT now() AS now`;
+    const [now] = await sql<{ now_ms: number }[]>`SELECT (extract(epoch FROM now()) * 1000)::float8 AS now_ms`;
     out.push({
       name: def.name, schema: ex.schema, exists: true, kind: ex.kind, definitionMatches,
       realTime: ex.continuous ? !ex.continuous.materialized_only : ex.kind === 'materialized' ? false : null,
-      policy, materializedUpTo: upTo ? new Date(upTo) : null,
-      behindSeconds: upTo ? Math.max(0, Math.round((now!.now.getTime() - new Date(upTo).getTime()) / 1000)) : null,
+      policy, materializedUpTo: upTo,
+      behindSeconds: upTo ? Math.max(0, Math.round((Number(now!.now_ms) - upTo.getTime()) / 1000)) : null,
       rows, totalBytes: bytes,
     });
   }
   return out;
 }
 
-/** Parse --from / --to: an interval ago ("7 days") or a timestamp the server reads. */
+/**
+ * Parse --from / --to: an interval ago ("7 days") or a timestamp the server
+ * reads (a timestamp without an offset is in the database's TimeZone; the
+ * result comes back as a number, so no DateStyle shapes it).
+ */
 export async function resolveTime(sql: Sql, value: string | undefined, flag: string): Promise<Date | undefined> {
   if (value === undefined) return undefined;
   let ago: Interval | null = null;
@@ -672,12 +677,14 @@ export async function resolveTime(sql: Sql, value: string | undefined, flag: str
   }
   try {
     const [r] = ago
-      ? await sql<{ t: Date }[]>`SELECT now() - ${ago.text}::interval AS t`
-      : await sql<{ t: Date }[]>`SELECT ${value}::timestamptz AS t`;
-    return r!.t;
+      ? await sql<{ ms: number }[]>`SELECT (extract(epoch FROM now() - ${ago.text}::interval) * 1000)::float8 AS ms`
+      : await sql<{ ms: number }[]>`SELECT (extract(epoch FROM ${value}::timestamptz) * 1000)::float8 AS ms`;
+    const t = epochMs(r?.ms);
+    if (t) return t;
   } catch {
-    throw new HomepotError('usage', `${flag} "${value}" is neither a timestamp nor an interval ago`, { hint: `Give a timestamp such as 2025-11-01 or 2025-11-01T12:00Z, or an interval such as "7 days" (meaning 7 days ago).` });
+    // not a timestamp either (or ±infinity): said below
   }
+  throw new HomepotError('usage', `${flag} "${value}" is neither a timestamp nor an interval ago`, { hint: `Give a timestamp such as 2025-11-01 or 2025-11-01T12:00Z, or an interval such as "7 days" (meaning 7 days ago).` });
 }
 
 export interface RefreshResult {

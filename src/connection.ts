@@ -34,6 +34,20 @@ export interface ConnectOptions {
 export const APPLICATION_NAME = 'homepot-ts';
 
 /**
+ * How the server prints times and intervals to us, whatever the database or
+ * role sets (startup parameters win over ALTER DATABASE / ALTER ROLE ... SET).
+ * postgres.js turns a timestamptz into a Date with `new Date(text)`, which
+ * reads only ISO output right: under DateStyle 'Postgres' the server prints
+ * 'Wed Nov 05 08:00:00 2025 CST' for Asia/Shanghai and "CST" reads as US
+ * Central, 14 hours off. Interval text we show is kept in the 'postgres'
+ * style ("7 days", not "P7D"). TimeZone stays the database's: ISO output
+ * carries the offset, and it is what naive timestamps mean there. Our own
+ * templates do not rely on this (they read times as numbers or ISO text and
+ * write them as UTC literals); it covers every Date postgres.js parses.
+ */
+export const TIME_OUTPUT = { DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' } as const;
+
+/**
  * The socket postgres.js would make, with Nagle's algorithm off. postgres.js
  * leaves it on, and a small write after a COPY or a batch then waits for the
  * server's delayed ACK: about 45 ms of every 90 ms batch of 500 rows measured
@@ -66,7 +80,7 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
       if (n.severity === 'WARNING') opts.logger.warn(`server: ${n.message}`);
       else opts.logger.debug(line);
     },
-    connection: { application_name: APPLICATION_NAME },
+    connection: { application_name: APPLICATION_NAME, ...TIME_OUTPUT },
     // Not in postgres.js's types, but a documented option (a socket factory).
     ...({ socket: noDelaySocket } as object),
   };

@@ -274,7 +274,8 @@ export async function runRetention(
 type RunPart = Omit<RetentionRunResult, 'table' | 'server' | 'edition' | 'olderThan'>;
 
 async function dropOldChunks(conn: Sql, table: ResolvedTable, column: string, opts: RetentionRunOptions, hooks: ChangeHooks): Promise<RunPart> {
-  const [{ cutoff } = { cutoff: new Date() }] = await conn<{ cutoff: Date }[]>`SELECT now() - ${opts.olderThan.text}::interval AS cutoff`;
+  // drop_chunks(older_than => interval) takes now() - interval itself; this is what we report.
+  const { date: cutoff } = await readCutoff(conn, opts.olderThan);
   const old = (await conn.unsafe(sqlFile('retention/old-chunks.sql'), [table.schema, table.name, opts.olderThan.text])) as unknown as {
     chunk: string; row_estimate: unknown; analyzed: boolean;
   }[];
@@ -319,12 +320,13 @@ async function deleteOldRows(
   opts: RetentionRunOptions,
   hooks: ChangeHooks & { onProgress?: (p: RetentionRunProgress) => void },
 ): Promise<RunPart> {
-  const [r] = (await conn.unsafe(sqlFile('retention/render-old-rows.sql'), [table.schema, table.name, column, opts.olderThan.text, opts.batchRows])) as unknown as {
-    cutoff: Date; no_statistics: boolean; delete_batch: string; count_rows: string; any_rows: string; estimate_rows: string;
+  const cutoff = await readCutoff(conn, opts.olderThan);
+  const [r] = (await conn.unsafe(sqlFile('retention/render-old-rows.sql'), [table.schema, table.name, column, cutoff.text, opts.batchRows])) as unknown as {
+    no_statistics: boolean; delete_batch: string; count_rows: string; any_rows: string; estimate_rows: string;
   }[];
   if (!r) throw new HomepotError('internal', 'retention/render-old-rows.sql rendered nothing');
   const title = `rows of ${table.display} with ${quoteIfNeeded(column)} older than ${opts.olderThan.text} (batches of ${opts.batchRows.toLocaleString('en-US')})`;
-  const common = { method: 'delete' as const, cutoff: r.cutoff, timeColumn: column, chunksDropped: null, chunks: [], rowsEstimate: null, warnings: [] };
+  const common = { method: 'delete' as const, cutoff: cutoff.date, timeColumn: column, chunksDropped: null, chunks: [], rowsEstimate: null, warnings: [] };
   const any = (await readScalar(conn, r.any_rows)) === 'true';
   if (!any || opts.dryRun) {
     const count = any ? Number(await readScalar(conn, r.count_rows)) : 0;
@@ -392,6 +394,19 @@ async function deleteOldRows(
     batches,
     interrupted,
   };
+}
+
+/**
+ * now() - olderThan, fixed once: ISO 8601 text in UTC with its offset (bound
+ * back as $n::timestamptz, shown as a literal) and the same instant as a Date.
+ * Read as text the server built with to_char, never a timestamptz printed in
+ * the session's DateStyle and TimeZone.
+ */
+async function readCutoff(conn: Sql, olderThan: Interval): Promise<{ text: string; date: Date }> {
+  const [r] = (await conn.unsafe(sqlFile('retention/cutoff.sql'), [olderThan.text])) as unknown as { cutoff: string }[];
+  const date = new Date(r?.cutoff ?? '');
+  if (!r || Number.isNaN(date.getTime())) throw new HomepotError('internal', `retention/cutoff.sql gave no instant (${r?.cutoff})`);
+  return { text: r.cutoff, date };
 }
 
 /** Run a rendered read-only statement and return its first column as text. */
