@@ -5,8 +5,9 @@ import { connectUrl, describeError, type Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import type { Logger } from './logger.js';
 import {
-  ensureTimescale, followUp, inTransaction, readState, round1, type MigrateHooks, type MigrateOptions, type MigrateResult,
+  ensureTimescale, followUp, inTransaction, round1, type MigrateHooks, type MigrateOptions, type MigrateResult,
 } from './migrate.js';
+import { createState, readState, recordRemoteBatch, recordRemoteStart, recordResult, renderCreateState } from './migration-state.js';
 import { chooseWindowSeconds, compareWindows, describeMismatches, timeSpan, verifyStatement, windowSums, type Verification } from './migrate-verify.js';
 import { findRelation, resolveTable, type ResolvedTable } from './names.js';
 import { num } from './numbers.js';
@@ -122,7 +123,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
     const rows = (await src.unsafe(sqlFile('migrate/remote-foreign-keys.sql'), [s.table.oid])) as unknown as { statement: string }[];
     fks.push(...rows.map((r) => r.statement));
   }
-  const createState = await renderStatement(conn, 'migrate/state-create.sql', [srcTable.schema]);
+  const stateStatements = await renderCreateState(conn);
   if (schemaSteps.length > 0) {
     result.plan.push({ id: 'schema', title: `create ${schemaSteps.map((s) => `${s.table.schema}.${s.table.name}`).join(', ')} on this server (from the source's catalog)`, statements: [...new Set([...schemaSteps.flatMap((s) => s.statements), ...fks])] });
   }
@@ -152,11 +153,8 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
     await inTransaction(conn, opts.lockTimeout, async () => {
       for (const st of new Set(schemaSteps.flatMap((s) => s.statements))) await conn.unsafe(st);
       for (const st of fks) await conn.unsafe(st);
-      await conn.unsafe(createState);
-      await conn`
-        INSERT INTO ${conn(srcTable.schema)}.homepot_ts_migration (table_name, strategy, phase, source, window_seconds)
-        VALUES (${srcTable.name}, 'remote', 'copying', ${shownSource}, 3600)
-        ON CONFLICT (table_name) DO NOTHING`;
+      await createState(conn, stateStatements);
+      await recordRemoteStart(conn, srcTable.schema, srcTable.name, shownSource, 3600);
     });
     result.changed = true;
   }
@@ -187,9 +185,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
     const hi = Math.min(totalBlocks, next + blocksPerBatch);
     const n = await inTransaction(conn, opts.lockTimeout, async () => {
       const count = await moveRows(src, conn, copySql, 'blocks', { lo: next, hi }, pglite);
-      await conn`UPDATE ${conn(srcTable.schema)}.homepot_ts_migration
-                 SET next_block = ${hi}, total_blocks = ${totalBlocks}, rows_copied = rows_copied + ${count}, batches = batches + 1, updated_at = now()
-                 WHERE table_name = ${srcTable.name}`;
+      await recordRemoteBatch(conn, srcTable.schema, srcTable.name, hi, totalBlocks, count);
       return count;
     });
     copied += n;
@@ -237,9 +233,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
     await conn.unsafe(sqlFile('migrate/advance-sequence.sql'), [s.sequence, s.last_value] as never[]);
   }
 
-  await conn`UPDATE ${conn(srcTable.schema)}.homepot_ts_migration
-             SET result = ${conn.json({ verification: v } as never)}, window_seconds = ${windowSeconds}, updated_at = now()
-             WHERE table_name = ${srcTable.name}`;
+  await recordResult(conn, srcTable.schema, srcTable.name, { verification: v }, windowSeconds);
   if (!v.ok) {
     const newest = v.mismatches.every((m) => Date.parse(m.to) >= Date.now() - windowSeconds * 1000);
     if (newest) {

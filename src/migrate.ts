@@ -13,6 +13,12 @@ import { withChangeLock, type ChangeHooks } from './plan.js';
 import { checkConvertible, preflight as setupPreflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
 import { renderKinds, renderList, renderNamed, renderStatement } from './statements.js';
+import {
+  createState, forget, readState, recordBatch, recordedObjects, recordedOldTable, recordOnlineStart, recordResult, recordSwapped,
+  remainingBlocks, renderCreateState, renderForget, requireRecordedObjects, setPhase, type MigrationState,
+} from './migration-state.js';
+import { requireOwnerRights } from './table-owner.js';
+import { derivedName, objectName } from './identifiers.js';
 
 /**
  * migrate-from-postgres on one database: turn a plain table that holds rows
@@ -125,41 +131,21 @@ interface Preflight {
   owner: string;
 }
 
-export interface MigrationState {
-  table_name: string;
-  strategy: string;
-  phase: 'copying' | 'catching-up' | 'done';
-  source: string | null;
-  new_table: string;
-  log_table: string;
-  capture_fn: string;
-  index_names: Record<string, string>;
-  total_blocks: string;
-  next_block: string;
-  rows_copied: string;
-  window_seconds: number;
-  batches: number;
-  result: unknown;
-}
-
-/** Names of the objects an online migration of `table` uses (63-byte identifiers). */
+/**
+ * Names of the objects an online migration of `table` uses: the table's name
+ * cut as PostgreSQL cuts identifiers (63 bytes, on a character boundary) and
+ * the suffix kept whole.
+ */
 export function migrationNames(table: string) {
-  const cut = (suffix: string) => `${Buffer.from(table).subarray(0, 63 - Buffer.byteLength(suffix)).toString()}${suffix}`;
   return {
-    newTable: cut('_tsdb_new'),
-    logTable: cut('_tsdb_log'),
-    captureFn: cut('_tsdb_capture'),
-    oldTable: cut('_pre_timescaledb'),
+    newTable: derivedName(table, '_tsdb_new'),
+    logTable: derivedName(table, '_tsdb_log'),
+    captureFn: derivedName(table, '_tsdb_capture'),
+    oldTable: derivedName(table, '_pre_timescaledb'),
   };
 }
 
-/** Read the state row of `table` (null when there is no migration state). */
-export async function readState(sql: Sql, schema: string, table: string): Promise<MigrationState | null> {
-  const [exists] = await sql<{ ok: boolean }[]>`SELECT to_regclass(format('%I.homepot_ts_migration', ${schema}::text)) IS NOT NULL AS ok`;
-  if (!exists?.ok) return null;
-  const rows = await sql<MigrationState[]>`SELECT * FROM ${sql(schema)}.homepot_ts_migration WHERE table_name = ${table}`;
-  return rows[0] ?? null;
-}
+export { readState, type MigrationState };
 
 async function exec(sql: Sql, statements: string[]): Promise<void> {
   for (const s of statements) await sql.unsafe(s);
@@ -326,7 +312,7 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     // A --source copy's state is not an online migration of this database: the table is a hypertable already.
     const saved = await readState(conn, q.schema, q.name);
     const state = saved?.strategy === 'remote' ? null : saved;
-    if (state?.phase === 'done') return finished(conn, q, state, names, opts, result);
+    if (state?.phase === 'done') return finished(conn, q, state, opts, result);
 
     const table = await resolveTable(conn, opts.table);
     if (!state && caps.timescaledb.installedVersion && await isHypertable(conn, table)) {
@@ -335,6 +321,8 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
       result.nextSteps = followUp(q.name);
       return result;
     }
+    // Rows move from here on: only with the rights of the table's owner (README "Who moves the rows").
+    await requireOwnerRights(conn, table, 'migrate-from-postgres');
     if (state) {
       if (opts.strategy === 'in-place') {
         throw new HomepotError('usage', `an online migration of ${table.display} is in progress (${state.phase}); it cannot be finished in place`, {
@@ -381,7 +369,7 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
 }
 
 /** The table's schema and name, even after a swap (the name then is the new hypertable). */
-async function resolveNames(conn: Sql, input: string): Promise<{ schema: string; name: string; display: string }> {
+async function resolveNames(conn: Sql, input: string): Promise<ResolvedTable> {
   const qn = parseQualifiedName(input);
   const found = await findRelation(conn, qn);
   if (found) return found;
@@ -456,8 +444,8 @@ async function online(
     const prepare = await renderList(conn, 'migrate/render-prepare.sql', [
       table.oid, names.newTable, names.logTable, names.captureFn, opts.timeColumn, opts.chunkInterval.text, indexNames,
     ]);
-    const createState = await renderStatement(conn, 'migrate/state-create.sql', [table.schema]);
-    result.plan.push({ id: 'prepare', title: `create ${names.newTable} as a hypertable like ${table.display}, the change log and the capture trigger (one transaction)`, statements: [createState, ...prepare] });
+    const stateStatements = await renderCreateState(conn);
+    result.plan.push({ id: 'prepare', title: `create ${names.newTable} as a hypertable like ${table.display}, the change log and the capture trigger (one transaction)`, statements: [...stateStatements, ...prepare] });
     const copy = await renderNamed(conn, 'migrate/render-copy.sql', [table.oid, names.newTable, names.logTable, opts.timeColumn, keyColumns]);
     result.plan.push({ id: 'copy', title: `copy the rows in batches of about ${opts.batchRows.toLocaleString('en-US')} (one transaction each; $1/$2: block range)`, statements: [copy.backfill!] });
     const fkPlan = await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, names.newTable]);
@@ -472,17 +460,18 @@ async function online(
     const windowSeconds = MIGRATE_DEFAULTS.windowSeconds;
     const t0 = performance.now();
     const lockMs = await inTransaction(conn, opts.lockTimeout, async () => {
-      await conn.unsafe(createState);
+      await createState(conn, stateStatements);
       let lockedAt = 0;
       for (const s of prepare) {
         await conn.unsafe(s);
         if (s.startsWith('LOCK TABLE')) lockedAt = performance.now();
       }
-      // The blocks to copy: what the table has now. Rows written from here on are captured.
-      await conn`
-        INSERT INTO ${conn(table.schema)}.homepot_ts_migration (table_name, strategy, phase, new_table, log_table, capture_fn, index_names, total_blocks, window_seconds)
-        VALUES (${table.name}, 'online', 'copying', ${names.newTable}, ${names.logTable}, ${names.captureFn}, ${conn.json(indexNames)},
-                pg_relation_size(${table.oid}::oid) / current_setting('block_size')::bigint, ${windowSeconds})`;
+      // The blocks to copy: what the table has now (rows written from here on
+      // are captured), and the OIDs of what was just created, for abort.
+      await recordOnlineStart(conn, {
+        tableOid: table.oid, newTable: names.newTable, logTable: names.logTable, captureFn: names.captureFn,
+        oldTable: names.oldTable, indexNames, windowSeconds,
+      });
       return lockedAt;
     });
     result.locks.push({ what: `${table.display}: add the capture trigger`, mode: 'SHARE ROW EXCLUSIVE', ms: Math.round(performance.now() - lockMs) });
@@ -490,11 +479,16 @@ async function online(
     result.changed = true;
     state = await readState(conn, table.schema, table.name);
     if (!state) throw new HomepotError('internal', `the migration state of ${table.display} was not saved`);
-  } else if (opts.dryRun) {
-    result.outcome = 'planned';
-    result.plan.push({ id: 'continue', title: `continue: ${state.phase}, ${Number(state.next_block)}/${Number(state.total_blocks)} blocks copied, then the final step`, statements: [] });
-    return result;
+  } else {
+    // What the migration created must still be its own before it goes on.
+    await requireRecordedObjects(conn, state, table.oid, table.display);
+    if (opts.dryRun) {
+      result.outcome = 'planned';
+      result.plan.push({ id: 'continue', title: `continue: ${state.phase}, ${Number(state.next_block)}/${Number(state.total_blocks)} blocks copied, then the final step`, statements: [] });
+      return result;
+    }
   }
+  const guarded: NewTable = { schema: table.schema, name: state.new_table, oid: Number(state.new_table_oid) };
 
   const copy = await renderNamed(conn, 'migrate/render-copy.sql', [table.oid, state.new_table, state.log_table, opts.timeColumn, keyColumns]);
   const windowSeconds = state.window_seconds;
@@ -506,20 +500,17 @@ async function online(
     const blocksPerBatch = Math.max(1, Math.round(opts.batchRows / rowsPerBlock));
     const estimatedRows = Math.round(totalBlocks * rowsPerBlock);
     // What is left: all blocks minus the ranges committed so far (batches finish out of order).
-    const remaining = (await conn`
-      SELECT lower(r)::text AS lo, upper(r)::text AS hi
-      FROM ${conn(table.schema)}.homepot_ts_migration m,
-           unnest(int8multirange(int8range(0, ${totalBlocks})) - m.copied_blocks) r
-      WHERE m.table_name = ${table.name} ORDER BY lower(r)`) as unknown as { lo: string; hi: string }[];
+    const remaining = await remainingBlocks(conn, table.schema, table.name, totalBlocks);
     const queue: [number, number][] = [];
-    for (const r of remaining) {
-      for (let lo = Number(r.lo); lo < Number(r.hi); lo += blocksPerBatch) queue.push([lo, Math.min(Number(r.hi), lo + blocksPerBatch)]);
+    for (const [rlo, rhi] of remaining) {
+      for (let lo = rlo; lo < rhi; lo += blocksPerBatch) queue.push([lo, Math.min(rhi, lo + blocksPerBatch)]);
     }
     let copied = Number(state.rows_copied);
     const startCopied = copied;
     const started = performance.now();
     hooks.onPhase?.(`copying ${table.display} into ${state.new_table}`);
     const batch = async (c: Sql, lo: number, hi: number): Promise<number> => inTransaction(c, opts.lockTimeout, async () => {
+      await guardNewTable(c, guarded);
       let r;
       try {
         await c`SAVEPOINT batch`;
@@ -531,10 +522,7 @@ async function online(
         await c`ROLLBACK TO SAVEPOINT batch`;
         r = await c.unsafe(copy['backfill-skip-existing']!, [lo, hi] as never[]);
       }
-      await c`UPDATE ${c(table.schema)}.homepot_ts_migration
-              SET copied_blocks = copied_blocks + int8multirange(int8range(${lo}, ${hi})), next_block = next_block + ${hi - lo},
-                  rows_copied = rows_copied + ${r.count}, batches = batches + 1, updated_at = now()
-              WHERE table_name = ${table.name}`;
+      await recordBatch(c, table.schema, table.name, lo, hi, r.count);
       return r.count;
     });
     // Each connection copies its own stretch of the table (its own chunks and
@@ -562,7 +550,7 @@ async function online(
     const fks = await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, state.new_table]);
     await inTransaction(conn, opts.lockTimeout, async () => {
       await exec(conn, fks.add ?? []);
-      await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration SET phase = 'catching-up', updated_at = now() WHERE table_name = ${table.name}`;
+      await setPhase(conn, table.schema, table.name, 'catching-up');
     });
     result.timings.foreignKeys = secondsSince(t0);
     state.phase = 'catching-up';
@@ -583,7 +571,7 @@ async function online(
   // --- replay what was captured meanwhile, until little is left ---
   hooks.onPhase?.('replaying the writes captured during the copy');
   let t1 = performance.now();
-  result.replayed += await replayUntilSmall(conn, copy, hooks);
+  result.replayed += await replayUntilSmall(conn, copy, hooks, guarded);
   result.timings.replay = secondsSince(t1);
 
   // --- verify every window outside the lock, leaving out the rows with changes still pending ---
@@ -607,15 +595,17 @@ async function online(
   await beside();
 
   // --- the final step: short, under ACCESS EXCLUSIVE, retried when the table is busy ---
+  const sn = await swapNames(conn, table, state.new_table, state.old_table ?? names.oldTable, opts.timeColumn);
   const swap = await renderList(conn, 'migrate/render-swap.sql', [
-    table.oid, state.new_table, state.log_table, state.capture_fn, names.oldTable, state.index_names, opts.timeColumn,
+    table.oid, state.new_table, state.log_table, state.capture_fn, state.old_table ?? names.oldTable, state.index_names,
+    sn.moved, sn.defaultIndex, sn.wantedIndex,
   ]);
   for (let attempt = 1; ; attempt++) {
     if (hooks.signal?.aborted) throw interrupted(table);
     hooks.onPhase?.(`final step: replay, verify and swap under a short lock (attempt ${attempt})`);
     try {
       t1 = performance.now();
-      const { ms, verification, replayed } = await finalStep(conn, table, opts, copy, windowSeconds, swap, first);
+      const { ms, verification, replayed } = await finalStep(conn, table, opts, copy, windowSeconds, swap, first, guarded);
       result.timings.finalStep = secondsSince(t1);
       result.replayed += replayed;
       result.locks.push({ what: `${table.display}: final step (replay, verify, swap)`, mode: 'ACCESS EXCLUSIVE', ms });
@@ -625,7 +615,7 @@ async function online(
       const code = (err as { code?: string; sqlstate?: string }).code;
       if (code === '55P03' && attempt < MIGRATE_DEFAULTS.finalAttempts) {
         result.warnings.push(`the final step could not get its lock within ${opts.lockTimeout.text} (attempt ${attempt}); retrying`);
-        result.replayed += await replayUntilSmall(conn, copy, hooks);
+        result.replayed += await replayUntilSmall(conn, copy, hooks, guarded);
         continue;
       }
       if (code === '55P03') {
@@ -639,18 +629,17 @@ async function online(
   }
   result.changed = true;
   result.outcome = 'migrated';
-  result.oldTable = `${quoteIfNeeded(table.schema)}.${quoteIfNeeded(names.oldTable)}`;
-  await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration
-             SET result = ${conn.json({ verification: result.verification, locks: result.locks } as never)}, updated_at = now()
-             WHERE table_name = ${table.name}`;
+  const oldTable = state.old_table ?? names.oldTable;
+  result.oldTable = `${quoteIfNeeded(table.schema)}.${quoteIfNeeded(oldTable)}`;
+  await recordResult(conn, table.schema, table.name, { verification: result.verification, locks: result.locks });
   if (opts.dropOld) {
-    await dropOld(conn, table.schema, names.oldTable, table.name);
+    await dropOld(conn, { ...state, old_table: oldTable, old_table_oid: String(table.oid) });
     result.droppedOld = true;
     result.oldTable = null;
   }
   result.nextSteps = [
     ...followUp(table.name),
-    ...(result.droppedOld ? [] : [`homepot-ts migrate-from-postgres cleanup   # drops ${names.oldTable} once you no longer need it`]),
+    ...(result.droppedOld ? [] : [`homepot-ts migrate-from-postgres cleanup   # drops ${oldTable} once you no longer need it`]),
   ];
   return result;
 }
@@ -663,6 +652,7 @@ async function online(
  */
 async function finalStep(
   conn: Sql, table: ResolvedTable, opts: MigrateOptions, copy: Record<string, string>, windowSeconds: number, swap: string[], first: Verification,
+  newTable: NewTable,
 ): Promise<{ ms: number; verification: Verification; replayed: number }> {
   let lockedAt = 0;
   let verification: Verification = first;
@@ -673,6 +663,7 @@ async function finalStep(
     // (jit and synchronous_commit are off for the session: withMigrationSession.)
     await conn`LOCK TABLE ${conn(table.schema)}.${conn(table.name)} IN ACCESS EXCLUSIVE MODE`;
     lockedAt = performance.now();
+    await guardNewTable(conn, newTable);
     await conn.unsafe(copy['pending-keys']!);
     for (;;) {
       const [r] = (await conn.unsafe(copy.replay!, [10_000] as never[])) as unknown as { entries: number }[];
@@ -692,7 +683,7 @@ async function finalStep(
       });
     }
     await exec(conn, swap);
-    await conn`UPDATE ${conn(table.schema)}.homepot_ts_migration SET phase = 'done', finished_at = now(), updated_at = now() WHERE table_name = ${table.name}`;
+    await recordSwapped(conn, table.schema, table.name, table.oid);
   });
   return { ms: Math.round(performance.now() - lockedAt), verification, replayed };
 }
@@ -728,7 +719,7 @@ async function estimateRowsPerBlock(conn: Sql, table: ResolvedTable, state: Migr
   return Math.max(1, (r?.n ?? 0) / sample);
 }
 
-async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: MigrateHooks): Promise<number> {
+async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: MigrateHooks, newTable: NewTable): Promise<number> {
   const [p] = (await conn.unsafe(copy.pending!)) as unknown as { n: string }[];
   const total = Number(p?.n ?? 0);
   let done = 0;
@@ -739,6 +730,7 @@ async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: 
     await conn`BEGIN ISOLATION LEVEL REPEATABLE READ`;
     let entries = 0;
     try {
+      await guardNewTable(conn, newTable);
       const [r] = (await conn.unsafe(copy.replay!, [20_000] as never[])) as unknown as { entries: number }[];
       entries = r?.entries ?? 0;
       await conn`COMMIT`;
@@ -751,6 +743,30 @@ async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: 
     if (entries < 2_000) break;
   }
   return done;
+}
+
+interface NewTable {
+  schema: string;
+  name: string;
+  oid: number;
+}
+
+/**
+ * Before writing into the new table of an online migration (in the writing
+ * transaction): nobody added a trigger to it while the migration waited, as
+ * its owner could (and anyone the old table's TRIGGER privilege was granted
+ * to); such a trigger would run with the rights of whoever runs homepot-ts.
+ * ROW EXCLUSIVE first: CREATE TRIGGER waits for it (SHARE ROW EXCLUSIVE), so
+ * none can appear between this check and the transaction's end, while the
+ * copying connections, each holding it, do not wait for one another.
+ */
+async function guardNewTable(c: Sql, t: NewTable): Promise<void> {
+  await c`LOCK TABLE ${c(t.schema)}.${c(t.name)} IN ROW EXCLUSIVE MODE`;
+  const found = (await c.unsafe(sqlFile('migrate/foreign-triggers.sql'), [t.oid])) as unknown as { trigger: string }[];
+  if (found.length === 0) return;
+  throw new HomepotError('permission-denied', `trigger ${found.map((f) => f.trigger).join(', ')} was added to the migration's new table: it would run with your rights`, {
+    hint: `Nothing more was written. Check it and drop it as the table's owner (homepot-ts never runs others' code), then run migrate-from-postgres again; or migrate-from-postgres abort.`,
+  });
 }
 
 function secondsSince(t0: number): number {
@@ -885,24 +901,48 @@ async function tempIndexNames(conn: Sql, table: ResolvedTable): Promise<Record<s
   const rows = (await conn.unsafe(sqlFile('migrate/index-names.sql'), [table.oid])) as unknown as { name: string }[];
   const map: Record<string, string> = {};
   rows.forEach((r, i) => {
-    map[r.name] = `${Buffer.from(r.name).subarray(0, 50).toString()}_tsdb${i}`;
+    map[r.name] = derivedName(r.name, `_tsdb${i}`);
   });
   return map;
+}
+
+/**
+ * Names for the swap: the old table's index and constraint names once it is
+ * the old table (`<table>_pkey` becomes `<old table>_pkey`, others get
+ * `_pre_timescaledb`), and the new table's default time index as TimescaleDB
+ * named it and as an in-place conversion would have; cut like PostgreSQL.
+ */
+async function swapNames(conn: Sql, table: ResolvedTable, newTable: string, oldTable: string, timeColumn: string): Promise<{ moved: Record<string, string>; defaultIndex: string; wantedIndex: string }> {
+  const rows = (await conn.unsafe(sqlFile('migrate/index-names.sql'), [table.oid])) as unknown as { name: string }[];
+  // Cut names can meet (each other, the old table's name, another relation):
+  // then a number goes into the suffix, as PostgreSQL does for names it picks.
+  const taken = new Set([oldTable, ...rows.map((r) => r.name)]);
+  const [existing] = (await conn.unsafe(sqlFile('migrate/relation-names.sql'), [table.oid])) as unknown as { names: string[] }[];
+  for (const n of existing?.names ?? []) taken.add(n);
+  const moved: Record<string, string> = {};
+  for (const { name } of rows) {
+    const [base, suffix] = name.startsWith(table.name) ? [oldTable, name.slice(table.name.length)] : [name, '_pre_timescaledb'];
+    let candidate = derivedName(base, suffix);
+    for (let i = 1; taken.has(candidate); i++) candidate = derivedName(base, `${suffix}${i}`);
+    taken.add(candidate);
+    moved[name] = candidate;
+  }
+  return { moved, defaultIndex: objectName(newTable, timeColumn, 'idx'), wantedIndex: objectName(table.name, timeColumn, 'idx') };
 }
 
 // ---------------------------------------------------------------------------
 // after: finished, cleanup, abort
 
-async function finished(conn: Sql, q: { schema: string; name: string; display: string }, state: MigrationState, names: ReturnType<typeof migrationNames>, opts: MigrateOptions, result: MigrateResult): Promise<MigrateResult> {
-  const old = await findRelation(conn, { schema: q.schema, name: names.oldTable });
+async function finished(conn: Sql, q: { oid: number; schema: string; name: string; display: string }, state: MigrationState, opts: MigrateOptions, result: MigrateResult): Promise<MigrateResult> {
+  const old = await recordedOldTable(conn, state, q.oid);
   result.strategy = state.strategy === 'remote' ? 'remote' : 'online';
   result.outcome = 'already-migrated';
   result.strategyReason = `${q.display} was already migrated (${state.strategy})`;
   const saved = state.result as { verification?: Verification } | null;
   result.verification = saved?.verification ?? null;
-  result.oldTable = old ? old.display : null;
-  if (old && opts.dropOld && !opts.dryRun) {
-    await dropOld(conn, q.schema, names.oldTable, q.name);
+  result.oldTable = old?.ok ? old.display : null;
+  if (old?.ok && opts.dropOld && !opts.dryRun) {
+    await dropOld(conn, state, q.oid);
     result.droppedOld = true;
     result.changed = true;
     result.oldTable = null;
@@ -911,19 +951,13 @@ async function finished(conn: Sql, q: { schema: string; name: string; display: s
   return result;
 }
 
-/** --drop-old: the old table goes, and with it the migration's state (as cleanup does). */
-async function dropOld(conn: Sql, schema: string, oldTable: string, table: string): Promise<void> {
+/** --drop-old: the old table (by the OID recorded at the swap) goes, and with it the migration's state (as cleanup does). */
+async function dropOld(conn: Sql, state: MigrationState, currentOid: number | null = null): Promise<void> {
   await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
-    await conn`DROP TABLE ${conn(schema)}.${conn(oldTable)}`;
-    await forget(conn, schema, table);
+    const old = await recordedOldTable(conn, state, currentOid);
+    if (old?.ok) await conn.unsafe(old.statement);
+    await forget(conn, state.schema_name, state.table_name);
   });
-}
-
-/** Delete a table's migration state; the state table goes when no migration is left in it. */
-async function forget(conn: Sql, schema: string, table: string): Promise<void> {
-  await conn`DELETE FROM ${conn(schema)}.homepot_ts_migration WHERE table_name = ${table}`;
-  const [left] = await conn<{ n: number }[]>`SELECT count(*)::int AS n FROM ${conn(schema)}.homepot_ts_migration`;
-  if ((left?.n ?? 0) === 0) await conn`DROP TABLE ${conn(schema)}.homepot_ts_migration`;
 }
 
 export interface CleanupResult {
@@ -933,12 +967,15 @@ export interface CleanupResult {
   changed: boolean;
   dropped: string[];
   statements: string[];
+  /** What the state names but is no longer what the migration created: kept. */
+  warnings: string[];
 }
 
 /**
  * cleanup: after a finished migration, drop the old table (and forget the
  * migration). abort: undo an unfinished online migration (drop the trigger,
- * the log and the new table; the original table was never touched).
+ * the log and the new table; the original table was never touched). Only
+ * what the migration created, found by the OIDs it recorded, is dropped.
  */
 export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun: boolean; abort: boolean }, hooks: ChangeHooks = {}): Promise<CleanupResult> {
   return withChangeLock(sql, async (conn) => {
@@ -947,7 +984,7 @@ export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun:
     const q = await resolveNames(conn, opts.table);
     const names = migrationNames(q.name);
     const state = await readState(conn, q.schema, q.name);
-    const res: CleanupResult = { command: opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup', table: q.display, dryRun: opts.dryRun, changed: false, dropped: [], statements: [] };
+    const res: CleanupResult = { command: opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup', table: q.display, dryRun: opts.dryRun, changed: false, dropped: [], statements: [], warnings: [] };
     let forgetIt = false;
     if (state?.strategy === 'remote') {
       // A copy from another server (--source): nothing of it is temporary on
@@ -958,25 +995,31 @@ export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun:
           hint: `To start over, drop the copied tables on this server yourself (DROP TABLE ${q.display}; and the tables it references, if they came from the copy). migrate-from-postgres cleanup forgets the copy's state.`,
         });
       }
-      res.statements.push(await renderStatement(conn, 'migrate/render-forget.sql', [q.schema, q.name]));
-      res.dropped.push(`the --source copy's state (${q.schema}.homepot_ts_migration)`);
+      res.statements.push(await renderForget(conn, q.schema, q.name));
+      res.dropped.push(`the --source copy's state (homepot_ts.migration)`);
       forgetIt = true;
     } else if (opts.abort) {
       if (state?.phase === 'done') {
         throw new HomepotError('usage', `the migration of ${q.display} is finished: there is nothing to abort`, {
-          hint: `${q.display} is the hypertable now; the old table is ${names.oldTable} until migrate-from-postgres cleanup.`,
+          hint: `${q.display} is the hypertable now; the old table is ${state.old_table ?? names.oldTable} until migrate-from-postgres cleanup.`,
         });
       }
       if (state) {
-        res.statements.push(...await renderList(conn, 'migrate/render-abort.sql', [q.schema, q.name, state.capture_fn, state.log_table, state.new_table]));
-        res.dropped.push(state.new_table, state.log_table);
+        const objects = await recordedObjects(conn, state, q.oid);
+        for (const o of objects) {
+          if (o.ok) res.statements.push(o.statement);
+          else if (o.present) res.warnings.push(`kept ${o.what} ${o.name}: the object with the OID recorded for it is no longer what the migration created`);
+        }
+        for (const what of ['new table', 'change log']) res.dropped.push(...objects.filter((o) => o.ok && o.what === what).map((o) => o.name));
         forgetIt = true;
       }
     } else if (state?.phase === 'done') {
-      const old = await findRelation(conn, { schema: q.schema, name: names.oldTable });
-      if (old) {
-        res.statements.push(await renderStatement(conn, 'migrate/render-drop-table.sql', [old.schema, old.name]));
+      const old = await recordedOldTable(conn, state, q.oid);
+      if (old?.ok) {
+        res.statements.push(old.statement);
         res.dropped.push(old.display);
+      } else if (old?.present) {
+        res.warnings.push(`kept ${old.display}: it is no longer the old table the migration left (${state.old_table})`);
       }
       forgetIt = true;
     } else if (state) {

@@ -8,6 +8,7 @@ import { num } from './numbers.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './plan.js';
 import { sqlFile } from './sql-files.js';
 import { renderStatement } from './statements.js';
+import { requireOwnerRights } from './table-owner.js';
 
 /** What `setup` makes the database look like (README, "setup"). */
 export interface SetupOptions {
@@ -190,6 +191,9 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
       warnings.push(...w);
       const [rows] = await sql<{ any: boolean }[]>`SELECT EXISTS (SELECT 1 FROM ${sql(table.schema)}.${sql(table.name)}) AS any`;
       const hasRows = Boolean(rows?.any);
+      // Converting moves the rows into chunks: only with the owner's rights (README "Who moves the rows").
+      // An empty table moves nothing and runs no code of its owner.
+      if (hasRows) await requireOwnerRights(sql, table, 'setup');
       const estimate = num(info.row_estimate) ?? 0;
       steps.push({
         id: 'hypertable', title: hypertableTitle, state: 'needed',

@@ -1,5 +1,5 @@
 import { listAggregates, type AggregateInfo } from './aggregates.js';
-import { readState } from './migrate.js';
+import { readStateForStatus } from './migration-state.js';
 import { formatCount } from './output.js';
 import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './capabilities.js';
 import type { Sql } from './connection.js';
@@ -175,7 +175,10 @@ export async function getStatus(sql: Sql, options: { capabilities?: Capabilities
 
   const tables = await homepotTables(sql, hypertables);
   const health = tables.find((t) => t.name === 'health_checks');
-  const migration = health?.exists && health.schema ? await readState(sql, health.schema, 'health_checks') : null;
+  // Never a SELECT on a state that is not the tool's own: a warning says why instead.
+  const read = health?.exists && health.schema ? await readStateForStatus(sql, health.schema, 'health_checks') : { state: null, warnings: [] };
+  warnings.push(...read.warnings);
+  const migration = read.state;
   if (migration && migration.phase !== 'done' && migration.strategy === 'online') {
     warnings.push(`an online migration of health_checks is in progress (${migration.phase}, ${formatCount(Number(migration.rows_copied))} rows copied): a trigger records every write until it finishes. Run homepot-ts migrate-from-postgres to finish it, or homepot-ts migrate-from-postgres abort.`);
   } else if (migration?.strategy === 'remote') {

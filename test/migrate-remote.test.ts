@@ -108,7 +108,7 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
     const [max] = await on(source(), `SELECT (SELECT max(id) FROM health_checks)::bigint AS checks, (SELECT max(id) FROM devices)::bigint AS devices`);
     expect(BigInt(facts.next_check)).toBeGreaterThan(BigInt(max!.checks));
     expect(BigInt(facts.next_device)).toBeGreaterThan(BigInt(max!.devices));
-    const [state] = await on(target, `SELECT strategy, source, next_block, total_blocks, rows_copied::int AS rows_copied FROM homepot_ts_migration WHERE table_name = 'health_checks'`);
+    const [state] = await on(target, `SELECT strategy, source, next_block, total_blocks, rows_copied::int AS rows_copied FROM homepot_ts.migration WHERE table_name = 'health_checks'`);
     expect(state).toMatchObject({ strategy: 'remote', rows_copied: 40_000 });
     expect(state!.next_block).toBe(state!.total_blocks);
     expect(state!.source).not.toContain(source().url.match(/:\/\/[^:]+:([^@]+)@/)?.[1] ?? '\u0000'); // no password kept
@@ -169,12 +169,12 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
   it('cleanup forgets the copy\'s state; after that a --source run refuses to copy into the rows (nothing doubled)', async () => {
     const dry = await runCli(['migrate-from-postgres', 'cleanup', '--dry-run', '--database-url', target.url]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain(`DELETE FROM public.homepot_ts_migration WHERE table_name = 'health_checks';`);
-    const [kept] = await on(target, `SELECT to_regclass('public.homepot_ts_migration')::text AS t`);
-    expect(kept!.t).toBe('homepot_ts_migration');
+    expect(dry.stdout).toContain(`DELETE FROM homepot_ts.migration WHERE schema_name = 'public' AND table_name = 'health_checks';`);
+    const [kept] = await on(target, `SELECT to_regclass('homepot_ts.migration')::text AS t`);
+    expect(kept!.t).toBe('homepot_ts.migration');
     const r = await runCli(['migrate-from-postgres', 'cleanup', '--database-url', target.url]);
     expect(r.code, r.stderr).toBe(0);
-    const [gone] = await on(target, `SELECT to_regclass('public.homepot_ts_migration')::text AS t, (SELECT count(*)::int FROM health_checks) AS n`);
+    const [gone] = await on(target, `SELECT to_regclass('homepot_ts.migration')::text AS t, (SELECT count(*)::int FROM health_checks) AS n`);
     expect(gone!.t).toBeNull();
     const again = await runCli(migrateArgs(source().url, target.url));
     expect(again.code).toBe(4);
@@ -247,7 +247,7 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source killed in the m
     const deadline = Date.now() + 30_000;
     try {
       while (Date.now() < deadline && child.exitCode === null) {
-        const rows = await poll.unsafe(`SELECT next_block::int AS next_block FROM homepot_ts_migration WHERE table_name = 'health_checks'`).catch(() => []);
+        const rows = await poll.unsafe(`SELECT next_block::int AS next_block FROM homepot_ts.migration WHERE table_name = 'health_checks'`).catch(() => []);
         seen = rows[0]?.next_block ?? 0;
         if (seen > 0) break;
         await new Promise((r) => setTimeout(r, 5));
@@ -259,7 +259,7 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source killed in the m
     const killed = await done;
     expect(killed.signal, `the CLI ended before it was killed: ${killed.stderr}`).toBe('SIGKILL');
     expect(seen).toBeGreaterThan(0);
-    const [state] = await on(target, `SELECT next_block::int AS next_block, total_blocks::int AS total_blocks, rows_copied::int AS rows_copied, (SELECT count(*)::int FROM health_checks) AS rows FROM homepot_ts_migration WHERE table_name = 'health_checks'`);
+    const [state] = await on(target, `SELECT next_block::int AS next_block, total_blocks::int AS total_blocks, rows_copied::int AS rows_copied, (SELECT count(*)::int FROM health_checks) AS rows FROM homepot_ts.migration WHERE table_name = 'health_checks'`);
     expect(state!.next_block).toBeLessThan(state!.total_blocks); // killed in the middle
     expect(state!.rows).toBe(state!.rows_copied); // the batch in flight was rolled back with its state update
     expect(state!.rows).toBeLessThan(40_000);

@@ -61,9 +61,9 @@ async function killMidCopy(d: TestDatabase, batchRows: number): Promise<{ nextBl
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {
-      const [t] = await watcher`SELECT to_regclass('public.homepot_ts_migration') IS NOT NULL AS ok`;
+      const [t] = await watcher`SELECT to_regclass('homepot_ts.migration') IS NOT NULL AS ok`;
       if (t!.ok) {
-        const [s] = await watcher`SELECT next_block FROM homepot_ts_migration WHERE table_name = 'health_checks'`;
+        const [s] = await watcher`SELECT next_block FROM homepot_ts.migration WHERE table_name = 'health_checks'`;
         if (s && Number(s.next_block) > 0) break;
       }
       if (Date.now() > deadline || child.exitCode !== null) {
@@ -76,7 +76,7 @@ async function killMidCopy(d: TestDatabase, batchRows: number): Promise<{ nextBl
     const held = await watcher.reserve();
     try {
       await held`BEGIN`;
-      const [s] = await held`SELECT next_block, total_blocks, phase FROM homepot_ts_migration WHERE table_name = 'health_checks' FOR UPDATE`;
+      const [s] = await held`SELECT next_block, total_blocks, phase FROM homepot_ts.migration WHERE table_name = 'health_checks' FOR UPDATE`;
       child.kill('SIGKILL');
       const killed = await result;
       await held`ROLLBACK`;
@@ -409,7 +409,7 @@ describeWithDatabase('apache', 'migrate-from-postgres online while devices keep 
     expectExit(cleanup, 0);
     expect(cleanup.stderr).toMatch(/done: dropped public\.health_checks_pre_timescaledb/);
     sql = db().sql();
-    const [left] = await sql`SELECT to_regclass('public.health_checks_pre_timescaledb')::text AS old, to_regclass('public.homepot_ts_migration')::text AS state,
+    const [left] = await sql`SELECT to_regclass('public.health_checks_pre_timescaledb')::text AS old, to_regclass('homepot_ts.migration')::text AS state,
                                     to_regclass('public.health_checks_id_seq')::text AS seq`;
     expect(left).toEqual({ old: null, state: null, seq: 'health_checks_id_seq' });
     const [max] = await sql`SELECT max(id)::int AS m FROM health_checks`;
@@ -475,7 +475,7 @@ describeWithDatabase('apache', 'migrate-from-postgres online: kill -9, abort, tw
       expect(during).toEqual({
         triggers: ['homepot_ts_capture', 'homepot_ts_capture_truncate'],
         new_table: 'health_checks_tsdb_new', log_table: 'health_checks_tsdb_log',
-        capture_fn: 'health_checks_tsdb_capture()', state_table: 'homepot_ts_migration',
+        capture_fn: 'health_checks_tsdb_capture()', state_table: 'homepot_ts.migration',
       });
 
       // While it is unfinished: TRUNCATE is refused (it would bypass the capture), it cannot be
@@ -558,9 +558,9 @@ describeWithDatabase('apache', 'migrate-from-postgres: Ctrl-C, and a role that o
       const watcher = d.connect({ max: 1 });
       try {
         for (const deadline = Date.now() + 30_000; ; await sleep(5)) {
-          const [t] = await watcher`SELECT to_regclass('public.homepot_ts_migration') IS NOT NULL AS ok`;
+          const [t] = await watcher`SELECT to_regclass('homepot_ts.migration') IS NOT NULL AS ok`;
           if (t!.ok) {
-            const [s] = await watcher`SELECT next_block FROM homepot_ts_migration WHERE table_name = 'health_checks'`;
+            const [s] = await watcher`SELECT next_block FROM homepot_ts.migration WHERE table_name = 'health_checks'`;
             if (s && Number(s.next_block) > 0) break;
           }
           if (Date.now() > deadline || child.exitCode !== null) throw new Error('no copy progress seen');
@@ -568,7 +568,7 @@ describeWithDatabase('apache', 'migrate-from-postgres: Ctrl-C, and a role that o
         // Hold the copy in the middle (its next batch waits on the state row), interrupt, let go.
         const held = await watcher.reserve();
         await held`BEGIN`;
-        await held`SELECT 1 FROM homepot_ts_migration WHERE table_name = 'health_checks' FOR UPDATE`;
+        await held`SELECT 1 FROM homepot_ts.migration WHERE table_name = 'health_checks' FOR UPDATE`;
         child.kill('SIGINT');
         await sleep(300);
         await held`ROLLBACK`;
@@ -581,7 +581,7 @@ describeWithDatabase('apache', 'migrate-from-postgres: Ctrl-C, and a role that o
       expect(r.stderr).toMatch(/interrupted/);
       expect(r.stderr).toMatch(/run migrate-from-postgres again to continue where it stopped/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
-      const [st] = await query(d, `SELECT phase, next_block::int AS done, total_blocks::int AS total FROM homepot_ts_migration`);
+      const [st] = await query(d, `SELECT phase, next_block::int AS done, total_blocks::int AS total FROM homepot_ts.migration`);
       expect(st.phase).toBe('copying');
       expect(st.done).toBeLessThan(st.total);
 
@@ -608,7 +608,7 @@ describeWithDatabase('apache', 'migrate-from-postgres: Ctrl-C, and a role that o
         const r = await runCli([MIGRATE, '--strategy', 'online', '--lock-timeout', '1s', '--database-url', d.url]);
         expectExit(r, 1);
         oneLineError(r.stderr.split('\n').filter((l) => l.startsWith('error:')).join('\n'), /could not lock public\.health_checks within 1 second in 3 attempts.*run migrate-from-postgres again at a quieter time \(it continues from here\)/);
-        const [st] = await query(d, `SELECT phase FROM homepot_ts_migration`);
+        const [st] = await query(d, `SELECT phase FROM homepot_ts.migration`);
         expect(st.phase).toBe('catching-up');
         expect(await isHypertable(d.sql(), 'health_checks')).toBe(false);
       } finally {
@@ -630,6 +630,7 @@ describeWithDatabase('apache', 'migrate-from-postgres: Ctrl-C, and a role that o
       const role = quoteIdent(new URL(d.passwordUrl!).username);
       await d.sql().unsafe(`
         CREATE EXTENSION IF NOT EXISTS timescaledb;
+        GRANT CREATE ON DATABASE ${quoteIdent(d.name)} TO ${role};
         ALTER TABLE sites OWNER TO ${role}; ALTER TABLE devices OWNER TO ${role}; ALTER TABLE health_checks OWNER TO ${role};`);
       const before = await fingerprint(d.sql(), 'health_checks');
       await d.closeClients();
@@ -819,7 +820,7 @@ describeWithDatabase('timescale', 'migrate-from-postgres on the embedded Timesca
   async function load(): Promise<{ rows: number; checksum: string }> {
     const sql = db().sql();
     // One table per DROP: TimescaleDB drops a hypertable only on its own.
-    for (const t of ['health_checks_pre_timescaledb', 'health_checks', 'homepot_ts_migration']) await sql.unsafe(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of ['health_checks_pre_timescaledb', 'health_checks', 'homepot_ts.migration']) await sql.unsafe(`DROP TABLE IF EXISTS ${t}`);
     await loadPlainHealthChecks(sql, { rows: ROWS });
     const f = await fingerprint(sql, 'health_checks');
     await db().closeClients();

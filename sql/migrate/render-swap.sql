@@ -4,22 +4,24 @@
 -- give the new hypertable the table's name and the old index names, and hand
 -- it the id sequence. $1 old table oid, $2 new table, $3 log table,
 -- $4 capture function, $5 name for the old table, $6 index-name map (jsonb:
--- old name -> temporary name), $7 time column.
+-- old name -> temporary name), $7 the old names once the table is the old
+-- one (jsonb: old name -> name), $8 the new table's default time index as
+-- TimescaleDB named it, $9 the name an in-place conversion gives it
+-- ($7 to $9 cut to 63 bytes on a character boundary by the tool, as
+-- PostgreSQL cuts names it derives).
 WITH t AS (
     SELECT c.oid, n.nspname AS schema, c.relname AS name, to_regclass(format('%I.%I', n.nspname, $2::text)) AS new_oid
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid
 ), old_names AS (
     SELECT coalesce(con.conname, ic.relname)::text AS name, con.conname IS NOT NULL AS is_constraint,
-           left(CASE WHEN starts_with(coalesce(con.conname, ic.relname), t.name)
-                     THEN $5::text || substr(coalesce(con.conname, ic.relname), length(t.name) + 1)
-                     ELSE coalesce(con.conname, ic.relname) || '_pre_timescaledb' END, 63) AS moved
+           $7::jsonb->>coalesce(con.conname, ic.relname)::text AS moved
     FROM t JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ic ON ic.oid = i.indexrelid
     LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
 ), default_index AS (
     -- The time index create_hypertable made, named as an in-place conversion would name it.
-    SELECT ic.relname::text AS current, left(format('%s_%s_idx', t.name, $7::text), 63) AS wanted
+    SELECT ic.relname::text AS current, $9::text AS wanted
     FROM t JOIN pg_index i ON i.indrelid = t.new_oid JOIN pg_class ic ON ic.oid = i.indexrelid
-    WHERE ic.relname = left(format('%s_%s_idx', $2::text, $7::text), 63)
+    WHERE ic.relname = $8::text
 ), stmts AS (
     SELECT 1 AS ord, 0 AS sub, format('DROP TRIGGER homepot_ts_capture ON %I.%I', t.schema, t.name) AS statement FROM t
     UNION ALL SELECT 1, 1, format('DROP TRIGGER homepot_ts_capture_truncate ON %I.%I', t.schema, t.name) FROM t

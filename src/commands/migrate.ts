@@ -110,6 +110,7 @@ export function registerMigrate(program: Command, run: RunCommand): void {
           const table = f.table ?? ctx.config.setup?.table ?? SETUP_DEFAULTS.table;
           const result = await withConnection(ctx, (conn) => withChangeFeedback(ctx, (hooks) => runMigrateCleanup(conn.sql, { table, dryRun: Boolean(f.dryRun), abort }, hooks)));
           if (ctx.options.json) return ctx.printJson(result);
+          for (const w of result.warnings) ctx.logger.warn(w);
           if (result.statements.length === 0) {
             ctx.logger.info(abort ? `nothing to abort: no migration of ${result.table} is in progress.` : `nothing to clean up for ${result.table}.`);
             return;

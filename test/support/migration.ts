@@ -80,6 +80,6 @@ export async function migrationLeftovers(sql: Sql): Promise<Record<string, unkno
            to_regclass('public.health_checks_tsdb_new')::text AS new_table,
            to_regclass('public.health_checks_tsdb_log')::text AS log_table,
            to_regprocedure('public.health_checks_tsdb_capture()')::text AS capture_fn,
-           to_regclass('public.homepot_ts_migration')::text AS state_table`);
+           to_regclass('homepot_ts.migration')::text AS state_table`);
   return { ...r };
 }
