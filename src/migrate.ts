@@ -108,6 +108,8 @@ export interface MigrateResult {
   droppedOld: boolean;
   /** Seconds spent per phase (online: prepare, copy, foreignKeys, analyze, replay, verify, finalStep). */
   timings: Record<string, number>;
+  /** --source: what reconciling the windows that differed did in this run (rows inserted, updated, deleted here). */
+  caughtUp?: { windows: number; inserted: number; updated: number; deleted: number; keyColumn: string | null };
   warnings: string[];
   nextSteps: string[];
 }
@@ -128,7 +130,8 @@ interface Preflight {
 export interface MigrationState {
   table_name: string;
   strategy: string;
-  phase: 'copying' | 'catching-up' | 'done';
+  /** 'finished': a --source copy ended by migrate-from-postgres finish. */
+  phase: 'copying' | 'catching-up' | 'done' | 'finished';
   source: string | null;
   new_table: string;
   log_table: string;
@@ -140,6 +143,7 @@ export interface MigrationState {
   window_seconds: number;
   batches: number;
   result: unknown;
+  finished_at?: string | Date | null;
 }
 
 /** Names of the objects an online migration of `table` uses (63-byte identifiers). */
@@ -326,6 +330,9 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     // A --source copy's state is not an online migration of this database: the table is a hypertable already.
     const saved = await readState(conn, q.schema, q.name);
     const state = saved?.strategy === 'remote' ? null : saved;
+    if (saved?.strategy === 'remote' && saved.phase === 'finished') {
+      result.warnings.push(`${q.display} was copied here from another server (--source); the copy was finished at ${new Date(saved.finished_at as string | Date).toISOString()} (migrate-from-postgres finish)`);
+    }
     if (state?.phase === 'done') return finished(conn, q, state, names, opts, result);
 
     const table = await resolveTable(conn, opts.table);
