@@ -29,6 +29,8 @@ export interface ConnectOptions {
   logger: Logger;
   /** Max connections; 1 for the embedded database. */
   max?: number;
+  /** More startup parameters (e.g. search_path for a --source server's sessions): they win over database and role settings. */
+  startup?: Record<string, string>;
 }
 
 export const APPLICATION_NAME = 'homepot-ts';
@@ -80,7 +82,7 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
       if (n.severity === 'WARNING') opts.logger.warn(`server: ${n.message}`);
       else opts.logger.debug(line);
     },
-    connection: { application_name: APPLICATION_NAME, ...TIME_OUTPUT },
+    connection: { application_name: APPLICATION_NAME, ...TIME_OUTPUT, ...opts.startup },
     // Not in postgres.js's types, but a documented option (a socket factory).
     ...({ socket: noDelaySocket } as object),
   };

@@ -114,6 +114,8 @@ export interface MigrateResult {
   droppedOld: boolean;
   /** Seconds spent per phase (online: prepare, copy, foreignKeys, analyze, replay, verify, finalStep). */
   timings: Record<string, number>;
+  /** --source: what reconciling the windows that differed did in this run (rows inserted, updated, deleted here). */
+  caughtUp?: { windows: number; inserted: number; updated: number; deleted: number; keyColumn: string | null };
   warnings: string[];
   nextSteps: string[];
 }
@@ -312,6 +314,9 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     // A --source copy's state is not an online migration of this database: the table is a hypertable already.
     const saved = await readState(conn, q.schema, q.name);
     const state = saved?.strategy === 'remote' ? null : saved;
+    if (saved?.strategy === 'remote' && saved.phase === 'finished') {
+      result.warnings.push(`${q.display} was copied here from another server (--source); the copy was finished at ${new Date(saved.finished_at as string | Date).toISOString()} (migrate-from-postgres finish)`);
+    }
     if (state?.phase === 'done') return finished(conn, q, state, opts, result);
 
     const table = await resolveTable(conn, opts.table);

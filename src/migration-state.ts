@@ -25,7 +25,8 @@ export interface MigrationState {
   schema_name: string;
   table_name: string;
   strategy: string;
-  phase: 'copying' | 'catching-up' | 'done';
+  /** 'finished': a --source copy ended by migrate-from-postgres finish. */
+  phase: 'copying' | 'catching-up' | 'done' | 'finished';
   source: string | null;
   /** OIDs as text, as recorded when the tool created the objects. */
   table_oid: string | null;
@@ -44,6 +45,7 @@ export interface MigrationState {
   window_seconds: number;
   batches: number;
   result: unknown;
+  finished_at: Date | null;
 }
 
 interface TrustRow {
@@ -188,8 +190,28 @@ export async function recordBatch(tx: Sql, schema: string, table: string, lo: nu
   await tx.unsafe(sqlFile('migrate/state-record-batch.sql'), [schema, table, lo, hi, rows] as never[]);
 }
 
-export async function recordRemoteBatch(tx: Sql, schema: string, table: string, nextBlock: number, totalBlocks: number, rows: number): Promise<void> {
-  await tx.unsafe(sqlFile('migrate/state-record-remote-batch.sql'), [schema, table, nextBlock, totalBlocks, rows] as never[]);
+/** One batch of a --source copy, with the integer keys it copied (int8multirange text, or null). */
+export async function recordRemoteBatch(tx: Sql, schema: string, table: string, b: { nextBlock: number; totalBlocks: number; rows: number; keys: string | null }): Promise<void> {
+  await tx.unsafe(sqlFile('migrate/state-record-remote-batch.sql'), [schema, table, b.nextBlock, b.totalBlocks, b.rows, b.keys] as never[]);
+}
+
+/** Keys copied from the source while reconciling windows. */
+export async function addSourceKeys(tx: Sql, schema: string, table: string, keys: string | null): Promise<void> {
+  if (!keys) return;
+  await tx.unsafe(sqlFile('migrate/state-add-source-keys.sql'), [schema, table, keys] as never[]);
+}
+
+/** The integer keys copied from the source so far (int8multirange text). */
+export async function readSourceKeys(sql: Sql, schema: string, table: string): Promise<string> {
+  const [r] = (await sql.unsafe(sqlFile('migrate/state-source-keys.sql'), [schema, table] as never[])) as unknown as { keys: string }[];
+  return r?.keys ?? '{}';
+}
+
+/** migrate-from-postgres finish: the --source copy has ended; returns when. */
+export async function recordFinished(tx: Sql, schema: string, table: string): Promise<Date> {
+  const [r] = (await tx.unsafe(sqlFile('migrate/state-finish.sql'), [schema, table] as never[])) as unknown as { at: Date }[];
+  if (!r) throw new HomepotError('internal', `the migration state of ${schema}.${table} was not found`);
+  return r.at;
 }
 
 /** Block ranges [lo, hi) of an online migration not copied yet. */

@@ -181,7 +181,9 @@ export async function getStatus(sql: Sql, options: { capabilities?: Capabilities
   const migration = read.state;
   if (migration && migration.phase !== 'done' && migration.strategy === 'online') {
     warnings.push(`an online migration of health_checks is in progress (${migration.phase}, ${formatCount(Number(migration.rows_copied))} rows copied): a trigger records every write until it finishes. Run homepot-ts migrate-from-postgres to finish it, or homepot-ts migrate-from-postgres abort.`);
-  } else if (migration?.strategy === 'remote') {
+  } else if (migration?.strategy === 'remote' && migration.phase === 'finished') {
+    warnings.push(`health_checks was copied here from another server (migrate-from-postgres --source); the copy was finished at ${new Date(migration.finished_at as string | Date).toISOString()} and reruns are refused. migrate-from-postgres cleanup forgets the copy's state.`);
+} else if (migration?.strategy === 'remote') {
     warnings.push('health_checks was copied here from another server (migrate-from-postgres --source): run it again to catch up until HOMEPOT writes here, then migrate-from-postgres cleanup forgets the copy\'s state.');
   } else if (migration?.phase === 'done') {
     warnings.push('health_checks was migrated online; the old table is kept as health_checks_pre_timescaledb until homepot-ts migrate-from-postgres cleanup.');

@@ -5,6 +5,8 @@
 -- current role or a superuser) before it reads or writes a row.
 -- The OIDs recorded are those of the objects the tool created, so abort and
 -- cleanup drop exactly those (never by a name read back from this table).
+-- phase: copying, catching-up, done (online); copying, finished (--source,
+-- ended by migrate-from-postgres finish: finished_at says when).
 SELECT statement FROM (VALUES
     (1, 'CREATE SCHEMA IF NOT EXISTS homepot_ts'),
     (2, 'REVOKE ALL ON SCHEMA homepot_ts FROM PUBLIC'),
@@ -27,6 +29,8 @@ SELECT statement FROM (VALUES
     total_blocks   bigint NOT NULL DEFAULT 0,
     next_block     bigint NOT NULL DEFAULT 0,
     copied_blocks  int8multirange NOT NULL DEFAULT '{}',
+    -- --source: the integer keys copied from the source (a rerun deletes only rows whose key is here)
+    source_keys    int8multirange NOT NULL DEFAULT '{}',
     rows_copied    bigint NOT NULL DEFAULT 0,
     window_seconds integer NOT NULL DEFAULT 3600,
     batches        integer NOT NULL DEFAULT 0,

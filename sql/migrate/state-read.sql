@@ -6,6 +6,6 @@ SELECT schema_name, table_name, strategy, phase, source,
        log_table, log_table_oid::pg_catalog.int8::pg_catalog.text AS log_table_oid,
        capture_fn, capture_fn_oid::pg_catalog.int8::pg_catalog.text AS capture_fn_oid,
        old_table, old_table_oid::pg_catalog.int8::pg_catalog.text AS old_table_oid,
-       index_names, total_blocks, next_block, rows_copied, window_seconds, batches, result
+       index_names, total_blocks, next_block, rows_copied, window_seconds, batches, result, finished_at
 FROM homepot_ts.migration
 WHERE schema_name = $1::pg_catalog.text AND table_name = $2::pg_catalog.text;

@@ -93,6 +93,22 @@ export function registerMigrate(program: Command, run: RunCommand): void {
     }),
   );
 
+  cmd
+    .command('finish')
+    .description('after a --source copy, once HOMEPOT writes to this server: record that the copy has ended; later --source runs refuse (nothing is copied over HOMEPOT\'s rows)')
+    .option('--table <name>', `the copied table (default ${SETUP_DEFAULTS.table})`)
+    .action((_: unknown, sub: Command) =>
+      run(sub, async (ctx) => {
+        const f = sub.optsWithGlobals<{ table?: string }>();
+        const table = f.table ?? ctx.config.setup?.table ?? SETUP_DEFAULTS.table;
+        const { runMigrateFinish } = await import('../migrate-remote.js');
+        const result = await withConnection(ctx, (conn) => runMigrateFinish(conn.sql, { table }));
+        if (ctx.options.json) return ctx.printJson(result);
+        if (!result.changed) ctx.logger.info(`nothing to change: the copy of ${result.table} was already finished at ${result.finishedAt}.`);
+        else ctx.logger.info(`done: the copy of ${result.table}${result.source ? ` from ${result.source}` : ''} is finished (${result.finishedAt}); migrate-from-postgres --source now refuses to copy into it.`);
+      }),
+    );
+
   for (const [name, abort, description] of [
     ['cleanup', false, 'after a finished migration: drop the old table (<table>_pre_timescaledb) and forget the migration'],
     ['abort', true, 'undo an unfinished online migration: drop the new table, the change log and the capture trigger (the original table is untouched)'],
@@ -190,6 +206,11 @@ function render(ctx: CommandContext, r: MigrateResult): void {
     ];
     if (r.strategy !== 'in-place') rows.push(['writes replayed', formatCount(r.replayed)]);
     for (const l of r.locks) rows.push([`lock: ${l.mode}`, `${l.ms} ms (${l.what})`]);
+    if (r.caughtUp) {
+      const u = r.caughtUp;
+      rows.push(['caught up', u.windows === 0 ? 'no window differed'
+        : `${u.windows} window(s) reconciled by key: ${formatCount(u.inserted)} inserted, ${formatCount(u.updated)} updated, ${formatCount(u.deleted)} deleted${u.keyColumn ? '' : ' (no integer key: nothing is ever deleted here)'}`]);
+    }
     if (r.verification) {
       rows.push(['verified', `${formatCount(r.verification.rows)} rows in ${r.verification.windows} windows of ${formatDuration(r.verification.windowSeconds * 1000)}: ${r.verification.ok ? c.green('counts and checksums match') : c.red(`${r.verification.mismatches.length} window(s) differ`)}`]);
     }

@@ -1,0 +1,33 @@
+-- On the source server (search_path pinned to pg_catalog, pg_temp; catalog
+-- functions schema-qualified): the facts of a table's columns, as data. None
+-- of it is SQL for the target: types are looked up there by name and schema
+-- (render-remote-types.sql), a default's text is only matched against a short
+-- allow-list and re-rendered on the target (see columnDefault in
+-- src/migrate-remote.ts). $1 table oid.
+SELECT a.attnum::int AS attnum,
+       a.attname::text AS name,
+       tn.nspname::text AS type_schema,
+       t.typname::text AS type_name,
+       a.atttypmod::int AS typmod,
+       a.attnotnull AS not_null,
+       a.attidentity::text AS identity,
+       a.attgenerated::text AS generated,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN cn.nspname::text END AS collation_schema,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN co.collname::text END AS collation_name,
+       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS default_text,
+       -- serial: the column owns a sequence (an 'a' dependency; identity columns have 'i')
+       (SELECT st.typname::text
+        FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_sequence s ON s.seqrelid = d.objid
+        JOIN pg_catalog.pg_type st ON st.oid = s.seqtypid
+        WHERE d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'a'
+          AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        LIMIT 1) AS serial_type
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum;
