@@ -1,0 +1,74 @@
+/**
+ * Issue 9, what the operator typed and what the tool prints: the --source URL
+ * kept out of `ps` (environment, config file), typed names folded like
+ * PostgreSQL (A-Z only), every output stream redacted (stdout too), and
+ * JavaScript config files run only from the project's own directory.
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseColumnName } from '../src/columns.js';
+import { parseQualifiedName } from '../src/names.js';
+import { oneLineError, query } from './support/assertions.js';
+import { runCli as run, type CliResult } from './support/cli.js';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { loadPlainRows, publicTables } from './support/homepot.js';
+import { freePort, quoteIdent } from './support/pg.js';
+import { loadSource } from './support/remote-source.js';
+
+const tmp = (label: string) => mkdtempSync(path.join(tmpdir(), `homepot-ts-${label}-`));
+
+function runCli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
+  return run(args, { timeoutMs: 40_000, ...options });
+}
+
+/** Neither stream shows the password, in any spelling postgres.js or a URL would use. */
+function expectNoPassword(r: CliResult, password: string): void {
+  for (const text of [r.stdout, r.stderr]) {
+    expect(text).not.toContain(password);
+    expect(text).not.toContain(encodeURIComponent(password));
+  }
+}
+
+describe('typed names fold like PostgreSQL (no database)', () => {
+  it('only A-Z are folded in unquoted names; quoted names and other letters keep their case', () => {
+    expect(parseQualifiedName('ÄVENTS')).toEqual({ schema: null, name: 'Ävents' });
+    expect(parseQualifiedName('Straße.ÖL')).toEqual({ schema: 'straße', name: 'Öl' });
+    expect(parseQualifiedName('İSTANBUL')).toEqual({ schema: null, name: 'İstanbul' });
+    expect(parseQualifiedName('"ÄVENTS"')).toEqual({ schema: null, name: 'ÄVENTS' });
+    expect(parseQualifiedName('Health_Checks')).toEqual({ schema: null, name: 'health_checks' });
+    expect(parseColumnName('ZEITSTEMPEL_Ä', '--time-column')).toBe('zeitstempel_Ä');
+  });
+});
+
+describeWithDatabase('postgres', 'typed table names resolve to the table PostgreSQL would pick', (db) => {
+  beforeAll(async () => {
+    // 'ävents' (lower-case a-umlaut) holds old rows; JavaScript's toLowerCase() of ÄVENTS names it.
+    await query(db(), `
+      CREATE TABLE "ävents" (id int, "timestamp" timestamptz NOT NULL);
+      INSERT INTO "ävents" SELECT i, now() - i * interval '1 hour' FROM generate_series(1, 100) i;`);
+  });
+
+  it('PostgreSQL itself folds only A-Z: unquoted ÄVENTSX creates "Äventsx"', async () => {
+    await query(db(), `CREATE TABLE ÄVENTSX (id int)`);
+    const rows = await query<{ relname: string }>(db(), `SELECT relname FROM pg_class WHERE relname LIKE '%ventsx'`);
+    expect(rows.map((r) => r.relname)).toEqual(['Äventsx']);
+  });
+
+  it('retention run --table ÄVENTS never touches "ävents": unknown table (exit 4), then the right table', async () => {
+    const r = await runCli(['retention', 'run', '--table', 'ÄVENTS', '--older-than', '1d', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(4);
+    oneLineError(r.stderr, /table "Ävents" does not exist/);
+    expect((await query(db(), `SELECT count(*)::int AS n FROM "ävents"`))[0].n).toBe(100);
+
+    // The table PostgreSQL means by ÄVENTS: created unquoted, so the server names it.
+    await query(db(), `
+      CREATE TABLE ÄVENTS (id int, "timestamp" timestamptz NOT NULL);
+      INSERT INTO ÄVENTS SELECT i, now() - i * interval '1 hour' FROM generate_series(1, 50) i;`);
+    const ok = await runCli(['retention', 'run', '--table', 'ÄVENTS', '--older-than', '1d', '--json', '--database-url', db().url]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await query(db(), `SELECT count(*)::int AS n FROM "Ävents"`))[0].n).toBe(23);
+    expect((await query(db(), `SELECT count(*)::int AS n FROM "ävents"`))[0].n).toBe(100);
+  });
+});
