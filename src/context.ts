@@ -54,7 +54,10 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   const chalk = makeChalk(process.stdout, output);
   const chalkErr = makeChalk(process.stderr, output);
   const logger = createLogger({ ...output, chalk: chalkErr });
-  const { config, filepath } = await loadConfig(options.config ? { file: options.config } : {});
+  const { config, filepath, ignored } = await loadConfig(options.config ? { file: options.config } : {});
+  for (const file of ignored) {
+    logger.warn(`ignored ${file}: JavaScript config files run only from the current directory (or with --config)`);
+  }
   if (filepath) logger.debug(`config file: ${filepath}`);
   const envFile = options.envFile ?? config.envFile;
   const fileEnv = envFile ? readEnvFile(envFile) : {};

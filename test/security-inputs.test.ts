@@ -72,3 +72,45 @@ describeWithDatabase('postgres', 'typed table names resolve to the table Postgre
     expect((await query(db(), `SELECT count(*)::int AS n FROM "ävents"`))[0].n).toBe(100);
   });
 });
+
+describeWithDatabase('postgres', 'JavaScript config files run only from the project directory', (db) => {
+  let parent = '';
+  let child = '';
+  const marker = () => path.join(parent, 'config-code-ran');
+  beforeAll(() => {
+    parent = tmp('js-config');
+    child = path.join(parent, 'child');
+    mkdirSync(child);
+    writeFileSync(path.join(parent, '.homepot-tsrc.js'),
+      `require('node:fs').writeFileSync(${JSON.stringify(marker())}, 'ran');\nmodule.exports = { connectTimeout: 7 };\n`);
+  });
+
+  it('a .homepot-tsrc.js in a parent directory is not executed from a child directory', async () => {
+    const r = await runCli(['status', '--debug', '--database-url', db().url], { cwd: child });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(marker()), 'the parent directory\'s config code ran').toBe(false);
+    expect(r.stderr).not.toMatch(/debug: config file: /);
+    expect(r.stderr).toMatch(/\.homepot-tsrc\.js/);
+  });
+
+  it('the same file in the current directory is used', async () => {
+    const r = await runCli(['status', '--debug', '--database-url', db().url], { cwd: parent });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(marker())).toBe(true);
+    expect(r.stderr).toContain(`debug: config file: ${path.join(parent, '.homepot-tsrc.js')}`);
+  });
+
+  it('non-code formats are still found in parent directories; --config still loads JS from anywhere', async () => {
+    const up = tmp('yaml-config');
+    const below = path.join(up, 'a', 'b');
+    mkdirSync(below, { recursive: true });
+    writeFileSync(path.join(up, '.homepot-tsrc.yaml'), `databaseUrl: ${db().url}\n`);
+    const r = await runCli(['status', '--json'], { cwd: below });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().connection.source).toBe('config databaseUrl');
+
+    const explicit = await runCli(['status', '--debug', '--config', path.join(parent, '.homepot-tsrc.js'), '--database-url', db().url], { cwd: below });
+    expect(explicit.code, explicit.stderr).toBe(0);
+    expect(explicit.stderr).toContain(`debug: config file: ${path.join(parent, '.homepot-tsrc.js')}`);
+  });
+});
