@@ -5,6 +5,8 @@ import { loadConfig, type ConfigFile } from './config.js';
 import { connectTarget, describeError, type Connection } from './connection.js';
 import { createLogger, type Logger } from './logger.js';
 import { makeChalk, toJson, type OutputOptions } from './output.js';
+import { redact } from './redact.js';
+import { writeOut } from './streams.js';
 import { readEnvFile, resolveTarget, type Target } from './target.js';
 
 /** Options every command accepts (defined once on the program in src/cli.ts). */
@@ -80,19 +82,20 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
     target,
     signal,
     interactive,
-    print: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
-    printJson: (value) => void process.stdout.write(toJson(value) + '\n'),
+    print: (text) => writeOut(text.endsWith('\n') ? text : text + '\n'),
+    printJson: (value) => writeOut(toJson(value) + '\n'),
     spinner: (text) => makeSpinner(text, interactive),
   };
 }
 
 function makeSpinner(text: string, interactive: boolean): Spinner {
   if (!interactive) return { update() {}, succeed() {}, fail() {}, stop() {} };
-  const s: Ora = ora({ text, stream: process.stderr }).start();
+  // ora writes to stderr itself: its texts are redacted before they reach it.
+  const s: Ora = ora({ text: redact(text), stream: process.stderr }).start();
   return {
-    update: (t) => void (s.text = t),
-    succeed: (t) => void s.succeed(t),
-    fail: (t) => void s.fail(t),
+    update: (t) => void (s.text = redact(t)),
+    succeed: (t) => void s.succeed(t === undefined ? t : redact(t)),
+    fail: (t) => void s.fail(t === undefined ? t : redact(t)),
     stop: () => void s.stop(),
   };
 }

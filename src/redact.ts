@@ -11,8 +11,10 @@ export function registerSecret(secret: string | undefined | null): void {
   // but we still hide anything of 3+ characters.
   if (secret && secret.length >= 3) {
     secrets.add(secret);
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret) secrets.add(encoded);
+    // As it appears in a URL, and inside a JSON string (a quote or backslash escaped).
+    for (const form of [encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+      if (form !== secret) secrets.add(form);
+    }
   }
 }
 

@@ -73,6 +73,42 @@ describeWithDatabase('postgres', 'typed table names resolve to the table Postgre
   });
 });
 
+describeWithDatabase('postgres', 'stdout is redacted like stderr', (db) => {
+  let password = '';
+  beforeAll(async () => {
+    password = db().password!;
+    // A role named like the password owns a HOMEPOT table: status prints owners on stdout.
+    await query(db(), `
+      CREATE ROLE ${quoteIdent(password)};
+      GRANT CREATE ON SCHEMA public TO ${quoteIdent(password)};`);
+    await loadPlainRows(db().sql());
+    await query(db(), `ALTER TABLE sites OWNER TO ${quoteIdent(password)}`);
+  });
+  afterAll(async () => {
+    await query(db(), `DROP OWNED BY ${quoteIdent(password)}; DROP ROLE IF EXISTS ${quoteIdent(password)}`).catch(() => {});
+  });
+
+  it('status, human and --json, over a password-authenticated connection: the owner shows as ***', async () => {
+    const url = db().passwordUrl!;
+    const human = await runCli(['status', '--database-url', url, '--debug']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/sites/);
+    expect(human.stdout).toContain('***');
+    expectNoPassword(human, password);
+    const json = await runCli(['status', '--json', '--database-url', url]);
+    expect(json.code, json.stderr).toBe(0);
+    const sites = (json.json().tables as { name: string; owner: string }[]).find((t) => t.name === 'sites');
+    expect(sites?.owner).toBe('***');
+    expectNoPassword(json, password);
+  });
+
+  it('a usage error that echoes a URL with a password hides it', async () => {
+    const r = await runCli(['status', '--connect-timeout', 'postgres://u:typedsecret@h/db']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('typedsecret');
+  });
+});
+
 describeWithDatabase('postgres', 'JavaScript config files run only from the project directory', (db) => {
   let parent = '';
   let child = '';
