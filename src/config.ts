@@ -23,6 +23,13 @@ export interface ConfigFile {
   setup?: SetupConfig;
   /** What `create-aggregates` aims for (README, "Aggregates"). */
   aggregates?: AggregatesConfig;
+  /** migrate-from-postgres settings (README, "migrate-from-postgres"). */
+  migrate?: MigrateConfig;
+}
+
+export interface MigrateConfig {
+  /** postgres:// URL of the server to copy from (what --source gives), kept out of `ps`. */
+  source?: string;
 }
 
 /** One aggregate's refresh policy; startOffset null: refresh from the beginning of the data. */
@@ -135,13 +142,19 @@ const aggregatesSchema = object<AggregatesConfig>({
   site_metrics_hourly: aggregatePolicySchema,
 });
 
+const isPostgresUrl: Check = (v, path) => {
+  const e = isNonEmptyString(v, path);
+  if (e.length > 0) return e;
+  return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string) ? [] : [`"${path}" must be a postgres:// or postgresql:// URL`];
+};
+
+const migrateSchema = object<MigrateConfig>({
+  source: isPostgresUrl,
+});
+
 /** The whole file: one validator per allowed key; a key not listed here is refused. */
 const schema = object<ConfigFile>({
-  databaseUrl: (v, path) => {
-    const e = isNonEmptyString(v, path);
-    if (e.length > 0) return e;
-    return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string) ? [] : [`"${path}" must be a postgres:// or postgresql:// URL`];
-  },
+  databaseUrl: isPostgresUrl,
   embedded: leaf((v) =>
     typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '') ? null : 'must be true, false, or a directory path'),
   connectTimeout: leaf((v) =>
@@ -150,6 +163,7 @@ const schema = object<ConfigFile>({
   lockTimeout: isInterval,
   setup: setupSchema,
   aggregates: aggregatesSchema,
+  migrate: migrateSchema,
 });
 
 /**

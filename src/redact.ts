@@ -18,6 +18,18 @@ export function registerSecret(secret: string | undefined | null): void {
   }
 }
 
+/** Register the password of a postgres:// URL (if it has one) before the URL is used or shown. */
+export function registerUrlPassword(url: string): void {
+  const m = /^[a-z][\w+.-]*:\/\/[^:/@\s]*:([^@\s]*)@/i.exec(url.trim());
+  if (!m) return;
+  registerSecret(m[1]);
+  try {
+    registerSecret(decodeURIComponent(m[1]!));
+  } catch {
+    // Not valid percent-encoding: the text as typed is what we registered.
+  }
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('***');

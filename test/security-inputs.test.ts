@@ -73,6 +73,80 @@ describeWithDatabase('postgres', 'typed table names resolve to the table Postgre
   });
 });
 
+describeWithDatabase('postgres', 'the --source URL from the environment or the config file', (source) => {
+  let target: TestDatabase;
+  let sourceUrl = '';
+  let password = '';
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 500 });
+    const role = source().passwordUrl ? new URL(source().passwordUrl!).username : '';
+    await source().sql().unsafe(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${quoteIdent(role)}`);
+    await source().closeClients();
+    sourceUrl = source().passwordUrl!;
+    password = source().password!;
+    target = await createTestDatabase('apache', { label: 'security-inputs-target' });
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('has a password-authenticated role to read the source with', () => {
+    expect(sourceUrl).toMatch(/^postgres(ql)?:\/\//);
+    expect(password.length).toBeGreaterThan(8);
+    expect(sourceUrl).toContain(encodeURIComponent(password));
+  });
+
+  it('HOMEPOT_TS_SOURCE_URL: migrate-from-postgres --dry-run plans the copy from it; the password shows nowhere', async () => {
+    const r = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], { env: { HOMEPOT_TS_SOURCE_URL: sourceUrl } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/CREATE TABLE public\.health_checks /);
+    expectNoPassword(r, password);
+    const j = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--debug', '--database-url', target.url], { env: { HOMEPOT_TS_SOURCE_URL: sourceUrl } });
+    expect(j.code, j.stderr).toBe(0);
+    expect(j.json()).toMatchObject({ strategy: 'remote', outcome: 'planned' });
+    expect(j.stderr).toContain('debug: source server from: HOMEPOT_TS_SOURCE_URL');
+    expectNoPassword(j, password);
+    expect(await publicTables(target.sql())).toEqual([]);
+    await target.closeClients();
+  });
+
+  it('config migrate.source: used when neither flag nor environment gives one; the environment wins over it, the flag over both', async () => {
+    const dir = tmp('source-config');
+    const dead = `postgres://nobody:deadpass123@127.0.0.1:${await freePort()}/nothing`;
+    writeFileSync(path.join(dir, '.homepot-tsrc.json'), JSON.stringify({ migrate: { source: sourceUrl } }));
+    const r = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--debug', '--database-url', target.url], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ strategy: 'remote', outcome: 'planned' });
+    expect(r.stderr).toContain('debug: source server from: config migrate.source');
+    expectNoPassword(r, password);
+
+    const env = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], { cwd: dir, env: { HOMEPOT_TS_SOURCE_URL: dead } });
+    expect(env.code, env.stderr).toBe(3);
+    oneLineError(env.stderr, /^error: source server: /);
+    expectNoPassword(env, 'deadpass123');
+
+    const flag = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--source', sourceUrl, '--database-url', target.url], { cwd: dir, env: { HOMEPOT_TS_SOURCE_URL: dead } });
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(flag.json().strategyReason).toMatch(/^--source /);
+    expectNoPassword(flag, password);
+  });
+
+  it('a config migrate.source that is no postgres URL is refused like databaseUrl (exit 2)', async () => {
+    const dir = tmp('source-config-bad');
+    writeFileSync(path.join(dir, '.homepot-tsrc.json'), JSON.stringify({ migrate: { source: 'mysql://x:secretpw@h/db', extra: 1 } }));
+    const r = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], { cwd: dir });
+    expect(r.code, r.stderr).toBe(2);
+    oneLineError(r.stderr, /"migrate\.source" must be a postgres:\/\/ or postgresql:\/\/ URL.*unknown key "migrate\.extra"/);
+  });
+
+  it('--help names the environment variable and the config key', async () => {
+    const r = await runCli(['migrate-from-postgres', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/HOMEPOT_TS_SOURCE_URL/);
+    expect(r.stdout).toMatch(/migrate\.source/);
+  });
+});
+
 describeWithDatabase('postgres', 'stdout is redacted like stderr', (db) => {
   let password = '';
   beforeAll(async () => {
