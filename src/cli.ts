@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createContext, type GlobalOptions } from './context.js';
 import { HomepotError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { redact } from './redact.js';
+import { writeErr, writeOut } from './streams.js';
 import { registerAggregates } from './commands/aggregates.js';
 import { registerChunks } from './commands/chunks.js';
 import { registerCompression } from './commands/compression.js';
@@ -31,6 +31,8 @@ export function buildProgram(signal: AbortSignal): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
+    // commander's help and usage errors echo what was typed (a URL with its password).
+    .configureOutput({ writeOut, writeErr })
     .option('--database-url <url>', 'PostgreSQL URL (else HOMEPOT_TS_DATABASE_URL, DATABASE_URL, DATABASE__URL, config, PG* variables)')
     .option('--embedded [dir]', 'use the embedded TimescaleDB, persisted in dir (default .homepot-ts/db)')
     .option('--config <file>', 'config file (default: search for homepot-ts config from the current directory)')
@@ -66,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
-    process.stderr.write('\ninterrupted: stopping after the current step (Ctrl-C again to quit now)\n');
+    writeErr('\ninterrupted: stopping after the current step (Ctrl-C again to quit now)\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);
@@ -91,17 +93,15 @@ function reportError(err: unknown, argv: string[]): number {
   const debug = argv.includes('--debug');
   const e = err instanceof HomepotError ? err : describeError(err);
   if (json) {
-    process.stderr.write(
-      redact(JSON.stringify({ error: { kind: e.kind, message: e.message, hint: e.hint ?? null, sqlstate: e.sqlstate ?? null, exitCode: e.exitCode } })) + '\n',
-    );
+    writeErr(JSON.stringify({ error: { kind: e.kind, message: e.message, hint: e.hint ?? null, sqlstate: e.sqlstate ?? null, exitCode: e.exitCode } }) + '\n');
   } else {
     const c = makeChalk(process.stderr, { color: !argv.includes('--no-color'), json: false });
     const sentence = /[.!?)]$/.test(e.message) ? e.message : e.message + '.';
-    process.stderr.write(redact(`${c.red('error:')} ${sentence}${e.hint ? ' ' + c.dim(e.hint) : ''}`) + '\n');
+    writeErr(`${c.red('error:')} ${sentence}${e.hint ? ' ' + c.dim(e.hint) : ''}\n`);
   }
   if (debug) {
     const cause = (e.cause ?? e) as Error;
-    process.stderr.write(redact(String(cause?.stack ?? cause)) + '\n');
+    writeErr(String(cause?.stack ?? cause) + '\n');
   }
   return e.exitCode;
 }

@@ -1,4 +1,5 @@
 import { HomepotError } from './errors.js';
+import { foldIdentifier } from './names.js';
 
 /** An order-by item as typed: `"timestamp" DESC` or `id`. */
 export interface OrderItem {
@@ -22,11 +23,15 @@ function splitList(input: string): string[] {
   return out.map((s) => s.trim()).filter((s) => s !== '');
 }
 
-/** One column name, PostgreSQL style: unquoted folds to lower case; "Quoted" keeps case. */
+/**
+ * One column name, PostgreSQL style: unquoted folds A-Z to lower case (and
+ * nothing else, see foldIdentifier); "Quoted" keeps case.
+ */
 export function parseColumnName(input: string, what: string): string {
   const s = input.trim();
   if (/^"(?:[^"]|"")+"$/.test(s)) return s.slice(1, -1).replace(/""/g, '"');
-  if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(s)) return s.toLowerCase();
+  // PostgreSQL's scanner: ident_start [A-Za-z\200-\377_], ident_cont adds 0-9 and $.
+  if (/^[A-Za-z_\u0080-\u{10FFFF}][A-Za-z0-9_$\u0080-\u{10FFFF}]*$/u.test(s)) return foldIdentifier(s);
   throw new HomepotError('usage', `${what}: "${input}" is not a column name`, {
     hint: 'Give column names separated by commas; quote names with capitals or spaces: "My Column".',
   });

@@ -1,4 +1,4 @@
-import { cosmiconfig } from 'cosmiconfig';
+import { cosmiconfig, defaultLoaders, type Loaders } from 'cosmiconfig';
 import path from 'node:path';
 import { HomepotError } from './errors.js';
 import { parseInterval } from './intervals.js';
@@ -23,6 +23,13 @@ export interface ConfigFile {
   setup?: SetupConfig;
   /** What `create-aggregates` aims for (README, "Aggregates"). */
   aggregates?: AggregatesConfig;
+  /** migrate-from-postgres settings (README, "migrate-from-postgres"). */
+  migrate?: MigrateConfig;
+}
+
+export interface MigrateConfig {
+  /** postgres:// URL of the server to copy from (what --source gives), kept out of `ps`. */
+  source?: string;
 }
 
 /** One aggregate's refresh policy; startOffset null: refresh from the beginning of the data. */
@@ -59,6 +66,8 @@ export interface LoadedConfig {
   config: ConfigFile;
   /** Where it came from, or null when no file was found. */
   filepath: string | null;
+  /** JavaScript config files found above the current directory and not run (README, "Configuration"). */
+  ignored: string[];
 }
 
 /** A validator: the problems with one value (empty when fine), each naming its key path. */
@@ -133,13 +142,19 @@ const aggregatesSchema = object<AggregatesConfig>({
   site_metrics_hourly: aggregatePolicySchema,
 });
 
+const isPostgresUrl: Check = (v, path) => {
+  const e = isNonEmptyString(v, path);
+  if (e.length > 0) return e;
+  return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string) ? [] : [`"${path}" must be a postgres:// or postgresql:// URL`];
+};
+
+const migrateSchema = object<MigrateConfig>({
+  source: isPostgresUrl,
+});
+
 /** The whole file: one validator per allowed key; a key not listed here is refused. */
 const schema = object<ConfigFile>({
-  databaseUrl: (v, path) => {
-    const e = isNonEmptyString(v, path);
-    if (e.length > 0) return e;
-    return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string) ? [] : [`"${path}" must be a postgres:// or postgresql:// URL`];
-  },
+  databaseUrl: isPostgresUrl,
   embedded: leaf((v) =>
     typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '') ? null : 'must be true, false, or a directory path'),
   connectTimeout: leaf((v) =>
@@ -148,6 +163,7 @@ const schema = object<ConfigFile>({
   lockTimeout: isInterval,
   setup: setupSchema,
   aggregates: aggregatesSchema,
+  migrate: migrateSchema,
 });
 
 /**
@@ -171,11 +187,40 @@ export function validateConfig(raw: unknown, source: string): ConfigFile {
 
 const MODULE = 'homepot-ts';
 
+/** Extensions cosmiconfig loads by running the file as code. */
+const CODE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'] as const;
+
+/**
+ * cosmiconfig's loaders, except that a code file (JavaScript, TypeScript) is
+ * run only when it lies in `dir`, the directory the command runs in. A JS
+ * config in a parent directory (someone else's home, /tmp, a checkout above
+ * the project) would otherwise run as whoever runs homepot-ts; JSON and YAML
+ * are data, so they are still searched upwards. This also covers a file
+ * reached through `$import` or places added by a cosmiconfig meta config.
+ */
+function loadersRunningCodeOnlyIn(dir: string, ignored: string[]): Loaders {
+  const loaders: Loaders = { ...defaultLoaders };
+  for (const ext of CODE_EXTENSIONS) {
+    const load = defaultLoaders[ext];
+    if (!load) continue;
+    loaders[ext] = (filepath, content) => {
+      if (path.dirname(path.resolve(filepath)) === dir) return load(filepath, content);
+      ignored.push(filepath);
+      return undefined;
+    };
+  }
+  return loaders;
+}
+
 /** Find and load the config file (or the one given by --config). */
 export async function loadConfig(options: { file?: string; cwd?: string } = {}): Promise<LoadedConfig> {
-  // cosmiconfig's default places plus homepot-ts.config.{json,yaml,yml}.
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const ignored: string[] = [];
+  // cosmiconfig's default places plus homepot-ts.config.{json,yaml,yml}. A file given with
+  // --config is the operator's choice and loads whatever its kind.
   const explorer = cosmiconfig(MODULE, {
     searchStrategy: 'project',
+    ...(options.file ? {} : { loaders: loadersRunningCodeOnlyIn(cwd, ignored) }),
     searchPlaces: [
       'package.json',
       `.${MODULE}rc`, `.${MODULE}rc.json`, `.${MODULE}rc.yaml`, `.${MODULE}rc.yml`, `.${MODULE}rc.js`, `.${MODULE}rc.mjs`, `.${MODULE}rc.cjs`,
@@ -186,8 +231,8 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
   let result;
   try {
     result = options.file
-      ? await explorer.load(path.resolve(options.cwd ?? process.cwd(), options.file))
-      : await explorer.search(options.cwd ?? process.cwd());
+      ? await explorer.load(path.resolve(cwd, options.file))
+      : await explorer.search(cwd);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {
@@ -200,11 +245,11 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
       cause: err,
     });
   }
-  if (!result || result.isEmpty) return { config: {}, filepath: result?.filepath ?? null };
+  if (!result || result.isEmpty) return { config: {}, filepath: result?.filepath ?? null, ignored };
   const config = validateConfig(result.config, path.relative(process.cwd(), result.filepath) || result.filepath);
   // Relative paths in a config file are relative to that file, not to the cwd.
   const dir = path.dirname(result.filepath);
   if (typeof config.embedded === 'string') config.embedded = path.resolve(dir, config.embedded);
   if (config.envFile) config.envFile = path.resolve(dir, config.envFile);
-  return { config, filepath: result.filepath };
+  return { config, filepath: result.filepath, ignored };
 }

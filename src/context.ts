@@ -5,6 +5,8 @@ import { loadConfig, type ConfigFile } from './config.js';
 import { connectTarget, describeError, type Connection } from './connection.js';
 import { createLogger, type Logger } from './logger.js';
 import { makeChalk, toJson, type OutputOptions } from './output.js';
+import { redact } from './redact.js';
+import { writeOut } from './streams.js';
 import { readEnvFile, resolveTarget, type Target } from './target.js';
 
 /** Options every command accepts (defined once on the program in src/cli.ts). */
@@ -54,7 +56,10 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   const chalk = makeChalk(process.stdout, output);
   const chalkErr = makeChalk(process.stderr, output);
   const logger = createLogger({ ...output, chalk: chalkErr });
-  const { config, filepath } = await loadConfig(options.config ? { file: options.config } : {});
+  const { config, filepath, ignored } = await loadConfig(options.config ? { file: options.config } : {});
+  for (const file of ignored) {
+    logger.warn(`ignored ${file}: JavaScript config files run only from the current directory (or with --config)`);
+  }
   if (filepath) logger.debug(`config file: ${filepath}`);
   const envFile = options.envFile ?? config.envFile;
   const fileEnv = envFile ? readEnvFile(envFile) : {};
@@ -77,19 +82,20 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
     target,
     signal,
     interactive,
-    print: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
-    printJson: (value) => void process.stdout.write(toJson(value) + '\n'),
+    print: (text) => writeOut(text.endsWith('\n') ? text : text + '\n'),
+    printJson: (value) => writeOut(toJson(value) + '\n'),
     spinner: (text) => makeSpinner(text, interactive),
   };
 }
 
 function makeSpinner(text: string, interactive: boolean): Spinner {
   if (!interactive) return { update() {}, succeed() {}, fail() {}, stop() {} };
-  const s: Ora = ora({ text, stream: process.stderr }).start();
+  // ora writes to stderr itself: its texts are redacted before they reach it.
+  const s: Ora = ora({ text: redact(text), stream: process.stderr }).start();
   return {
-    update: (t) => void (s.text = t),
-    succeed: (t) => void s.succeed(t),
-    fail: (t) => void s.fail(t),
+    update: (t) => void (s.text = redact(t)),
+    succeed: (t) => void s.succeed(t === undefined ? t : redact(t)),
+    fail: (t) => void s.fail(t === undefined ? t : redact(t)),
     stop: () => void s.stop(),
   };
 }

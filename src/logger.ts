@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { redact } from './redact.js';
+import { writeErr } from './streams.js';
 
 /**
  * Everything the CLI says to people goes through here, to stderr: stdout is
@@ -23,9 +24,9 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions): Logger & { warnings: string[] } {
-  const stream = opts.stream ?? process.stderr;
+  const stream = opts.stream;
   const c = opts.chalk;
-  const write = (line: string) => stream.write(redact(line) + '\n');
+  const write = (line: string) => (stream ? void stream.write(redact(line) + '\n') : writeErr(line + '\n'));
   const warnings: string[] = [];
   return {
     warnings,

@@ -8,8 +8,23 @@ export interface QualifiedName {
 }
 
 /**
+ * Fold an unquoted identifier as PostgreSQL's parser does in a UTF-8 database
+ * (downcase_identifier): only ASCII A-Z become a-z. JavaScript's toLowerCase()
+ * also folds Ä, İ, Σ..., which would name another table than the one the
+ * operator meant (`ÄVENTS` is "Ävents" to PostgreSQL, not "ävents").
+ */
+export function foldIdentifier(name: string): string {
+  return name.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/** Trim the whitespace PostgreSQL's scanner skips (space, tab, newline, CR, FF, VT), nothing else. */
+function trimSpace(text: string): string {
+  return text.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '');
+}
+
+/**
  * Parse a possibly schema-qualified name the way PostgreSQL does:
- * unquoted parts fold to lower case, "double quoted" parts keep case and may
+ * unquoted parts fold A-Z to lower case, "double quoted" parts keep case and may
  * hold any character ("" for a quote). Anything else is just part of the name,
  * so `x; drop table devices` is looked up as a (missing) table, never run.
  */
@@ -19,7 +34,7 @@ export function parseQualifiedName(input: string): QualifiedName {
   let quoted = false;
   let wasQuoted = false;
   const push = () => {
-    const part = wasQuoted ? cur : cur.trim().toLowerCase();
+    const part = wasQuoted ? cur : foldIdentifier(trimSpace(cur));
     if (part === '') {
       throw new HomepotError('usage', `"${input}" is not a valid table name (empty part)`, {
         hint: 'Give a table name such as health_checks, public.health_checks or "My Table".',
@@ -38,14 +53,14 @@ export function parseQualifiedName(input: string): QualifiedName {
           i++;
         } else quoted = false;
       } else cur += ch;
-    } else if (ch === '"' && cur.trim() === '') {
+    } else if (ch === '"' && trimSpace(cur) === '') {
       quoted = true;
       wasQuoted = true;
       cur = '';
     } else if (ch === '.') {
       push();
     } else if (wasQuoted) {
-      if (ch.trim() !== '') {
+      if (trimSpace(ch) !== '') {
         throw new HomepotError('usage', `"${input}" is not a valid table name (text after a closing quote)`, {
           hint: 'Quote the whole part: "My Table", or schema."My Table".',
         });

@@ -11,8 +11,22 @@ export function registerSecret(secret: string | undefined | null): void {
   // but we still hide anything of 3+ characters.
   if (secret && secret.length >= 3) {
     secrets.add(secret);
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret) secrets.add(encoded);
+    // As it appears in a URL, and inside a JSON string (a quote or backslash escaped).
+    for (const form of [encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+      if (form !== secret) secrets.add(form);
+    }
+  }
+}
+
+/** Register the password of a postgres:// URL (if it has one) before the URL is used or shown. */
+export function registerUrlPassword(url: string): void {
+  const m = /^[a-z][\w+.-]*:\/\/[^:/@\s]*:([^@\s]*)@/i.exec(url.trim());
+  if (!m) return;
+  registerSecret(m[1]);
+  try {
+    registerSecret(decodeURIComponent(m[1]!));
+  } catch {
+    // Not valid percent-encoding: the text as typed is what we registered.
   }
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HomepotError } from './errors.js';
 import type { ConfigFile } from './config.js';
+import { registerUrlPassword } from './redact.js';
 
 /** The embedded database's default directory, relative to the working directory. */
 export const DEFAULT_EMBEDDED_DIR = '.homepot-ts/db';
@@ -84,6 +85,26 @@ export function normalizeUrl(url: string, source: string): string {
   }
   const rest = trimmed.slice(m[0].length);
   return `postgres://${rest}`;
+}
+
+/** Where migrate-from-postgres's source URL came from (shown with --debug). */
+export type SourceUrlOrigin = '--source' | 'HOMEPOT_TS_SOURCE_URL' | 'config migrate.source';
+
+/**
+ * The --source server, highest first: --source > HOMEPOT_TS_SOURCE_URL >
+ * config migrate.source; null when none is given. A flag is readable by every
+ * local user in `ps` for the whole run, so the other two keep the password out
+ * of it. The password is registered for redaction at once, before any output.
+ */
+export function resolveSourceUrl(inputs: { source?: string | undefined; config: ConfigFile; env: Record<string, string | undefined> }): { url: string; origin: SourceUrlOrigin } | null {
+  const env = inputs.env.HOMEPOT_TS_SOURCE_URL;
+  const [raw, origin]: [string | undefined, SourceUrlOrigin] =
+    inputs.source !== undefined ? [inputs.source, '--source']
+      : env !== undefined && env.trim() !== '' ? [env, 'HOMEPOT_TS_SOURCE_URL']
+        : [inputs.config.migrate?.source, 'config migrate.source'];
+  if (raw === undefined) return null;
+  registerUrlPassword(raw);
+  return { url: normalizeUrl(raw, origin), origin };
 }
 
 /**

@@ -9,6 +9,7 @@ import { planFailure } from '../plan.js';
 import { formatDuration, progressReporter } from '../progress.js';
 import { runSetup } from '../setup.js';
 import { resolveSetupOptions, SETUP_DEFAULTS } from '../setup-options.js';
+import { resolveSourceUrl } from '../target.js';
 import { printPlanResult } from './plan-output.js';
 import { addChangeOptions } from './setup.js';
 import { parsePositiveInt, withChangeFeedback, type RunCommand } from './shared.js';
@@ -64,15 +65,17 @@ export function registerMigrate(program: Command, run: RunCommand): void {
     .addOption(new Option('--online-above <size>', 'auto chooses online above this table size (default 100MB)').argParser((v) => parseSize(v, '--online-above')))
     .addOption(new Option('--batch-rows <n>', `rows per copy batch (default ${MIGRATE_DEFAULTS.batchRows})`).argParser((v) => parsePositiveInt(v, '--batch-rows')))
     .addOption(new Option('--jobs <n>', `connections copying and verifying at once, online (default ${MIGRATE_DEFAULTS.jobs}; 1 on the embedded database)`).argParser((v) => parsePositiveInt(v, '--jobs')))
-    .option('--source <url>', 'copy from another (plain PostgreSQL) server into this one')
+    .option('--source <url>', 'copy from another (plain PostgreSQL) server into this one (else HOMEPOT_TS_SOURCE_URL, then config migrate.source: unlike a flag, neither shows the password in ps)')
     .option('--drop-old', 'drop the old table once the migration is verified (default: keep it as <table>_pre_timescaledb)')
     .option('--setup', 'then run setup and create-aggregates');
   addChangeOptions(cmd).action((flags: MigrateFlags, c: Command) =>
     run(c, async (ctx) => {
       const opts = resolveOptions(flags, ctx);
-      if (flags.source) {
+      const source = resolveSourceUrl({ source: flags.source, config: ctx.config, env: process.env });
+      if (source) {
+        ctx.logger.debug(`source server from: ${source.origin}`);
         const { runMigrateRemote } = await import('../migrate-remote.js');
-        const result = await withConnection(ctx, (conn) => withMigrateFeedback(ctx, (hooks) => runMigrateRemote(conn.sql, flags.source!, opts, hooks, ctx.logger)));
+        const result = await withConnection(ctx, (conn) => withMigrateFeedback(ctx, (hooks) => runMigrateRemote(conn.sql, source.url, opts, hooks, ctx.logger)));
         report(ctx, result);
         return;
       }

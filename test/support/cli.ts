@@ -20,7 +20,7 @@ export interface CliResult {
 }
 
 /** Variables that would point the CLI at another database: never inherited by tests. */
-const CONNECTION_VARS = ['HOMEPOT_TS_DATABASE_URL', 'DATABASE_URL', 'DATABASE__URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'FORCE_COLOR', 'NO_COLOR'];
+const CONNECTION_VARS = ['HOMEPOT_TS_DATABASE_URL', 'HOMEPOT_TS_SOURCE_URL', 'DATABASE_URL', 'DATABASE__URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'FORCE_COLOR', 'NO_COLOR'];
 
 export interface CliOptions {
   env?: Record<string, string | undefined>;
