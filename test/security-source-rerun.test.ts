@@ -87,7 +87,7 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source: a rerun keeps 
     expect(f.code, f.stderr).toBe(0);
     const done = f.json();
     expect(done).toMatchObject({ command: 'migrate-from-postgres finish', table: 'public.health_checks', changed: true });
-    const [state] = await on(target, `SELECT phase, finished_at FROM homepot_ts_migration WHERE table_name = 'health_checks'`);
+    const [state] = await on(target, `SELECT phase, finished_at FROM homepot_ts.migration WHERE schema_name = 'public' AND table_name = 'health_checks'`);
     expect(state!.phase).toBe('finished');
     expect(new Date(state!.finished_at).toISOString()).toBe(done.finishedAt);
 
