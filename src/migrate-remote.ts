@@ -14,7 +14,7 @@ import { withChangeLock } from './plan.js';
 import { redactUrl } from './redact.js';
 import { checkConvertible } from './setup.js';
 import { sqlFile } from './sql-files.js';
-import { renderNamed, renderStatement } from './statements.js';
+import { executeRendered, renderNamed, renderStatement } from './statements.js';
 
 /**
  * migrate-from-postgres --source: copy HOMEPOT's health_checks (and the tables
@@ -140,7 +140,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   }
   if (ensured.plan.length > 0) {
     hooks.onPhase?.('creating the TimescaleDB extension');
-    for (const st of ensured.plan.flatMap((p) => p.statements)) await conn.unsafe(st);
+    for (const st of ensured.plan.flatMap((p) => p.statements)) await executeRendered(conn, st);
     caps = await detectCapabilities(conn);
     result.edition = caps.timescaledb.edition;
     result.server = describeServerKind(caps);
@@ -150,9 +150,9 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   if (schemaSteps.length > 0 || !state) {
     hooks.onPhase?.('creating the tables on this server');
     await inTransaction(conn, opts.lockTimeout, async () => {
-      for (const st of new Set(schemaSteps.flatMap((s) => s.statements))) await conn.unsafe(st);
-      for (const st of fks) await conn.unsafe(st);
-      await conn.unsafe(createState);
+      for (const st of new Set(schemaSteps.flatMap((s) => s.statements))) await executeRendered(conn, st);
+      for (const st of fks) await executeRendered(conn, st);
+      await executeRendered(conn, createState);
       await conn`
         INSERT INTO ${conn(srcTable.schema)}.homepot_ts_migration (table_name, strategy, phase, source, window_seconds)
         VALUES (${srcTable.name}, 'remote', 'copying', ${shownSource}, 3600)
@@ -165,14 +165,14 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   // --- the referenced tables: add what the target lacks, never overwrite ---
   for (const d of deps) {
     const r = await renderCopy(src, d.oid, null);
-    const [out] = (await src.unsafe(r['all-json-out']!)) as unknown as { rows: string; n: number }[];
-    const res = await conn.unsafe(r['json-in-missing']!, [out?.rows ?? '[]'] as never[]);
+    const [out] = (await executeRendered(src, r['all-json-out']!)) as unknown as { rows: string; n: number }[];
+    const res = await executeRendered(conn, r['json-in-missing']!, [out?.rows ?? '[]'] as never[]);
     if (res.count > 0) result.changed = true;
   }
 
   // --- health_checks in block ranges; a rerun continues from next_block and picks up what was appended ---
   const st = (await readState(conn, srcTable.schema, srcTable.name))!;
-  const [b] = (await src.unsafe(copySql.blocks!)) as unknown as { blocks: string }[];
+  const [b] = (await executeRendered(src, copySql.blocks!)) as unknown as { blocks: string }[];
   const totalBlocks = Number(b?.blocks ?? 0);
   let next = Number(st.next_block);
   const [blocksNow] = await src<{ blocks: string }[]>`SELECT greatest(relpages, 1) AS blocks FROM pg_class WHERE oid = ${srcTable.oid}::oid`;
@@ -214,7 +214,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
     hooks.onPhase?.(`copying ${windows.length} window(s) again that changed on the source`);
     await inTransaction(conn, opts.lockTimeout, async () => {
       for (const w of windows) {
-        await conn.unsafe(await renderStatement(conn, 'migrate/render-delete-window.sql', [ref.schema, ref.name, ref.timeColumn]),
+        await executeRendered(conn, await renderStatement(conn, 'migrate/render-delete-window.sql', [ref.schema, ref.name, ref.timeColumn]),
           [new Date(w * windowSeconds * 1000), new Date((w + 1) * windowSeconds * 1000)] as never[]);
       }
       await moveRows(src, conn, copySql, 'windows', { windows, w: windowSeconds }, pglite);
@@ -301,15 +301,15 @@ function fill(template: string, values: Record<string, number | number[]>): stri
 /** Move one batch from the source to the target (inside the caller's target transaction); returns the rows moved. */
 async function moveRows(src: Sql, conn: Sql, s: Record<string, string>, by: 'blocks' | 'windows', values: Record<string, number | number[]>, pglite: boolean): Promise<number> {
   if (pglite) {
-    const [out] = (await src.unsafe(fill(s[`json-out-${by}`]!, values))) as unknown as { rows: string; n: number }[];
+    const [out] = (await executeRendered(src, fill(s[`json-out-${by}`]!, values))) as unknown as { rows: string; n: number }[];
     if (!out || out.n === 0) return 0;
-    const r = await conn.unsafe(s['json-in']!, [out.rows] as never[]);
+    const r = await executeRendered(conn, s['json-in']!, [out.rows] as never[]);
     return r.count;
   }
   // Read the whole batch in flowing mode, then write it: postgres.js pauses a
   // COPY TO STDOUT socket under backpressure and, when the stream ends paused,
   // never reads the next reply on that connection.
-  const readable = await src.unsafe(fill(s[`copy-out-${by}`]!, values)).readable();
+  const readable = await executeRendered(src, fill(s[`copy-out-${by}`]!, values)).readable();
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
     readable.on('data', (c: Buffer) => void chunks.push(c));
@@ -326,11 +326,11 @@ async function moveRows(src: Sql, conn: Sql, s: Record<string, string>, by: 'blo
   // (render-remote-copy.sql): a COPY that fails on the server never settles
   // postgres.js's writable (porsager/postgres #1173), so the COPY must not fail
   // on a key the target already holds.
-  await conn.unsafe(s['stage-create']!);
-  await conn.unsafe(s['stage-empty']!);
-  const writable = await conn.unsafe(s['copy-in']!).writable();
+  await executeRendered(conn, s['stage-create']!);
+  await executeRendered(conn, s['stage-empty']!);
+  const writable = await executeRendered(conn, s['copy-in']!).writable();
   await pipeline(Readable.from(chunks), writable);
-  const r = await conn.unsafe(s['stage-insert']!);
+  const r = await executeRendered(conn, s['stage-insert']!);
   return r.count;
 }
 
