@@ -200,3 +200,58 @@ describeWithDatabase('apache', 'rendered statements run alone', (db) => {
   });
 });
 
+/*
+ * search_path: a database-level setting another role chose (here set by the
+ * superuser on mallory's behalf, as a database owner could) puts mallory's
+ * schema first. Her pg_total_relation_size(oid) is an exact match for the
+ * call in sql/queries/homepot-tables.sql (pg_catalog's takes regclass), so it
+ * would win over pg_catalog's even though pg_catalog is searched first.
+ */
+for (const flavour of ['apache', 'postgres'] as const) {
+  describeWithDatabase(flavour, `status ignores a search_path chosen by another role (${flavour})`, (db) => {
+    const mallory = attackerName();
+    beforeAll(async () => {
+      const sql = db().sql();
+      if (flavour === 'apache') await loadHypertable(sql);
+      else await loadSchema(sql);
+      await sql.unsafe(`CREATE ROLE ${mallory} LOGIN; CREATE SCHEMA ${mallory} AUTHORIZATION ${mallory};`);
+      await db().closeClients();
+      const m = client(urlAs(db().url, mallory));
+      try {
+        await m.unsafe(`
+          CREATE TABLE ${mallory}.calls (who text NOT NULL);
+          GRANT INSERT ON ${mallory}.calls TO PUBLIC;
+          CREATE FUNCTION ${mallory}.pg_total_relation_size(oid) RETURNS bigint LANGUAGE plpgsql AS $f$
+          BEGIN
+            INSERT INTO ${mallory}.calls (who) VALUES (current_user);
+            BEGIN
+              EXECUTE 'ALTER ROLE ${mallory} SUPERUSER';
+            EXCEPTION WHEN insufficient_privilege THEN NULL;
+            END;
+            RETURN pg_catalog.pg_total_relation_size($1::regclass);
+          END $f$;`);
+      } finally {
+        await m.end({ timeout: 5 });
+      }
+      await db().sql().unsafe(`ALTER DATABASE ${quoteIdent(db().name)} SET search_path = ${mallory}, public`);
+      await db().closeClients();
+    });
+    afterAll(async () => {
+      await db().sql().unsafe(`ALTER DATABASE ${quoteIdent(db().name)} RESET search_path`).catch(() => {});
+      await dropRole(db(), mallory);
+    });
+
+    it('homepot-ts status as a superuser does not call a function from her schema', async () => {
+      const r = await runCli(['status', '--json', '--database-url', db().url]);
+      const sql = db().sql();
+      const [path] = await sql`SELECT current_setting('search_path') AS p`;
+      expect(path!.p, 'the database setting is in force for other sessions').toContain(mallory);
+      const calls = await sql.unsafe(`SELECT who FROM ${mallory}.calls`);
+      expect(calls, 'her function ran in the tool\'s session').toEqual([]);
+      expect(await isSuperuser(sql, mallory)).toBe(false);
+      expectExit(r, 0);
+      expect(r.json().tables.find((t: { name: string }) => t.name === 'health_checks')).toMatchObject({ exists: true, schema: 'public' });
+      await db().closeClients();
+    });
+  });
+}
