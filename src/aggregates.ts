@@ -8,7 +8,7 @@ import { epochMs } from './times.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from './plan.js';
 import { preflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
-import { executeStatement, renderStatement } from './statements.js';
+import { executeRendered, executeStatement, renderStatement } from './statements.js';
 
 /**
  * HOMEPOT's three aggregates (seed, "Continuous Aggregates"). On the
@@ -123,7 +123,7 @@ function definitionQuery(kind: AggregateKind, name: AggregateName): string {
 async function canonicalDefinition(conn: Sql, kind: AggregateKind, name: AggregateName): Promise<string> {
   await conn`BEGIN`;
   try {
-    await conn.unsafe(`CREATE TEMP VIEW homepot_ts_definition_probe AS ${definitionQuery(kind, name)}`);
+    await executeRendered(conn, `CREATE TEMP VIEW homepot_ts_definition_probe AS ${definitionQuery(kind, name)}`);
     const [row] = await conn<{ d: string }[]>`SELECT pg_get_viewdef('pg_temp.homepot_ts_definition_probe'::regclass) AS d`;
     return row!.d;
   } finally {
@@ -443,8 +443,8 @@ export async function refreshAggregate(
     opts.onProgress?.({ aggregate: name, done, total: windows.length, from: start, to: end, elapsedMs: performance.now() - t0 });
     for (const [i, statement] of statements.entries()) {
       if (opts.signal?.aborted) break;
-      // Our own rendered text: CALL cannot run inside the DO block executeStatement uses.
-      await conn.unsafe(statement);
+      // Outside a transaction: refresh_continuous_aggregate refuses to run inside one.
+      await executeRendered(conn, statement);
       done = i + 1;
       opts.onProgress?.({ aggregate: name, done, total: windows.length, from: start, to: end, elapsedMs: performance.now() - t0 });
     }

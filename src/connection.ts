@@ -31,6 +31,8 @@ export interface ConnectOptions {
   max?: number;
   /** More startup parameters (e.g. search_path for a --source server's sessions): they win over database and role settings. */
   startup?: Record<string, string>;
+  /** search_path sent at connect time (a startup parameter); unset: the server's. */
+  searchPath?: string;
 }
 
 export const APPLICATION_NAME = 'homepot-ts';
@@ -48,6 +50,19 @@ export const APPLICATION_NAME = 'homepot-ts';
  * write them as UTC literals); it covers every Date postgres.js parses.
  */
 export const TIME_OUTPUT = { DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' } as const;
+
+/**
+ * The search_path of every session on the target, sent as a startup
+ * parameter: it wins over ALTER DATABASE / ALTER ROLE ... SET search_path,
+ * which other roles may have chosen (a database owner, or a role we log in
+ * as), so nothing they put in a schema of their own can shadow a function or
+ * table we name unqualified. Names are looked up in pg_catalog, public,
+ * pg_temp, in that order: pg_catalog is searched first because it is not
+ * listed (listing it first would make it the schema that CREATE EXTENSION
+ * and unqualified CREATEs target), and pg_temp is listed last so a temporary
+ * table cannot shadow one of ours. Objects we create go to public.
+ */
+export const TARGET_SEARCH_PATH = 'public, pg_temp';
 
 /**
  * The socket postgres.js would make, with Nagle's algorithm off. postgres.js
@@ -82,7 +97,7 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
       if (n.severity === 'WARNING') opts.logger.warn(`server: ${n.message}`);
       else opts.logger.debug(line);
     },
-    connection: { application_name: APPLICATION_NAME, ...TIME_OUTPUT, ...opts.startup },
+    connection: { application_name: APPLICATION_NAME, ...TIME_OUTPUT, ...(opts.searchPath ? { search_path: opts.searchPath } : {}), ...opts.startup },
     // Not in postgres.js's types, but a documented option (a socket factory).
     ...({ socket: noDelaySocket } as object),
   };
@@ -127,7 +142,8 @@ export async function connectTarget(target: Target, opts: ConnectOptions & { onE
     const { startEmbedded } = await import('./embedded.js');
     const server = await startEmbedded({ dir: target.dir, onLog: (line) => opts.logger.debug(`embedded: ${line}`) });
     try {
-      const conn = await connectUrl(server.url, { ...opts, max: 1 });
+      // PGlite ignores startup parameters (embedded.ts sets its session's path); no other role lives there.
+      const conn = await connectUrl(server.url, { ...opts, max: 1, searchPath: TARGET_SEARCH_PATH });
       const endpoint = { ...conn.endpoint, embedded: true, host: target.dir ?? 'memory' };
       return {
         sql: conn.sql,
@@ -142,7 +158,7 @@ export async function connectTarget(target: Target, opts: ConnectOptions & { onE
       throw err;
     }
   }
-  return connectUrl(target.kind === 'url' ? target.url : undefined, opts);
+  return connectUrl(target.kind === 'url' ? target.url : undefined, { ...opts, searchPath: TARGET_SEARCH_PATH });
 }
 
 export function describeEndpoint(e: Endpoint): string {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describeServerKind, detectCapabilities } from './capabilities.js';
 import { quoteIfNeeded } from './columns.js';
-import { connectUrl, describeError, type Sql } from './connection.js';
+import { connectUrl, describeError, TARGET_SEARCH_PATH, type Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import type { Logger } from './logger.js';
 import {
@@ -20,7 +20,7 @@ import { redactUrl } from './redact.js';
 import { requireOwnerRights } from './table-owner.js';
 import { checkConvertible } from './setup.js';
 import { sqlFile } from './sql-files.js';
-import { renderNamed, renderStatement } from './statements.js';
+import { executeRendered, renderNamed, renderStatement } from './statements.js';
 
 /**
  * migrate-from-postgres --source: copy HOMEPOT's health_checks (and the tables
@@ -51,8 +51,6 @@ import { renderNamed, renderStatement } from './statements.js';
 const SESSION = { TimeZone: 'UTC', DateStyle: 'ISO, MDY', IntervalStyle: 'postgres', extra_float_digits: '1', jit: 'off', synchronous_commit: 'off' };
 /** Nothing the source's owner created can shadow what our queries call there. */
 const SOURCE_SEARCH_PATH = 'pg_catalog, pg_temp';
-/** This server's sessions (the lead's decision for every target session; set here too for the copy's session). */
-const TARGET_SEARCH_PATH = 'pg_catalog, public, pg_temp';
 
 interface SourceTable {
   oid: number;
@@ -248,7 +246,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   }
   if (ensured.plan.length > 0) {
     hooks.onPhase?.('creating the TimescaleDB extension');
-    for (const st of ensured.plan.flatMap((p) => p.statements)) await conn.unsafe(st);
+    for (const st of ensured.plan.flatMap((p) => p.statements)) await executeRendered(conn, st);
     caps = await detectCapabilities(conn);
     result.edition = caps.timescaledb.edition;
     result.server = describeServerKind(caps);
@@ -258,8 +256,8 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   if (schemaSteps.length > 0 || !state) {
     hooks.onPhase?.('creating the tables on this server');
     await inTransaction(conn, opts.lockTimeout, async () => {
-      for (const st of new Set(schemaSteps.flatMap((s) => s.statements))) await run(conn, st);
-      for (const st of fks) await run(conn, st);
+      for (const st of new Set(schemaSteps.flatMap((s) => s.statements))) await executeRendered(conn, st);
+      for (const st of fks) await executeRendered(conn, st);
       await createState(conn, stateStatements);
       await recordRemoteStart(conn, srcTable.schema, srcTable.name, shownSource, 3600);
     });
@@ -268,8 +266,8 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
 
   // --- the referenced tables: add what the target lacks, never overwrite ---
   for (const d of deps) {
-    const [out] = (await src.unsafe(await copyOut(conn, facts.get(d.oid)!, null, 'json-all'))) as unknown as { rows: string; n: number }[];
-    const res = await run(conn, depCopies.get(d.oid)!['json-in-missing']!, [out?.rows ?? '[]']);
+    const [out] = (await executeRendered(src, await copyOut(conn, facts.get(d.oid)!, null, 'json-all'))) as unknown as { rows: string; n: number }[];
+    const res = await executeRendered(conn, depCopies.get(d.oid)!['json-in-missing']!, [out?.rows ?? '[]']);
     if (res.count > 0) result.changed = true;
   }
 
@@ -305,7 +303,7 @@ async function migrate(conn: Sql, src: Sql, shownSource: string, opts: MigrateOp
   // --- verify per window; reconcile the windows that differ by key, then verify them again ---
   hooks.onPhase?.('verifying row counts and checksums per window on both servers');
   const ref = { schema: srcTable.schema, name: srcTable.name, timeColumn: opts.timeColumn };
-  const [span] = (await src.unsafe(await renderStatement(conn, 'migrate/time-span.sql', [ref.schema, ref.name, ref.timeColumn]))) as unknown as { lo: number | null; hi: number | null }[];
+  const [span] = (await executeRendered(src, await renderStatement(conn, 'migrate/time-span.sql', [ref.schema, ref.name, ref.timeColumn]))) as unknown as { lo: number | null; hi: number | null }[];
   const windowSeconds = chooseWindowSeconds(span?.lo == null || span.hi == null ? 0 : Number(span.hi) - Number(span.lo));
   const srcVerify = await renderStatement(conn, 'migrate/render-remote-verify.sql', [ref.schema, ref.name, ref.timeColumn, null, null]);
   const tgtVerify = async () => renderStatement(conn, 'migrate/render-remote-verify.sql', [ref.schema, ref.name, ref.timeColumn, mainFacts.intKey,
@@ -546,23 +544,19 @@ function copyOut(conn: Sql, f: TableFacts, timeColumn: string | null, what: stri
     n.lo ?? null, n.hi ?? null, n.w ?? null, n.windows ?? null]);
 }
 
-/** Run a statement rendered here through the extended protocol: one statement per call, never several. */
-function run(sql: Sql, statement: string, params: unknown[] = []) {
-  return sql.unsafe(statement, params as never[], { simple: false } as never);
-}
 
 /** Read the source's rows into the staging table here (inside the caller's transaction). */
 async function stage(src: Sql, conn: Sql, s: Record<string, string>, out: string, pglite: boolean): Promise<void> {
-  await run(conn, s['stage-create']!);
-  await run(conn, s['stage-empty']!);
+  await executeRendered(conn, s['stage-create']!);
+  await executeRendered(conn, s['stage-empty']!);
   if (pglite) {
-    const [o] = (await src.unsafe(out)) as unknown as { rows: string; n: number }[];
-    if (o && o.n > 0) await run(conn, s['json-stage']!, [o.rows]);
+    const [o] = (await executeRendered(src, out)) as unknown as { rows: string; n: number }[];
+    if (o && o.n > 0) await executeRendered(conn, s['json-stage']!, [o.rows]);
     return;
   }
   const chunks = await copyOutChunks(src, out);
   if (chunks.length === 0) return;
-  const writable = await conn.unsafe(s['copy-in']!).writable();
+  const writable = await executeRendered(conn, s['copy-in']!).writable();
   await pipeline(Readable.from(chunks), writable);
 }
 
@@ -570,7 +564,7 @@ async function copyOutChunks(src: Sql, out: string): Promise<Buffer[]> {
   // Read the whole batch in flowing mode, then write it: postgres.js pauses a
   // COPY TO STDOUT socket under backpressure and, when the stream ends paused,
   // never reads the next reply on that connection.
-  const readable = await src.unsafe(out).readable();
+  const readable = await executeRendered(src, out).readable();
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
     readable.on('data', (c: Buffer) => void chunks.push(c));
@@ -588,10 +582,10 @@ async function copyOutChunks(src: Sql, out: string): Promise<Buffer[]> {
 /** Move one batch from the source to the target (inside the caller's target transaction); the rows inserted, and the batch's integer keys. */
 async function moveRows(src: Sql, conn: Sql, s: Record<string, string>, out: string, pglite: boolean): Promise<{ count: number; keys: string | null }> {
   if (pglite) {
-    const [o] = (await src.unsafe(out)) as unknown as { rows: string; n: number }[];
+    const [o] = (await executeRendered(src, out)) as unknown as { rows: string; n: number }[];
     if (!o || o.n === 0) return { count: 0, keys: null };
-    const r = await run(conn, s['json-in']!, [o.rows]);
-    const keys = s['json-keys'] ? ((await run(conn, s['json-keys'], [o.rows])) as unknown as { keys: string | null }[])[0]?.keys ?? null : null;
+    const r = await executeRendered(conn, s['json-in']!, [o.rows]);
+    const keys = s['json-keys'] ? ((await executeRendered(conn, s['json-keys'], [o.rows])) as unknown as { keys: string | null }[])[0]?.keys ?? null : null;
     return { count: r.count, keys };
   }
   // Into the staging table, then into the table, skipping rows it already has
@@ -600,17 +594,17 @@ async function moveRows(src: Sql, conn: Sql, s: Record<string, string>, out: str
   // on a key the target already holds.
   const chunks = await copyOutChunks(src, out);
   if (chunks.length === 0) return { count: 0, keys: null };
-  await run(conn, s['stage-create']!);
-  await run(conn, s['stage-empty']!);
-  const writable = await conn.unsafe(s['copy-in']!).writable();
+  await executeRendered(conn, s['stage-create']!);
+  await executeRendered(conn, s['stage-empty']!);
+  const writable = await executeRendered(conn, s['copy-in']!).writable();
   await pipeline(Readable.from(chunks), writable);
-  const r = await run(conn, s['stage-insert']!);
+  const r = await executeRendered(conn, s['stage-insert']!);
   return { count: r.count, keys: await stagedKeys(conn, s) };
 }
 
 async function stagedKeys(conn: Sql, s: Record<string, string>): Promise<string | null> {
   if (!s['stage-keys']) return null;
-  const [k] = (await run(conn, s['stage-keys'])) as unknown as { keys: string | null }[];
+  const [k] = (await executeRendered(conn, s['stage-keys'])) as unknown as { keys: string | null }[];
   return k?.keys ?? null;
 }
 
@@ -627,17 +621,17 @@ async function reconcile(src: Sql, conn: Sql, f: TableFacts, s: Record<string, s
   // The freshly copied chunks have no statistics yet: the planner expects a row or two in the
   // windows and joins them to the staged rows by nested loops, which took 166 s for 34,000
   // staged rows here; hash joins take well under a second. For this transaction only.
-  await run(conn, s['stage-analyze']!);
+  await executeRendered(conn, s['stage-analyze']!);
   await conn`SELECT pg_catalog.set_config('enable_nestloop', 'off', true)`;
-  const updated = s['stage-update'] ? (await run(conn, s['stage-update'])).count : 0;
-  const inserted = (await run(conn, s['stage-insert']!)).count;
+  const updated = s['stage-update'] ? (await executeRendered(conn, s['stage-update'])).count : 0;
+  const inserted = (await executeRendered(conn, s['stage-insert']!)).count;
 
   let deleted = 0;
   if (s['stage-delete']) {
     const known = await readSourceKeys(conn, f.table.schema, f.table.name);
     const from = new Date(Math.min(...windows) * w * 1000);
     const to = new Date((Math.max(...windows) + 1) * w * 1000);
-    deleted = (await run(conn, s['stage-delete'], [w, windows, known, from, to])).count;
+    deleted = (await executeRendered(conn, s['stage-delete'], [w, windows, known, from, to])).count;
   }
   await addSourceKeys(conn, f.table.schema, f.table.name, await stagedKeys(conn, s));
   return { inserted, updated, deleted };

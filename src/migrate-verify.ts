@@ -1,5 +1,5 @@
 import type { Sql } from './connection.js';
-import { renderStatement } from './statements.js';
+import { executeRendered, renderStatement } from './statements.js';
 
 /**
  * Verification of a migration: row count and checksum per time window on both
@@ -64,7 +64,7 @@ export async function windowSums(sql: Sql, statement: string, windowSeconds: num
   await sql`SELECT set_config('enable_sort', 'off', false)`;
   let rows: { w: string; n: string; h: string }[];
   try {
-    rows = (await sql.unsafe(statement, params as never[])) as unknown as { w: string; n: string; h: string }[];
+    rows = (await executeRendered(sql, statement, params as never[])) as unknown as { w: string; n: string; h: string }[];
   } finally {
     await sql`RESET enable_sort`;
   }
@@ -118,7 +118,7 @@ export function chooseWindowSeconds(spanSeconds: number): number {
 /** The time span of a table's rows (seconds since the epoch), or null when empty. */
 export async function timeSpan(sql: Sql, t: TableRef): Promise<{ lo: number; hi: number } | null> {
   const statement = await renderStatement(sql, 'migrate/time-span.sql', [t.schema, t.name, t.timeColumn]);
-  const [r] = (await sql.unsafe(statement)) as unknown as { lo: number | null; hi: number | null }[];
+  const [r] = (await executeRendered(sql, statement)) as unknown as { lo: number | null; hi: number | null }[];
   if (r?.lo === null || r?.lo === undefined || r.hi === null) return null;
   return { lo: Number(r.lo), hi: Number(r.hi) };
 }

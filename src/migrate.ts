@@ -12,7 +12,7 @@ import { num } from './numbers.js';
 import { withChangeLock, type ChangeHooks } from './plan.js';
 import { checkConvertible, preflight as setupPreflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
-import { renderKinds, renderList, renderNamed, renderStatement } from './statements.js';
+import { executeRendered, renderKinds, renderList, renderNamed, renderStatement } from './statements.js';
 import {
   createState, forget, readState, recordBatch, recordedObjects, recordedOldTable, recordOnlineStart, recordResult, recordSwapped,
   remainingBlocks, renderCreateState, renderForget, requireRecordedObjects, setPhase, type MigrationState,
@@ -149,8 +149,9 @@ export function migrationNames(table: string) {
 
 export { readState, type MigrationState };
 
+/** Rendered statements, one at a time, each alone (executeRendered). */
 async function exec(sql: Sql, statements: string[]): Promise<void> {
-  for (const s of statements) await sql.unsafe(s);
+  for (const s of statements) await executeRendered(sql, s);
 }
 
 function emptyResult(table: string, caps: Capabilities): MigrateResult {
@@ -174,7 +175,7 @@ export async function ensureTimescale(conn: Sql, caps: Capabilities, dryRun: boo
   if (caps.timescaledb.installedVersion) return { caps, plan: [] };
   const statement = await renderStatement(conn, 'setup/render-create-extension.sql', []);
   if (!dryRun) {
-    await conn.unsafe(statement);
+    await executeRendered(conn, statement);
     caps = await detectCapabilities(conn);
   }
   return { caps, plan: [{ id: 'extension', title: 'create the TimescaleDB extension', statements: [statement] }] };
@@ -402,12 +403,12 @@ async function inPlace(conn: Sql, table: ResolvedTable, opts: MigrateOptions, ho
   try {
     await conn`BEGIN`;
     await conn`SELECT set_config('lock_timeout', ${`${Math.round(opts.lockTimeout.seconds * 1000)}ms`}, true)`;
-    await conn.unsafe(lock);
+    await executeRendered(conn, lock);
     lockedAt = performance.now();
     // The lock is ours until COMMIT: the conversion itself may take long.
     await conn`SELECT set_config('lock_timeout', '0', true)`;
     const before = await windowSums(conn, verify, windowSeconds);
-    await conn.unsafe(create);
+    await executeRendered(conn, create);
     const after = await windowSums(conn, verify, windowSeconds);
     const v = compareWindows(before, after, windowSeconds);
     result.verification = v;
@@ -468,7 +469,7 @@ async function online(
       await createState(conn, stateStatements);
       let lockedAt = 0;
       for (const s of prepare) {
-        await conn.unsafe(s);
+        await executeRendered(conn, s);
         if (s.startsWith('LOCK TABLE')) lockedAt = performance.now();
       }
       // The blocks to copy: what the table has now (rows written from here on
@@ -519,13 +520,13 @@ async function online(
       let r;
       try {
         await c`SAVEPOINT batch`;
-        r = await c.unsafe(copy.backfill!, [lo, hi] as never[]);
+        r = await executeRendered(c, copy.backfill!, [lo, hi] as never[]);
         await c`RELEASE SAVEPOINT batch`;
       } catch (err) {
         if ((err as { code?: string }).code !== '23505') throw err;
         // A row an UPDATE moved ahead of the copy is already there: skip such rows.
         await c`ROLLBACK TO SAVEPOINT batch`;
-        r = await c.unsafe(copy['backfill-skip-existing']!, [lo, hi] as never[]);
+        r = await executeRendered(c, copy['backfill-skip-existing']!, [lo, hi] as never[]);
       }
       await recordBatch(c, table.schema, table.name, lo, hi, r.count);
       return r.count;
@@ -568,7 +569,7 @@ async function online(
   const newTable = state.new_table;
   const beside = await alongside(pool, conn, opts.jobs > 1, async (c) => {
     const t0 = performance.now();
-    for (const v of validate) await c.unsafe(v);
+    for (const v of validate) await executeRendered(c, v);
     await c`ANALYZE ${c(table.schema)}.${c(newTable)}`;
     result.timings.validateAndAnalyze = secondsSince(t0);
   });
@@ -669,13 +670,13 @@ async function finalStep(
     await conn`LOCK TABLE ${conn(table.schema)}.${conn(table.name)} IN ACCESS EXCLUSIVE MODE`;
     lockedAt = performance.now();
     await guardNewTable(conn, newTable);
-    await conn.unsafe(copy['pending-keys']!);
+    await executeRendered(conn, copy['pending-keys']!);
     for (;;) {
-      const [r] = (await conn.unsafe(copy.replay!, [10_000] as never[])) as unknown as { entries: number }[];
+      const [r] = (await executeRendered(conn, copy.replay!, [10_000] as never[])) as unknown as { entries: number }[];
       replayed += r?.entries ?? 0;
       if (!r || r.entries < 10_000) break;
     }
-    const [k] = (await conn.unsafe(copy['check-keys']!, [windowSeconds] as never[])) as unknown as { keys: number; differ: number; windows: string[] }[];
+    const [k] = (await executeRendered(conn, copy['check-keys']!, [windowSeconds] as never[])) as unknown as { keys: number; differ: number; windows: string[] }[];
     verification = { ...first, rechecked: k?.keys ?? 0 };
     if ((k?.differ ?? 0) > 0) {
       const mismatches = (k?.windows ?? []).map(Number).sort((a, b) => a - b).map((w) => ({
@@ -725,7 +726,7 @@ async function estimateRowsPerBlock(conn: Sql, table: ResolvedTable, state: Migr
 }
 
 async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: MigrateHooks, newTable: NewTable): Promise<number> {
-  const [p] = (await conn.unsafe(copy.pending!)) as unknown as { n: string }[];
+  const [p] = (await executeRendered(conn, copy.pending!)) as unknown as { n: string }[];
   const total = Number(p?.n ?? 0);
   let done = 0;
   const started = performance.now();
@@ -736,7 +737,7 @@ async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: 
     let entries = 0;
     try {
       await guardNewTable(conn, newTable);
-      const [r] = (await conn.unsafe(copy.replay!, [20_000] as never[])) as unknown as { entries: number }[];
+      const [r] = (await executeRendered(conn, copy.replay!, [20_000] as never[])) as unknown as { entries: number }[];
       entries = r?.entries ?? 0;
       await conn`COMMIT`;
     } catch (err) {
@@ -851,7 +852,7 @@ async function verifySettled(pool: Sql, conn: Sql, n: number, settled: { old: st
         await setMigrationSession(other as unknown as Sql);
         await other`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`;
         // The snapshot id is the server's own (hex digits and dashes), not user text.
-        await other.unsafe(`SET TRANSACTION SNAPSHOT '${snap!.id.replace(/[^0-9A-F-]/gi, '')}'`);
+        await executeRendered(other, `SET TRANSACTION SNAPSHOT '${snap!.id.replace(/[^0-9A-F-]/gi, '')}'`);
         [source, target] = await Promise.all([
           windowSums(conn, settled.old, windowSeconds, { from: null, to: null }),
           windowSums(other as unknown as Sql, settled.new, windowSeconds, { from: null, to: null }),
@@ -960,7 +961,7 @@ async function finished(conn: Sql, q: { oid: number; schema: string; name: strin
 async function dropOld(conn: Sql, state: MigrationState, currentOid: number | null = null): Promise<void> {
   await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
     const old = await recordedOldTable(conn, state, currentOid);
-    if (old?.ok) await conn.unsafe(old.statement);
+    if (old?.ok) await executeRendered(conn, old.statement);
     await forget(conn, state.schema_name, state.table_name);
   });
 }

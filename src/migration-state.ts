@@ -1,6 +1,7 @@
 import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import { sqlFile } from './sql-files.js';
+import { executeRendered } from './statements.js';
 
 /**
  * The migration state of migrate-from-postgres: where an online migration (or
@@ -158,7 +159,7 @@ export async function renderCreateState(sql: Sql): Promise<string[]> {
  */
 export async function createState(tx: Sql, statements: string[]): Promise<void> {
   await checkTrust(tx);
-  for (const s of statements) await tx.unsafe(s);
+  for (const s of statements) await executeRendered(tx, s);
   const { tableOid } = await checkTrust(tx);
   if (!tableOid) throw new HomepotError('internal', `${STATE_DISPLAY} was not created`);
 }
@@ -250,7 +251,7 @@ export async function forget(tx: Sql, schema: string, table: string): Promise<vo
   const [r] = (await tx.unsafe(sqlFile('migrate/state-delete.sql'), [schema, table])) as unknown as { left: number }[];
   if ((r?.left ?? 0) > 0) return;
   const [drop] = (await tx.unsafe(sqlFile('migrate/state-render-drop-state.sql'), [tableOid])) as unknown as { statement: string }[];
-  if (drop) await tx.unsafe(drop.statement);
+  if (drop) await executeRendered(tx, drop.statement);
 }
 
 export interface RecordedObject {

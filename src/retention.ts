@@ -10,7 +10,7 @@ import { num } from './numbers.js';
 import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type ApplyResult, type Step, type StepResult } from './plan.js';
 import { checkTimeColumn, policyStep } from './setup.js';
 import { sqlFile } from './sql-files.js';
-import { renderStatement } from './statements.js';
+import { executeRendered, renderStatement } from './statements.js';
 
 /** What every changing tuning command returns: the plan's results and where they ran. */
 export interface TuningResult extends ApplyResult {
@@ -327,7 +327,7 @@ async function deleteOldRows(
   if (!r) throw new HomepotError('internal', 'retention/render-old-rows.sql rendered nothing');
   const title = `rows of ${table.display} with ${quoteIfNeeded(column)} older than ${opts.olderThan.text} (batches of ${opts.batchRows.toLocaleString('en-US')})`;
   const common = { method: 'delete' as const, cutoff: cutoff.date, timeColumn: column, chunksDropped: null, chunks: [], rowsEstimate: null, warnings: [] };
-  const any = (await readScalar(conn, r.any_rows)) === 'true';
+  const any = (await readScalar(conn, r.any_rows)) === true;
   if (!any || opts.dryRun) {
     const count = any ? Number(await readScalar(conn, r.count_rows)) : 0;
     const step: Step = any
@@ -342,7 +342,8 @@ async function deleteOldRows(
   let estimate: number;
   if (r.no_statistics) estimate = Number(await readScalar(conn, r.count_rows));
   else {
-    const plan = JSON.parse(await readScalar(conn, r.estimate_rows)) as { Plan?: { 'Plan Rows'?: number } }[];
+    const explained = await readScalar(conn, r.estimate_rows);
+    const plan = (typeof explained === 'string' ? JSON.parse(explained) : explained) as { Plan?: { 'Plan Rows'?: number } }[];
     estimate = Math.max(0, Math.round(plan[0]?.Plan?.['Plan Rows'] ?? 0));
   }
   const step: Step = {
@@ -409,29 +410,25 @@ async function readCutoff(conn: Sql, olderThan: Interval): Promise<{ text: strin
   return { text: r.cutoff, date };
 }
 
-/** Run a rendered read-only statement and return its first column as text. */
-async function readScalar(conn: Sql, statement: string): Promise<string> {
+/** Run a rendered read-only statement and return the first column of its first row (null when none). */
+async function readScalar(conn: Sql, statement: string, params: unknown[] = []): Promise<unknown> {
   await conn`BEGIN READ ONLY`;
   try {
-    await conn.unsafe(sqlFile('setup/execute.sql'), [statement]);
-    await conn.unsafe(sqlFile('retention/execute-scalar.sql'));
-    const [r] = await conn<{ result: string }[]>`SELECT current_setting('homepot_ts.result') AS result`;
-    return r?.result ?? '';
+    const [row] = await executeRendered(conn, statement, params).values();
+    return row?.[0] ?? null;
   } finally {
     await conn`ROLLBACK`.catch(() => {});
   }
 }
 
 /** One batch: its own transaction with lock_timeout; returns the rows it deleted. */
-async function deleteBatch(conn: Sql, statement: string, lockTimeout: Interval): Promise<number> {
+async function deleteBatch(conn: Sql, statement: string, lockTimeout: Interval, params: unknown[] = []): Promise<number> {
   await conn`BEGIN`;
   try {
     await conn`SELECT set_config('lock_timeout', ${`${Math.round(lockTimeout.seconds * 1000)}ms`}, true)`;
-    await conn.unsafe(sqlFile('setup/execute.sql'), [statement]);
-    await conn.unsafe(sqlFile('retention/execute-counted.sql'));
-    const [r] = await conn<{ result: string }[]>`SELECT current_setting('homepot_ts.result') AS result`;
+    const r = await executeRendered(conn, statement, params);
     await conn`COMMIT`;
-    return Number(r?.result ?? 0);
+    return r.count;
   } catch (err) {
     await conn`ROLLBACK`.catch(() => {});
     throw err;

@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { Sql } from './connection.js';
 import { sqlFile } from './sql-files.js';
 
@@ -33,8 +34,24 @@ export async function renderNamed(sql: Sql, file: string, params: unknown[]): Pr
   return Object.fromEntries(rows.map((r) => [r.name, r.statement]));
 }
 
-/** Execute a rendered statement inside the caller's transaction. */
+/**
+ * Run one statement rendered from our sql/ templates (or read from our own
+ * files), alone, through the extended query protocol. The server parses the
+ * text as exactly one statement and refuses a text that carries two ("cannot
+ * insert multiple commands into a prepared statement", 42601), so a quoting
+ * slip in a template cannot smuggle in a second statement. postgres.js's
+ * unsafe() would use the simple protocol, which runs any number of statements,
+ * whenever no parameters are passed; `simple: false` forces the extended one.
+ * COPY works through it too (`.writable()` / `.readable()` on the result).
+ */
+export function executeRendered<T extends any[] = postgres.Row[]>(sql: Sql, statement: string, params: unknown[] = []): postgres.PendingQuery<T> {
+  return sql.unsafe<T>(statement, params as never[], { simple: false } as postgres.UnsafeQueryOptions);
+}
+
+/**
+ * Execute a rendered statement inside the caller's transaction (the caller
+ * owns BEGIN/COMMIT and lock_timeout).
+ */
 export async function executeStatement(tx: Sql, statement: string): Promise<void> {
-  await tx.unsafe(sqlFile('setup/execute.sql'), [statement]);
-  await tx.unsafe(sqlFile('setup/execute-block.sql'));
+  await executeRendered(tx, statement);
 }

@@ -1,8 +1,8 @@
 -- The statements that prepare an online migration, in order: the new table
 -- (same columns, defaults, checks, comments, owner, grants), made a hypertable,
 -- with the old table's keys and indexes under temporary names; the change log;
--- the capture function and, last, the triggers (the only step that locks the
--- old table, SHARE ROW EXCLUSIVE, for milliseconds).
+-- the capture function (EXECUTE revoked from PUBLIC) and, last, the triggers
+-- (the only step that locks the old table, SHARE ROW EXCLUSIVE, for milliseconds).
 -- $1 table oid, $2 new table, $3 log table, $4 capture function, $5 time column,
 -- $6 chunk interval, $7 index-name map (jsonb: old name -> temporary name).
 WITH t AS (
@@ -12,6 +12,33 @@ WITH t AS (
     SELECT string_agg(format('NEW.%I', a.attname), ', ' ORDER BY a.attnum) AS new_list,
            string_agg(format('OLD.%I', a.attname), ', ' ORDER BY a.attnum) AS old_list
     FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+), body AS (
+    -- The capture function's body: names with %I, the message with %L, our
+    -- table's OID as a literal. Attached to any other table (by a superuser,
+    -- since nobody else may) it lets the row through and records nothing.
+    SELECT format($f$
+BEGIN
+  IF TG_RELID <> %L::oid THEN
+    IF TG_OP = 'DELETE' THEN
+      RETURN OLD;
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'TRUNCATE' THEN
+    RAISE EXCEPTION USING MESSAGE = %L,
+      HINT = 'Run homepot-ts migrate-from-postgres to finish, or homepot-ts migrate-from-postgres abort.';
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    INSERT INTO %I.%I SELECT %s, 'D';
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO %I.%I SELECT %s, 'I';
+  END IF;
+  RETURN NULL;
+END
+$f$, $1::oid, format('homepot-ts is migrating %I.%I to a hypertable: TRUNCATE is refused until it finishes', t.schema, t.name),
+      t.schema, $3::text, cols.old_list, t.schema, $3::text, cols.new_list) AS text
+    FROM t, cols
 ), stmts AS (
     SELECT 1 AS ord, 0 AS sub, format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY INCLUDING COMMENTS INCLUDING STORAGE)',
                                       t.schema, $2::text, t.schema, t.name) AS statement FROM t
@@ -47,24 +74,17 @@ WITH t AS (
     SELECT 7, 1, format('ALTER TABLE %I.%I ADD COLUMN homepot_ts_op "char" NOT NULL, ADD COLUMN homepot_ts_seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
                         t.schema, $3::text) FROM t
     UNION ALL
-    -- SECURITY DEFINER: HOMEPOT's own role may write health_checks without any
-    -- privilege on the log table.
-    SELECT 8, 0, format($f$CREATE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
-BEGIN
-  IF TG_OP = 'TRUNCATE' THEN
-    RAISE EXCEPTION USING MESSAGE = %L,
-      HINT = 'Run homepot-ts migrate-from-postgres to finish, or homepot-ts migrate-from-postgres abort.';
-  END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO %I.%I SELECT %s, 'D';
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO %I.%I SELECT %s, 'I';
-  END IF;
-  RETURN NULL;
-END
-$body$$f$, t.schema, $4::text,
-      format('homepot-ts is migrating %I.%I to a hypertable: TRUNCATE is refused until it finishes', t.schema, t.name), t.schema, $3::text, cols.old_list, t.schema, $3::text, cols.new_list) FROM t, cols
+    -- The capture function. SECURITY DEFINER: HOMEPOT's own role may write
+    -- health_checks without any privilege on the log table. The body (below)
+    -- goes into the statement as one literal (%L), never between dollar
+    -- quotes: a column named "$body$..." would end a dollar quote, and the
+    -- rest of its name would run as SQL with the operator's rights.
+    SELECT 8, 0, format('CREATE FUNCTION %I.%I() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS %L',
+                        t.schema, $4::text, body.text) FROM t, body
+    UNION ALL
+    -- Only our triggers call it: without EXECUTE nobody else can attach it to
+    -- a table (firing a trigger needs no EXECUTE, so writers are unaffected).
+    SELECT 8, 1, format('REVOKE EXECUTE ON FUNCTION %I.%I() FROM PUBLIC', t.schema, $4::text) FROM t
     UNION ALL
     SELECT 9, 0, format('LOCK TABLE %I.%I IN SHARE ROW EXCLUSIVE MODE', t.schema, t.name) FROM t
     UNION ALL
