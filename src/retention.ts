@@ -10,6 +10,7 @@ import { num } from './numbers.js';
 import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type ApplyResult, type Step, type StepResult } from './plan.js';
 import { checkTimeColumn, policyStep } from './setup.js';
 import { sqlFile } from './sql-files.js';
+import { requireOwnerRights } from './table-owner.js';
 import { executeRendered, renderStatement } from './statements.js';
 
 /** What every changing tuning command returns: the plan's results and where they ran. */
@@ -336,6 +337,10 @@ async function deleteOldRows(
     const result = await applySteps(conn, [step], applyOptions(opts, hooks));
     return { ...result, ...common, rowsDeleted: count, batches: 0, interrupted: false };
   }
+
+  // A DELETE runs the owner's triggers and row-level security policies as us: rows are
+  // deleted only with the owner's rights (README, "Security").
+  await requireOwnerRights(conn, table, 'retention run');
 
   // The progress total (and ETA): the planner's estimate, which is cheap; a
   // table never analyzed has none worth the name, so count it once instead.
