@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import postgres from 'postgres';
 import { HomepotError } from './errors.js';
+import { trackPool } from './interrupt.js';
 import type { Logger } from './logger.js';
 import { redact, registerSecret } from './redact.js';
 import type { Target } from './target.js';
@@ -29,9 +31,18 @@ export interface ConnectOptions {
   logger: Logger;
   /** Max connections; 1 for the embedded database. */
   max?: number;
+  /** false: nothing to cancel on the server when interrupted (the embedded server runs in this process). */
+  cancelOnSignal?: boolean;
 }
 
 export const APPLICATION_NAME = 'homepot-ts';
+
+/**
+ * Every session of this run carries this application_name, so that an
+ * interrupted run can find and cancel exactly its own statements (see
+ * cancelSessions). The random part keeps others from guessing it.
+ */
+export const RUN_APPLICATION_NAME = `${APPLICATION_NAME} ${process.pid}-${randomBytes(6).toString('hex')}`;
 
 /**
  * The socket postgres.js would make, with Nagle's algorithm off. postgres.js
@@ -66,7 +77,7 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
       if (n.severity === 'WARNING') opts.logger.warn(`server: ${n.message}`);
       else opts.logger.debug(line);
     },
-    connection: { application_name: APPLICATION_NAME },
+    connection: { application_name: RUN_APPLICATION_NAME },
     // Not in postgres.js's types, but a documented option (a socket factory).
     ...({ socket: noDelaySocket } as object),
   };
@@ -89,9 +100,14 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
     embedded: false,
   };
   let closed = false;
+  const untrack = trackPool({
+    cancel: () => (opts.cancelOnSignal === false ? Promise.resolve() : cancelSessions(url, options)),
+    end: (seconds) => sql.end({ timeout: seconds }),
+  });
   const close = async () => {
     if (closed) return;
     closed = true;
+    untrack();
     await sql.end({ timeout: 5 });
   };
   try {
@@ -104,6 +120,40 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
   return { sql, endpoint, close };
 }
 
+/**
+ * Cancel the statements this run's sessions run on the server behind `url`:
+ * one short extra connection as the same user (a role may cancel its own
+ * sessions) sends pg_cancel_backend to each session carrying this run's
+ * application_name. postgres.js could cancel a query object itself, but we do
+ * not hold every query object (transactions, reserved connections), and this
+ * works the same through TLS and for the --source server. Never throws: an
+ * interrupted run reports the interruption, not a failed cancel.
+ */
+async function cancelSessions(url: string | undefined, options: postgres.Options<{}>): Promise<void> {
+  const own = {
+    ...options,
+    max: 1,
+    connect_timeout: Math.min(Number(options.connect_timeout ?? 3), 3),
+    onnotice: () => {},
+    connection: { ...options.connection, application_name: `${APPLICATION_NAME} cancel` },
+  };
+  let canceller: Sql | undefined;
+  try {
+    canceller = url === undefined ? postgres(own) : postgres(url, own);
+    await canceller`
+      SELECT pg_catalog.count(pg_catalog.pg_cancel_backend(a.pid))
+      FROM pg_catalog.pg_stat_activity a
+      WHERE a.application_name = ${RUN_APPLICATION_NAME}
+        AND a.usename = pg_catalog.session_user()
+        AND a.state <> 'idle'
+        AND a.pid <> pg_catalog.pg_backend_pid()`;
+  } catch {
+    // the server is gone or refuses us: closing the pool is all that is left
+  } finally {
+    await canceller?.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
 /** Connect to whatever the target says; starts the embedded server when asked. */
 export async function connectTarget(target: Target, opts: ConnectOptions & { onEmbeddedStart?: () => void }): Promise<Connection> {
   if (target.kind === 'embedded') {
@@ -111,7 +161,7 @@ export async function connectTarget(target: Target, opts: ConnectOptions & { onE
     const { startEmbedded } = await import('./embedded.js');
     const server = await startEmbedded({ dir: target.dir, onLog: (line) => opts.logger.debug(`embedded: ${line}`) });
     try {
-      const conn = await connectUrl(server.url, { ...opts, max: 1 });
+      const conn = await connectUrl(server.url, { ...opts, max: 1, cancelOnSignal: false });
       const endpoint = { ...conn.endpoint, embedded: true, host: target.dir ?? 'memory' };
       return {
         sql: conn.sql,
