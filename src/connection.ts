@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import postgres from 'postgres';
+import { attemptOutcome, connectProbe, describeAttempts, type ConnectProbe } from './connect-probe.js';
 import { HomepotError } from './errors.js';
 import { trackPool } from './interrupt.js';
 import type { Logger } from './logger.js';
@@ -45,30 +45,17 @@ export const APPLICATION_NAME = 'homepot-ts';
 export const RUN_APPLICATION_NAME = `${APPLICATION_NAME} ${process.pid}-${randomBytes(6).toString('hex')}`;
 
 /**
- * The socket postgres.js would make, with Nagle's algorithm off. postgres.js
- * leaves it on, and a small write after a COPY or a batch then waits for the
- * server's delayed ACK: about 45 ms of every 90 ms batch of 500 rows measured
- * here. The socket is handed over unconnected, as postgres.js's own is: it
- * buffers the startup message until connected, and its connect_timeout and
- * error handling apply unchanged.
- */
-function noDelaySocket(o: { host: string[]; port: number[]; path: string | false }): net.Socket {
-  const socket = new net.Socket();
-  socket.setNoDelay(true);
-  if (typeof o.path === 'string' && o.path !== '') socket.connect(o.path);
-  else socket.connect(o.port[0] ?? 5432, o.host[0] ?? 'localhost');
-  return socket;
-}
-
-/**
  * Open a postgres.js pool for a URL (or PG* variables when url is undefined)
  * and check it with one round trip, so connection problems surface here, as
- * one clear error, before any command work starts.
+ * one clear error, before any command work starts. --connect-timeout bounds
+ * all of it: every host, the TLS and startup handshake, the first query.
  */
 export async function connectUrl(url: string | undefined, opts: ConnectOptions): Promise<Connection> {
+  const probe = connectProbe();
+  const connectTimeout = opts.connectTimeout ?? 10;
   const options: postgres.Options<{}> = {
     max: opts.max ?? 4,
-    connect_timeout: opts.connectTimeout ?? 10,
+    connect_timeout: connectTimeout,
     idle_timeout: 5,
     // Notices go to our logger (debug level for chatter, warn for WARNING),
     // never to stdout. Passing `false` would not silence them.
@@ -79,7 +66,7 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
     },
     connection: { application_name: RUN_APPLICATION_NAME },
     // Not in postgres.js's types, but a documented option (a socket factory).
-    ...({ socket: noDelaySocket } as object),
+    ...({ socket: probe.socket } as object),
   };
   let sql: Sql;
   try {
@@ -111,13 +98,68 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
     await sql.end({ timeout: 5 });
   };
   try {
-    await sql`SELECT 1`;
+    await firstQuery(sql, probe, connectTimeout);
   } catch (err) {
-    await close().catch(() => {});
+    // End the pool first (no reconnect after it), then drop any socket still connecting.
+    closed = true;
+    untrack();
+    await Promise.race([sql.end({ timeout: 0 }).catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    probe.destroy();
     throw describeError(err, endpoint);
   }
   opts.logger.debug(`connected to ${describeEndpoint(endpoint)}`);
   return { sql, endpoint, close };
+}
+
+/**
+ * `SELECT 1`, or an error as soon as we know it cannot work: every host has
+ * failed (postgres.js alone would keep reconnecting, resetting its
+ * connect_timeout each time), one answered but is not PostgreSQL, or the
+ * whole attempt ran past the timeout.
+ */
+async function firstQuery(sql: Sql, probe: ConnectProbe, seconds: number): Promise<void> {
+  const query = sql`SELECT 1`.execute();
+  query.catch(() => {}); // when the probe's verdict wins, nobody else awaits it
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unreachable(probe, `timed out after ${seconds} s`)), seconds * 1000);
+  });
+  const verdict = probe.allFailed.then(() => {
+    const hosts = new Set(probe.attempts.map((a) => `${a.host}:${a.port}`));
+    const telling = probe.attempts.some((a) => a.failure === 'not-postgres' || a.failure === 'closed');
+    // One host refused or did not resolve: postgres.js reports that itself, with its own error code.
+    if (hosts.size === 1 && !telling) return new Promise<never>(() => {});
+    throw unreachable(probe, null);
+  });
+  try {
+    await Promise.race([query, deadline, verdict]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const TIMEOUT_HINT = 'The host is unreachable, a firewall drops the traffic, or what listens there is not PostgreSQL; check the host name, port and network, or raise --connect-timeout.';
+
+/** Why no host of the URL could be used, from what each attempt saw. */
+function unreachable(probe: ConnectProbe, timedOut: string | null): HomepotError {
+  const attempts = probe.attempts;
+  const hosts = new Set(attempts.map((a) => `${a.host}:${a.port}`));
+  const hint = 'Check the host and port in the database URL: PostgreSQL listens on 5432 unless configured otherwise; a proxy or load balancer in front must pass the PostgreSQL protocol through.';
+  const single = hosts.size <= 1 ? attempts.find((a) => a.answered !== undefined) ?? attempts[attempts.length - 1] : undefined;
+  if (single?.answered !== undefined) {
+    return new HomepotError('not-postgresql', redact(`not a PostgreSQL server at ${single.host}:${single.port} (it answered "${single.answered}")`), { hint });
+  }
+  if (single) {
+    const why = timedOut ? `${timedOut} (${attemptOutcome(single)})` : attemptOutcome(single);
+    return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused', redact(`cannot connect to ${single.host}:${single.port}: ${why}`), {
+      hint: timedOut ? TIMEOUT_HINT : hint,
+    });
+  }
+  if (attempts.length === 0) {
+    return new HomepotError('connection-timeout', `cannot connect: ${timedOut ?? 'no attempt was made'}`, { hint: TIMEOUT_HINT });
+  }
+  return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused',
+    redact(`cannot connect to any host of the URL${timedOut ? ` (${timedOut})` : ''}: ${describeAttempts(attempts)}`), { hint });
 }
 
 /**
@@ -132,6 +174,7 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
 async function cancelSessions(url: string | undefined, options: postgres.Options<{}>): Promise<void> {
   const own = {
     ...options,
+    ...({ socket: connectProbe().socket } as object),
     max: 1,
     connect_timeout: Math.min(Number(options.connect_timeout ?? 3), 3),
     onnotice: () => {},
