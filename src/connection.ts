@@ -202,7 +202,10 @@ export async function connectTarget(target: Target, opts: ConnectOptions & { onE
   if (target.kind === 'embedded') {
     opts.onEmbeddedStart?.();
     const { startEmbedded } = await import('./embedded.js');
-    const server = await startEmbedded({ dir: target.dir, onLog: (line) => opts.logger.debug(`embedded: ${line}`) });
+    // The loopback port is open to every local user while we run: only this process knows the password.
+    const password = randomBytes(24).toString('base64url');
+    registerSecret(password);
+    const server = await startEmbedded({ dir: target.dir, password, onLog: (line) => opts.logger.debug(`embedded: ${line}`) });
     try {
       const conn = await connectUrl(server.url, { ...opts, max: 1, cancelOnSignal: false });
       const endpoint = { ...conn.endpoint, embedded: true, host: target.dir ?? 'memory' };
