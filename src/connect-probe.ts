@@ -146,12 +146,17 @@ function preview(chunk: Buffer): string {
 export function describeAttempts(attempts: Attempt[]): string {
   const seen = new Map<string, Attempt>();
   for (const a of attempts) {
-    const key = a.port ? `${a.host}:${a.port}` : a.host;
+    const key = attemptWhere(a);
     const prev = seen.get(key);
     // Keep the most telling attempt per host: an answer beats a hang-up.
     if (!prev || (a.answered && !prev.answered)) seen.set(key, a);
   }
   return [...seen].map(([where, a]) => `${where} (${attemptOutcome(a)})`).join(', ');
+}
+
+/** host:port, or the unix socket path. */
+export function attemptWhere(a: Attempt): string {
+  return a.port ? `${a.host}:${a.port}` : a.host;
 }
 
 export function attemptOutcome(a: Attempt): string {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { attemptOutcome, connectProbe, describeAttempts, type ConnectProbe } from './connect-probe.js';
+import { attemptOutcome, attemptWhere, connectProbe, describeAttempts, type ConnectProbe } from './connect-probe.js';
 import { HomepotError } from './errors.js';
 import { trackPool } from './interrupt.js';
 import type { Logger } from './logger.js';
@@ -125,7 +125,7 @@ async function firstQuery(sql: Sql, probe: ConnectProbe, seconds: number): Promi
     timer = setTimeout(() => reject(unreachable(probe, `timed out after ${seconds} s`)), seconds * 1000);
   });
   const verdict = probe.allFailed.then(() => {
-    const hosts = new Set(probe.attempts.map((a) => `${a.host}:${a.port}`));
+    const hosts = new Set(probe.attempts.map(attemptWhere));
     const telling = probe.attempts.some((a) => a.failure === 'not-postgres' || a.failure === 'closed');
     // One host refused or did not resolve: postgres.js reports that itself, with its own error code.
     if (hosts.size === 1 && !telling) return new Promise<never>(() => {});
@@ -143,15 +143,15 @@ const TIMEOUT_HINT = 'The host is unreachable, a firewall drops the traffic, or 
 /** Why no host of the URL could be used, from what each attempt saw. */
 function unreachable(probe: ConnectProbe, timedOut: string | null): HomepotError {
   const attempts = probe.attempts;
-  const hosts = new Set(attempts.map((a) => `${a.host}:${a.port}`));
+  const hosts = new Set(attempts.map(attemptWhere));
   const hint = 'Check the host and port in the database URL: PostgreSQL listens on 5432 unless configured otherwise; a proxy or load balancer in front must pass the PostgreSQL protocol through.';
   const single = hosts.size <= 1 ? attempts.find((a) => a.answered !== undefined) ?? attempts[attempts.length - 1] : undefined;
   if (single?.answered !== undefined) {
-    return new HomepotError('not-postgresql', redact(`not a PostgreSQL server at ${single.host}:${single.port} (it answered "${single.answered}")`), { hint });
+    return new HomepotError('not-postgresql', redact(`not a PostgreSQL server at ${attemptWhere(single)} (it answered "${single.answered}")`), { hint });
   }
   if (single) {
     const why = timedOut ? `${timedOut} (${attemptOutcome(single)})` : attemptOutcome(single);
-    return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused', redact(`cannot connect to ${single.host}:${single.port}: ${why}`), {
+    return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused', redact(`cannot connect to ${attemptWhere(single)}: ${why}`), {
       hint: timedOut ? TIMEOUT_HINT : hint,
     });
   }
