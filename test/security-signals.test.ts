@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCli, type CliResult } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { fingerprint, isHypertable, loadPlainHealthChecks, type Fingerprint } from './support/migration.js';
+import { loadSource } from './support/remote-source.js';
 
 /*
  * SIGTERM, and Ctrl-C pressed twice, must not leave the statement the CLI
@@ -131,5 +132,60 @@ describeWithDatabase('apache', 'signals cancel the statement running on the serv
     expect(r.stderr).toMatch(/^error: interrupted: the statement running on the server was cancelled, and its transaction rolled back\. /m);
     expect(r.stderr).not.toMatch(/SQLSTATE|statement_timeout/);
     await expectServerLetGo(run.exitedAt());
+  }, SLOW);
+});
+
+describeWithDatabase('postgres', 'signals cancel the statement running on the --source server too', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 2_000 });
+    await source().closeClients();
+    target = await createTestDatabase('apache', { label: 'security-signals-target' });
+  }, SLOW);
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('SIGTERM while a --source read waits on the source: cancelled there, no session of the CLI left, exit 143', async () => {
+    // Someone else holds health_checks on the source: the CLI's read of it waits, as a long statement would run.
+    const holder = source().connect({ max: 1 });
+    const held = await holder.reserve();
+    await held`BEGIN`;
+    await held`LOCK TABLE health_checks IN ACCESS EXCLUSIVE MODE`;
+    const run = startCli(['migrate-from-postgres', '--source', source().url, '--database-url', target.url], { timeoutMs: 120_000 });
+    let exitedAt = 0;
+    const result = run.result.then((r) => {
+      exitedAt = Date.now();
+      return r;
+    });
+    try {
+      const watcher = source().connect({ max: 1 });
+      for (const deadline = Date.now() + 60_000; ; await sleep(20)) {
+        const [waiting] = await watcher`
+          SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE 'homepot-ts%' AND state = 'active' AND wait_event_type = 'Lock'`;
+        if (waiting) break;
+        if (Date.now() > deadline || run.child.exitCode !== null) {
+          run.child.kill('SIGKILL');
+          const r = await result;
+          throw new Error(`the copy never waited on the source (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+        }
+      }
+      run.child.kill('SIGTERM');
+      const r = await result;
+      expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr}`).toBe(143);
+      // Within 1 s of the exit, while the lock is still held: the CLI's sessions on the source are gone.
+      let left: unknown[] = [];
+      while (Date.now() <= exitedAt + 1000) {
+        left = [...(await watcher`SELECT pid, state, wait_event_type FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'homepot-ts%'`)];
+        if (left.length === 0) break;
+        await sleep(20);
+      }
+      expect(left, `still on the source ${Date.now() - exitedAt} ms after the CLI exited`).toEqual([]);
+    } finally {
+      await held`ROLLBACK`.catch(() => {});
+      held.release();
+      await source().closeClients();
+    }
   }, SLOW);
 });
