@@ -15,6 +15,7 @@ import { registerStatus } from './commands/status.js';
 import { registerMigrate } from './commands/migrate.js';
 import { parsePositiveInt, type RunCommand } from './commands/shared.js';
 import { describeError } from './connection.js';
+import { cancelRunningStatements, endRunningPools } from './interrupt.js';
 import { makeChalk } from './output.js';
 
 const VERSION = '0.1.0';
@@ -61,26 +62,74 @@ export function buildProgram(signal: AbortSignal): Command {
   return program;
 }
 
-/** Run the CLI; resolves to the exit code. Never calls process.exit. */
+/**
+ * After a first Ctrl-C, a statement still running this long is cancelled:
+ * stepwise commands stop between steps well before, a single long statement
+ * (an in-place migration) would otherwise run to its end.
+ */
+const CTRL_C_GRACE_MS = 2000;
+
+/**
+ * Run the CLI; resolves to the exit code. Never calls process.exit, except
+ * when a signal ends the run (SIGTERM, a second Ctrl-C): then the running
+ * statements are cancelled on the server and the pools closed first, so no
+ * lock outlives the process.
+ */
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  /** Set once a signal ends the run: the exit code, and the line already printed. */
+  let ended: number | undefined;
+  let grace: NodeJS.Timeout | undefined;
+  const endNow = (code: number, line: string) => {
+    if (ended !== undefined) return;
+    ended = code;
+    clearTimeout(grace);
+    controller.abort();
+    writeErr(line);
+    void (async () => {
+      await cancelRunningStatements();
+      await endRunningPools(1);
+      process.exit(code);
+    })();
+  };
   const onSigint = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    if (interrupts > 1) {
+      endNow(ExitCode.interrupted, '\ninterrupted: cancelling the running statement and quitting\n');
+      return;
+    }
     writeErr('\ninterrupted: stopping after the current step (Ctrl-C again to quit now)\n');
     controller.abort();
+    grace = setTimeout(() => void cancelRunningStatements(), CTRL_C_GRACE_MS).unref();
   };
+  const onSigterm = () => endNow(ExitCode.terminated, '\nterminated (SIGTERM): cancelling the running statement and quitting\n');
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   const program = buildProgram(controller.signal);
   try {
     await program.parseAsync(argv);
-    return ExitCode.ok;
+    return ended ?? ExitCode.ok;
   } catch (err) {
+    // Ended by a signal: what fails now is the cancelled work, already reported.
+    if (ended !== undefined) return ended;
+    if (interrupts > 0) return reportError(asInterruption(err), argv);
     return reportError(err, argv);
   } finally {
+    clearTimeout(grace);
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
+}
+
+/** After Ctrl-C, a statement we cancelled is the interruption, not a failure. */
+function asInterruption(err: unknown): unknown {
+  const e = err instanceof HomepotError ? err : describeError(err);
+  if (e.sqlstate !== '57014') return err;
+  return new HomepotError('interrupted', 'interrupted: the statement running on the server was cancelled, and its transaction rolled back', {
+    hint: 'Run the command again to do the rest.',
+    cause: err,
+  });
 }
 
 function reportError(err: unknown, argv: string[]): number {

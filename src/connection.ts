@@ -1,6 +1,8 @@
-import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { attemptOutcome, attemptWhere, connectProbe, describeAttempts, type ConnectProbe } from './connect-probe.js';
 import { HomepotError } from './errors.js';
+import { trackPool } from './interrupt.js';
 import type { Logger } from './logger.js';
 import { redact, registerSecret } from './redact.js';
 import type { Target } from './target.js';
@@ -33,6 +35,8 @@ export interface ConnectOptions {
   startup?: Record<string, string>;
   /** search_path sent at connect time (a startup parameter); unset: the server's. */
   searchPath?: string;
+  /** false: nothing to cancel on the server when interrupted (the embedded server runs in this process). */
+  cancelOnSignal?: boolean;
 }
 
 export const APPLICATION_NAME = 'homepot-ts';
@@ -65,30 +69,24 @@ export const TIME_OUTPUT = { DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' } 
 export const TARGET_SEARCH_PATH = 'public, pg_temp';
 
 /**
- * The socket postgres.js would make, with Nagle's algorithm off. postgres.js
- * leaves it on, and a small write after a COPY or a batch then waits for the
- * server's delayed ACK: about 45 ms of every 90 ms batch of 500 rows measured
- * here. The socket is handed over unconnected, as postgres.js's own is: it
- * buffers the startup message until connected, and its connect_timeout and
- * error handling apply unchanged.
+ * Every session of this run carries this application_name, so that an
+ * interrupted run can find and cancel exactly its own statements (see
+ * cancelSessions). The random part keeps others from guessing it.
  */
-function noDelaySocket(o: { host: string[]; port: number[]; path: string | false }): net.Socket {
-  const socket = new net.Socket();
-  socket.setNoDelay(true);
-  if (typeof o.path === 'string' && o.path !== '') socket.connect(o.path);
-  else socket.connect(o.port[0] ?? 5432, o.host[0] ?? 'localhost');
-  return socket;
-}
+export const RUN_APPLICATION_NAME = `${APPLICATION_NAME} ${process.pid}-${randomBytes(6).toString('hex')}`;
 
 /**
  * Open a postgres.js pool for a URL (or PG* variables when url is undefined)
  * and check it with one round trip, so connection problems surface here, as
- * one clear error, before any command work starts.
+ * one clear error, before any command work starts. --connect-timeout bounds
+ * all of it: every host, the TLS and startup handshake, the first query.
  */
 export async function connectUrl(url: string | undefined, opts: ConnectOptions): Promise<Connection> {
+  const probe = connectProbe();
+  const connectTimeout = opts.connectTimeout ?? 10;
   const options: postgres.Options<{}> = {
     max: opts.max ?? 4,
-    connect_timeout: opts.connectTimeout ?? 10,
+    connect_timeout: connectTimeout,
     idle_timeout: 5,
     // Notices go to our logger (debug level for chatter, warn for WARNING),
     // never to stdout. Passing `false` would not silence them.
@@ -97,9 +95,9 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
       if (n.severity === 'WARNING') opts.logger.warn(`server: ${n.message}`);
       else opts.logger.debug(line);
     },
-    connection: { application_name: APPLICATION_NAME, ...TIME_OUTPUT, ...(opts.searchPath ? { search_path: opts.searchPath } : {}), ...opts.startup },
+    connection: { application_name: RUN_APPLICATION_NAME, ...TIME_OUTPUT, ...(opts.searchPath ? { search_path: opts.searchPath } : {}), ...opts.startup },
     // Not in postgres.js's types, but a documented option (a socket factory).
-    ...({ socket: noDelaySocket } as object),
+    ...({ socket: probe.socket } as object),
   };
   let sql: Sql;
   try {
@@ -120,19 +118,114 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
     embedded: false,
   };
   let closed = false;
+  const untrack = trackPool({
+    cancel: () => (opts.cancelOnSignal === false ? Promise.resolve() : cancelSessions(url, options)),
+    end: (seconds) => sql.end({ timeout: seconds }),
+  });
   const close = async () => {
     if (closed) return;
     closed = true;
+    untrack();
     await sql.end({ timeout: 5 });
   };
   try {
-    await sql`SELECT 1`;
+    await firstQuery(sql, probe, connectTimeout);
   } catch (err) {
-    await close().catch(() => {});
+    // End the pool first (no reconnect after it), then drop any socket still connecting.
+    closed = true;
+    untrack();
+    await Promise.race([sql.end({ timeout: 0 }).catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    probe.destroy();
     throw describeError(err, endpoint);
   }
   opts.logger.debug(`connected to ${describeEndpoint(endpoint)}`);
   return { sql, endpoint, close };
+}
+
+/**
+ * `SELECT 1`, or an error as soon as we know it cannot work: every host has
+ * failed (postgres.js alone would keep reconnecting, resetting its
+ * connect_timeout each time), one answered but is not PostgreSQL, or the
+ * whole attempt ran past the timeout.
+ */
+async function firstQuery(sql: Sql, probe: ConnectProbe, seconds: number): Promise<void> {
+  const query = sql`SELECT 1`.execute();
+  query.catch(() => {}); // when the probe's verdict wins, nobody else awaits it
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unreachable(probe, `timed out after ${seconds} s`)), seconds * 1000);
+  });
+  const verdict = probe.allFailed.then(() => {
+    const hosts = new Set(probe.attempts.map(attemptWhere));
+    const telling = probe.attempts.some((a) => a.failure === 'not-postgres' || a.failure === 'closed');
+    // One host refused or did not resolve: postgres.js reports that itself, with its own error code.
+    if (hosts.size === 1 && !telling) return new Promise<never>(() => {});
+    throw unreachable(probe, null);
+  });
+  try {
+    await Promise.race([query, deadline, verdict]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const TIMEOUT_HINT = 'The host is unreachable, a firewall drops the traffic, or what listens there is not PostgreSQL; check the host name, port and network, or raise --connect-timeout.';
+
+/** Why no host of the URL could be used, from what each attempt saw. */
+function unreachable(probe: ConnectProbe, timedOut: string | null): HomepotError {
+  const attempts = probe.attempts;
+  const hosts = new Set(attempts.map(attemptWhere));
+  const hint = 'Check the host and port in the database URL: PostgreSQL listens on 5432 unless configured otherwise; a proxy or load balancer in front must pass the PostgreSQL protocol through.';
+  const single = hosts.size <= 1 ? attempts.find((a) => a.answered !== undefined) ?? attempts[attempts.length - 1] : undefined;
+  if (single?.answered !== undefined) {
+    return new HomepotError('not-postgresql', redact(`not a PostgreSQL server at ${attemptWhere(single)} (it answered "${single.answered}")`), { hint });
+  }
+  if (single) {
+    const why = timedOut ? `${timedOut} (${attemptOutcome(single)})` : attemptOutcome(single);
+    return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused', redact(`cannot connect to ${attemptWhere(single)}: ${why}`), {
+      hint: timedOut ? TIMEOUT_HINT : hint,
+    });
+  }
+  if (attempts.length === 0) {
+    return new HomepotError('connection-timeout', `cannot connect: ${timedOut ?? 'no attempt was made'}`, { hint: TIMEOUT_HINT });
+  }
+  return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused',
+    redact(`cannot connect to any host of the URL${timedOut ? ` (${timedOut})` : ''}: ${describeAttempts(attempts)}`), { hint });
+}
+
+/**
+ * Cancel the statements this run's sessions run on the server behind `url`:
+ * one short extra connection as the same user (a role may cancel its own
+ * sessions) sends pg_cancel_backend to each session carrying this run's
+ * application_name. postgres.js could cancel a query object itself, but we do
+ * not hold every query object (transactions, reserved connections), and this
+ * works the same through TLS and for the --source server. Never throws: an
+ * interrupted run reports the interruption, not a failed cancel.
+ */
+async function cancelSessions(url: string | undefined, options: postgres.Options<{}>): Promise<void> {
+  const own = {
+    ...options,
+    ...({ socket: connectProbe().socket } as object),
+    max: 1,
+    connect_timeout: Math.min(Number(options.connect_timeout ?? 3), 3),
+    onnotice: () => {},
+    connection: { ...options.connection, application_name: `${APPLICATION_NAME} cancel` },
+  };
+  let canceller: Sql | undefined;
+  try {
+    canceller = url === undefined ? postgres(own) : postgres(url, own);
+    await canceller`
+      SELECT pg_catalog.count(pg_catalog.pg_cancel_backend(a.pid))
+      FROM pg_catalog.pg_stat_activity a
+      WHERE a.application_name = ${RUN_APPLICATION_NAME}
+        AND a.usename = pg_catalog.session_user()
+        AND a.state <> 'idle'
+        AND a.pid <> pg_catalog.pg_backend_pid()`;
+  } catch {
+    // the server is gone or refuses us: closing the pool is all that is left
+  } finally {
+    await canceller?.end({ timeout: 0 }).catch(() => {});
+  }
 }
 
 /** Connect to whatever the target says; starts the embedded server when asked. */
@@ -140,10 +233,13 @@ export async function connectTarget(target: Target, opts: ConnectOptions & { onE
   if (target.kind === 'embedded') {
     opts.onEmbeddedStart?.();
     const { startEmbedded } = await import('./embedded.js');
-    const server = await startEmbedded({ dir: target.dir, onLog: (line) => opts.logger.debug(`embedded: ${line}`) });
+    // The loopback port is open to every local user while we run: only this process knows the password.
+    const password = randomBytes(24).toString('base64url');
+    registerSecret(password);
+    const server = await startEmbedded({ dir: target.dir, password, onLog: (line) => opts.logger.debug(`embedded: ${line}`) });
     try {
       // PGlite ignores startup parameters (embedded.ts sets its session's path); no other role lives there.
-      const conn = await connectUrl(server.url, { ...opts, max: 1, searchPath: TARGET_SEARCH_PATH });
+      const conn = await connectUrl(server.url, { ...opts, max: 1, searchPath: TARGET_SEARCH_PATH, cancelOnSignal: false });
       const endpoint = { ...conn.endpoint, embedded: true, host: target.dir ?? 'memory' };
       return {
         sql: conn.sql,

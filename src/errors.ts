@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'connection-refused'
   | 'connection-timeout'
   | 'host-not-found'
+  | 'not-postgresql'
   | 'authentication-failed'
   | 'unknown-database'
   | 'unknown-table'
@@ -55,6 +56,7 @@ function defaultExitCode(kind: ErrorKind): ExitCodeValue {
     case 'connection-refused':
     case 'connection-timeout':
     case 'host-not-found':
+    case 'not-postgresql':
     case 'authentication-failed':
     case 'unknown-database':
       return ExitCode.connection;

@@ -19,6 +19,8 @@ export const ExitCode = {
   permission: 6,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
+  /** Terminated (SIGTERM): the running statement was cancelled on the server first. */
+  terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
