@@ -33,7 +33,8 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help) {
-  process.stdout.write(`npm run bench:migrate -- [--devices 100] [--days 30] [--devices-per-site 10] [--runs 1] [--database-url postgres://admin@host/postgres]
+  process.stdout
+    .write(`npm run bench:migrate -- [--devices 100] [--days 30] [--devices-per-site 10] [--runs 1] [--database-url postgres://admin@host/postgres]
 Loads devices x days x 1 check/minute into a plain health_checks table, then times insert-select,
 in-place and online (each on a fresh template copy; order rotated between runs). Without
 --database-url it runs a throwaway local PostgreSQL 15 + TimescaleDB cluster; with it, it creates
@@ -54,7 +55,11 @@ const log = (s) => process.stderr.write(s + '\n');
 const ms = (t0) => performance.now() - t0;
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const quiet = { onnotice: () => {}, idle_timeout: 0 };
 
@@ -64,14 +69,19 @@ let cluster = null; // { dir, dataDir, as, running }
 let child = null; // the CLI while it runs
 function runAs() {
   if (process.getuid?.() !== 0) return null;
-  const parts = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))?.split(':');
+  const parts = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'))
+    ?.split(':');
   if (!parts) throw new Error("running as root and there is no 'postgres' OS user to run PostgreSQL as");
   return { uid: Number(parts[2]), gid: Number(parts[3]) };
 }
 function pgRun(cmd, args) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
   return spawnSync(join(PG_BIN, cmd), args, {
-    cwd: cluster.dir, env: { ...env, LC_ALL: 'C', LANG: 'C' }, encoding: 'utf8',
+    cwd: cluster.dir,
+    env: { ...env, LC_ALL: 'C', LANG: 'C' },
+    encoding: 'utf8',
     ...(cluster.as ? { uid: cluster.as.uid, gid: cluster.as.gid } : {}),
   });
 }
@@ -91,34 +101,70 @@ async function freePort() {
   return port;
 }
 async function startCluster() {
-  if (!existsSync(join(PG_BIN, 'initdb'))) throw new Error(`no PostgreSQL 15 in ${PG_BIN} (scripts/provision-test-servers.sh installs it), or pass --database-url`);
+  if (!existsSync(join(PG_BIN, 'initdb')))
+    throw new Error(
+      `no PostgreSQL 15 in ${PG_BIN} (scripts/provision-test-servers.sh installs it), or pass --database-url`,
+    );
   const as = runAs();
   const dir = mkdtempSync(join('/tmp', 'homepot-ts-bench-migrate-'));
   if (as) chownSync(dir, as.uid, as.gid);
   cluster = { dir, dataDir: join(dir, 'data'), as, running: false };
-  const init = pgRun('initdb', ['-D', cluster.dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C']);
+  const init = pgRun('initdb', [
+    '-D',
+    cluster.dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--encoding=UTF8',
+    '--locale=C',
+  ]);
   if (init.status !== 0) throw new Error(`initdb failed:\n${init.stdout}${init.stderr}`);
   const port = await freePort();
   const settings = {
-    listen_addresses: "'127.0.0.1'", port, unix_socket_directories: `'${dir}'`,
-    shared_preload_libraries: "'timescaledb'", 'timescaledb.license': "'apache'", 'timescaledb.telemetry_level': 'off',
+    listen_addresses: "'127.0.0.1'",
+    port,
+    unix_socket_directories: `'${dir}'`,
+    shared_preload_libraries: "'timescaledb'",
+    'timescaledb.license': "'apache'",
+    'timescaledb.telemetry_level': 'off',
     // sized for a 2-core / 24 GB box; durability settings (fsync, synchronous_commit, full_page_writes) stay default
-    shared_buffers: "'1GB'", max_wal_size: "'4GB'", checkpoint_timeout: "'15min'",
+    shared_buffers: "'1GB'",
+    max_wal_size: "'4GB'",
+    checkpoint_timeout: "'15min'",
   };
   const conf = join(cluster.dataDir, 'postgresql.conf');
-  writeFileSync(conf, readFileSync(conf, 'utf8') + '\n' + Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  writeFileSync(
+    conf,
+    readFileSync(conf, 'utf8') +
+      '\n' +
+      Object.entries(settings)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n') +
+      '\n',
+  );
   const start = pgRun('pg_ctl', ['-D', cluster.dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   if (start.status !== 0) {
     const serverLog = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : '';
-    throw new Error(`pg_ctl start failed:\n${start.stdout}${start.stderr}${serverLog.split('\n').slice(-15).join('\n')}`);
+    throw new Error(
+      `pg_ctl start failed:\n${start.stdout}${start.stderr}${serverLog.split('\n').slice(-15).join('\n')}`,
+    );
   }
   cluster.running = true;
   log(`started a throwaway PostgreSQL 15 cluster on 127.0.0.1:${port} (${dir})`);
   return `postgres://postgres@127.0.0.1:${port}/postgres`;
 }
 
-const adminUrl = flags['database-url'] ?? (await startCluster().catch((e) => { stopCluster(); throw e; }));
-const dbUrl = (name) => { const u = new URL(adminUrl); u.pathname = '/' + name; return u.toString(); };
+const adminUrl =
+  flags['database-url'] ??
+  (await startCluster().catch((e) => {
+    stopCluster();
+    throw e;
+  }));
+const dbUrl = (name) => {
+  const u = new URL(adminUrl);
+  u.pathname = '/' + name;
+  return u.toString();
+};
 const admin = postgres(adminUrl, { max: 1, ...quiet });
 const created = new Set();
 const tag = `${process.pid}`;
@@ -128,9 +174,13 @@ let cleaning = null;
 function cleanup() {
   cleaning ??= (async () => {
     if (child) child.kill('SIGKILL');
-    if (!cluster && created.size) { // existing server: drop what we created
+    if (!cluster && created.size) {
+      // existing server: drop what we created
       const a = postgres(adminUrl, { max: 1, ...quiet });
-      for (const db of created) await a.unsafe(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch((e) => log(`could not drop ${db}: ${e.message}`));
+      for (const db of created)
+        await a
+          .unsafe(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+          .catch((e) => log(`could not drop ${db}: ${e.message}`));
       await a.end({ timeout: 5 });
     }
     await admin.end({ timeout: 2 }).catch(() => {});
@@ -139,7 +189,10 @@ function cleanup() {
   return cleaning;
 }
 for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { log(`\n${sig}: cleaning up`); cleanup().finally(() => process.exit(130)); });
+  process.on(sig, () => {
+    log(`\n${sig}: cleaning up`);
+    cleanup().finally(() => process.exit(130));
+  });
 }
 process.on('exit', () => stopCluster()); // last resort (synchronous)
 
@@ -165,7 +218,12 @@ async function dropDb(name) {
 
 // ---------- the observer: HOMEPOT's writes while a variant runs ----------
 function startObserver(url, deviceId, marker) {
-  const o = postgres(url, { max: 1, prepare: false, ...quiet, connection: { lock_timeout: '0', statement_timeout: '0', application_name: 'bench-observer' } });
+  const o = postgres(url, {
+    max: 1,
+    prepare: false,
+    ...quiet,
+    connection: { lock_timeout: '0', statement_timeout: '0', application_name: 'bench-observer' },
+  });
   const st = { writes: 0, failed: 0, maxMs: 0, lastError: null, stop: false };
   const loop = (async () => {
     while (!st.stop) {
@@ -182,19 +240,41 @@ function startObserver(url, deviceId, marker) {
       await sleep(50);
     }
   })();
-  return { st, async stop() { st.stop = true; await loop; await o.end({ timeout: 5 }); return st; } };
+  return {
+    st,
+    async stop() {
+      st.stop = true;
+      await loop;
+      await o.end({ timeout: 5 });
+      return st;
+    },
+  };
 }
 
 // ---------- the variants ----------
 function runCli(strategy, url) {
   return new Promise((resolve) => {
-    const args = ['bin/homepot-ts.js', 'migrate-from-postgres', '--strategy', strategy, '--json', '--database-url', url];
+    const args = [
+      'bin/homepot-ts.js',
+      'migrate-from-postgres',
+      '--strategy',
+      strategy,
+      '--json',
+      '--database-url',
+      url,
+    ];
     child = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let [out, err] = ['', ''];
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('error', (e) => { child = null; resolve({ code: -1, out, err: err + e.message }); });
-    child.on('close', (code) => { child = null; resolve({ code, out, err }); });
+    child.on('error', (e) => {
+      child = null;
+      resolve({ code: -1, out, err: err + e.message });
+    });
+    child.on('close', (code) => {
+      child = null;
+      resolve({ code, out, err });
+    });
   });
 }
 async function insertSelect(sql) {
@@ -230,7 +310,11 @@ async function runVariant(name, sourceRows, deviceId) {
         return r;
       }
       let report = null;
-      try { report = JSON.parse(cli.out); } catch { log(`${name}: stdout is not JSON: ${cli.out.slice(0, 300)}`); }
+      try {
+        report = JSON.parse(cli.out);
+      } catch {
+        log(`${name}: stdout is not JSON: ${cli.out.slice(0, 300)}`);
+      }
       r.seconds = r.wall;
       r.rows = Number(report?.copied?.rows ?? sourceRows);
       r.toolCopySeconds = report?.copied?.seconds;
@@ -241,10 +325,13 @@ async function runVariant(name, sourceRows, deviceId) {
       const [{ total, hyper }] = await sql`SELECT (SELECT count(*) FROM health_checks)::bigint AS total,
         EXISTS (SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks') AS hyper`;
       if (!hyper) r.note = 'health_checks is not a hypertable afterwards';
-      else if (Number(total) !== sourceRows + r.obs.writes) r.note = `health_checks has ${fmt(Number(total))} rows, expected ${fmt(sourceRows + r.obs.writes)}`;
+      else if (Number(total) !== sourceRows + r.obs.writes)
+        r.note = `health_checks has ${fmt(Number(total))} rows, expected ${fmt(sourceRows + r.obs.writes)}`;
     }
-    log(`${name}: ${r.seconds.toFixed(1)} s, ${fmt(r.rows / r.seconds)} rows/s, longest write stall ${fmt(r.obs.maxMs)} ms, ` +
-      `${r.obs.writes} observer writes${r.obs.failed ? `, ${r.obs.failed} failed (${r.obs.lastError})` : ''}${r.lost !== undefined ? `, lost ${r.lost}` : ''}${r.note ? `; ${r.note}` : ''}`);
+    log(
+      `${name}: ${r.seconds.toFixed(1)} s, ${fmt(r.rows / r.seconds)} rows/s, longest write stall ${fmt(r.obs.maxMs)} ms, ` +
+        `${r.obs.writes} observer writes${r.obs.failed ? `, ${r.obs.failed} failed (${r.obs.lastError})` : ''}${r.lost !== undefined ? `, lost ${r.lost}` : ''}${r.note ? `; ${r.note}` : ''}`,
+    );
     return r;
   } catch (e) {
     log(`${name}: failed: ${e.message}`);
@@ -258,14 +345,16 @@ async function runVariant(name, sourceRows, deviceId) {
 // ---------- main ----------
 let serverNum = 0;
 try {
-  const [{ v, num }] = await admin`SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS num`;
+  const [{ v, num }] =
+    await admin`SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS num`;
   serverNum = num;
   const srcUrl = await createDb(SRC);
   const src = postgres(srcUrl, { max: 1, ...quiet });
   let sourceRows, bytes, ts;
   try {
     await src`CREATE EXTENSION IF NOT EXISTS timescaledb`;
-    [ts] = await src`SELECT extversion AS version, current_setting('timescaledb.license', true) AS license FROM pg_extension WHERE extname = 'timescaledb'`;
+    [ts] =
+      await src`SELECT extversion AS version, current_setting('timescaledb.license', true) AS license FROM pg_extension WHERE extname = 'timescaledb'`;
     await applyHomepotSchema(src);
     await src`CREATE INDEX idx_health_checks_device_time ON health_checks (device_id, "timestamp" DESC)`;
     await src`INSERT INTO sites (site_id, name) SELECT 'SITE-' || s, 'Site ' || s FROM generate_series(1, ${sites}::int) s`;
@@ -292,7 +381,8 @@ try {
     }
     log('VACUUM ANALYZE ...');
     await src`VACUUM ANALYZE`;
-    const [row] = await src`SELECT count(*)::bigint AS rows, pg_total_relation_size('health_checks') AS bytes FROM health_checks`;
+    const [row] =
+      await src`SELECT count(*)::bigint AS rows, pg_total_relation_size('health_checks') AS bytes FROM health_checks`;
     sourceRows = Number(row.rows);
     bytes = Number(row.bytes);
   } finally {
@@ -317,13 +407,18 @@ try {
     const ok = results[name].filter((r) => r.ok);
     const all = results[name].filter((r) => r.obs);
     summary[name] = {
-      ok: ok.length, failed: results[name].length - ok.length,
+      ok: ok.length,
+      failed: results[name].length - ok.length,
       seconds: ok.length ? median(ok.map((r) => r.seconds)) : null,
       rowsPerS: ok.length ? median(ok.map((r) => r.rows / r.seconds)) : null,
       stall: all.length ? median(all.map((r) => r.obs.maxMs)) : null,
       stallMax: all.length ? Math.max(...all.map((r) => r.obs.maxMs)) : null,
-      toolLock: ok.map((r) => r.toolLock).filter(Boolean).reduce((a, b) => (!a || b.ms > a.ms ? b : a), null),
-      writes: all.reduce((s, r) => s + r.obs.writes, 0), failedWrites: all.reduce((s, r) => s + r.obs.failed, 0),
+      toolLock: ok
+        .map((r) => r.toolLock)
+        .filter(Boolean)
+        .reduce((a, b) => (!a || b.ms > a.ms ? b : a), null),
+      writes: all.reduce((s, r) => s + r.obs.writes, 0),
+      failedWrites: all.reduce((s, r) => s + r.obs.failed, 0),
       lost: name === 'insert-select' ? null : ok.reduce((s, r) => s + (r.lost ?? 0), 0),
       toolCopy: ok.map((r) => r.toolCopySeconds).filter((x) => typeof x === 'number'),
       notes: ok.map((r) => r.note).filter(Boolean),
@@ -335,10 +430,17 @@ try {
     const status = s.ok ? '' : ` (failed${runs > 1 ? ` ${s.failed}/${runs}` : ''})`;
     const stall = s.stall === null ? '–' : `${fmt(s.stall)} ms${runs > 1 ? ` (max ${fmt(s.stallMax)})` : ''}`;
     const vs = s.seconds && base.seconds ? `${(s.seconds / base.seconds).toFixed(2)}×` : '–';
-    const tool = name === 'insert-select' ? 'n/a (ACCESS SHARE)' : s.toolLock ? `${fmt(s.toolLock.ms)} ms${s.toolLock.mode ? ` ${s.toolLock.mode}` : ''}${s.toolLock.what ? ` (${s.toolLock.what})` : ''}` : '–';
+    const tool =
+      name === 'insert-select'
+        ? 'n/a (ACCESS SHARE)'
+        : s.toolLock
+          ? `${fmt(s.toolLock.ms)} ms${s.toolLock.mode ? ` ${s.toolLock.mode}` : ''}${s.toolLock.what ? ` (${s.toolLock.what})` : ''}`
+          : '–';
     const lost = s.lost === null ? 'n/a' : s.ok ? String(s.lost) : '–';
-    return `| ${name}${status} | ${s.seconds ? s.seconds.toFixed(1) : '–'} | ${s.rowsPerS ? fmt(s.rowsPerS) : '–'} | ${vs} | ${stall} | ${tool} | ` +
-      `${fmt(s.writes)}${s.failedWrites ? ` (+${s.failedWrites} failed)` : ''} | ${lost} |`;
+    return (
+      `| ${name}${status} | ${s.seconds ? s.seconds.toFixed(1) : '–'} | ${s.rowsPerS ? fmt(s.rowsPerS) : '–'} | ${vs} | ${stall} | ${tool} | ` +
+      `${fmt(s.writes)}${s.failedWrites ? ` (+${s.failedWrites} failed)` : ''} | ${lost} |`
+    );
   };
   const cpus = os.cpus();
   const on = summary.online;
@@ -348,7 +450,7 @@ try {
       `TimescaleDB ${ts?.version ?? 'not installed'}, license ${ts?.license ?? '?'}`,
     `data: ${devices} devices at ${sites} sites × ${days} days × 1/min = ${fmt(sourceRows)} rows, health_checks ${(bytes / 2 ** 20).toFixed(0)} MB (with indexes)`,
     '',
-    '| variant | seconds | rows/s | vs insert-select | longest write stall (observer) | longest lock (tool\'s report) | observer writes | lost |',
+    "| variant | seconds | rows/s | vs insert-select | longest write stall (observer) | longest lock (tool's report) | observer writes | lost |",
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...variants.map(cell),
     '',

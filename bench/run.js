@@ -22,7 +22,8 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help) {
-  process.stdout.write(`npm run bench -- [--devices 100] [--days 30] [--devices-per-site 10] [--runs 7] [--database-url postgres://...]
+  process.stdout
+    .write(`npm run bench -- [--devices 100] [--days 30] [--devices-per-site 10] [--runs 7] [--database-url postgres://...]
 Loads devices x days x 1 check/minute of HOMEPOT-shaped health checks into a fresh embedded
 TimescaleDB (default) or into the database at --database-url (which must have no HOMEPOT tables
 yet: the benchmark creates them, and drops them at the end).
@@ -48,8 +49,10 @@ if (!url) {
 const sql = postgres(url, { max: 1, onnotice: () => {}, idle_timeout: 0 });
 
 try {
-  const [{ n }] = await sql`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'health_checks' AND relkind IN ('r', 'p')`;
-  if (n > 0 && !embedded) throw new Error('health_checks already exists in this database: give the benchmark an empty database');
+  const [{ n }] =
+    await sql`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'health_checks' AND relkind IN ('r', 'p')`;
+  if (n > 0 && !embedded)
+    throw new Error('health_checks already exists in this database: give the benchmark an empty database');
   const [{ v: server }] = await sql`SELECT version() AS v`;
   await applyHomepotSchema(sql);
   const [{ ts }] = await sql`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS ts`;
@@ -82,7 +85,9 @@ try {
            generate_series(date_trunc('minute', now()) - make_interval(days => ${d}::int) + INTERVAL '1 minute',
                            date_trunc('minute', now()) - make_interval(days => ${d - 1}::int), INTERVAL '1 minute') t`;
     const done = (days - d + 1) * devices * 1440;
-    log(`loading: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows, ${Math.round(done / (ms(t0) / 1000)).toLocaleString('en-US')} rows/s`);
+    log(
+      `loading: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows, ${Math.round(done / (ms(t0) / 1000)).toLocaleString('en-US')} rows/s`,
+    );
   }
   await sql`ANALYZE sites, devices, health_checks`;
   const [{ rows, bytes }] = await sql`SELECT count(*)::bigint AS rows,
@@ -108,7 +113,8 @@ try {
                        max((response_data->'system'->>'cpu_percent')::float8) AS max_cpu, avg((response_data->'system'->>'memory_percent')::float8),
                        sum((response_data->'app_metrics'->>'transactions_count')::bigint), avg(response_time_ms::float8)
                      FROM health_checks WHERE device_id = ${dev} AND "timestamp" >= now() - INTERVAL '24 hours' GROUP BY 1 ORDER BY 1`,
-      agg: () => sql`SELECT * FROM device_metrics_hourly WHERE device_id = ${dev} AND hour >= now() - INTERVAL '24 hours' ORDER BY hour`,
+      agg: () =>
+        sql`SELECT * FROM device_metrics_hourly WHERE device_id = ${dev} AND hour >= now() - INTERVAL '24 hours' ORDER BY hour`,
     },
     {
       name: 'fleet, daily, 30 days',
@@ -136,8 +142,12 @@ try {
     const raw = [];
     const agg = [];
     for (let i = 0; i < runs; i++) {
-      let t = performance.now(); await p.raw(); raw.push(ms(t));
-      t = performance.now(); await p.agg(); agg.push(ms(t));
+      let t = performance.now();
+      await p.raw();
+      raw.push(ms(t));
+      t = performance.now();
+      await p.agg();
+      agg.push(ms(t));
     }
     results.push({ name: p.name, raw: median(raw), agg: median(agg) });
     log(`${p.name}: raw ${median(raw).toFixed(1)} ms, aggregate ${median(agg).toFixed(1)} ms`);

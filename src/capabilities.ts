@@ -105,7 +105,9 @@ interface TableRow {
 export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
   const [row] = (await sql.unsafe(sqlFile('queries/capabilities.sql'))) as unknown as CapabilitiesRow[];
   if (!row) throw new HomepotError('internal', 'could not read the server capabilities (no row for the current role)');
-  const tables = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [[...HOMEPOT_TABLES]])) as unknown as TableRow[];
+  const tables = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [
+    [...HOMEPOT_TABLES],
+  ])) as unknown as TableRow[];
   let jobErrors = false;
   let scheduler = false;
   if (row.installed_version) {
@@ -183,11 +185,14 @@ export function describeServerKind(c: Capabilities): string {
   const pg = `PostgreSQL ${c.server.version.split(' ')[0]}`;
   const t = c.timescaledb;
   if (t.installedVersion) {
-    const ed = t.edition === 'community' ? 'Community edition' : t.edition === 'apache' ? 'Apache-2 edition' : 'unknown edition';
+    const ed =
+      t.edition === 'community' ? 'Community edition' : t.edition === 'apache' ? 'Apache-2 edition' : 'unknown edition';
     return `${pg}, TimescaleDB ${t.installedVersion} (${ed})`;
   }
-  if (t.availableVersion && t.preloaded === false) return `${pg}, TimescaleDB ${t.availableVersion} available but not preloaded`;
-  if (t.availableVersion) return `${pg}, TimescaleDB ${t.availableVersion} available but not installed in this database`;
+  if (t.availableVersion && t.preloaded === false)
+    return `${pg}, TimescaleDB ${t.availableVersion} available but not preloaded`;
+  if (t.availableVersion)
+    return `${pg}, TimescaleDB ${t.availableVersion} available but not installed in this database`;
   return `${pg}, no TimescaleDB`;
 }
 
@@ -199,24 +204,40 @@ export function requireTimescaledb(c: Capabilities, what: string): void {
   const t = c.timescaledb;
   if (t.installedVersion) return;
   if (!t.availableVersion) {
-    throw new HomepotError('timescaledb-not-installed', `${what} needs TimescaleDB, which is not installed on this server`, {
-      hint: 'Install the timescaledb package for this PostgreSQL version (README, "Servers"), preload it, restart, then run homepot-ts setup.',
-    });
+    throw new HomepotError(
+      'timescaledb-not-installed',
+      `${what} needs TimescaleDB, which is not installed on this server`,
+      {
+        hint: 'Install the timescaledb package for this PostgreSQL version (README, "Servers"), preload it, restart, then run homepot-ts setup.',
+      },
+    );
   }
   if (t.preloaded === false) {
-    throw new HomepotError('timescaledb-not-preloaded', `${what} needs TimescaleDB; it is installed on the server but not preloaded`, {
-      hint: "Add timescaledb to shared_preload_libraries (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then run homepot-ts setup.",
-    });
+    throw new HomepotError(
+      'timescaledb-not-preloaded',
+      `${what} needs TimescaleDB; it is installed on the server but not preloaded`,
+      {
+        hint: "Add timescaledb to shared_preload_libraries (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then run homepot-ts setup.",
+      },
+    );
   }
-  throw new HomepotError('timescaledb-not-installed', `${what} needs TimescaleDB; it is available but not enabled in database "${c.server.database}"`, {
-    hint: 'Run homepot-ts setup (or CREATE EXTENSION timescaledb) in this database.',
-  });
+  throw new HomepotError(
+    'timescaledb-not-installed',
+    `${what} needs TimescaleDB; it is available but not enabled in database "${c.server.database}"`,
+    {
+      hint: 'Run homepot-ts setup (or CREATE EXTENSION timescaledb) in this database.',
+    },
+  );
 }
 
 /** Refuse, before anything runs, a change on a session that cannot write (a replica). */
 export function requireWritable(caps: Capabilities, command: string): void {
   if (!caps.server.readOnly) return;
-  throw new HomepotError('read-only', `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${command} changes nothing here`, {
-    hint: `Run ${command} against the primary server.`,
-  });
+  throw new HomepotError(
+    'read-only',
+    `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${command} changes nothing here`,
+    {
+      hint: `Run ${command} against the primary server.`,
+    },
+  );
 }

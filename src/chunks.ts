@@ -34,9 +34,16 @@ export async function resolveHypertable(sql: Sql, caps: Capabilities, input: str
     SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables
                    WHERE hypertable_schema = ${table.schema} AND hypertable_name = ${table.name}) AS ok`;
   if (!row?.ok) {
-    throw new HomepotError('not-a-hypertable', `${table.display} is a plain ${table.relkind === 'v' ? 'view' : 'table'}, not a hypertable`, {
-      hint: table.name === 'health_checks' ? 'Run homepot-ts setup to convert it.' : `Convert it with homepot-ts setup --table ${table.display}.`,
-    });
+    throw new HomepotError(
+      'not-a-hypertable',
+      `${table.display} is a plain ${table.relkind === 'v' ? 'view' : 'table'}, not a hypertable`,
+      {
+        hint:
+          table.name === 'health_checks'
+            ? 'Run homepot-ts setup to convert it.'
+            : `Convert it with homepot-ts setup --table ${table.display}.`,
+      },
+    );
   }
   return table;
 }
@@ -49,10 +56,22 @@ export async function listChunks(
 ): Promise<ChunksReport> {
   const table = await resolveHypertable(sql, caps, tableName);
   const order = options.order ?? 'newest';
-  const rows = (await sql.unsafe(sqlFile('queries/chunks.sql'), [table.schema, table.name, order === 'newest', options.limit ?? null])) as unknown as {
-    chunk_schema: string; chunk_name: string; range_start: Date | null; range_end: Date | null;
-    range_start_integer: number | null; range_end_integer: number | null; is_compressed: boolean;
-    total_bytes: number | null; before_compression_bytes: number | null; after_compression_bytes: number | null;
+  const rows = (await sql.unsafe(sqlFile('queries/chunks.sql'), [
+    table.schema,
+    table.name,
+    order === 'newest',
+    options.limit ?? null,
+  ])) as unknown as {
+    chunk_schema: string;
+    chunk_name: string;
+    range_start: Date | null;
+    range_end: Date | null;
+    range_start_integer: number | null;
+    range_end_integer: number | null;
+    is_compressed: boolean;
+    total_bytes: number | null;
+    before_compression_bytes: number | null;
+    after_compression_bytes: number | null;
   }[];
   const [counts] = await sql<{ total: number; compressed: number }[]>`
     SELECT count(*)::int AS total, count(*) FILTER (WHERE is_compressed)::int AS compressed

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { createContext, type GlobalOptions } from './context.js';
 import { HomepotError } from './errors.js';
@@ -18,7 +19,9 @@ import { describeError } from './connection.js';
 import { cancelRunningStatements, endRunningPools } from './interrupt.js';
 import { makeChalk } from './output.js';
 
-const VERSION = '0.1.0';
+// The version is package.json's (one place to change); dist/cli.js and src/cli.ts both sit one level below it.
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 /**
  * Build the program. Global options live on the program once; commander
@@ -34,18 +37,25 @@ export function buildProgram(signal: AbortSignal): Command {
     .exitOverride()
     // commander's help and usage errors echo what was typed (a URL with its password).
     .configureOutput({ writeOut, writeErr })
-    .option('--database-url <url>', 'PostgreSQL URL (else HOMEPOT_TS_DATABASE_URL, DATABASE_URL, DATABASE__URL, config, PG* variables)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL (else HOMEPOT_TS_DATABASE_URL, DATABASE_URL, DATABASE__URL, config, PG* variables)',
+    )
     .option('--embedded [dir]', 'use the embedded TimescaleDB, persisted in dir (default .homepot-ts/db)')
     .option('--config <file>', 'config file (default: search for homepot-ts config from the current directory)')
     .option('--env-file <file>', 'read DATABASE_URL / DATABASE__URL from a dotenv file (HOMEPOT: backend/.env)')
-    .addOption(new Option('--connect-timeout <seconds>', 'seconds to wait for a connection').argParser((v) => parsePositiveInt(v, '--connect-timeout')))
+    .addOption(
+      new Option('--connect-timeout <seconds>', 'seconds to wait for a connection').argParser((v) =>
+        parsePositiveInt(v, '--connect-timeout'),
+      ),
+    )
     .option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)', false)
     .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR forces it)')
     .option('-q, --quiet', 'only data and warnings: no progress or notes', false)
     .option('--debug', 'show debug lines and stack traces', false);
 
   const run: RunCommand = async (cmd, body) => {
-    const options = cmd.optsWithGlobals() as GlobalOptions;
+    const options = cmd.optsWithGlobals<GlobalOptions>();
     const ctx = await createContext(options, signal);
     await body(ctx);
   };
@@ -55,7 +65,8 @@ export function buildProgram(signal: AbortSignal): Command {
   registerJobs(program, run);
   registerSetup(program, run);
   registerCompression(program, run);
-  registerRetention(program, run); registerChunkInterval(program, run);
+  registerRetention(program, run);
+  registerChunkInterval(program, run);
   registerAggregates(program, run);
   registerMigrate(program, run);
   registerDemo(program, run);
@@ -103,7 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort();
     grace = setTimeout(() => void cancelRunningStatements(), CTRL_C_GRACE_MS).unref();
   };
-  const onSigterm = () => endNow(ExitCode.terminated, '\nterminated (SIGTERM): cancelling the running statement and quitting\n');
+  const onSigterm = () =>
+    endNow(ExitCode.terminated, '\nterminated (SIGTERM): cancelling the running statement and quitting\n');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   const program = buildProgram(controller.signal);
@@ -126,23 +138,38 @@ export async function main(argv: string[]): Promise<number> {
 function asInterruption(err: unknown): unknown {
   const e = err instanceof HomepotError ? err : describeError(err);
   if (e.sqlstate !== '57014') return err;
-  return new HomepotError('interrupted', 'interrupted: the statement running on the server was cancelled, and its transaction rolled back', {
-    hint: 'Run the command again to do the rest.',
-    cause: err,
-  });
+  return new HomepotError(
+    'interrupted',
+    'interrupted: the statement running on the server was cancelled, and its transaction rolled back',
+    {
+      hint: 'Run the command again to do the rest.',
+      cause: err,
+    },
+  );
 }
 
 function reportError(err: unknown, argv: string[]): number {
   if (err instanceof CommanderError) {
     // commander already printed its message (and help) to stderr.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      return ExitCode.ok;
     return ExitCode.usage;
   }
   const json = argv.includes('--json');
   const debug = argv.includes('--debug');
   const e = err instanceof HomepotError ? err : describeError(err);
   if (json) {
-    writeErr(JSON.stringify({ error: { kind: e.kind, message: e.message, hint: e.hint ?? null, sqlstate: e.sqlstate ?? null, exitCode: e.exitCode } }) + '\n');
+    writeErr(
+      JSON.stringify({
+        error: {
+          kind: e.kind,
+          message: e.message,
+          hint: e.hint ?? null,
+          sqlstate: e.sqlstate ?? null,
+          exitCode: e.exitCode,
+        },
+      }) + '\n',
+    );
   } else {
     const c = makeChalk(process.stderr, { color: !argv.includes('--no-color'), json: false });
     const sentence = /[.!?)]$/.test(e.message) ? e.message : e.message + '.';

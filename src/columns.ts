@@ -46,7 +46,8 @@ export function parseColumnList(input: string | string[], what: string): string[
 /** `"timestamp" DESC, id` → [{timestamp, desc}, {id, asc}]. */
 export function parseOrderBy(input: string, what = '--order-by'): OrderItem[] {
   const items = splitList(input);
-  if (items.length === 0) throw new HomepotError('usage', `${what} is empty`, { hint: 'For example: --order-by \'"timestamp" DESC, id\'.' });
+  if (items.length === 0)
+    throw new HomepotError('usage', `${what} is empty`, { hint: 'For example: --order-by \'"timestamp" DESC, id\'.' });
   return items.map((item) => {
     const m = /^(.*?)(?:\s+(ASC|DESC))?$/i.exec(item)!;
     return { column: parseColumnName(m[1]!, what), descending: (m[2] ?? '').toUpperCase() === 'DESC' };
@@ -62,4 +63,17 @@ export function quoteIfNeeded(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
-const RESERVED = new Set(['timestamp', 'time', 'user', 'order', 'group', 'table', 'select', 'from', 'where', 'limit', 'offset', 'default']);
+const RESERVED = new Set([
+  'timestamp',
+  'time',
+  'user',
+  'order',
+  'group',
+  'table',
+  'select',
+  'from',
+  'where',
+  'limit',
+  'offset',
+  'default',
+]);

@@ -27,7 +27,8 @@ export interface HypertableName {
   name: string;
 }
 
-const COMMUNITY_HINT = "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.";
+const COMMUNITY_HINT =
+  "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.";
 
 /** Why a Community feature cannot be used here, or null when it can. */
 export function communityUnavailable(caps: Capabilities): string | null {
@@ -37,8 +38,10 @@ export function communityUnavailable(caps: Capabilities): string | null {
       ? `needs the TimescaleDB Community edition; TimescaleDB ${t.availableVersion} is on the server but not enabled in database "${caps.server.database}"`
       : 'needs the TimescaleDB Community edition; TimescaleDB is not installed on this server';
   }
-  if (t.edition === 'apache') return 'needs the TimescaleDB Community edition (timescaledb.license = timescale); this server runs the Apache-2 edition';
-  if (t.edition !== 'community') return 'needs the TimescaleDB Community edition; timescaledb.license could not be read (is the library loaded?)';
+  if (t.edition === 'apache')
+    return 'needs the TimescaleDB Community edition (timescaledb.license = timescale); this server runs the Apache-2 edition';
+  if (t.edition !== 'community')
+    return 'needs the TimescaleDB Community edition; timescaledb.license could not be read (is the library loaded?)';
   return null;
 }
 
@@ -78,9 +81,17 @@ export interface CompressionShow {
   jobScheduler: boolean;
 }
 
-interface SettingsRow { compression_enabled: boolean; segment_by: string[]; order_by: string[]; order_by_desc: boolean[] }
+interface SettingsRow {
+  compression_enabled: boolean;
+  segment_by: string[];
+  order_by: string[];
+  order_by_desc: boolean[];
+}
 async function readSettings(sql: Sql, table: HypertableName): Promise<SettingsRow | undefined> {
-  const [row] = (await sql.unsafe(sqlFile('setup/compression-settings.sql'), [table.schema, table.name])) as unknown as SettingsRow[];
+  const [row] = (await sql.unsafe(sqlFile('setup/compression-settings.sql'), [
+    table.schema,
+    table.name,
+  ])) as unknown as SettingsRow[];
   return row;
 }
 
@@ -99,7 +110,10 @@ async function readPolicy(sql: Sql, table: HypertableName): Promise<CompressionP
 }
 
 async function chunkCounts(sql: Sql, table: HypertableName): Promise<{ total: number; compressed: number }> {
-  const [c] = (await sql.unsafe(sqlFile('compression/chunk-counts.sql'), [table.schema, table.name])) as unknown as { total: number; compressed: number }[];
+  const [c] = (await sql.unsafe(sqlFile('compression/chunk-counts.sql'), [table.schema, table.name])) as unknown as {
+    total: number;
+    compressed: number;
+  }[];
   return { total: c?.total ?? 0, compressed: c?.compressed ?? 0 };
 }
 
@@ -109,7 +123,14 @@ export async function showCompression(sql: Sql, caps: Capabilities, tableName: s
   const base = { segmentBy: [], orderBy: [], policy: null, jobScheduler: caps.features.jobScheduler };
   if (!caps.timescaledb.installedVersion) {
     const table = await resolveTable(sql, tableName);
-    return { ...base, hypertable: { schema: table.schema, name: table.name }, available: false, reason: why, enabled: false, chunks: { total: 0, compressed: 0 } };
+    return {
+      ...base,
+      hypertable: { schema: table.schema, name: table.name },
+      available: false,
+      reason: why,
+      enabled: false,
+      chunks: { total: 0, compressed: 0 },
+    };
   }
   const table = await resolveHypertable(sql, caps, tableName);
   const name = { schema: table.schema, name: table.name };
@@ -122,7 +143,10 @@ export async function showCompression(sql: Sql, caps: Capabilities, tableName: s
     reason: null,
     enabled: Boolean(settings?.compression_enabled),
     segmentBy: settings?.segment_by ?? [],
-    orderBy: (settings?.order_by ?? []).map((column, i) => ({ column, descending: Boolean(settings?.order_by_desc[i]) })),
+    orderBy: (settings?.order_by ?? []).map((column, i) => ({
+      column,
+      descending: Boolean(settings?.order_by_desc[i]),
+    })),
     policy: await readPolicy(sql, name),
     chunks,
     jobScheduler: caps.features.jobScheduler,
@@ -141,21 +165,41 @@ export interface CompressionChangeResult extends ApplyResult {
  * only what differs changes (settings with ALTER TABLE, the policy with
  * add_compression_policy or alter_job), so a second run changes nothing.
  */
-export async function setCompression(sql: Sql, caps: Capabilities, opts: CompressionSetOptions, hooks: ChangeHooks = {}): Promise<CompressionChangeResult> {
+export async function setCompression(
+  sql: Sql,
+  caps: Capabilities,
+  opts: CompressionSetOptions,
+  hooks: ChangeHooks = {},
+): Promise<CompressionChangeResult> {
   requireWritable(caps, 'compression set');
   requireCommunity(caps, 'compression set');
-  return withChangeLock(sql, async (conn) => {
-    const table = await resolveHypertable(conn, caps, opts.table);
-    const steps: Step[] = [
-      await compressionSettingsStep(conn, { table, isHypertable: true, segmentBy: opts.segmentBy, orderBy: opts.orderBy }),
-      await policyStep(conn, {
-        id: 'compression-policy', title: `compression policy (after ${opts.compressAfter.text})`, table, installed: true,
-        proc: 'policy_compression', add: 'add_compression_policy', key: 'compress_after', interval: opts.compressAfter,
-      }),
-    ];
-    const result = await applySteps(conn, steps, applyOptions(opts, hooks));
-    return { ...result, hypertable: { schema: table.schema, name: table.name }, warnings: [] };
-  }, hooks.onWait);
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const table = await resolveHypertable(conn, caps, opts.table);
+      const steps: Step[] = [
+        await compressionSettingsStep(conn, {
+          table,
+          isHypertable: true,
+          segmentBy: opts.segmentBy,
+          orderBy: opts.orderBy,
+        }),
+        await policyStep(conn, {
+          id: 'compression-policy',
+          title: `compression policy (after ${opts.compressAfter.text})`,
+          table,
+          installed: true,
+          proc: 'policy_compression',
+          add: 'add_compression_policy',
+          key: 'compress_after',
+          interval: opts.compressAfter,
+        }),
+      ];
+      const result = await applySteps(conn, steps, applyOptions(opts, hooks));
+      return { ...result, hypertable: { schema: table.schema, name: table.name }, warnings: [] };
+    },
+    hooks.onWait,
+  );
 }
 
 export interface CompressionRemoveResult extends CompressionChangeResult {
@@ -174,28 +218,41 @@ export async function removeCompressionPolicy(
 ): Promise<CompressionRemoveResult> {
   requireWritable(caps, 'compression remove');
   requireCommunity(caps, 'compression remove');
-  return withChangeLock(sql, async (conn) => {
-    const table = await resolveHypertable(conn, caps, opts.table);
-    const name = { schema: table.schema, name: table.name };
-    const policy = await readPolicy(conn, name);
-    const title = 'compression policy';
-    const step: Step = policy
-      ? {
-          id: 'compression-policy', title, state: 'different',
-          current: `job ${policy.jobId}, compress_after ${policy.compressAfter ?? '?'}`, wanted: 'no compression policy',
-          statements: [await renderStatement(conn, 'setup/render-remove-policy.sql', ['remove_compression_policy', table.schema, table.name])],
-        }
-      : { id: 'compression-policy', title, state: 'in-place', current: 'no compression policy', statements: [] };
-    const result = await applySteps(conn, [step], applyOptions(opts, hooks));
-    const { compressed } = await chunkCounts(conn, name);
-    return {
-      ...result,
-      hypertable: name,
-      warnings: [],
-      compressedChunks: compressed,
-      decompressHint: `SELECT decompress_chunk(c, if_compressed => true) FROM show_chunks(${quoteLiteral(table.display)}) c;`,
-    };
-  }, hooks.onWait);
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const table = await resolveHypertable(conn, caps, opts.table);
+      const name = { schema: table.schema, name: table.name };
+      const policy = await readPolicy(conn, name);
+      const title = 'compression policy';
+      const step: Step = policy
+        ? {
+            id: 'compression-policy',
+            title,
+            state: 'different',
+            current: `job ${policy.jobId}, compress_after ${policy.compressAfter ?? '?'}`,
+            wanted: 'no compression policy',
+            statements: [
+              await renderStatement(conn, 'setup/render-remove-policy.sql', [
+                'remove_compression_policy',
+                table.schema,
+                table.name,
+              ]),
+            ],
+          }
+        : { id: 'compression-policy', title, state: 'in-place', current: 'no compression policy', statements: [] };
+      const result = await applySteps(conn, [step], applyOptions(opts, hooks));
+      const { compressed } = await chunkCounts(conn, name);
+      return {
+        ...result,
+        hypertable: name,
+        warnings: [],
+        compressedChunks: compressed,
+        decompressHint: `SELECT decompress_chunk(c, if_compressed => true) FROM show_chunks(${quoteLiteral(table.display)}) c;`,
+      };
+    },
+    hooks.onWait,
+  );
 }
 
 // ---------------------------------------------------------------- run
@@ -222,8 +279,12 @@ export interface CompressionRunResult extends CompressionChangeResult {
 }
 
 interface EligibleRow {
-  chunk_schema: string; chunk_name: string; range_start: Date | null; range_end: Date | null;
-  total_bytes: number | null; statement: string;
+  chunk_schema: string;
+  chunk_name: string;
+  range_start: Date | null;
+  range_end: Date | null;
+  total_bytes: number | null;
+  statement: string;
 }
 
 /**
@@ -239,42 +300,61 @@ export async function runCompression(
 ): Promise<CompressionRunResult> {
   requireWritable(caps, 'compression run');
   requireCommunity(caps, 'compression run');
-  return withChangeLock(sql, async (conn) => {
-    const table = await resolveHypertable(conn, caps, opts.table);
-    const name = { schema: table.schema, name: table.name };
-    const settings = await readSettings(conn, name);
-    if (!settings?.compression_enabled) {
-      throw new HomepotError('unsuitable-table', `compression is not enabled on ${table.display}`, {
-        hint: `Enable it first: homepot-ts compression set${table.name === 'health_checks' ? '' : ` --table ${table.display}`}.`,
-      });
-    }
-    const policy = await readPolicy(conn, name);
-    const [olderThan, olderThanSource]: [string, CompressionRunResult['olderThanSource']] = opts.olderThan
-      ? [opts.olderThan.text, 'flag']
-      : policy?.compressAfter ? [policy.compressAfter, 'policy'] : [opts.defaultOlderThan.text, 'default'];
-    const rows = (await conn.unsafe(sqlFile('compression/eligible-chunks.sql'), [table.schema, table.name, olderThan])) as unknown as EligibleRow[];
-    const steps: Step[] = rows.map((r) => ({
-      id: `chunk:${r.chunk_schema}.${r.chunk_name}`,
-      title: `compress ${r.chunk_schema}.${r.chunk_name}`,
-      state: 'needed',
-      current: `uncompressed${r.range_start ? `, ${rangeText(r.range_start, r.range_end)}` : ''}`,
-      wanted: 'compressed',
-      statements: [r.statement],
-    }));
-    hooks.onPlan?.(steps.length);
-    const result = await applySteps(conn, steps, applyOptions(opts, hooks));
-    const done = new Set(result.steps.filter((s) => s.outcome === 'created').map((s) => s.id));
-    let beforeBytes = 0;
-    let afterBytes = 0;
-    if (done.size > 0) {
-      for (const s of await chunkStats(conn, name)) {
-        if (!done.has(`chunk:${s.schema}.${s.name}`)) continue;
-        beforeBytes += s.beforeBytes ?? 0;
-        afterBytes += s.afterBytes ?? 0;
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const table = await resolveHypertable(conn, caps, opts.table);
+      const name = { schema: table.schema, name: table.name };
+      const settings = await readSettings(conn, name);
+      if (!settings?.compression_enabled) {
+        throw new HomepotError('unsuitable-table', `compression is not enabled on ${table.display}`, {
+          hint: `Enable it first: homepot-ts compression set${table.name === 'health_checks' ? '' : ` --table ${table.display}`}.`,
+        });
       }
-    }
-    return { ...result, hypertable: name, warnings: [], olderThan, olderThanSource, chunksCompressed: done.size, beforeBytes, afterBytes };
-  }, hooks.onWait);
+      const policy = await readPolicy(conn, name);
+      const [olderThan, olderThanSource]: [string, CompressionRunResult['olderThanSource']] = opts.olderThan
+        ? [opts.olderThan.text, 'flag']
+        : policy?.compressAfter
+          ? [policy.compressAfter, 'policy']
+          : [opts.defaultOlderThan.text, 'default'];
+      const rows = (await conn.unsafe(sqlFile('compression/eligible-chunks.sql'), [
+        table.schema,
+        table.name,
+        olderThan,
+      ])) as unknown as EligibleRow[];
+      const steps: Step[] = rows.map((r) => ({
+        id: `chunk:${r.chunk_schema}.${r.chunk_name}`,
+        title: `compress ${r.chunk_schema}.${r.chunk_name}`,
+        state: 'needed',
+        current: `uncompressed${r.range_start ? `, ${rangeText(r.range_start, r.range_end)}` : ''}`,
+        wanted: 'compressed',
+        statements: [r.statement],
+      }));
+      hooks.onPlan?.(steps.length);
+      const result = await applySteps(conn, steps, applyOptions(opts, hooks));
+      const done = new Set(result.steps.filter((s) => s.outcome === 'created').map((s) => s.id));
+      let beforeBytes = 0;
+      let afterBytes = 0;
+      if (done.size > 0) {
+        for (const s of await chunkStats(conn, name)) {
+          if (!done.has(`chunk:${s.schema}.${s.name}`)) continue;
+          beforeBytes += s.beforeBytes ?? 0;
+          afterBytes += s.afterBytes ?? 0;
+        }
+      }
+      return {
+        ...result,
+        hypertable: name,
+        warnings: [],
+        olderThan,
+        olderThanSource,
+        chunksCompressed: done.size,
+        beforeBytes,
+        afterBytes,
+      };
+    },
+    hooks.onWait,
+  );
 }
 
 // ---------------------------------------------------------------- stats
@@ -305,15 +385,26 @@ export interface HypertableCompressionStats {
 
 async function chunkStats(sql: Sql, table: HypertableName): Promise<ChunkCompressionStats[]> {
   const rows = (await sql.unsafe(sqlFile('compression/chunk-stats.sql'), [table.schema, table.name])) as unknown as {
-    chunk_schema: string; chunk_name: string; compression_status: string | null; range_start: Date | null; range_end: Date | null;
-    before_bytes: number | null; after_bytes: number | null;
+    chunk_schema: string;
+    chunk_name: string;
+    compression_status: string | null;
+    range_start: Date | null;
+    range_end: Date | null;
+    before_bytes: number | null;
+    after_bytes: number | null;
   }[];
   return rows.map((r) => {
     const beforeBytes = num(r.before_bytes);
     const afterBytes = num(r.after_bytes);
     return {
-      schema: r.chunk_schema, name: r.chunk_name, status: r.compression_status,
-      rangeStart: r.range_start, rangeEnd: r.range_end, beforeBytes, afterBytes, ratio: ratio(beforeBytes, afterBytes),
+      schema: r.chunk_schema,
+      name: r.chunk_name,
+      status: r.compression_status,
+      rangeStart: r.range_start,
+      rangeEnd: r.range_end,
+      beforeBytes,
+      afterBytes,
+      ratio: ratio(beforeBytes, afterBytes),
     };
   });
 }
@@ -322,7 +413,11 @@ async function chunkStats(sql: Sql, table: HypertableName): Promise<ChunkCompres
  * Sizes before and after compression, per hypertable and per chunk. With a
  * table: that hypertable; without: every hypertable with compression enabled.
  */
-export async function compressionStats(sql: Sql, caps: Capabilities, tableName: string | null): Promise<HypertableCompressionStats[]> {
+export async function compressionStats(
+  sql: Sql,
+  caps: Capabilities,
+  tableName: string | null,
+): Promise<HypertableCompressionStats[]> {
   requireCommunity(caps, 'compression stats');
   let tables: HypertableName[];
   if (tableName !== null) {
@@ -334,14 +429,25 @@ export async function compressionStats(sql: Sql, caps: Capabilities, tableName: 
   const out: HypertableCompressionStats[] = [];
   for (const t of tables) {
     const [h] = (await sql.unsafe(sqlFile('compression/hypertable-stats.sql'), [t.schema, t.name])) as unknown as {
-      total_chunks: number; compressed_chunks: number; before_bytes: number | null; after_bytes: number | null;
+      total_chunks: number;
+      compressed_chunks: number;
+      before_bytes: number | null;
+      after_bytes: number | null;
     }[];
-    const counts = h ? { total: Number(h.total_chunks), compressed: Number(h.compressed_chunks) } : await chunkCounts(sql, t);
+    const counts = h
+      ? { total: Number(h.total_chunks), compressed: Number(h.compressed_chunks) }
+      : await chunkCounts(sql, t);
     const beforeBytes = num(h?.before_bytes ?? null);
     const afterBytes = num(h?.after_bytes ?? null);
     out.push({
-      schema: t.schema, name: t.name, totalChunks: counts.total, compressedChunks: counts.compressed,
-      beforeBytes, afterBytes, ratio: ratio(beforeBytes, afterBytes), chunks: await chunkStats(sql, t),
+      schema: t.schema,
+      name: t.name,
+      totalChunks: counts.total,
+      compressedChunks: counts.compressed,
+      beforeBytes,
+      afterBytes,
+      ratio: ratio(beforeBytes, afterBytes),
+      chunks: await chunkStats(sql, t),
     });
   }
   return out;
@@ -365,5 +471,7 @@ function rangeText(start: Date, end: Date | null): string {
 
 /** `segment by device_id, order by "timestamp" DESC, id`, or `off`. */
 export function describeSettings(s: Pick<CompressionShow, 'enabled' | 'segmentBy' | 'orderBy'>): string {
-  return s.enabled ? `segment by ${s.segmentBy.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(s.orderBy) || '(none)'}` : 'off';
+  return s.enabled
+    ? `segment by ${s.segmentBy.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(s.orderBy) || '(none)'}`
+    : 'off';
 }

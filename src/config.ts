@@ -74,10 +74,12 @@ export interface LoadedConfig {
 type Check = (value: unknown, path: string) => string[];
 
 /** Build a Check from a predicate returning one problem text or null. */
-const leaf = (fn: (v: unknown) => string | null): Check => (v, path) => {
-  const problem = fn(v);
-  return problem ? [`"${path}" ${problem}`] : [];
-};
+const leaf =
+  (fn: (v: unknown) => string | null): Check =>
+  (v, path) => {
+    const problem = fn(v);
+    return problem ? [`"${path}" ${problem}`] : [];
+  };
 
 const isNonEmptyString = leaf((v) => (typeof v === 'string' && v.trim() !== '' ? null : 'must be a non-empty string'));
 
@@ -91,15 +93,17 @@ const isInterval = leaf((v) => {
   }
 });
 
-const parses = (fn: (v: string) => unknown) => leaf((v) => {
-  if (typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) return 'must be a string';
-  try {
-    fn(v as string);
-    return null;
-  } catch (e) {
-    return `is invalid: ${(e as Error).message}`;
-  }
-});
+const parses = (fn: (v: string) => unknown) =>
+  leaf((v) => {
+    if (typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string')))
+      return 'must be a string';
+    try {
+      fn(v as string);
+      return null;
+    } catch (e) {
+      return `is invalid: ${(e as Error).message}`;
+    }
+  });
 
 /** An object whose keys are all known; unknown keys are problems too. */
 function object<T extends object>(keys: Record<keyof T, Check>): Check {
@@ -145,7 +149,9 @@ const aggregatesSchema = object<AggregatesConfig>({
 const isPostgresUrl: Check = (v, path) => {
   const e = isNonEmptyString(v, path);
   if (e.length > 0) return e;
-  return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string) ? [] : [`"${path}" must be a postgres:// or postgresql:// URL`];
+  return /^postgres(ql)?(\+\w+)?:\/\//i.test(v as string)
+    ? []
+    : [`"${path}" must be a postgres:// or postgresql:// URL`];
 };
 
 const migrateSchema = object<MigrateConfig>({
@@ -156,9 +162,15 @@ const migrateSchema = object<MigrateConfig>({
 const schema = object<ConfigFile>({
   databaseUrl: isPostgresUrl,
   embedded: leaf((v) =>
-    typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '') ? null : 'must be true, false, or a directory path'),
+    typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '')
+      ? null
+      : 'must be true, false, or a directory path',
+  ),
   connectTimeout: leaf((v) =>
-    typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 600 ? null : 'must be a number of seconds between 1 and 600'),
+    typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 600
+      ? null
+      : 'must be a number of seconds between 1 and 600',
+  ),
   envFile: isNonEmptyString,
   lockTimeout: isInterval,
   setup: setupSchema,
@@ -178,11 +190,15 @@ export function validateConfig(raw: unknown, source: string): ConfigFile {
   }
   const problems = schema(raw, '');
   if (problems.length > 0) {
-    throw new HomepotError('config', `${source}: ${problems.length} problem${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}`, {
-      hint: 'Fix the config file (README.md, "Configuration", lists every key).',
-    });
+    throw new HomepotError(
+      'config',
+      `${source}: ${problems.length} problem${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}`,
+      {
+        hint: 'Fix the config file (README.md, "Configuration", lists every key).',
+      },
+    );
   }
-  return raw as ConfigFile;
+  return raw;
 }
 
 const MODULE = 'homepot-ts';
@@ -204,7 +220,7 @@ function loadersRunningCodeOnlyIn(dir: string, ignored: string[]): Loaders {
     const load = defaultLoaders[ext];
     if (!load) continue;
     loaders[ext] = (filepath, content) => {
-      if (path.dirname(path.resolve(filepath)) === dir) return load(filepath, content);
+      if (path.dirname(path.resolve(filepath)) === dir) return load(filepath, content) as unknown;
       ignored.push(filepath);
       return undefined;
     };
@@ -223,16 +239,28 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
     ...(options.file ? {} : { loaders: loadersRunningCodeOnlyIn(cwd, ignored) }),
     searchPlaces: [
       'package.json',
-      `.${MODULE}rc`, `.${MODULE}rc.json`, `.${MODULE}rc.yaml`, `.${MODULE}rc.yml`, `.${MODULE}rc.js`, `.${MODULE}rc.mjs`, `.${MODULE}rc.cjs`,
-      `.config/${MODULE}rc`, `.config/${MODULE}rc.json`, `.config/${MODULE}rc.yaml`, `.config/${MODULE}rc.yml`,
-      `${MODULE}.config.json`, `${MODULE}.config.yaml`, `${MODULE}.config.yml`, `${MODULE}.config.js`, `${MODULE}.config.mjs`, `${MODULE}.config.cjs`,
+      `.${MODULE}rc`,
+      `.${MODULE}rc.json`,
+      `.${MODULE}rc.yaml`,
+      `.${MODULE}rc.yml`,
+      `.${MODULE}rc.js`,
+      `.${MODULE}rc.mjs`,
+      `.${MODULE}rc.cjs`,
+      `.config/${MODULE}rc`,
+      `.config/${MODULE}rc.json`,
+      `.config/${MODULE}rc.yaml`,
+      `.config/${MODULE}rc.yml`,
+      `${MODULE}.config.json`,
+      `${MODULE}.config.yaml`,
+      `${MODULE}.config.yml`,
+      `${MODULE}.config.js`,
+      `${MODULE}.config.mjs`,
+      `${MODULE}.config.cjs`,
     ],
   });
   let result;
   try {
-    result = options.file
-      ? await explorer.load(path.resolve(cwd, options.file))
-      : await explorer.search(cwd);
+    result = options.file ? await explorer.load(path.resolve(cwd, options.file)) : await explorer.search(cwd);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {
@@ -240,10 +268,14 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
         hint: 'Check the path given to --config.',
       });
     }
-    throw new HomepotError('config', `cannot read config file${options.file ? ' ' + options.file : ''}: ${e.message.split('\n')[0]}`, {
-      hint: 'Fix the file\'s syntax (JSON, YAML or JavaScript).',
-      cause: err,
-    });
+    throw new HomepotError(
+      'config',
+      `cannot read config file${options.file ? ' ' + options.file : ''}: ${e.message.split('\n')[0]}`,
+      {
+        hint: "Fix the file's syntax (JSON, YAML or JavaScript).",
+        cause: err,
+      },
+    );
   }
   if (!result || result.isEmpty) return { config: {}, filepath: result?.filepath ?? null, ignored };
   const config = validateConfig(result.config, path.relative(process.cwd(), result.filepath) || result.filepath);

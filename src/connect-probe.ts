@@ -128,7 +128,7 @@ export function connectProbe(): ConnectProbe {
  */
 export function looksLikePostgres(chunk: Buffer, afterSslRequest: boolean): boolean {
   const type = chunk[0];
-  if (afterSslRequest && chunk.length === 1) return type === 0x53 /* S */ || type === 0x4e /* N */;
+  if (afterSslRequest && chunk.length === 1) return type === 0x53 /* S */ || type === 0x4e; /* N */
   if (type !== 0x52 /* R */ && type !== 0x45 /* E */ && type !== 0x76 /* v */ && type !== 0x4e /* N */) return false;
   if (chunk.length < 5) return true; // a short first read: the type byte is all we can judge
   const length = chunk.readInt32BE(1);

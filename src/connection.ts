@@ -84,7 +84,7 @@ export const RUN_APPLICATION_NAME = `${APPLICATION_NAME} ${process.pid}-${random
 export async function connectUrl(url: string | undefined, opts: ConnectOptions): Promise<Connection> {
   const probe = connectProbe();
   const connectTimeout = opts.connectTimeout ?? 10;
-  const options: postgres.Options<{}> = {
+  const options: postgres.Options<Record<string, never>> = {
     max: opts.max ?? 4,
     connect_timeout: connectTimeout,
     idle_timeout: 5,
@@ -95,7 +95,12 @@ export async function connectUrl(url: string | undefined, opts: ConnectOptions):
       if (n.severity === 'WARNING') opts.logger.warn(`server: ${n.message}`);
       else opts.logger.debug(line);
     },
-    connection: { application_name: RUN_APPLICATION_NAME, ...TIME_OUTPUT, ...(opts.searchPath ? { search_path: opts.searchPath } : {}), ...opts.startup },
+    connection: {
+      application_name: RUN_APPLICATION_NAME,
+      ...TIME_OUTPUT,
+      ...(opts.searchPath ? { search_path: opts.searchPath } : {}),
+      ...opts.startup,
+    },
     // Not in postgres.js's types, but a documented option (a socket factory).
     ...({ socket: probe.socket } as object),
   };
@@ -169,28 +174,44 @@ async function firstQuery(sql: Sql, probe: ConnectProbe, seconds: number): Promi
   }
 }
 
-const TIMEOUT_HINT = 'The host is unreachable, a firewall drops the traffic, or what listens there is not PostgreSQL; check the host name, port and network, or raise --connect-timeout.';
+const TIMEOUT_HINT =
+  'The host is unreachable, a firewall drops the traffic, or what listens there is not PostgreSQL; check the host name, port and network, or raise --connect-timeout.';
 
 /** Why no host of the URL could be used, from what each attempt saw. */
 function unreachable(probe: ConnectProbe, timedOut: string | null): HomepotError {
   const attempts = probe.attempts;
   const hosts = new Set(attempts.map(attemptWhere));
-  const hint = 'Check the host and port in the database URL: PostgreSQL listens on 5432 unless configured otherwise; a proxy or load balancer in front must pass the PostgreSQL protocol through.';
-  const single = hosts.size <= 1 ? attempts.find((a) => a.answered !== undefined) ?? attempts[attempts.length - 1] : undefined;
+  const hint =
+    'Check the host and port in the database URL: PostgreSQL listens on 5432 unless configured otherwise; a proxy or load balancer in front must pass the PostgreSQL protocol through.';
+  const single =
+    hosts.size <= 1 ? (attempts.find((a) => a.answered !== undefined) ?? attempts[attempts.length - 1]) : undefined;
   if (single?.answered !== undefined) {
-    return new HomepotError('not-postgresql', redact(`not a PostgreSQL server at ${attemptWhere(single)} (it answered "${single.answered}")`), { hint });
+    return new HomepotError(
+      'not-postgresql',
+      redact(`not a PostgreSQL server at ${attemptWhere(single)} (it answered "${single.answered}")`),
+      { hint },
+    );
   }
   if (single) {
     const why = timedOut ? `${timedOut} (${attemptOutcome(single)})` : attemptOutcome(single);
-    return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused', redact(`cannot connect to ${attemptWhere(single)}: ${why}`), {
-      hint: timedOut ? TIMEOUT_HINT : hint,
-    });
+    return new HomepotError(
+      timedOut ? 'connection-timeout' : 'connection-refused',
+      redact(`cannot connect to ${attemptWhere(single)}: ${why}`),
+      {
+        hint: timedOut ? TIMEOUT_HINT : hint,
+      },
+    );
   }
   if (attempts.length === 0) {
-    return new HomepotError('connection-timeout', `cannot connect: ${timedOut ?? 'no attempt was made'}`, { hint: TIMEOUT_HINT });
+    return new HomepotError('connection-timeout', `cannot connect: ${timedOut ?? 'no attempt was made'}`, {
+      hint: TIMEOUT_HINT,
+    });
   }
-  return new HomepotError(timedOut ? 'connection-timeout' : 'connection-refused',
-    redact(`cannot connect to any host of the URL${timedOut ? ` (${timedOut})` : ''}: ${describeAttempts(attempts)}`), { hint });
+  return new HomepotError(
+    timedOut ? 'connection-timeout' : 'connection-refused',
+    redact(`cannot connect to any host of the URL${timedOut ? ` (${timedOut})` : ''}: ${describeAttempts(attempts)}`),
+    { hint },
+  );
 }
 
 /**
@@ -202,7 +223,10 @@ function unreachable(probe: ConnectProbe, timedOut: string | null): HomepotError
  * works the same through TLS and for the --source server. Never throws: an
  * interrupted run reports the interruption, not a failed cancel.
  */
-async function cancelSessions(url: string | undefined, options: postgres.Options<{}>): Promise<void> {
+async function cancelSessions(
+  url: string | undefined,
+  options: postgres.Options<Record<string, never>>,
+): Promise<void> {
   const own = {
     ...options,
     ...({ socket: connectProbe().socket } as object),
@@ -229,17 +253,29 @@ async function cancelSessions(url: string | undefined, options: postgres.Options
 }
 
 /** Connect to whatever the target says; starts the embedded server when asked. */
-export async function connectTarget(target: Target, opts: ConnectOptions & { onEmbeddedStart?: () => void }): Promise<Connection> {
+export async function connectTarget(
+  target: Target,
+  opts: ConnectOptions & { onEmbeddedStart?: () => void },
+): Promise<Connection> {
   if (target.kind === 'embedded') {
     opts.onEmbeddedStart?.();
     const { startEmbedded } = await import('./embedded.js');
     // The loopback port is open to every local user while we run: only this process knows the password.
     const password = randomBytes(24).toString('base64url');
     registerSecret(password);
-    const server = await startEmbedded({ dir: target.dir, password, onLog: (line) => opts.logger.debug(`embedded: ${line}`) });
+    const server = await startEmbedded({
+      dir: target.dir,
+      password,
+      onLog: (line) => opts.logger.debug(`embedded: ${line}`),
+    });
     try {
       // PGlite ignores startup parameters (embedded.ts sets its session's path); no other role lives there.
-      const conn = await connectUrl(server.url, { ...opts, max: 1, searchPath: TARGET_SEARCH_PATH, cancelOnSignal: false });
+      const conn = await connectUrl(server.url, {
+        ...opts,
+        max: 1,
+        searchPath: TARGET_SEARCH_PATH,
+        cancelOnSignal: false,
+      });
       const endpoint = { ...conn.endpoint, embedded: true, host: target.dir ?? 'memory' };
       return {
         sql: conn.sql,
@@ -286,57 +322,105 @@ export function describeError(err: unknown, endpoint?: Endpoint): HomepotError {
   const user = endpoint?.user ?? 'the user';
   const code = e.code ?? '';
   const make = (kind: ConstructorParameters<typeof HomepotError>[0], message: string, hint: string) =>
-    new HomepotError(kind, redact(message), { hint: redact(hint), cause: err, ...(isSqlstate(code) ? { sqlstate: code } : {}) });
+    new HomepotError(kind, redact(message), {
+      hint: redact(hint),
+      cause: err,
+      ...(isSqlstate(code) ? { sqlstate: code } : {}),
+    });
 
   switch (code) {
     case 'ECONNREFUSED':
-      return make('connection-refused', `cannot connect to ${where}: connection refused`,
-        'Is PostgreSQL running and listening there? Check the host and port in --database-url (or DATABASE_URL).');
+      return make(
+        'connection-refused',
+        `cannot connect to ${where}: connection refused`,
+        'Is PostgreSQL running and listening there? Check the host and port in --database-url (or DATABASE_URL).',
+      );
     case 'CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
-      return make('connection-timeout', `cannot connect to ${where}: timed out`,
-        'The host is unreachable or a firewall drops the traffic; check the host name, port and network, or raise --connect-timeout.');
+      return make(
+        'connection-timeout',
+        `cannot connect to ${where}: timed out`,
+        'The host is unreachable or a firewall drops the traffic; check the host name, port and network, or raise --connect-timeout.',
+      );
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return make('connection-timeout', `cannot connect to ${where}: host unreachable`,
-        'Check the host name or address and the network route to it.');
+      return make(
+        'connection-timeout',
+        `cannot connect to ${where}: host unreachable`,
+        'Check the host name or address and the network route to it.',
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return make('host-not-found', `cannot connect: host "${e.hostname ?? endpoint?.host ?? '?'}" not found`,
-        'Check the host name in the database URL.');
+      return make(
+        'host-not-found',
+        `cannot connect: host "${e.hostname ?? endpoint?.host ?? '?'}" not found`,
+        'Check the host name in the database URL.',
+      );
     case 'ECONNRESET':
     case 'CONNECTION_CLOSED':
     case 'CONNECTION_DESTROYED':
-      return make('connection-refused', `the connection to ${where} was closed by the server`,
-        'Check the server log; the server may require SSL (add ?sslmode=require) or may have restarted.');
+      return make(
+        'connection-refused',
+        `the connection to ${where} was closed by the server`,
+        'Check the server log; the server may require SSL (add ?sslmode=require) or may have restarted.',
+      );
     case '28P01':
-      return make('authentication-failed', `password authentication failed for user "${user}" at ${where}`,
-        'Check the user name and password in the database URL (or PGPASSWORD).');
+      return make(
+        'authentication-failed',
+        `password authentication failed for user "${user}" at ${where}`,
+        'Check the user name and password in the database URL (or PGPASSWORD).',
+      );
     case '28000':
-      return make('authentication-failed', `the server refused user "${user}" for database "${db}": ${e.message ?? ''}`,
-        'Ask the DBA for a pg_hba.conf entry for this user, host and database, or use another user.');
+      return make(
+        'authentication-failed',
+        `the server refused user "${user}" for database "${db}": ${e.message ?? ''}`,
+        'Ask the DBA for a pg_hba.conf entry for this user, host and database, or use another user.',
+      );
     case 'SASL_SIGNATURE_MISMATCH':
-      return make('authentication-failed', `authentication with ${where} failed (SCRAM signature mismatch)`,
-        'Check the password and that you are talking to the intended server.');
+      return make(
+        'authentication-failed',
+        `authentication with ${where} failed (SCRAM signature mismatch)`,
+        'Check the password and that you are talking to the intended server.',
+      );
     case '3D000':
-      return make('unknown-database', `database "${db}" does not exist on ${where}`,
-        `Create it (createdb ${quoteForShell(db)}) or fix the database name in the URL.`);
+      return make(
+        'unknown-database',
+        `database "${db}" does not exist on ${where}`,
+        `Create it (createdb ${quoteForShell(db)}) or fix the database name in the URL.`,
+      );
     case '42501':
-      return make('permission-denied', (e.message ?? 'permission denied').replace(/^(?!permission denied)/, 'permission denied: '),
-        privilegeHint(e.message ?? '', user, db) ?? e.hint ?? `Ask the owner or a superuser to grant "${user}" the privilege, or connect as the owner.`);
+      return make(
+        'permission-denied',
+        (e.message ?? 'permission denied').replace(/^(?!permission denied)/, 'permission denied: '),
+        privilegeHint(e.message ?? '', user, db) ??
+          e.hint ??
+          `Ask the owner or a superuser to grant "${user}" the privilege, or connect as the owner.`,
+      );
     case '25006':
-      return make('read-only', `the server refused a change: this session is read-only (${e.message ?? ''})`,
-        'Connect to the primary server, not a replica (or check default_transaction_read_only).');
+      return make(
+        'read-only',
+        `the server refused a change: this session is read-only (${e.message ?? ''})`,
+        'Connect to the primary server, not a replica (or check default_transaction_read_only).',
+      );
     case '55P03':
-      return make('sql-error', `could not get a lock in time: ${e.message ?? ''}`,
-        'The table is busy; try again at a quieter time, or raise --lock-timeout.');
+      return make(
+        'sql-error',
+        `could not get a lock in time: ${e.message ?? ''}`,
+        'The table is busy; try again at a quieter time, or raise --lock-timeout.',
+      );
     case '57014':
-      return make('sql-error', `the statement was cancelled: ${e.message ?? ''}`,
-        'It ran past statement_timeout or was cancelled; try again, or raise the timeout.');
+      return make(
+        'sql-error',
+        `the statement was cancelled: ${e.message ?? ''}`,
+        'It ran past statement_timeout or was cancelled; try again, or raise the timeout.',
+      );
   }
   if (code === '0A000' && /must be preloaded|shared_preload_libraries/i.test(e.message ?? '')) {
-    return make('timescaledb-not-preloaded', 'TimescaleDB is installed on the server but not preloaded',
-      "Add timescaledb to shared_preload_libraries in postgresql.conf (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb') and restart PostgreSQL.");
+    return make(
+      'timescaledb-not-preloaded',
+      'TimescaleDB is installed on the server but not preloaded',
+      "Add timescaledb to shared_preload_libraries in postgresql.conf (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb') and restart PostgreSQL.",
+    );
   }
   if (isSqlstate(code)) {
     const parts = [e.message ?? 'server error'];
@@ -348,7 +432,10 @@ export function describeError(err: unknown, endpoint?: Endpoint): HomepotError {
     });
   }
   const message = (err as Error)?.message ?? String(err);
-  return new HomepotError('internal', redact(message), { cause: err, hint: 'Run again with --debug for details, and report it if it persists.' });
+  return new HomepotError('internal', redact(message), {
+    cause: err,
+    hint: 'Run again with --debug for details, and report it if it persists.',
+  });
 }
 
 /** The GRANT a superuser or owner would run, for the privilege errors we can name. */
@@ -358,7 +445,8 @@ function privilegeHint(message: string, user: string, db: string): string | null
     return `A superuser or the database owner must run: GRANT CONNECT ON DATABASE ${ident(db)} TO ${ident(user)};`;
   }
   const table = /permission denied for (?:table|relation) (\S+)/i.exec(message)?.[1];
-  if (table) return `The table owner or a superuser must run: GRANT SELECT ON ${table} TO ${ident(user)}; (or connect as the owner)`;
+  if (table)
+    return `The table owner or a superuser must run: GRANT SELECT ON ${table} TO ${ident(user)}; (or connect as the owner)`;
   const schema = /permission denied for schema (\S+)/i.exec(message)?.[1];
   if (schema) return `The schema owner or a superuser must run: GRANT USAGE ON SCHEMA ${schema} TO ${ident(user)};`;
   return null;

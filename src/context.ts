@@ -52,7 +52,12 @@ export interface Spinner {
 }
 
 export async function createContext(options: GlobalOptions, signal: AbortSignal): Promise<CommandContext> {
-  const output: OutputOptions = { json: options.json, quiet: options.quiet, debug: options.debug, color: options.color };
+  const output: OutputOptions = {
+    json: options.json,
+    quiet: options.quiet,
+    debug: options.debug,
+    color: options.color,
+  };
   const chalk = makeChalk(process.stdout, output);
   const chalkErr = makeChalk(process.stderr, output);
   const logger = createLogger({ ...output, chalk: chalkErr });

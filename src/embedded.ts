@@ -139,7 +139,16 @@ function authentication(code: number, data: Buffer = Buffer.alloc(0)): Buffer {
 /** A FATAL ErrorResponse, as PostgreSQL sends when it refuses a connection. */
 function fatal(sqlstate: string, message: string): Buffer {
   const field = (code: string, value: string) => Buffer.from(`${code}${value}\0`, 'utf8');
-  return backendMessage('E', Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', sqlstate), field('M', message), Buffer.from([0])]));
+  return backendMessage(
+    'E',
+    Buffer.concat([
+      field('S', 'FATAL'),
+      field('V', 'FATAL'),
+      field('C', sqlstate),
+      field('M', message),
+      Buffer.from([0]),
+    ]),
+  );
 }
 
 /** Read a C string at `at`; returns the text and the offset after its terminator. */
@@ -220,7 +229,7 @@ export class PasswordGate {
     if (code !== 196608) return this.refuse('unsupported frontend protocol or request');
     this.startup = Buffer.from(message);
     try {
-      for (let at = 8; at < message.length - 1; ) {
+      for (let at = 8; at < message.length - 1;) {
         const [key, next] = cstring(message, at);
         const [value, after] = cstring(message, next);
         if (key === 'user') this.user = value;
@@ -256,7 +265,12 @@ export class PasswordGate {
       const clientFinal = message.toString('utf8', 5, message.length);
       const fields = Object.fromEntries(clientFinal.split(',').map((f) => [f.slice(0, 1), f.slice(2)]));
       const withoutProof = clientFinal.slice(0, clientFinal.lastIndexOf(',p='));
-      if (fields.c !== Buffer.from(this.gs2Header).toString('base64') || fields.r !== this.nonce || !fields.p || withoutProof.length <= 0) {
+      if (
+        fields.c !== Buffer.from(this.gs2Header).toString('base64') ||
+        fields.r !== this.nonce ||
+        !fields.p ||
+        withoutProof.length <= 0
+      ) {
         return this.refuse(failed);
       }
       const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
@@ -266,7 +280,10 @@ export class PasswordGate {
       const clientKey = Buffer.from(proof.map((b, i) => b ^ signature[i]!));
       if (!timingSafeEqual(sha256(clientKey), this.secret.storedKey)) return this.refuse(failed);
       this.state = 'open';
-      return authentication(12, Buffer.from(`v=${hmac(this.secret.serverKey, authMessage).toString('base64')}`, 'utf8'));
+      return authentication(
+        12,
+        Buffer.from(`v=${hmac(this.secret.serverKey, authMessage).toString('base64')}`, 'utf8'),
+      );
     } catch {
       return this.refuse(failed);
     }
@@ -384,9 +401,10 @@ function logHook(onLog: (line: string) => void, muted: () => boolean): Extension
   };
   return {
     name: 'homepot-log',
-    setup: async (_pg, emscriptenOpts) => ({
-      emscriptenOpts: { ...emscriptenOpts, print: handle, printErr: handle },
-    }),
+    setup: (_pg, emscriptenOpts) =>
+      Promise.resolve({
+        emscriptenOpts: { ...(emscriptenOpts as object), print: handle, printErr: handle },
+      }),
   };
 }
 
@@ -450,12 +468,10 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   if (options.onLog) extensions.homepotLog = logHook(options.onLog, () => resetting > 0);
 
   // debug 0 (the default) keeps PGlite itself silent: its print/printErr become no-ops.
-  const db = await PGlite.create({ dataDir: dir ?? undefined, extensions, debug: 0 }).catch(
-    async (err: unknown) => {
-      await unlock();
-      throw err;
-    },
-  );
+  const db = await PGlite.create({ dataDir: dir ?? undefined, extensions, debug: 0 }).catch(async (err: unknown) => {
+    await unlock();
+    throw err;
+  });
   // SQL for the session reset goes through execProtocol, which does not take PGlite's query
   // mutex: we run it while the socket server still holds that mutex (db.exec would deadlock).
   const run = async (statements: readonly string[], prefix: Uint8Array[] = []) => {
@@ -515,7 +531,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         };
         const client = secret ? new PasswordGate(secret, drop) : null;
         gate = client;
-        const deadline = client && setTimeout(() => client.open || socket?.destroy(), AUTHENTICATION_TIMEOUT_MS).unref();
+        const deadline =
+          client && setTimeout(() => client.open || socket?.destroy(), AUTHENTICATION_TIMEOUT_MS).unref();
         try {
           await fn();
         } catch {
@@ -543,7 +560,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     // The socket server never hands us the client's socket; to drop a client that does not
     // authenticate we note it as it is attached (a private method of the exact version pinned in
     // package.json; without it, refused clients are only dropped on their next message).
-    const internals = server as unknown as { attachSocketToNewHandler?: (socket: Socket, info: unknown) => Promise<void> };
+    const internals = server as unknown as {
+      attachSocketToNewHandler?: (socket: Socket, info: unknown) => Promise<void>;
+    };
     const attach = internals.attachSocketToNewHandler?.bind(server);
     if (attach) {
       internals.attachSocketToNewHandler = (socket, info) => {

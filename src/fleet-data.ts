@@ -8,10 +8,10 @@
  * The module never prints; progress goes to the optional callback.
  */
 import type { Writable } from 'node:stream';
-import type { Sql, TransactionSql } from 'postgres';
+import type { ParameterOrJSON, Sql, TransactionSql } from 'postgres';
 
 /** A postgres.js client, or a transaction of one (then the whole load commits or rolls back together). */
-export type FleetSql = Sql<any> | TransactionSql<any>;
+export type FleetSql = Sql | TransactionSql;
 
 // ---------------------------------------------------------------------------
 // Public API
@@ -197,11 +197,17 @@ export async function loadFleet(
 
   // One transaction: an abort or error leaves nothing of this call behind, and every
   // statement runs on one connection (which the COPY error check below relies on).
-  const method = isTransaction(sql) ? await load(sql) : ((await sql.begin(load)) as Exclude<LoadMethod, 'auto'>);
+  const method = isTransaction(sql) ? await load(sql) : await sql.begin<Exclude<LoadMethod, 'auto'>>(load);
   if (onProgress) {
     const elapsedMs = performance.now() - t0;
     const total = plan.healthChecks;
-    onProgress({ rowsDone: total, rowsTotal: total, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (total * 1000) / elapsedMs : 0, etaMs: 0 });
+    onProgress({
+      rowsDone: total,
+      rowsTotal: total,
+      elapsedMs,
+      rowsPerSecond: elapsedMs > 0 ? (total * 1000) / elapsedMs : 0,
+      etaMs: 0,
+    });
   }
 
   const elapsedMs = performance.now() - t0;
@@ -217,8 +223,8 @@ export async function loadFleet(
   };
 }
 
-function isTransaction(sql: FleetSql): sql is TransactionSql<any> {
-  return typeof (sql as Sql<any>).begin !== 'function';
+function isTransaction(sql: FleetSql): sql is TransactionSql {
+  return typeof (sql as Sql).begin !== 'function';
 }
 
 // ---------------------------------------------------------------------------
@@ -252,12 +258,47 @@ interface Profile {
 }
 
 const PROFILES: Record<DeviceType, Profile> = {
-  pos_terminal: { prefix: 'pos-terminal', label: 'POS Terminal', cpuBase: [6, 14], cpuPeak: [30, 50], txPeak: [3, 8], responseMs: [25, 60] },
-  payment_terminal: { prefix: 'payment-terminal', label: 'Payment Terminal', cpuBase: [3, 8], cpuPeak: [15, 30], txPeak: [4, 10], responseMs: [30, 80] },
-  kiosk: { prefix: 'kiosk', label: 'Self-Service Kiosk', cpuBase: [10, 20], cpuPeak: [20, 40], txPeak: [1, 4], responseMs: [40, 90] },
+  pos_terminal: {
+    prefix: 'pos-terminal',
+    label: 'POS Terminal',
+    cpuBase: [6, 14],
+    cpuPeak: [30, 50],
+    txPeak: [3, 8],
+    responseMs: [25, 60],
+  },
+  payment_terminal: {
+    prefix: 'payment-terminal',
+    label: 'Payment Terminal',
+    cpuBase: [3, 8],
+    cpuPeak: [15, 30],
+    txPeak: [4, 10],
+    responseMs: [30, 80],
+  },
+  kiosk: {
+    prefix: 'kiosk',
+    label: 'Self-Service Kiosk',
+    cpuBase: [10, 20],
+    cpuPeak: [20, 40],
+    txPeak: [1, 4],
+    responseMs: [40, 90],
+  },
   router: { prefix: 'router', label: 'Router', cpuBase: [2, 6], cpuPeak: [8, 20], txPeak: [0, 0], responseMs: [5, 15] },
-  digital_signage: { prefix: 'signage', label: 'Digital Signage', cpuBase: [15, 30], cpuPeak: [3, 8], txPeak: [0, 0], responseMs: [30, 70] },
-  inventory_scanner: { prefix: 'scanner', label: 'Inventory Scanner', cpuBase: [3, 8], cpuPeak: [10, 20], txPeak: [1, 3], responseMs: [20, 50] },
+  digital_signage: {
+    prefix: 'signage',
+    label: 'Digital Signage',
+    cpuBase: [15, 30],
+    cpuPeak: [3, 8],
+    txPeak: [0, 0],
+    responseMs: [30, 70],
+  },
+  inventory_scanner: {
+    prefix: 'scanner',
+    label: 'Inventory Scanner',
+    cpuBase: [3, 8],
+    cpuPeak: [10, 20],
+    txPeak: [1, 3],
+    responseMs: [20, 50],
+  },
 };
 
 /**
@@ -265,7 +306,12 @@ const PROFILES: Record<DeviceType, Profile> = {
  * site so that even a fleet of small sites has every kind of device.
  */
 const SITE_MIX: DeviceType[] = [
-  'payment_terminal', 'kiosk', 'pos_terminal', 'digital_signage', 'inventory_scanner', 'pos_terminal',
+  'payment_terminal',
+  'kiosk',
+  'pos_terminal',
+  'digital_signage',
+  'inventory_scanner',
+  'pos_terminal',
 ];
 function slotType(site: number, slot: number): DeviceType {
   if (slot === 0) return 'pos_terminal';
@@ -274,10 +320,22 @@ function slotType(site: number, slot: number): DeviceType {
 }
 
 const CITIES: Array<[string, string, number]> = [
-  ['London', 'UK', 0], ['Manchester', 'UK', 0], ['Birmingham', 'UK', 0], ['Leeds', 'UK', 0],
-  ['Glasgow', 'UK', 0], ['Dublin', 'Ireland', 0], ['Paris', 'France', 1], ['Berlin', 'Germany', 1],
-  ['Madrid', 'Spain', 1], ['Amsterdam', 'Netherlands', 1], ['Milan', 'Italy', 1], ['Athens', 'Greece', 2],
-  ['Helsinki', 'Finland', 2], ['New York', 'USA', -5], ['Chicago', 'USA', -6], ['Toronto', 'Canada', -5],
+  ['London', 'UK', 0],
+  ['Manchester', 'UK', 0],
+  ['Birmingham', 'UK', 0],
+  ['Leeds', 'UK', 0],
+  ['Glasgow', 'UK', 0],
+  ['Dublin', 'Ireland', 0],
+  ['Paris', 'France', 1],
+  ['Berlin', 'Germany', 1],
+  ['Madrid', 'Spain', 1],
+  ['Amsterdam', 'Netherlands', 1],
+  ['Milan', 'Italy', 1],
+  ['Athens', 'Greece', 2],
+  ['Helsinki', 'Finland', 2],
+  ['New York', 'USA', -5],
+  ['Chicago', 'USA', -6],
+  ['Toronto', 'Canada', -5],
 ];
 const SITE_KINDS = ['Central', 'High Street', 'Retail Park', 'Station', 'Airport', 'Mall', 'Outlet', 'Express'];
 
@@ -319,7 +377,11 @@ function fleetLayout(siteCount: number, devicesPerSite: number): { sites: SiteDe
  * Insert sites and devices if missing (ON CONFLICT DO NOTHING) and return devices.id for
  * each device in layout order. Chunked so that no statement exceeds the target's budget.
  */
-async function upsertFleet(sql: FleetSql, layout: { sites: SiteDef[]; devices: DeviceDef[] }, target: Target): Promise<number[]> {
+async function upsertFleet(
+  sql: FleetSql,
+  layout: { sites: SiteDef[]; devices: DeviceDef[] },
+  target: Target,
+): Promise<number[]> {
   // ~100 bytes a device row, ~150 a site row.
   const chunk = Math.max(1, Math.min(5_000, Math.floor(target.maxStatementBytes / 200)));
   const siteDbId = new Map<string, number>();
@@ -428,7 +490,14 @@ const ENDPOINT = '/health';
 
 /** health_checks columns we set (id comes from its sequence). */
 const HC_COLUMNS = [
-  'device_id', 'is_healthy', 'response_time_ms', 'status_code', 'endpoint', 'response_data', 'error_message', 'timestamp',
+  'device_id',
+  'is_healthy',
+  'response_time_ms',
+  'status_code',
+  'endpoint',
+  'response_data',
+  'error_message',
+  'timestamp',
 ] as const;
 
 /** One batch of health checks, column-wise in typed arrays (cheap to build, no GC churn). */
@@ -501,7 +570,7 @@ class HealthCheckGenerator {
     this.stepMs = plan.intervalSeconds * 1000;
     this.remaining = plan.healthChecks;
     this.siteTz = layout.sites.map((s) => s.tzHours);
-    this.siteDayFactor = layout.sites.map(() => new Map());
+    this.siteDayFactor = layout.sites.map(() => new Map<number, number>());
     this.siteLoad = new Float64Array(layout.sites.length);
     // Per interval: an unhealthy spell about every 2 days per device (times flakiness),
     // lasting ~10 minutes on average; a spontaneous reboot about every 10 days.
@@ -556,10 +625,20 @@ class HealthCheckGenerator {
   next(maxRows: number): Batch {
     const n = Math.min(maxRows, this.remaining);
     const b: Batch = {
-      n, deviceId: new Int32Array(n), healthy: new Uint8Array(n), responseMs: new Int32Array(n),
-      status: new Int16Array(n), failure: new Int8Array(n), step: new Int32Array(n),
-      cpu10: new Int32Array(n), mem10: new Int32Array(n), disk10: new Int32Array(n), latency10: new Int32Array(n),
-      uptime: new Float64Array(n), tx: new Int32Array(n), errors: new Int32Array(n),
+      n,
+      deviceId: new Int32Array(n),
+      healthy: new Uint8Array(n),
+      responseMs: new Int32Array(n),
+      status: new Int16Array(n),
+      failure: new Int8Array(n),
+      step: new Int32Array(n),
+      cpu10: new Int32Array(n),
+      mem10: new Int32Array(n),
+      disk10: new Int32Array(n),
+      latency10: new Int32Array(n),
+      uptime: new Float64Array(n),
+      tx: new Int32Array(n),
+      errors: new Int32Array(n),
     };
     const dt = this.dt;
     for (let i = 0; i < n; i++) {
@@ -587,10 +666,20 @@ class HealthCheckGenerator {
       st.disk += st.diskPerSecond * dt * (0.5 + r());
       if (st.disk > 92) st.disk = st.diskFloor + 3 * r(); // log cleanup
 
-      const cpu = clamp(st.cpuBase + st.cpuPeak * load * (0.85 + 0.3 * r()) + 2 * noise(r) + (sick ? 25 + 40 * r() : 0), 0.5, 100);
+      const cpu = clamp(
+        st.cpuBase + st.cpuPeak * load * (0.85 + 0.3 * r()) + 2 * noise(r) + (sick ? 25 + 40 * r() : 0),
+        0.5,
+        100,
+      );
       const mem = clamp(
-        st.memBase + 12 * load + Math.min(30, (st.memLeakPerHour * st.uptime) / 3600) + 1.5 * noise(r) + (sick ? 10 : 0),
-        1, 99.5);
+        st.memBase +
+          12 * load +
+          Math.min(30, (st.memLeakPerHour * st.uptime) / 3600) +
+          1.5 * noise(r) +
+          (sick ? 10 : 0),
+        1,
+        99.5,
+      );
       let tx = poisson(r, (st.txPeak * load * dt) / 60);
       let errors = tx > 0 && r() < 0.004 * tx ? 1 : 0;
       if (sick) {
@@ -685,21 +774,34 @@ class ByteWriter {
 const MAX_ROW_BYTES = 480;
 
 const JSON_PARTS = [
-  '{"system": {"cpu_percent": ', ', "memory_percent": ', ', "disk_percent": ', ', "uptime_seconds": ',
-  '}, "app_metrics": {"transactions_count": ', ', "errors_count": ', '}, "network": {"latency_ms": ', '}}',
+  '{"system": {"cpu_percent": ',
+  ', "memory_percent": ',
+  ', "disk_percent": ',
+  ', "uptime_seconds": ',
+  '}, "app_metrics": {"transactions_count": ',
+  ', "errors_count": ',
+  '}, "network": {"latency_ms": ',
+  '}}',
 ];
 const JSON_PLAIN = JSON_PARTS.map(ascii);
 /** The same inside a quoted array-literal element: every " becomes \". */
 const JSON_QUOTED = JSON_PARTS.map((s) => ascii(s.replace(/"/g, '\\"')));
 
 function writeJson(w: ByteWriter, parts: Buffer[], b: Batch, i: number): void {
-  w.bytes(parts[0]!); w.tenths(b.cpu10[i]!);
-  w.bytes(parts[1]!); w.tenths(b.mem10[i]!);
-  w.bytes(parts[2]!); w.tenths(b.disk10[i]!);
-  w.bytes(parts[3]!); w.uint(b.uptime[i]!);
-  w.bytes(parts[4]!); w.uint(b.tx[i]!);
-  w.bytes(parts[5]!); w.uint(b.errors[i]!);
-  w.bytes(parts[6]!); w.tenths(b.latency10[i]!);
+  w.bytes(parts[0]!);
+  w.tenths(b.cpu10[i]!);
+  w.bytes(parts[1]!);
+  w.tenths(b.mem10[i]!);
+  w.bytes(parts[2]!);
+  w.tenths(b.disk10[i]!);
+  w.bytes(parts[3]!);
+  w.uint(b.uptime[i]!);
+  w.bytes(parts[4]!);
+  w.uint(b.tx[i]!);
+  w.bytes(parts[5]!);
+  w.uint(b.errors[i]!);
+  w.bytes(parts[6]!);
+  w.tenths(b.latency10[i]!);
   w.bytes(parts[7]!);
 }
 
@@ -707,7 +809,10 @@ function writeJson(w: ByteWriter, parts: Buffer[], b: Batch, i: number): void {
 class Timestamps {
   private step = -1;
   private cached: Buffer = Buffer.alloc(0);
-  constructor(private readonly fromMs: number, private readonly stepMs: number) {}
+  constructor(
+    private readonly fromMs: number,
+    private readonly stepMs: number,
+  ) {}
   get(step: number): Buffer {
     if (step !== this.step) {
       this.step = step;
@@ -741,7 +846,9 @@ function resolveMethod(method: LoadMethod, server: ServerInfo): Exclude<LoadMeth
   if (server.pglite && method === 'copy') {
     // Not a catchable error there: the embedded server's WASM backend aborts and takes
     // the whole database down.
-    throw new Error('COPY FROM STDIN is not supported by the embedded PGlite server (it crashes it); use method "unnest"');
+    throw new Error(
+      'COPY FROM STDIN is not supported by the embedded PGlite server (it crashes it); use method "unnest"',
+    );
   }
   return method === 'auto' ? (server.pglite ? 'unnest' : 'copy') : method;
 }
@@ -761,7 +868,9 @@ interface Target {
 type Sender = (sql: FleetSql, b: Batch, ts: Timestamps, target: Target) => Promise<void>;
 
 const COLUMN_LIST = HC_COLUMNS.map((c) => `"${c}"`).join(', ');
-const TAB = 9, NL = 10, COMMA = 44;
+const TAB = 9,
+  NL = 10,
+  COMMA = 44;
 const T_ENDPOINT = ascii(`\t${ENDPOINT}\t`);
 const NULL_COPY = ascii('\\N');
 const NULL_ARRAY = ascii('NULL');
@@ -770,20 +879,32 @@ function copyText(b: Batch, ts: Timestamps): Buffer {
   const w = new ByteWriter(b.n * MAX_ROW_BYTES);
   for (let i = 0; i < b.n; i++) {
     w.ensure(MAX_ROW_BYTES);
-    w.uint(b.deviceId[i]!); w.byte(TAB);
-    w.byte(b.healthy[i] ? 116 : 102); w.byte(TAB); // t / f
-    w.uint(b.responseMs[i]!); w.byte(TAB);
-    w.uint(b.status[i]!); w.bytes(T_ENDPOINT);
-    writeJson(w, JSON_PLAIN, b, i); w.byte(TAB);
+    w.uint(b.deviceId[i]!);
+    w.byte(TAB);
+    w.byte(b.healthy[i] ? 116 : 102);
+    w.byte(TAB); // t / f
+    w.uint(b.responseMs[i]!);
+    w.byte(TAB);
+    w.uint(b.status[i]!);
+    w.bytes(T_ENDPOINT);
+    writeJson(w, JSON_PLAIN, b, i);
+    w.byte(TAB);
     const f = b.failure[i]!;
-    w.bytes(f >= 0 ? FAILURE_TEXT[f]! : NULL_COPY); w.byte(TAB);
-    w.bytes(ts.get(b.step[i]!)); w.byte(NL);
+    w.bytes(f >= 0 ? FAILURE_TEXT[f]! : NULL_COPY);
+    w.byte(TAB);
+    w.bytes(ts.get(b.step[i]!));
+    w.byte(NL);
   }
   return w.buf.subarray(0, w.pos);
 }
 
 /** PostgreSQL array literal, e.g. {1,2,3}, built by `element` for rows lo..hi-1. */
-function arrayLiteral(lo: number, hi: number, bytesPerRow: number, element: (w: ByteWriter, i: number) => void): string {
+function arrayLiteral(
+  lo: number,
+  hi: number,
+  bytesPerRow: number,
+  element: (w: ByteWriter, i: number) => void,
+): string {
   const w = new ByteWriter((hi - lo) * bytesPerRow + 2);
   w.byte(123); // {
   for (let i = lo; i < hi; i++) {
@@ -804,8 +925,15 @@ function unnestParams(b: Batch, ts: Timestamps, lo: number, hi: number): string[
     arrayLiteral(lo, hi, 1, (w, i) => w.byte(b.healthy[i] ? 116 : 102)),
     ints(b.responseMs),
     ints(b.status),
-    arrayLiteral(lo, hi, 460, (w, i) => { w.byte(34); writeJson(w, JSON_QUOTED, b, i); w.byte(34); }),
-    arrayLiteral(lo, hi, 80, (w, i) => { const f = b.failure[i]!; w.bytes(f >= 0 ? FAILURE_QUOTED[f]! : NULL_ARRAY); }),
+    arrayLiteral(lo, hi, 460, (w, i) => {
+      w.byte(34);
+      writeJson(w, JSON_QUOTED, b, i);
+      w.byte(34);
+    }),
+    arrayLiteral(lo, hi, 80, (w, i) => {
+      const f = b.failure[i]!;
+      w.bytes(f >= 0 ? FAILURE_QUOTED[f]! : NULL_ARRAY);
+    }),
     arrayLiteral(lo, hi, 26, (w, i) => w.bytes(ts.get(b.step[i]!))),
   ];
 }
@@ -823,7 +951,7 @@ const SENDERS: Record<'unnest' | 'insert', Sender> = {
     // adapt to the measured size (~270 bytes a row).
     const budget = target.maxStatementBytes;
     let perStatement = budget === Infinity ? b.n : Math.max(1, Math.floor(budget / 300));
-    for (let lo = 0; lo < b.n; ) {
+    for (let lo = 0; lo < b.n;) {
       let hi = Math.min(b.n, lo + perStatement);
       let params = unnestParams(b, ts, lo, hi);
       let bytes = params.reduce((sum, p) => sum + p.length, 0);
@@ -840,22 +968,27 @@ const SENDERS: Record<'unnest' | 'insert', Sender> = {
 
   async insert(sql, b, ts, target) {
     // 65 535 bind parameters at most; on PGlite also the statement budget (~300 bytes a row).
-    const perStatement = Math.max(1, Math.min(Math.floor(65_535 / HC_COLUMNS.length), Math.floor(target.maxStatementBytes / 320)));
+    const perStatement = Math.max(
+      1,
+      Math.min(Math.floor(65_535 / HC_COLUMNS.length), Math.floor(target.maxStatementBytes / 320)),
+    );
     for (let lo = 0; lo < b.n; lo += perStatement) {
       const hi = Math.min(b.n, lo + perStatement);
-      const rows: Array<Record<(typeof HC_COLUMNS)[number], unknown>> = [];
+      const rows: Array<Record<(typeof HC_COLUMNS)[number], ParameterOrJSON<never>>> = [];
       for (let i = lo; i < hi; i++) {
         const f = b.failure[i]!;
         rows.push({
-          device_id: b.deviceId[i],
+          device_id: b.deviceId[i]!,
           is_healthy: b.healthy[i] === 1,
-          response_time_ms: b.responseMs[i],
-          status_code: b.status[i],
+          response_time_ms: b.responseMs[i]!,
+          status_code: b.status[i]!,
           endpoint: ENDPOINT,
           response_data: {
             system: {
-              cpu_percent: b.cpu10[i]! / 10, memory_percent: b.mem10[i]! / 10,
-              disk_percent: b.disk10[i]! / 10, uptime_seconds: b.uptime[i],
+              cpu_percent: b.cpu10[i]! / 10,
+              memory_percent: b.mem10[i]! / 10,
+              disk_percent: b.disk10[i]! / 10,
+              uptime_seconds: b.uptime[i],
             },
             app_metrics: { transactions_count: b.tx[i], errors_count: b.errors[i] },
             network: { latency_ms: b.latency10[i]! / 10 },
@@ -886,13 +1019,13 @@ const COPY_SQL = `COPY health_checks (${COLUMN_LIST}) FROM STDIN`;
  */
 function copyLoader(sql: FleetSql, ts: Timestamps): Loader {
   let stream: Writable | null = null;
-  let failure: unknown = null;
+  let failure: Error | null = null;
   let finished = false;
   return {
     async send(b) {
       if (!stream) {
         stream = await sql.unsafe(COPY_SQL).writable();
-        stream.on('error', (err) => void (failure ??= err));
+        stream.on('error', (err: Error) => void (failure ??= err));
         stream.on('finish', () => void (finished = true));
       }
       const s = stream;
@@ -914,10 +1047,11 @@ function copyLoader(sql: FleetSql, ts: Timestamps): Loader {
         );
       }
     },
-    async close(reason) {
+    close(reason) {
       if (stream && !finished && !stream.destroyed) {
         stream.destroy(reason instanceof Error ? reason : new Error(String(reason)));
       }
+      return Promise.resolve();
     },
   };
 }

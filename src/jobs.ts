@@ -36,11 +36,24 @@ export interface JobErrorRow {
 }
 
 interface RawJob {
-  job_id: number; application_name: string; proc_schema: string; proc_name: string; schedule_interval: string | null;
-  scheduled: boolean; hypertable_schema: string | null; hypertable_name: string | null; config: unknown;
-  job_status: string | null; last_run_status: string | null; last_run_started_at: Date | null;
-  last_successful_finish: Date | null; last_run_duration: string | null; next_start: Date | null;
-  total_runs: number; total_successes: number; total_failures: number;
+  job_id: number;
+  application_name: string;
+  proc_schema: string;
+  proc_name: string;
+  schedule_interval: string | null;
+  scheduled: boolean;
+  hypertable_schema: string | null;
+  hypertable_name: string | null;
+  config: unknown;
+  job_status: string | null;
+  last_run_status: string | null;
+  last_run_started_at: Date | null;
+  last_successful_finish: Date | null;
+  last_run_duration: string | null;
+  next_start: Date | null;
+  total_runs: number;
+  total_successes: number;
+  total_failures: number;
 }
 
 /** Background jobs and their stats (timescaledb_information.jobs + job_stats). Needs TimescaleDB. */
@@ -69,8 +82,13 @@ export async function listJobs(sql: Sql, options: { failedOnly?: boolean } = {})
 /** Recent job errors, newest first. Needs TimescaleDB >= 2.15 (capabilities.features.jobErrors). */
 export async function listJobErrors(sql: Sql, limit = 20): Promise<JobErrorRow[]> {
   const rows = (await sql.unsafe(sqlFile('queries/job-errors.sql'), [limit])) as unknown as {
-    job_id: number; proc_schema: string | null; proc_name: string | null; start_time: Date | null;
-    finish_time: Date | null; sqlerrcode: string | null; err_message: string | null;
+    job_id: number;
+    proc_schema: string | null;
+    proc_name: string | null;
+    start_time: Date | null;
+    finish_time: Date | null;
+    sqlerrcode: string | null;
+    err_message: string | null;
   }[];
   return rows.map((r) => ({
     jobId: Number(r.job_id),
@@ -111,16 +129,25 @@ function preflightJobs(caps: Capabilities, what: string): void {
 /** Under the Apache license run_job and alter_job fail with 0A000 (measured on 2.19.3): say so before trying. */
 function requireJobControl(caps: Capabilities, what: string, fn: string): void {
   if (caps.timescaledb.edition === 'community') return;
-  throw new HomepotError('timescaledb-edition', `${what} needs the TimescaleDB Community edition: ${fn}() is not available under ${caps.timescaledb.edition === 'apache' ? 'the Apache-2 license this server runs' : 'an unknown timescaledb.license'}`, {
-    hint: "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.",
-  });
+  throw new HomepotError(
+    'timescaledb-edition',
+    `${what} needs the TimescaleDB Community edition: ${fn}() is not available under ${caps.timescaledb.edition === 'apache' ? 'the Apache-2 license this server runs' : 'an unknown timescaledb.license'}`,
+    {
+      hint: "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.",
+    },
+  );
 }
 
 /** Look a job up by id; an unknown id is exit 4 with where to find the ids. */
 export async function findJob(sql: Sql, jobId: number): Promise<JobRef> {
   const [r] = (await sql.unsafe(sqlFile('jobs/job.sql'), [jobId])) as unknown as {
-    job_id: number; application_name: string; proc_schema: string; proc_name: string; scheduled: boolean;
-    hypertable_schema: string | null; hypertable_name: string | null;
+    job_id: number;
+    application_name: string;
+    proc_schema: string;
+    proc_name: string;
+    scheduled: boolean;
+    hypertable_schema: string | null;
+    hypertable_name: string | null;
   }[];
   if (!r) {
     // No 'unknown-job' kind exists yet; exit 4 is what matters to pipelines, 42704 is what TimescaleDB itself says.
@@ -163,28 +190,43 @@ export async function runJob(
   hooks: { onWait?: () => void } = {},
 ): Promise<JobRunResult> {
   preflightJobs(caps, 'jobs run');
-  return withChangeLock(sql, async (conn) => {
-    const job = await findJob(conn, jobId);
-    requireJobControl(caps, 'jobs run', 'run_job');
-    const statement = `CALL run_job(${job.jobId})`;
-    if (opts.dryRun) return { job, dryRun: true, statement, status: 'not run', durationMs: null, error: null };
-    await conn`SELECT set_config('lock_timeout', ${`${Math.round(opts.lockTimeout.seconds * 1000)}ms`}, false)`;
-    const started = performance.now();
-    try {
-      await conn.unsafe(sqlFile('jobs/run-job.sql'), [job.jobId]);
-      return { job, dryRun: false, statement, status: 'succeeded', durationMs: performance.now() - started, error: null };
-    } catch (err) {
-      const e = err as { message?: string; code?: string };
-      // A job that failed is reported; a lost connection is not a job failure.
-      if (!e.code || !/^[0-9A-Z]{5}$/.test(e.code)) throw err;
-      return {
-        job, dryRun: false, statement, status: 'failed', durationMs: performance.now() - started,
-        error: { message: oneLine(e.message ?? String(err)), sqlstate: e.code },
-      };
-    } finally {
-      await conn`RESET lock_timeout`.catch(() => {});
-    }
-  }, hooks.onWait);
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const job = await findJob(conn, jobId);
+      requireJobControl(caps, 'jobs run', 'run_job');
+      const statement = `CALL run_job(${job.jobId})`;
+      if (opts.dryRun) return { job, dryRun: true, statement, status: 'not run', durationMs: null, error: null };
+      await conn`SELECT set_config('lock_timeout', ${`${Math.round(opts.lockTimeout.seconds * 1000)}ms`}, false)`;
+      const started = performance.now();
+      try {
+        await conn.unsafe(sqlFile('jobs/run-job.sql'), [job.jobId]);
+        return {
+          job,
+          dryRun: false,
+          statement,
+          status: 'succeeded',
+          durationMs: performance.now() - started,
+          error: null,
+        };
+      } catch (err) {
+        const e = err as { message?: string; code?: string };
+        // A job that failed is reported; a lost connection is not a job failure.
+        if (!e.code || !/^[0-9A-Z]{5}$/.test(e.code)) throw err;
+        return {
+          job,
+          dryRun: false,
+          statement,
+          status: 'failed',
+          durationMs: performance.now() - started,
+          error: { message: oneLine(e.message ?? String(err)), sqlstate: e.code },
+        };
+      } finally {
+        await conn`RESET lock_timeout`.catch(() => {});
+      }
+    },
+    hooks.onWait,
+  );
 }
 
 export interface JobScheduleResult extends ApplyResult {
@@ -207,23 +249,39 @@ export async function setJobScheduled(
 ): Promise<JobScheduleResult> {
   const what = scheduled ? 'jobs resume' : 'jobs pause';
   preflightJobs(caps, what);
-  return withChangeLock(sql, async (conn) => {
-    const job = await findJob(conn, jobId);
-    requireJobControl(caps, what, 'alter_job');
-    const word = (s: boolean) => (s ? 'scheduled' : 'paused');
-    const step: Step = job.scheduled === scheduled
-      ? { id: 'job-schedule', title: `job ${job.jobId} (${job.applicationName})`, state: 'in-place', current: word(job.scheduled), statements: [] }
-      : {
-          id: 'job-schedule', title: `job ${job.jobId} (${job.applicationName})`, state: 'different',
-          current: word(job.scheduled), wanted: word(scheduled),
-          statements: [await renderStatement(conn, 'jobs/render-alter-job-scheduled.sql', [job.jobId, scheduled])],
-        };
-    const result = await applySteps(conn, [step], {
-      dryRun: opts.dryRun, lockTimeout: opts.lockTimeout, ...(hooks.signal ? { signal: hooks.signal } : {}),
-    });
-    const applied = result.steps[0]?.outcome === 'updated' || result.steps[0]?.outcome === 'unchanged';
-    return { ...result, job, scheduled: applied ? scheduled : job.scheduled };
-  }, hooks.onWait);
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const job = await findJob(conn, jobId);
+      requireJobControl(caps, what, 'alter_job');
+      const word = (s: boolean) => (s ? 'scheduled' : 'paused');
+      const step: Step =
+        job.scheduled === scheduled
+          ? {
+              id: 'job-schedule',
+              title: `job ${job.jobId} (${job.applicationName})`,
+              state: 'in-place',
+              current: word(job.scheduled),
+              statements: [],
+            }
+          : {
+              id: 'job-schedule',
+              title: `job ${job.jobId} (${job.applicationName})`,
+              state: 'different',
+              current: word(job.scheduled),
+              wanted: word(scheduled),
+              statements: [await renderStatement(conn, 'jobs/render-alter-job-scheduled.sql', [job.jobId, scheduled])],
+            };
+      const result = await applySteps(conn, [step], {
+        dryRun: opts.dryRun,
+        lockTimeout: opts.lockTimeout,
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      });
+      const applied = result.steps[0]?.outcome === 'updated' || result.steps[0]?.outcome === 'unchanged';
+      return { ...result, job, scheduled: applied ? scheduled : job.scheduled };
+    },
+    hooks.onWait,
+  );
 }
 
 function oneLine(s: string): string {
@@ -232,15 +290,30 @@ function oneLine(s: string): string {
 
 /** A policy job's row from sql/queries/policy-job.sql. */
 export interface PolicyJobRow {
-  job_id: number; interval_setting: string | null; schedule_interval: string | null; scheduled: boolean;
-  last_run_status: string | null; last_run_started_at: Date | null; last_successful_finish: Date | null;
-  next_start: Date | null; total_runs: number; total_failures: number;
+  job_id: number;
+  interval_setting: string | null;
+  schedule_interval: string | null;
+  scheduled: boolean;
+  last_run_status: string | null;
+  last_run_started_at: Date | null;
+  last_successful_finish: Date | null;
+  next_start: Date | null;
+  total_runs: number;
+  total_failures: number;
 }
 
 /** The policy job of a kind on a hypertable (retention, compression), or undefined. */
 export async function findPolicyJob(
-  sql: Sql, table: { schema: string; name: string }, proc: 'policy_retention' | 'policy_compression', key: 'drop_after' | 'compress_after',
+  sql: Sql,
+  table: { schema: string; name: string },
+  proc: 'policy_retention' | 'policy_compression',
+  key: 'drop_after' | 'compress_after',
 ): Promise<PolicyJobRow | undefined> {
-  const rows = (await sql.unsafe(sqlFile('queries/policy-job.sql'), [table.schema, table.name, proc, key])) as unknown as PolicyJobRow[];
+  const rows = (await sql.unsafe(sqlFile('queries/policy-job.sql'), [
+    table.schema,
+    table.name,
+    proc,
+    key,
+  ])) as unknown as PolicyJobRow[];
   return rows[0];
 }

@@ -49,8 +49,18 @@ export interface TableRef {
  * sql/migrate/render-verify.sql; with `pending`, rows whose key has a change
  * waiting in that log table are left out.
  */
-export function verifyStatement(sql: Sql, t: TableRef, pending?: { logTable: string; keyColumns: string[] }): Promise<string> {
-  return renderStatement(sql, 'migrate/render-verify.sql', [t.schema, t.name, t.timeColumn, pending?.logTable ?? null, pending?.keyColumns ?? null]);
+export function verifyStatement(
+  sql: Sql,
+  t: TableRef,
+  pending?: { logTable: string; keyColumns: string[] },
+): Promise<string> {
+  return renderStatement(sql, 'migrate/render-verify.sql', [
+    t.schema,
+    t.name,
+    t.timeColumn,
+    pending?.logTable ?? null,
+    pending?.keyColumns ?? null,
+  ]);
 }
 
 /**
@@ -59,12 +69,21 @@ export function verifyStatement(sql: Sql, t: TableRef, pending?: { logTable: str
  * whole rows to disk (600 MB for 4.3 M rows) where a hash of a few thousand
  * windows fits in memory.
  */
-export async function windowSums(sql: Sql, statement: string, windowSeconds: number, range: { from?: Date | null; to?: Date | null } = {}): Promise<Map<number, WindowSum>> {
+export async function windowSums(
+  sql: Sql,
+  statement: string,
+  windowSeconds: number,
+  range: { from?: Date | null; to?: Date | null } = {},
+): Promise<Map<number, WindowSum>> {
   const params = [windowSeconds, range.from ?? null, range.to ?? null];
   await sql`SELECT set_config('enable_sort', 'off', false)`;
   let rows: { w: string; n: string; h: string }[];
   try {
-    rows = (await executeRendered(sql, statement, params as never[])) as unknown as { w: string; n: string; h: string }[];
+    rows = (await executeRendered(sql, statement, params as never[])) as unknown as {
+      w: string;
+      n: string;
+      h: string;
+    }[];
   } finally {
     await sql`RESET enable_sort`;
   }
@@ -72,7 +91,12 @@ export async function windowSums(sql: Sql, statement: string, windowSeconds: num
 }
 
 /** Compare two sides; windows in `skip` are left out (changes still pending there). */
-export function compareWindows(source: Map<number, WindowSum>, target: Map<number, WindowSum>, windowSeconds: number, skip: Set<number> = new Set()): Verification {
+export function compareWindows(
+  source: Map<number, WindowSum>,
+  target: Map<number, WindowSum>,
+  windowSeconds: number,
+  skip: Set<number> = new Set(),
+): Verification {
   const keys = [...new Set([...source.keys(), ...target.keys()])].filter((w) => !skip.has(w)).sort((a, b) => a - b);
   const mismatches: WindowMismatch[] = [];
   let rows = 0;
@@ -92,13 +116,24 @@ export function compareWindows(source: Map<number, WindowSum>, target: Map<numbe
       });
     }
   }
-  return { ok: mismatches.length === 0, windowSeconds, windows: keys.length, rows, checksum: checksum.toString(), mismatches };
+  return {
+    ok: mismatches.length === 0,
+    windowSeconds,
+    windows: keys.length,
+    rows,
+    checksum: checksum.toString(),
+    mismatches,
+  };
 }
 
 /** One line naming the windows that differ, for errors. */
 export function describeMismatches(v: Verification, limit = 5): string {
-  const shown = v.mismatches.slice(0, limit).map((m) =>
-    `[${m.from}, ${m.to}): source ${m.sourceRows} rows, target ${m.targetRows} rows${m.checksumDiffers ? ' (same count, different rows)' : ''}`);
+  const shown = v.mismatches
+    .slice(0, limit)
+    .map(
+      (m) =>
+        `[${m.from}, ${m.to}): source ${m.sourceRows} rows, target ${m.targetRows} rows${m.checksumDiffers ? ' (same count, different rows)' : ''}`,
+    );
   const more = v.mismatches.length > limit ? `, and ${v.mismatches.length - limit} more` : '';
   return shown.join('; ') + more;
 }

@@ -4,8 +4,12 @@ import type { Sql } from './connection.js';
 import { HomepotError } from './errors.js';
 import type { Interval } from './intervals.js';
 import {
-  compareWindows, describeMismatches, verifyStatement, windowSums,
-  type TableRef, type Verification,
+  compareWindows,
+  describeMismatches,
+  verifyStatement,
+  windowSums,
+  type TableRef,
+  type Verification,
 } from './migrate-verify.js';
 import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from './names.js';
 import { num } from './numbers.js';
@@ -14,8 +18,21 @@ import { checkConvertible, preflight as setupPreflight } from './setup.js';
 import { sqlFile } from './sql-files.js';
 import { executeRendered, renderKinds, renderList, renderNamed, renderStatement } from './statements.js';
 import {
-  createState, forget, readState, recordBatch, recordedObjects, recordedOldTable, recordOnlineStart, recordResult, recordSwapped,
-  remainingBlocks, renderCreateState, renderForget, requireRecordedObjects, setPhase, type MigrationState,
+  createState,
+  forget,
+  readState,
+  recordBatch,
+  recordedObjects,
+  recordedOldTable,
+  recordOnlineStart,
+  recordResult,
+  recordSwapped,
+  remainingBlocks,
+  renderCreateState,
+  renderForget,
+  requireRecordedObjects,
+  setPhase,
+  type MigrationState,
 } from './migration-state.js';
 import { requireOwnerRights } from './table-owner.js';
 import { derivedName, objectName } from './identifiers.js';
@@ -156,10 +173,27 @@ async function exec(sql: Sql, statements: string[]): Promise<void> {
 
 function emptyResult(table: string, caps: Capabilities): MigrateResult {
   return {
-    command: 'migrate-from-postgres', table, strategy: 'online', strategyReason: '', dryRun: false, changed: false,
-    outcome: 'migrated', resumed: false, server: describeServerKind(caps), edition: caps.timescaledb.edition,
-    estimate: { rows: 0, bytes: 0, seconds: 0, lock: '' }, plan: [], copied: { rows: 0, batches: 0, seconds: 0, rowsPerSecond: 0 },
-    replayed: 0, locks: [], verification: null, oldTable: null, droppedOld: false, timings: {}, warnings: [], nextSteps: [],
+    command: 'migrate-from-postgres',
+    table,
+    strategy: 'online',
+    strategyReason: '',
+    dryRun: false,
+    changed: false,
+    outcome: 'migrated',
+    resumed: false,
+    server: describeServerKind(caps),
+    edition: caps.timescaledb.edition,
+    estimate: { rows: 0, bytes: 0, seconds: 0, lock: '' },
+    plan: [],
+    copied: { rows: 0, batches: 0, seconds: 0, rowsPerSecond: 0 },
+    replayed: 0,
+    locks: [],
+    verification: null,
+    oldTable: null,
+    droppedOld: false,
+    timings: {},
+    warnings: [],
+    nextSteps: [],
   };
 }
 
@@ -170,7 +204,11 @@ export function followUp(table: string): string[] {
 }
 
 /** TimescaleDB must be there (or creatable), the session writable; creates the extension when missing. */
-export async function ensureTimescale(conn: Sql, caps: Capabilities, dryRun: boolean): Promise<{ caps: Capabilities; plan: PlannedStep[] }> {
+export async function ensureTimescale(
+  conn: Sql,
+  caps: Capabilities,
+  dryRun: boolean,
+): Promise<{ caps: Capabilities; plan: PlannedStep[] }> {
   setupPreflight(caps, { require: 'timescaledb' }, 'migrate-from-postgres');
   if (caps.timescaledb.installedVersion) return { caps, plan: [] };
   const statement = await renderStatement(conn, 'setup/render-create-extension.sql', []);
@@ -188,24 +226,40 @@ async function isHypertable(sql: Sql, t: ResolvedTable): Promise<boolean> {
 }
 
 /** Everything that stops a conversion, as one error naming each problem and its fix. */
-async function checkBlockers(conn: Sql, table: ResolvedTable, opts: MigrateOptions, caps: Capabilities, strategy: Strategy | 'auto'): Promise<{ pre: Preflight; warnings: string[] }> {
+async function checkBlockers(
+  conn: Sql,
+  table: ResolvedTable,
+  opts: MigrateOptions,
+  caps: Capabilities,
+  strategy: Strategy | 'auto',
+): Promise<{ pre: Preflight; warnings: string[] }> {
   if (table.relkind !== 'r') {
-    throw new HomepotError('unsuitable-table', `${table.display} is not a plain table and cannot become a hypertable`, { hint: 'Point --table at an ordinary table.' });
+    throw new HomepotError('unsuitable-table', `${table.display} is not a plain table and cannot become a hypertable`, {
+      hint: 'Point --table at an ordinary table.',
+    });
   }
   const { warnings } = await checkConvertible(conn, table, opts.timeColumn);
-  const [pre] = (await conn.unsafe(sqlFile('migrate/preflight.sql'), [table.oid, opts.timeColumn])) as unknown as Preflight[];
+  const [pre] = (await conn.unsafe(sqlFile('migrate/preflight.sql'), [
+    table.oid,
+    opts.timeColumn,
+  ])) as unknown as Preflight[];
   if (!pre) throw new HomepotError('internal', `could not read ${table.display}`);
   const problems: string[] = [];
   const fixes: string[] = [];
-  const fks = (await conn.unsafe(sqlFile('setup/referencing-fks.sql'), [table.oid])) as unknown as { constraint_name: string; from_table: string }[];
+  const fks = (await conn.unsafe(sqlFile('setup/referencing-fks.sql'), [table.oid])) as unknown as {
+    constraint_name: string;
+    from_table: string;
+  }[];
   const tsVersion = caps.timescaledb.installedVersion ?? caps.timescaledb.availableVersion ?? '0';
   const fkSupported = compareVersions(tsVersion, '2.16.0') >= 0;
   const online = strategy !== 'in-place';
   if (fks.length > 0 && (online || !fkSupported)) {
     problems.push(`foreign keys point into it (${fks.map((f) => `${f.from_table}.${f.constraint_name}`).join(', ')})`);
-    fixes.push(online
-      ? 'drop those foreign keys and re-create them after the migration (or use --strategy in-place, which keeps them on TimescaleDB 2.16+)'
-      : 'drop those foreign keys and re-create them after the migration (TimescaleDB before 2.16 cannot keep them)');
+    fixes.push(
+      online
+        ? 'drop those foreign keys and re-create them after the migration (or use --strategy in-place, which keeps them on TimescaleDB 2.16+)'
+        : 'drop those foreign keys and re-create them after the migration (TimescaleDB before 2.16 cannot keep them)',
+    );
   }
   if (pre.inheritance) {
     problems.push('it takes part in table inheritance');
@@ -214,7 +268,9 @@ async function checkBlockers(conn: Sql, table: ResolvedTable, opts: MigrateOptio
   if (online) {
     if (pre.dependent_views.length > 0) {
       problems.push(`views depend on it: ${pre.dependent_views.join(', ')}`);
-      fixes.push(`drop them and re-create them after the migration (HOMEPOT's aggregates: homepot-ts aggregates drop <name>, then homepot-ts create-aggregates), or use --strategy in-place`);
+      fixes.push(
+        `drop them and re-create them after the migration (HOMEPOT's aggregates: homepot-ts aggregates drop <name>, then homepot-ts create-aggregates), or use --strategy in-place`,
+      );
     }
     if (pre.generated_columns.length > 0) {
       problems.push(`generated columns cannot be copied: ${pre.generated_columns.join(', ')}`);
@@ -230,9 +286,13 @@ async function checkBlockers(conn: Sql, table: ResolvedTable, opts: MigrateOptio
     }
   }
   if (problems.length > 0) {
-    throw new HomepotError('unsuitable-table', `${table.display} cannot be migrated ${online ? 'online' : 'in place'}: ${problems.join('; ')}`, {
-      hint: `Fix: ${fixes.join('; ')}. Nothing was changed.`,
-    });
+    throw new HomepotError(
+      'unsuitable-table',
+      `${table.display} cannot be migrated ${online ? 'online' : 'in place'}: ${problems.join('; ')}`,
+      {
+        hint: `Fix: ${fixes.join('; ')}. Nothing was changed.`,
+      },
+    );
   }
   return { pre, warnings };
 }
@@ -245,12 +305,23 @@ function compareVersions(a: string, b: string): number {
 }
 
 /** Pick the strategy; explain the choice. */
-function chooseStrategy(opts: MigrateOptions, pre: Preflight, hasRows: boolean): { strategy: Strategy; reason: string } {
+function chooseStrategy(
+  opts: MigrateOptions,
+  pre: Preflight,
+  hasRows: boolean,
+): { strategy: Strategy; reason: string } {
   const bytes = num(pre.total_bytes) ?? 0;
   if (opts.strategy !== 'auto') return { strategy: opts.strategy, reason: `--strategy ${opts.strategy}` };
   if (!hasRows) return { strategy: 'in-place', reason: 'the table is empty: converting it in place takes no time' };
-  if (bytes <= opts.onlineAbove) return { strategy: 'in-place', reason: `${formatMb(bytes)} is at most the online threshold (${formatMb(opts.onlineAbove)}): the lock is short` };
-  return { strategy: 'online', reason: `${formatMb(bytes)} is above the online threshold (${formatMb(opts.onlineAbove)}): an in-place conversion would block writes for about ${Math.round((num(pre.row_estimate) ?? 0) / RATE.inPlaceRowsPerSecond)} s` };
+  if (bytes <= opts.onlineAbove)
+    return {
+      strategy: 'in-place',
+      reason: `${formatMb(bytes)} is at most the online threshold (${formatMb(opts.onlineAbove)}): the lock is short`,
+    };
+  return {
+    strategy: 'online',
+    reason: `${formatMb(bytes)} is above the online threshold (${formatMb(opts.onlineAbove)}): an in-place conversion would block writes for about ${Math.round((num(pre.row_estimate) ?? 0) / RATE.inPlaceRowsPerSecond)} s`,
+  };
 }
 
 function formatMb(bytes: number): string {
@@ -263,7 +334,11 @@ function formatMb(bytes: number): string {
  * nothing; a run after an interrupted online migration continues it.
  */
 export async function runMigrate(sql: Sql, opts: MigrateOptions, hooks: MigrateHooks = {}): Promise<MigrateResult> {
-  return withChangeLock(sql, (conn) => withMigrationSession(conn, () => migrateHere(sql, conn, opts, hooks)), hooks.onWait);
+  return withChangeLock(
+    sql,
+    (conn) => withMigrationSession(conn, () => migrateHere(sql, conn, opts, hooks)),
+    hooks.onWait,
+  );
 }
 
 /**
@@ -307,7 +382,6 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     // way, so a refused migration (exit 4) leaves the database as it was.
     const ensured = await ensureTimescale(conn, caps, true);
     const q = await resolveNames(conn, opts.table);
-    const names = migrationNames(q.name);
     const result = emptyResult(q.display, caps);
     result.dryRun = opts.dryRun;
     result.plan.push(...ensured.plan);
@@ -316,12 +390,14 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     const saved = await readState(conn, q.schema, q.name);
     const state = saved?.strategy === 'remote' ? null : saved;
     if (saved?.strategy === 'remote' && saved.phase === 'finished') {
-      result.warnings.push(`${q.display} was copied here from another server (--source); the copy was finished at ${new Date(saved.finished_at as string | Date).toISOString()} (migrate-from-postgres finish)`);
+      result.warnings.push(
+        `${q.display} was copied here from another server (--source); the copy was finished at ${new Date(saved.finished_at as string | Date).toISOString()} (migrate-from-postgres finish)`,
+      );
     }
     if (state?.phase === 'done') return finished(conn, q, state, opts, result);
 
     const table = await resolveTable(conn, opts.table);
-    if (!state && caps.timescaledb.installedVersion && await isHypertable(conn, table)) {
+    if (!state && caps.timescaledb.installedVersion && (await isHypertable(conn, table))) {
       result.outcome = 'already-hypertable';
       result.strategyReason = `${table.display} is already a hypertable`;
       result.nextSteps = followUp(q.name);
@@ -331,9 +407,13 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     await requireOwnerRights(conn, table, 'migrate-from-postgres');
     if (state) {
       if (opts.strategy === 'in-place') {
-        throw new HomepotError('usage', `an online migration of ${table.display} is in progress (${state.phase}); it cannot be finished in place`, {
-          hint: 'Run migrate-from-postgres again without --strategy in-place to continue it, or migrate-from-postgres abort to undo it.',
-        });
+        throw new HomepotError(
+          'usage',
+          `an online migration of ${table.display} is in progress (${state.phase}); it cannot be finished in place`,
+          {
+            hint: 'Run migrate-from-postgres again without --strategy in-place to continue it, or migrate-from-postgres abort to undo it.',
+          },
+        );
       }
       result.resumed = true;
       result.strategy = 'online';
@@ -343,12 +423,18 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
 
     const { pre, warnings } = await checkBlockers(conn, table, opts, caps, opts.strategy);
     result.warnings.push(...warnings);
-    const [any] = await conn<{ any: boolean }[]>`SELECT EXISTS (SELECT 1 FROM ${conn(table.schema)}.${conn(table.name)}) AS any`;
+    const [any] = await conn<
+      { any: boolean }[]
+    >`SELECT EXISTS (SELECT 1 FROM ${conn(table.schema)}.${conn(table.name)}) AS any`;
     const choice = chooseStrategy(opts, pre, Boolean(any?.any));
     if (choice.strategy === 'online' && !pre.key_columns) {
-      throw new HomepotError('unsuitable-table', `${table.display} has no primary key (or unique NOT NULL key) that includes ${quoteIfNeeded(opts.timeColumn)}: the online strategy needs one to replay the writes that arrive during the copy`, {
-        hint: `Add one (for HOMEPOT: ALTER TABLE ${table.display} ADD PRIMARY KEY (id, ${quoteIfNeeded(opts.timeColumn)});), or use --strategy in-place (blocks writes for the whole conversion).`,
-      });
+      throw new HomepotError(
+        'unsuitable-table',
+        `${table.display} has no primary key (or unique NOT NULL key) that includes ${quoteIfNeeded(opts.timeColumn)}: the online strategy needs one to replay the writes that arrive during the copy`,
+        {
+          hint: `Add one (for HOMEPOT: ALTER TABLE ${table.display} ADD PRIMARY KEY (id, ${quoteIfNeeded(opts.timeColumn)});), or use --strategy in-place (blocks writes for the whole conversion).`,
+        },
+      );
     }
     result.strategy = choice.strategy;
     result.strategyReason = choice.reason;
@@ -357,10 +443,13 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
     const rate = choice.strategy === 'in-place' ? RATE.inPlaceRowsPerSecond : RATE.onlineRowsPerSecond;
     const seconds = Math.round(rows / rate);
     result.estimate = {
-      rows, bytes, seconds,
-      lock: choice.strategy === 'in-place'
-        ? `ACCESS EXCLUSIVE on ${table.display} for the whole conversion (${seconds < 1 ? 'under a second' : `about ${seconds} s`}): no reads or writes`
-        : `SHARE ROW EXCLUSIVE on ${table.display} for milliseconds (to add the capture trigger), then ACCESS EXCLUSIVE for the final step (replay the last changes, verify, swap names; well under 1 s), each bounded by --lock-timeout ${opts.lockTimeout.text}`,
+      rows,
+      bytes,
+      seconds,
+      lock:
+        choice.strategy === 'in-place'
+          ? `ACCESS EXCLUSIVE on ${table.display} for the whole conversion (${seconds < 1 ? 'under a second' : `about ${seconds} s`}): no reads or writes`
+          : `SHARE ROW EXCLUSIVE on ${table.display} for milliseconds (to add the capture trigger), then ACCESS EXCLUSIVE for the final step (replay the last changes, verify, swap names; well under 1 s), each bounded by --lock-timeout ${opts.lockTimeout.text}`,
     };
     if (ensured.plan.length > 0 && !opts.dryRun) {
       caps = (await ensureTimescale(conn, caps, false)).caps;
@@ -386,12 +475,28 @@ async function resolveNames(conn: Sql, input: string): Promise<ResolvedTable> {
 // ---------------------------------------------------------------------------
 // in place
 
-async function inPlace(conn: Sql, table: ResolvedTable, opts: MigrateOptions, hooks: MigrateHooks, result: MigrateResult): Promise<MigrateResult> {
+async function inPlace(
+  conn: Sql,
+  table: ResolvedTable,
+  opts: MigrateOptions,
+  hooks: MigrateHooks,
+  result: MigrateResult,
+): Promise<MigrateResult> {
   const ref: TableRef = { schema: table.schema, name: table.name, timeColumn: opts.timeColumn };
   const lock = `LOCK TABLE ${table.display} IN ACCESS EXCLUSIVE MODE`;
-  const create = await renderStatement(conn, 'setup/render-create-hypertable.sql', [table.schema, table.name, opts.timeColumn, opts.chunkInterval.text, true]);
+  const create = await renderStatement(conn, 'setup/render-create-hypertable.sql', [
+    table.schema,
+    table.name,
+    opts.timeColumn,
+    opts.chunkInterval.text,
+    true,
+  ]);
   const verify = await verifyStatement(conn, ref);
-  result.plan.push({ id: 'convert', title: `convert ${table.display} in place (one transaction, rows counted and checksummed before and after)`, statements: [lock, create] });
+  result.plan.push({
+    id: 'convert',
+    title: `convert ${table.display} in place (one transaction, rows counted and checksummed before and after)`,
+    statements: [lock, create],
+  });
   if (opts.dryRun) {
     result.outcome = 'planned';
     return result;
@@ -412,16 +517,28 @@ async function inPlace(conn: Sql, table: ResolvedTable, opts: MigrateOptions, ho
     const after = await windowSums(conn, verify, windowSeconds);
     const v = compareWindows(before, after, windowSeconds);
     result.verification = v;
-    if (!v.ok) throw new HomepotError('sql-error', `verification failed after the conversion: ${describeMismatches(v)}`, { hint: 'Nothing was changed (rolled back). Report this with --debug output.' });
+    if (!v.ok)
+      throw new HomepotError('sql-error', `verification failed after the conversion: ${describeMismatches(v)}`, {
+        hint: 'Nothing was changed (rolled back). Report this with --debug output.',
+      });
     await conn`COMMIT`;
   } catch (err) {
     await conn`ROLLBACK`.catch(() => {});
     throw err;
   }
   const done = performance.now();
-  result.locks.push({ what: `${table.display}: conversion`, mode: 'ACCESS EXCLUSIVE', ms: Math.round(done - lockedAt) });
+  result.locks.push({
+    what: `${table.display}: conversion`,
+    mode: 'ACCESS EXCLUSIVE',
+    ms: Math.round(done - lockedAt),
+  });
   const seconds = (done - started) / 1000;
-  result.copied = { rows: result.verification?.rows ?? 0, batches: 1, seconds: round1(seconds), rowsPerSecond: Math.round((result.verification?.rows ?? 0) / Math.max(seconds, 0.001)) };
+  result.copied = {
+    rows: result.verification?.rows ?? 0,
+    batches: 1,
+    seconds: round1(seconds),
+    rowsPerSecond: Math.round((result.verification?.rows ?? 0) / Math.max(seconds, 0.001)),
+  };
   result.changed = true;
   result.outcome = 'migrated';
   result.nextSteps = followUp(table.name);
@@ -436,28 +553,68 @@ export function round1(x: number): number {
 // online
 
 async function online(
-  pool: Sql, conn: Sql, table: ResolvedTable, opts: MigrateOptions, hooks: MigrateHooks, result: MigrateResult,
-  resumeFrom: MigrationState | null, pre?: Preflight,
+  pool: Sql,
+  conn: Sql,
+  table: ResolvedTable,
+  opts: MigrateOptions,
+  hooks: MigrateHooks,
+  result: MigrateResult,
+  resumeFrom: MigrationState | null,
+  pre?: Preflight,
 ): Promise<MigrateResult> {
   const names = migrationNames(table.name);
-  const ref: TableRef = { schema: table.schema, name: table.name, timeColumn: opts.timeColumn };
   let state = resumeFrom;
   const keyColumns = pre?.key_columns ?? (await keyOf(conn, table, opts.timeColumn));
-  if (!keyColumns) throw new HomepotError('unsuitable-table', `${table.display} lost its key during the migration`, { hint: 'Run migrate-from-postgres abort, restore the key, and start again.' });
+  if (!keyColumns)
+    throw new HomepotError('unsuitable-table', `${table.display} lost its key during the migration`, {
+      hint: 'Run migrate-from-postgres abort, restore the key, and start again.',
+    });
 
   if (!state) {
     const indexNames = await tempIndexNames(conn, table);
     const prepare = await renderList(conn, 'migrate/render-prepare.sql', [
-      table.oid, names.newTable, names.logTable, names.captureFn, opts.timeColumn, opts.chunkInterval.text, indexNames,
+      table.oid,
+      names.newTable,
+      names.logTable,
+      names.captureFn,
+      opts.timeColumn,
+      opts.chunkInterval.text,
+      indexNames,
     ]);
     const stateStatements = await renderCreateState(conn);
-    result.plan.push({ id: 'prepare', title: `create ${names.newTable} as a hypertable like ${table.display}, the change log and the capture trigger (one transaction)`, statements: [...stateStatements, ...prepare] });
-    const copy = await renderNamed(conn, 'migrate/render-copy.sql', [table.oid, names.newTable, names.logTable, opts.timeColumn, keyColumns]);
-    result.plan.push({ id: 'copy', title: `copy the rows in batches of about ${opts.batchRows.toLocaleString('en-US')} (one transaction each; $1/$2: block range)`, statements: [copy.backfill!] });
+    result.plan.push({
+      id: 'prepare',
+      title: `create ${names.newTable} as a hypertable like ${table.display}, the change log and the capture trigger (one transaction)`,
+      statements: [...stateStatements, ...prepare],
+    });
+    const copy = await renderNamed(conn, 'migrate/render-copy.sql', [
+      table.oid,
+      names.newTable,
+      names.logTable,
+      opts.timeColumn,
+      keyColumns,
+    ]);
+    result.plan.push({
+      id: 'copy',
+      title: `copy the rows in batches of about ${opts.batchRows.toLocaleString('en-US')} (one transaction each; $1/$2: block range)`,
+      statements: [copy.backfill!],
+    });
     const fkPlan = await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, names.newTable]);
-    result.plan.push({ id: 'foreign-keys', title: `add ${table.display}'s foreign keys to ${names.newTable} (NOT VALID), then validate them while the writes are replayed and verified (blocks nobody)`, statements: [...(fkPlan.add ?? []), ...(fkPlan.validate ?? [])] });
-    result.plan.push({ id: 'replay', title: 'replay the writes captured meanwhile, in batches ($1: batch size)', statements: [copy.replay!] });
-    result.plan.push({ id: 'swap', title: `final step, ACCESS EXCLUSIVE on ${table.display} (bounded by --lock-timeout): replay the rest, verify the changed windows, rename ${table.display} to ${names.oldTable} and ${names.newTable} to ${table.name}, move index names and the id sequence`, statements: [] });
+    result.plan.push({
+      id: 'foreign-keys',
+      title: `add ${table.display}'s foreign keys to ${names.newTable} (NOT VALID), then validate them while the writes are replayed and verified (blocks nobody)`,
+      statements: [...(fkPlan.add ?? []), ...(fkPlan.validate ?? [])],
+    });
+    result.plan.push({
+      id: 'replay',
+      title: 'replay the writes captured meanwhile, in batches ($1: batch size)',
+      statements: [copy.replay!],
+    });
+    result.plan.push({
+      id: 'swap',
+      title: `final step, ACCESS EXCLUSIVE on ${table.display} (bounded by --lock-timeout): replay the rest, verify the changed windows, rename ${table.display} to ${names.oldTable} and ${names.newTable} to ${table.name}, move index names and the id sequence`,
+      statements: [],
+    });
     if (opts.dryRun) {
       result.outcome = 'planned';
       return result;
@@ -475,12 +632,21 @@ async function online(
       // The blocks to copy: what the table has now (rows written from here on
       // are captured), and the OIDs of what was just created, for abort.
       await recordOnlineStart(conn, {
-        tableOid: table.oid, newTable: names.newTable, logTable: names.logTable, captureFn: names.captureFn,
-        oldTable: names.oldTable, indexNames, windowSeconds,
+        tableOid: table.oid,
+        newTable: names.newTable,
+        logTable: names.logTable,
+        captureFn: names.captureFn,
+        oldTable: names.oldTable,
+        indexNames,
+        windowSeconds,
       });
       return lockedAt;
     });
-    result.locks.push({ what: `${table.display}: add the capture trigger`, mode: 'SHARE ROW EXCLUSIVE', ms: Math.round(performance.now() - lockMs) });
+    result.locks.push({
+      what: `${table.display}: add the capture trigger`,
+      mode: 'SHARE ROW EXCLUSIVE',
+      ms: Math.round(performance.now() - lockMs),
+    });
     result.timings.prepare = secondsSince(t0);
     result.changed = true;
     state = await readState(conn, table.schema, table.name);
@@ -490,13 +656,23 @@ async function online(
     await requireRecordedObjects(conn, state, table.oid, table.display);
     if (opts.dryRun) {
       result.outcome = 'planned';
-      result.plan.push({ id: 'continue', title: `continue: ${state.phase}, ${Number(state.next_block)}/${Number(state.total_blocks)} blocks copied, then the final step`, statements: [] });
+      result.plan.push({
+        id: 'continue',
+        title: `continue: ${state.phase}, ${Number(state.next_block)}/${Number(state.total_blocks)} blocks copied, then the final step`,
+        statements: [],
+      });
       return result;
     }
   }
   const guarded: NewTable = { schema: table.schema, name: state.new_table, oid: Number(state.new_table_oid) };
 
-  const copy = await renderNamed(conn, 'migrate/render-copy.sql', [table.oid, state.new_table, state.log_table, opts.timeColumn, keyColumns]);
+  const copy = await renderNamed(conn, 'migrate/render-copy.sql', [
+    table.oid,
+    state.new_table,
+    state.log_table,
+    opts.timeColumn,
+    keyColumns,
+  ]);
   const windowSeconds = state.window_seconds;
 
   // --- copy the history, block range by block range, on `jobs` connections at once ---
@@ -515,27 +691,30 @@ async function online(
     const startCopied = copied;
     const started = performance.now();
     hooks.onPhase?.(`copying ${table.display} into ${state.new_table}`);
-    const batch = async (c: Sql, lo: number, hi: number): Promise<number> => inTransaction(c, opts.lockTimeout, async () => {
-      await guardNewTable(c, guarded);
-      let r;
-      try {
-        await c`SAVEPOINT batch`;
-        r = await executeRendered(c, copy.backfill!, [lo, hi] as never[]);
-        await c`RELEASE SAVEPOINT batch`;
-      } catch (err) {
-        if ((err as { code?: string }).code !== '23505') throw err;
-        // A row an UPDATE moved ahead of the copy is already there: skip such rows.
-        await c`ROLLBACK TO SAVEPOINT batch`;
-        r = await executeRendered(c, copy['backfill-skip-existing']!, [lo, hi] as never[]);
-      }
-      await recordBatch(c, table.schema, table.name, lo, hi, r.count);
-      return r.count;
-    });
+    const batch = async (c: Sql, lo: number, hi: number): Promise<number> =>
+      inTransaction(c, opts.lockTimeout, async () => {
+        await guardNewTable(c, guarded);
+        let r;
+        try {
+          await c`SAVEPOINT batch`;
+          r = await executeRendered(c, copy.backfill!, [lo, hi] as never[]);
+          await c`RELEASE SAVEPOINT batch`;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '23505') throw err;
+          // A row an UPDATE moved ahead of the copy is already there: skip such rows.
+          await c`ROLLBACK TO SAVEPOINT batch`;
+          r = await executeRendered(c, copy['backfill-skip-existing']!, [lo, hi] as never[]);
+        }
+        await recordBatch(c, table.schema, table.name, lo, hi, r.count);
+        return r.count;
+      });
     // Each connection copies its own stretch of the table (its own chunks and
     // index pages), oldest first: two writers at the same end of one chunk's
     // indexes mostly wait for each other.
     const n = opts.jobs;
-    const parts = Array.from({ length: n }, (_, i) => queue.slice(Math.floor((i * queue.length) / n), Math.floor(((i + 1) * queue.length) / n)));
+    const parts = Array.from({ length: n }, (_, i) =>
+      queue.slice(Math.floor((i * queue.length) / n), Math.floor(((i + 1) * queue.length) / n)),
+    );
     let worker = 0;
     await withWorkers(pool, conn, n, async (c, stop) => {
       const mine = parts[worker++]!;
@@ -544,12 +723,22 @@ async function online(
         const n = await batch(c, next[0], next[1]);
         copied += n; // after the await: `copied += await …` would read copied before it and lose the other connection's rows
         result.copied.batches++;
-        hooks.onProgress?.({ phase: 'copy', done: copied, total: Math.max(estimatedRows, copied), elapsedMs: performance.now() - started });
+        hooks.onProgress?.({
+          phase: 'copy',
+          done: copied,
+          total: Math.max(estimatedRows, copied),
+          elapsedMs: performance.now() - started,
+        });
       }
     });
     const seconds = (performance.now() - started) / 1000;
     result.timings.copy = round1(seconds);
-    result.copied = { rows: copied - startCopied, batches: result.copied.batches, seconds: round1(seconds), rowsPerSecond: Math.round((copied - startCopied) / Math.max(seconds, 0.001)) };
+    result.copied = {
+      rows: copied - startCopied,
+      batches: result.copied.batches,
+      seconds: round1(seconds),
+      rowsPerSecond: Math.round((copied - startCopied) / Math.max(seconds, 0.001)),
+    };
 
     hooks.onPhase?.(`adding foreign keys to ${state.new_table}`);
     const t0 = performance.now();
@@ -565,7 +754,8 @@ async function online(
   // --- beside the replay and the verification, on a connection of its own:
   // validate the foreign keys (no reads or writes wait for it) and gather
   // statistics for HOMEPOT's queries on the new table ---
-  const validate = (await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, state.new_table])).validate ?? [];
+  const validate =
+    (await renderKinds(conn, 'migrate/render-foreign-keys.sql', [table.oid, state.new_table])).validate ?? [];
   const newTable = state.new_table;
   const beside = await alongside(pool, conn, opts.jobs > 1, async (c) => {
     const t0 = performance.now();
@@ -586,15 +776,23 @@ async function online(
   const pending = { logTable: state.log_table, keyColumns };
   const settled = {
     old: await verifyStatement(conn, { schema: table.schema, name: table.name, timeColumn: opts.timeColumn }, pending),
-    new: await verifyStatement(conn, { schema: table.schema, name: state.new_table, timeColumn: opts.timeColumn }, pending),
+    new: await verifyStatement(
+      conn,
+      { schema: table.schema, name: state.new_table, timeColumn: opts.timeColumn },
+      pending,
+    ),
   };
   const first = await verifySettled(pool, conn, opts.jobs, settled, windowSeconds);
   result.timings.verify = secondsSince(t1);
   if (!first.ok) {
     result.verification = first;
-    throw new HomepotError('sql-error', `verification failed: the copy differs from ${table.display} in ${first.mismatches.length} window(s): ${describeMismatches(first)}`, {
-      hint: `Nothing was swapped; ${table.display} is unchanged and still in use. Run migrate-from-postgres abort, then migrate again; report it if it happens again.`,
-    });
+    throw new HomepotError(
+      'sql-error',
+      `verification failed: the copy differs from ${table.display} in ${first.mismatches.length} window(s): ${describeMismatches(first)}`,
+      {
+        hint: `Nothing was swapped; ${table.display} is unchanged and still in use. Run migrate-from-postgres abort, then migrate again; report it if it happens again.`,
+      },
+    );
   }
 
   hooks.onPhase?.('validating foreign keys and analyzing the new table');
@@ -603,15 +801,31 @@ async function online(
   // --- the final step: short, under ACCESS EXCLUSIVE, retried when the table is busy ---
   const sn = await swapNames(conn, table, state.new_table, state.old_table ?? names.oldTable, opts.timeColumn);
   const swap = await renderList(conn, 'migrate/render-swap.sql', [
-    table.oid, state.new_table, state.log_table, state.capture_fn, state.old_table ?? names.oldTable, state.index_names,
-    sn.moved, sn.defaultIndex, sn.wantedIndex,
+    table.oid,
+    state.new_table,
+    state.log_table,
+    state.capture_fn,
+    state.old_table ?? names.oldTable,
+    state.index_names,
+    sn.moved,
+    sn.defaultIndex,
+    sn.wantedIndex,
   ]);
   for (let attempt = 1; ; attempt++) {
     if (hooks.signal?.aborted) throw interrupted(table);
     hooks.onPhase?.(`final step: replay, verify and swap under a short lock (attempt ${attempt})`);
     try {
       t1 = performance.now();
-      const { ms, verification, replayed } = await finalStep(conn, table, opts, copy, windowSeconds, swap, first, guarded);
+      const { ms, verification, replayed } = await finalStep(
+        conn,
+        table,
+        opts,
+        copy,
+        windowSeconds,
+        swap,
+        first,
+        guarded,
+      );
       result.timings.finalStep = secondsSince(t1);
       result.replayed += replayed;
       result.locks.push({ what: `${table.display}: final step (replay, verify, swap)`, mode: 'ACCESS EXCLUSIVE', ms });
@@ -620,15 +834,21 @@ async function online(
     } catch (err) {
       const code = (err as { code?: string; sqlstate?: string }).code;
       if (code === '55P03' && attempt < MIGRATE_DEFAULTS.finalAttempts) {
-        result.warnings.push(`the final step could not get its lock within ${opts.lockTimeout.text} (attempt ${attempt}); retrying`);
+        result.warnings.push(
+          `the final step could not get its lock within ${opts.lockTimeout.text} (attempt ${attempt}); retrying`,
+        );
         result.replayed += await replayUntilSmall(conn, copy, hooks, guarded);
         continue;
       }
       if (code === '55P03') {
-        throw new HomepotError('sql-error', `the final step could not lock ${table.display} within ${opts.lockTimeout.text} in ${attempt} attempts`, {
-          sqlstate: '55P03',
-          hint: 'The copy is complete and writes are still captured: run migrate-from-postgres again at a quieter time (it continues from here), or raise --lock-timeout.',
-        });
+        throw new HomepotError(
+          'sql-error',
+          `the final step could not lock ${table.display} within ${opts.lockTimeout.text} in ${attempt} attempts`,
+          {
+            sqlstate: '55P03',
+            hint: 'The copy is complete and writes are still captured: run migrate-from-postgres again at a quieter time (it continues from here), or raise --lock-timeout.',
+          },
+        );
       }
       throw err;
     }
@@ -645,7 +865,9 @@ async function online(
   }
   result.nextSteps = [
     ...followUp(table.name),
-    ...(result.droppedOld ? [] : [`homepot-ts migrate-from-postgres cleanup   # drops ${oldTable} once you no longer need it`]),
+    ...(result.droppedOld
+      ? []
+      : [`homepot-ts migrate-from-postgres cleanup   # drops ${oldTable} once you no longer need it`]),
   ];
   return result;
 }
@@ -657,7 +879,13 @@ async function online(
  * since), then swap. Index lookups only, so the lock stays short.
  */
 async function finalStep(
-  conn: Sql, table: ResolvedTable, opts: MigrateOptions, copy: Record<string, string>, windowSeconds: number, swap: string[], first: Verification,
+  conn: Sql,
+  table: ResolvedTable,
+  opts: MigrateOptions,
+  copy: Record<string, string>,
+  windowSeconds: number,
+  swap: string[],
+  first: Verification,
   newTable: NewTable,
 ): Promise<{ ms: number; verification: Verification; replayed: number }> {
   let lockedAt = 0;
@@ -676,17 +904,31 @@ async function finalStep(
       replayed += r?.entries ?? 0;
       if (!r || r.entries < 10_000) break;
     }
-    const [k] = (await executeRendered(conn, copy['check-keys']!, [windowSeconds] as never[])) as unknown as { keys: number; differ: number; windows: string[] }[];
+    const [k] = (await executeRendered(conn, copy['check-keys']!, [windowSeconds] as never[])) as unknown as {
+      keys: number;
+      differ: number;
+      windows: string[];
+    }[];
     verification = { ...first, rechecked: k?.keys ?? 0 };
     if ((k?.differ ?? 0) > 0) {
-      const mismatches = (k?.windows ?? []).map(Number).sort((a, b) => a - b).map((w) => ({
-        from: new Date(w * windowSeconds * 1000).toISOString(), to: new Date((w + 1) * windowSeconds * 1000).toISOString(),
-        sourceRows: -1, targetRows: -1, checksumDiffers: true,
-      }));
+      const mismatches = (k?.windows ?? [])
+        .map(Number)
+        .sort((a, b) => a - b)
+        .map((w) => ({
+          from: new Date(w * windowSeconds * 1000).toISOString(),
+          to: new Date((w + 1) * windowSeconds * 1000).toISOString(),
+          sourceRows: -1,
+          targetRows: -1,
+          checksumDiffers: true,
+        }));
       verification = { ...verification, ok: false, mismatches };
-      throw new HomepotError('sql-error', `verification failed in the final step: ${k?.differ} changed row(s) differ between ${table.display} and the copy, in ${describeMismatches(verification)}`, {
-        hint: `Nothing was swapped; ${table.display} is unchanged and still in use. Run migrate-from-postgres abort, then migrate again; report it if it happens again.`,
-      });
+      throw new HomepotError(
+        'sql-error',
+        `verification failed in the final step: ${k?.differ} changed row(s) differ between ${table.display} and the copy, in ${describeMismatches(verification)}`,
+        {
+          hint: `Nothing was swapped; ${table.display} is unchanged and still in use. Run migrate-from-postgres abort, then migrate again; report it if it happens again.`,
+        },
+      );
     }
     await exec(conn, swap);
     await recordSwapped(conn, table.schema, table.name, table.oid);
@@ -711,7 +953,12 @@ async function estimateRows(conn: Sql, table: ResolvedTable, pre: Preflight): Pr
   return Math.round(((r?.n ?? 0) / sample) * blocks);
 }
 
-async function estimateRowsPerBlock(conn: Sql, table: ResolvedTable, state: MigrationState, pre?: Preflight): Promise<number> {
+async function estimateRowsPerBlock(
+  conn: Sql,
+  table: ResolvedTable,
+  state: MigrationState,
+  pre?: Preflight,
+): Promise<number> {
   const next = Number(state.next_block);
   const copied = Number(state.rows_copied);
   if (next > 0 && copied > 0) return Math.max(1, copied / next);
@@ -725,7 +972,12 @@ async function estimateRowsPerBlock(conn: Sql, table: ResolvedTable, state: Migr
   return Math.max(1, (r?.n ?? 0) / sample);
 }
 
-async function replayUntilSmall(conn: Sql, copy: Record<string, string>, hooks: MigrateHooks, newTable: NewTable): Promise<number> {
+async function replayUntilSmall(
+  conn: Sql,
+  copy: Record<string, string>,
+  hooks: MigrateHooks,
+  newTable: NewTable,
+): Promise<number> {
   const [p] = (await executeRendered(conn, copy.pending!)) as unknown as { n: string }[];
   const total = Number(p?.n ?? 0);
   let done = 0;
@@ -770,9 +1022,13 @@ async function guardNewTable(c: Sql, t: NewTable): Promise<void> {
   await c`LOCK TABLE ${c(t.schema)}.${c(t.name)} IN ROW EXCLUSIVE MODE`;
   const found = (await c.unsafe(sqlFile('migrate/foreign-triggers.sql'), [t.oid])) as unknown as { trigger: string }[];
   if (found.length === 0) return;
-  throw new HomepotError('permission-denied', `trigger ${found.map((f) => f.trigger).join(', ')} was added to the migration's new table: it would run with your rights`, {
-    hint: `Nothing more was written. Check it and drop it as the table's owner (homepot-ts never runs others' code), then run migrate-from-postgres again; or migrate-from-postgres abort.`,
-  });
+  throw new HomepotError(
+    'permission-denied',
+    `trigger ${found.map((f) => f.trigger).join(', ')} was added to the migration's new table: it would run with your rights`,
+    {
+      hint: `Nothing more was written. Check it and drop it as the table's owner (homepot-ts never runs others' code), then run migrate-from-postgres again; or migrate-from-postgres abort.`,
+    },
+  );
 }
 
 function secondsSince(t0: number): number {
@@ -789,7 +1045,12 @@ function workerCount(opts: MigrateOptions, pool: Sql): number {
  * or run it to the end on `conn`; the returned function waits for it and
  * rethrows its error.
  */
-async function alongside(pool: Sql, conn: Sql, parallel: boolean, work: (c: Sql) => Promise<void>): Promise<() => Promise<void>> {
+async function alongside(
+  pool: Sql,
+  conn: Sql,
+  parallel: boolean,
+  work: (c: Sql) => Promise<void>,
+): Promise<() => Promise<void>> {
   if (!parallel) {
     // One connection: run it to the end first (its statements must not mix into the caller's transactions).
     await work(conn);
@@ -798,10 +1059,10 @@ async function alongside(pool: Sql, conn: Sql, parallel: boolean, work: (c: Sql)
   const done = (async () => {
     const c = await pool.reserve();
     try {
-      await setMigrationSession(c as unknown as Sql);
-      await work(c as unknown as Sql);
+      await setMigrationSession(c);
+      await work(c);
     } finally {
-      await resetMigrationSession(c as unknown as Sql);
+      await resetMigrationSession(c);
       c.release();
     }
   })();
@@ -814,22 +1075,30 @@ async function alongside(pool: Sql, conn: Sql, parallel: boolean, work: (c: Sql)
  * from the pool. The first failure stops the others after their current
  * batch; every connection is given back before this returns.
  */
-async function withWorkers(pool: Sql, conn: Sql, n: number, work: (c: Sql, stop: () => boolean) => Promise<void>): Promise<void> {
+async function withWorkers(
+  pool: Sql,
+  conn: Sql,
+  n: number,
+  work: (c: Sql, stop: () => boolean) => Promise<void>,
+): Promise<void> {
   const extra = await Promise.all(Array.from({ length: n - 1 }, () => pool.reserve()));
-  for (const c of extra) await setMigrationSession(c as unknown as Sql);
+  for (const c of extra) await setMigrationSession(c);
   let failed = false;
   const stop = () => failed;
   try {
-    const results = await Promise.allSettled([conn, ...(extra as unknown as Sql[])].map((c) =>
-      work(c, stop).catch((err: unknown) => {
-        failed = true;
-        throw err;
-      })));
+    const results = await Promise.allSettled(
+      [conn, ...(extra as unknown as Sql[])].map((c) =>
+        work(c, stop).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
   } finally {
     for (const c of extra) {
-      await resetMigrationSession(c as unknown as Sql);
+      await resetMigrationSession(c);
       c.release();
     }
   }
@@ -840,7 +1109,13 @@ async function withWorkers(pool: Sql, conn: Sql, n: number, work: (c: Sql, stop:
  * rows with changes still pending, in one REPEATABLE READ snapshot: on two
  * connections sharing an exported snapshot when there are two.
  */
-async function verifySettled(pool: Sql, conn: Sql, n: number, settled: { old: string; new: string }, windowSeconds: number): Promise<Verification> {
+async function verifySettled(
+  pool: Sql,
+  conn: Sql,
+  n: number,
+  settled: { old: string; new: string },
+  windowSeconds: number,
+): Promise<Verification> {
   await conn`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`;
   try {
     let source;
@@ -849,7 +1124,7 @@ async function verifySettled(pool: Sql, conn: Sql, n: number, settled: { old: st
       const [snap] = await conn<{ id: string }[]>`SELECT pg_export_snapshot() AS id`;
       const other = await pool.reserve();
       try {
-        await setMigrationSession(other as unknown as Sql);
+        await setMigrationSession(other);
         await other`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`;
         // The snapshot id is the server's own (hex digits and dashes), not user text.
         await executeRendered(other, `SET TRANSACTION SNAPSHOT '${snap!.id.replace(/[^0-9A-F-]/gi, '')}'`);
@@ -862,7 +1137,7 @@ async function verifySettled(pool: Sql, conn: Sql, n: number, settled: { old: st
         await other`ROLLBACK`.catch(() => {});
         throw err;
       } finally {
-        await resetMigrationSession(other as unknown as Sql);
+        await resetMigrationSession(other);
         other.release();
       }
     } else {
@@ -898,7 +1173,10 @@ function interrupted(table: ResolvedTable): HomepotError {
 }
 
 async function keyOf(conn: Sql, table: ResolvedTable, timeColumn: string): Promise<string[] | null> {
-  const [pre] = (await conn.unsafe(sqlFile('migrate/preflight.sql'), [table.oid, timeColumn])) as unknown as Preflight[];
+  const [pre] = (await conn.unsafe(sqlFile('migrate/preflight.sql'), [
+    table.oid,
+    timeColumn,
+  ])) as unknown as Preflight[];
   return pre?.key_columns ?? null;
 }
 
@@ -918,28 +1196,48 @@ async function tempIndexNames(conn: Sql, table: ResolvedTable): Promise<Record<s
  * `_pre_timescaledb`), and the new table's default time index as TimescaleDB
  * named it and as an in-place conversion would have; cut like PostgreSQL.
  */
-async function swapNames(conn: Sql, table: ResolvedTable, newTable: string, oldTable: string, timeColumn: string): Promise<{ moved: Record<string, string>; defaultIndex: string; wantedIndex: string }> {
+async function swapNames(
+  conn: Sql,
+  table: ResolvedTable,
+  newTable: string,
+  oldTable: string,
+  timeColumn: string,
+): Promise<{ moved: Record<string, string>; defaultIndex: string; wantedIndex: string }> {
   const rows = (await conn.unsafe(sqlFile('migrate/index-names.sql'), [table.oid])) as unknown as { name: string }[];
   // Cut names can meet (each other, the old table's name, another relation):
   // then a number goes into the suffix, as PostgreSQL does for names it picks.
   const taken = new Set([oldTable, ...rows.map((r) => r.name)]);
-  const [existing] = (await conn.unsafe(sqlFile('migrate/relation-names.sql'), [table.oid])) as unknown as { names: string[] }[];
+  const [existing] = (await conn.unsafe(sqlFile('migrate/relation-names.sql'), [table.oid])) as unknown as {
+    names: string[];
+  }[];
   for (const n of existing?.names ?? []) taken.add(n);
   const moved: Record<string, string> = {};
   for (const { name } of rows) {
-    const [base, suffix] = name.startsWith(table.name) ? [oldTable, name.slice(table.name.length)] : [name, '_pre_timescaledb'];
+    const [base, suffix] = name.startsWith(table.name)
+      ? [oldTable, name.slice(table.name.length)]
+      : [name, '_pre_timescaledb'];
     let candidate = derivedName(base, suffix);
     for (let i = 1; taken.has(candidate); i++) candidate = derivedName(base, `${suffix}${i}`);
     taken.add(candidate);
     moved[name] = candidate;
   }
-  return { moved, defaultIndex: objectName(newTable, timeColumn, 'idx'), wantedIndex: objectName(table.name, timeColumn, 'idx') };
+  return {
+    moved,
+    defaultIndex: objectName(newTable, timeColumn, 'idx'),
+    wantedIndex: objectName(table.name, timeColumn, 'idx'),
+  };
 }
 
 // ---------------------------------------------------------------------------
 // after: finished, cleanup, abort
 
-async function finished(conn: Sql, q: { oid: number; schema: string; name: string; display: string }, state: MigrationState, opts: MigrateOptions, result: MigrateResult): Promise<MigrateResult> {
+async function finished(
+  conn: Sql,
+  q: { oid: number; schema: string; name: string; display: string },
+  state: MigrationState,
+  opts: MigrateOptions,
+  result: MigrateResult,
+): Promise<MigrateResult> {
   const old = await recordedOldTable(conn, state, q.oid);
   result.strategy = state.strategy === 'remote' ? 'remote' : 'online';
   result.outcome = 'already-migrated';
@@ -983,63 +1281,93 @@ export interface CleanupResult {
  * the log and the new table; the original table was never touched). Only
  * what the migration created, found by the OIDs it recorded, is dropped.
  */
-export async function runMigrateCleanup(sql: Sql, opts: { table: string; dryRun: boolean; abort: boolean }, hooks: ChangeHooks = {}): Promise<CleanupResult> {
-  return withChangeLock(sql, async (conn) => {
-    const caps = await detectCapabilities(conn);
-    requireWritable(caps, opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup');
-    const q = await resolveNames(conn, opts.table);
-    const names = migrationNames(q.name);
-    const state = await readState(conn, q.schema, q.name);
-    const res: CleanupResult = { command: opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup', table: q.display, dryRun: opts.dryRun, changed: false, dropped: [], statements: [], warnings: [] };
-    let forgetIt = false;
-    if (state?.strategy === 'remote') {
-      // A copy from another server (--source): nothing of it is temporary on
-      // this server but its state row. abort would mean dropping the copied
-      // tables, which is for a person to decide.
-      if (opts.abort) {
-        throw new HomepotError('usage', `${q.display} was copied here from another server (--source): there is no online migration to abort`, {
-          hint: `To start over, drop the copied tables on this server yourself (DROP TABLE ${q.display}; and the tables it references, if they came from the copy). migrate-from-postgres cleanup forgets the copy's state.`,
-        });
-      }
-      res.statements.push(await renderForget(conn, q.schema, q.name));
-      res.dropped.push(`the --source copy's state (homepot_ts.migration)`);
-      forgetIt = true;
-    } else if (opts.abort) {
-      if (state?.phase === 'done') {
-        throw new HomepotError('usage', `the migration of ${q.display} is finished: there is nothing to abort`, {
-          hint: `${q.display} is the hypertable now; the old table is ${state.old_table ?? names.oldTable} until migrate-from-postgres cleanup.`,
-        });
-      }
-      if (state) {
-        const objects = await recordedObjects(conn, state, q.oid);
-        for (const o of objects) {
-          if (o.ok) res.statements.push(o.statement);
-          else if (o.present) res.warnings.push(`kept ${o.what} ${o.name}: the object with the OID recorded for it is no longer what the migration created`);
+export async function runMigrateCleanup(
+  sql: Sql,
+  opts: { table: string; dryRun: boolean; abort: boolean },
+  hooks: ChangeHooks = {},
+): Promise<CleanupResult> {
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const caps = await detectCapabilities(conn);
+      requireWritable(caps, opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup');
+      const q = await resolveNames(conn, opts.table);
+      const names = migrationNames(q.name);
+      const state = await readState(conn, q.schema, q.name);
+      const res: CleanupResult = {
+        command: opts.abort ? 'migrate-from-postgres abort' : 'migrate-from-postgres cleanup',
+        table: q.display,
+        dryRun: opts.dryRun,
+        changed: false,
+        dropped: [],
+        statements: [],
+        warnings: [],
+      };
+      let forgetIt = false;
+      if (state?.strategy === 'remote') {
+        // A copy from another server (--source): nothing of it is temporary on
+        // this server but its state row. abort would mean dropping the copied
+        // tables, which is for a person to decide.
+        if (opts.abort) {
+          throw new HomepotError(
+            'usage',
+            `${q.display} was copied here from another server (--source): there is no online migration to abort`,
+            {
+              hint: `To start over, drop the copied tables on this server yourself (DROP TABLE ${q.display}; and the tables it references, if they came from the copy). migrate-from-postgres cleanup forgets the copy's state.`,
+            },
+          );
         }
-        for (const what of ['new table', 'change log']) res.dropped.push(...objects.filter((o) => o.ok && o.what === what).map((o) => o.name));
+        res.statements.push(await renderForget(conn, q.schema, q.name));
+        res.dropped.push(`the --source copy's state (homepot_ts.migration)`);
         forgetIt = true;
+      } else if (opts.abort) {
+        if (state?.phase === 'done') {
+          throw new HomepotError('usage', `the migration of ${q.display} is finished: there is nothing to abort`, {
+            hint: `${q.display} is the hypertable now; the old table is ${state.old_table ?? names.oldTable} until migrate-from-postgres cleanup.`,
+          });
+        }
+        if (state) {
+          const objects = await recordedObjects(conn, state, q.oid);
+          for (const o of objects) {
+            if (o.ok) res.statements.push(o.statement);
+            else if (o.present)
+              res.warnings.push(
+                `kept ${o.what} ${o.name}: the object with the OID recorded for it is no longer what the migration created`,
+              );
+          }
+          for (const what of ['new table', 'change log'])
+            res.dropped.push(...objects.filter((o) => o.ok && o.what === what).map((o) => o.name));
+          forgetIt = true;
+        }
+      } else if (state?.phase === 'done') {
+        const old = await recordedOldTable(conn, state, q.oid);
+        if (old?.ok) {
+          res.statements.push(old.statement);
+          res.dropped.push(old.display);
+        } else if (old?.present) {
+          res.warnings.push(
+            `kept ${old.display}: it is no longer the old table the migration left (${state.old_table})`,
+          );
+        }
+        forgetIt = true;
+      } else if (state) {
+        throw new HomepotError(
+          'usage',
+          `the migration of ${q.display} is not finished (${state.phase}): cleanup drops the old table only after the swap`,
+          {
+            hint: 'Run migrate-from-postgres to finish it, or migrate-from-postgres abort to undo it.',
+          },
+        );
       }
-    } else if (state?.phase === 'done') {
-      const old = await recordedOldTable(conn, state, q.oid);
-      if (old?.ok) {
-        res.statements.push(old.statement);
-        res.dropped.push(old.display);
-      } else if (old?.present) {
-        res.warnings.push(`kept ${old.display}: it is no longer the old table the migration left (${state.old_table})`);
-      }
-      forgetIt = true;
-    } else if (state) {
-      throw new HomepotError('usage', `the migration of ${q.display} is not finished (${state.phase}): cleanup drops the old table only after the swap`, {
-        hint: 'Run migrate-from-postgres to finish it, or migrate-from-postgres abort to undo it.',
+      if (!forgetIt || opts.dryRun) return res;
+      hooks.onStep?.({ id: 'cleanup', title: res.command, state: 'needed', statements: res.statements }, 0);
+      await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
+        await exec(conn, res.statements);
+        await forget(conn, q.schema, q.name);
       });
-    }
-    if (!forgetIt || opts.dryRun) return res;
-    hooks.onStep?.({ id: 'cleanup', title: res.command, state: 'needed', statements: res.statements }, 0);
-    await inTransaction(conn, { text: '10 seconds', seconds: 10 }, async () => {
-      await exec(conn, res.statements);
-      await forget(conn, q.schema, q.name);
-    });
-    res.changed = true;
-    return res;
-  }, hooks.onWait);
+      res.changed = true;
+      return res;
+    },
+    hooks.onWait,
+  );
 }

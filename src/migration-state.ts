@@ -60,12 +60,25 @@ interface TrustRow {
   table_trusted: boolean | null;
 }
 
-const KIND: Record<string, string> = { r: 'table', p: 'partitioned table', v: 'view', m: 'materialized view', f: 'foreign table', S: 'sequence', i: 'index', c: 'composite type' };
+const KIND: Record<string, string> = {
+  r: 'table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+  S: 'sequence',
+  i: 'index',
+  c: 'composite type',
+};
 
 function untrusted(what: string, owner: string, extra = ''): HomepotError {
-  return new HomepotError('permission-denied', `${what} is owned by role "${owner}", not by you or a superuser: homepot-ts did not create it${extra}`, {
-    hint: `Nothing was read or changed. Check what is in it; then, as "${owner}" or a superuser, DROP SCHEMA ${STATE_SCHEMA} CASCADE (homepot-ts creates it again), or run homepot-ts as role "${owner}".`,
-  });
+  return new HomepotError(
+    'permission-denied',
+    `${what} is owned by role "${owner}", not by you or a superuser: homepot-ts did not create it${extra}`,
+    {
+      hint: `Nothing was read or changed. Check what is in it; then, as "${owner}" or a superuser, DROP SCHEMA ${STATE_SCHEMA} CASCADE (homepot-ts creates it again), or run homepot-ts as role "${owner}".`,
+    },
+  );
 }
 
 /**
@@ -74,14 +87,21 @@ function untrusted(what: string, owner: string, extra = ''): HomepotError {
  * when schema or table are not the tool's own.
  */
 async function checkTrust(sql: Sql): Promise<{ tableOid: string | null; schemaExists: boolean }> {
-  const [t] = (await sql.unsafe(sqlFile('migrate/state-trust.sql'), [STATE_SCHEMA, STATE_TABLE])) as unknown as TrustRow[];
+  const [t] = (await sql.unsafe(sqlFile('migrate/state-trust.sql'), [
+    STATE_SCHEMA,
+    STATE_TABLE,
+  ])) as unknown as TrustRow[];
   if (!t || !t.schema_exists) return { tableOid: null, schemaExists: false };
   if (!t.schema_trusted) throw untrusted(`schema ${STATE_SCHEMA}`, t.schema_owner ?? '?');
   if (!t.table_exists) return { tableOid: null, schemaExists: true };
   if (t.relkind !== 'r') {
-    throw new HomepotError('permission-denied', `${STATE_DISPLAY} is a ${KIND[t.relkind ?? ''] ?? `relation of kind ${t.relkind}`} owned by role "${t.table_owner}", not a table homepot-ts created`, {
-      hint: `Nothing was read or changed. Check it; then, as its owner or a superuser, drop it (DROP SCHEMA ${STATE_SCHEMA} CASCADE; homepot-ts creates it again).`,
-    });
+    throw new HomepotError(
+      'permission-denied',
+      `${STATE_DISPLAY} is a ${KIND[t.relkind ?? ''] ?? `relation of kind ${t.relkind}`} owned by role "${t.table_owner}", not a table homepot-ts created`,
+      {
+        hint: `Nothing was read or changed. Check it; then, as its owner or a superuser, drop it (DROP SCHEMA ${STATE_SCHEMA} CASCADE; homepot-ts creates it again).`,
+      },
+    );
   }
   if (!t.table_trusted) throw untrusted(STATE_DISPLAY, t.table_owner ?? '?');
   return { tableOid: t.table_oid, schemaExists: true };
@@ -132,7 +152,11 @@ async function readRow(sql: Sql, schema: string, table: string): Promise<Migrati
  * warning saying why it was not read (and never a SELECT on anything
  * untrusted).
  */
-export async function readStateForStatus(sql: Sql, schema: string, table: string): Promise<{ state: MigrationState | null; warnings: string[] }> {
+export async function readStateForStatus(
+  sql: Sql,
+  schema: string,
+  table: string,
+): Promise<{ state: MigrationState | null; warnings: string[] }> {
   const warnings: string[] = [];
   const legacy = await findLegacyState(sql, schema);
   if (legacy) warnings.push(`${describeLegacy(legacy)}. migrate-from-postgres refuses to run while it is there.`);
@@ -177,23 +201,58 @@ export interface OnlineStart {
 /** Record an online migration just prepared, with the OIDs of what it created (same transaction). */
 export async function recordOnlineStart(tx: Sql, s: OnlineStart): Promise<void> {
   const r = await tx.unsafe(sqlFile('migrate/state-insert-online.sql'), [
-    s.tableOid, s.newTable, s.logTable, s.captureFn, s.oldTable, s.indexNames, s.windowSeconds,
+    s.tableOid,
+    s.newTable,
+    s.logTable,
+    s.captureFn,
+    s.oldTable,
+    s.indexNames,
+    s.windowSeconds,
   ] as never[]);
-  if (r.count !== 1) throw new HomepotError('internal', `the objects of the online migration (${s.newTable}, ${s.logTable}, ${s.captureFn}) were not found after creating them`);
+  if (r.count !== 1)
+    throw new HomepotError(
+      'internal',
+      `the objects of the online migration (${s.newTable}, ${s.logTable}, ${s.captureFn}) were not found after creating them`,
+    );
 }
 
 /** Record a copy from another server (--source); a rerun keeps the row. */
-export async function recordRemoteStart(tx: Sql, schema: string, table: string, source: string, windowSeconds: number): Promise<void> {
+export async function recordRemoteStart(
+  tx: Sql,
+  schema: string,
+  table: string,
+  source: string,
+  windowSeconds: number,
+): Promise<void> {
   await tx.unsafe(sqlFile('migrate/state-insert-remote.sql'), [schema, table, source, windowSeconds] as never[]);
 }
 
-export async function recordBatch(tx: Sql, schema: string, table: string, lo: number, hi: number, rows: number): Promise<void> {
+export async function recordBatch(
+  tx: Sql,
+  schema: string,
+  table: string,
+  lo: number,
+  hi: number,
+  rows: number,
+): Promise<void> {
   await tx.unsafe(sqlFile('migrate/state-record-batch.sql'), [schema, table, lo, hi, rows] as never[]);
 }
 
 /** One batch of a --source copy, with the integer keys it copied (int8multirange text, or null). */
-export async function recordRemoteBatch(tx: Sql, schema: string, table: string, b: { nextBlock: number; totalBlocks: number; rows: number; keys: string | null }): Promise<void> {
-  await tx.unsafe(sqlFile('migrate/state-record-remote-batch.sql'), [schema, table, b.nextBlock, b.totalBlocks, b.rows, b.keys] as never[]);
+export async function recordRemoteBatch(
+  tx: Sql,
+  schema: string,
+  table: string,
+  b: { nextBlock: number; totalBlocks: number; rows: number; keys: string | null },
+): Promise<void> {
+  await tx.unsafe(sqlFile('migrate/state-record-remote-batch.sql'), [
+    schema,
+    table,
+    b.nextBlock,
+    b.totalBlocks,
+    b.rows,
+    b.keys,
+  ] as never[]);
 }
 
 /** Keys copied from the source while reconciling windows. */
@@ -204,20 +263,33 @@ export async function addSourceKeys(tx: Sql, schema: string, table: string, keys
 
 /** The integer keys copied from the source so far (int8multirange text). */
 export async function readSourceKeys(sql: Sql, schema: string, table: string): Promise<string> {
-  const [r] = (await sql.unsafe(sqlFile('migrate/state-source-keys.sql'), [schema, table] as never[])) as unknown as { keys: string }[];
+  const [r] = (await sql.unsafe(sqlFile('migrate/state-source-keys.sql'), [schema, table] as never[])) as unknown as {
+    keys: string;
+  }[];
   return r?.keys ?? '{}';
 }
 
 /** migrate-from-postgres finish: the --source copy has ended; returns when. */
 export async function recordFinished(tx: Sql, schema: string, table: string): Promise<Date> {
-  const [r] = (await tx.unsafe(sqlFile('migrate/state-finish.sql'), [schema, table] as never[])) as unknown as { at: Date }[];
+  const [r] = (await tx.unsafe(sqlFile('migrate/state-finish.sql'), [schema, table] as never[])) as unknown as {
+    at: Date;
+  }[];
   if (!r) throw new HomepotError('internal', `the migration state of ${schema}.${table} was not found`);
   return r.at;
 }
 
 /** Block ranges [lo, hi) of an online migration not copied yet. */
-export async function remainingBlocks(sql: Sql, schema: string, table: string, totalBlocks: number): Promise<[number, number][]> {
-  const rows = (await sql.unsafe(sqlFile('migrate/state-remaining-blocks.sql'), [schema, table, totalBlocks] as never[])) as unknown as { lo: string; hi: string }[];
+export async function remainingBlocks(
+  sql: Sql,
+  schema: string,
+  table: string,
+  totalBlocks: number,
+): Promise<[number, number][]> {
+  const rows = (await sql.unsafe(sqlFile('migrate/state-remaining-blocks.sql'), [
+    schema,
+    table,
+    totalBlocks,
+  ] as never[])) as unknown as { lo: string; hi: string }[];
   return rows.map((r) => [Number(r.lo), Number(r.hi)]);
 }
 
@@ -230,13 +302,21 @@ export async function recordSwapped(tx: Sql, schema: string, table: string, oldT
   await tx.unsafe(sqlFile('migrate/state-swapped.sql'), [schema, table, oldTableOid] as never[]);
 }
 
-export async function recordResult(sql: Sql, schema: string, table: string, result: unknown, windowSeconds: number | null = null): Promise<void> {
+export async function recordResult(
+  sql: Sql,
+  schema: string,
+  table: string,
+  result: unknown,
+  windowSeconds: number | null = null,
+): Promise<void> {
   await sql.unsafe(sqlFile('migrate/state-result.sql'), [schema, table, result, windowSeconds] as never[]);
 }
 
 /** What forgetting a table's migration runs (for --dry-run and the plan). */
 export async function renderForget(sql: Sql, schema: string, table: string): Promise<string> {
-  const [r] = (await sql.unsafe(sqlFile('migrate/state-render-forget.sql'), [schema, table])) as unknown as { statement: string }[];
+  const [r] = (await sql.unsafe(sqlFile('migrate/state-render-forget.sql'), [schema, table])) as unknown as {
+    statement: string;
+  }[];
   return r!.statement;
 }
 
@@ -250,7 +330,9 @@ export async function forget(tx: Sql, schema: string, table: string): Promise<vo
   if (!tableOid) return;
   const [r] = (await tx.unsafe(sqlFile('migrate/state-delete.sql'), [schema, table])) as unknown as { left: number }[];
   if ((r?.left ?? 0) > 0) return;
-  const [drop] = (await tx.unsafe(sqlFile('migrate/state-render-drop-state.sql'), [tableOid])) as unknown as { statement: string }[];
+  const [drop] = (await tx.unsafe(sqlFile('migrate/state-render-drop-state.sql'), [tableOid])) as unknown as {
+    statement: string;
+  }[];
   if (drop) await executeRendered(tx, drop.statement);
 }
 
@@ -269,10 +351,22 @@ export interface RecordedObject {
  * with the statement that drops it. `currentOid`: the OID the table's name
  * has now (null when nothing has it).
  */
-export async function recordedObjects(sql: Sql, state: MigrationState, currentOid: number | null): Promise<RecordedObject[]> {
+export async function recordedObjects(
+  sql: Sql,
+  state: MigrationState,
+  currentOid: number | null,
+): Promise<RecordedObject[]> {
   if (!state.table_oid) return [];
   return (await sql.unsafe(sqlFile('migrate/state-recorded.sql'), [
-    state.schema_name, currentOid, state.table_oid, state.new_table, state.new_table_oid, state.log_table, state.log_table_oid, state.capture_fn, state.capture_fn_oid,
+    state.schema_name,
+    currentOid,
+    state.table_oid,
+    state.new_table,
+    state.new_table_oid,
+    state.log_table,
+    state.log_table_oid,
+    state.capture_fn,
+    state.capture_fn_oid,
   ] as never[])) as unknown as RecordedObject[];
 }
 
@@ -280,20 +374,39 @@ export async function recordedObjects(sql: Sql, state: MigrationState, currentOi
  * Before continuing an online migration: the new table, change log and
  * capture function are still the ones it created (else exit 6).
  */
-export async function requireRecordedObjects(sql: Sql, state: MigrationState, currentOid: number, display: string): Promise<void> {
+export async function requireRecordedObjects(
+  sql: Sql,
+  state: MigrationState,
+  currentOid: number,
+  display: string,
+): Promise<void> {
   const objects = await recordedObjects(sql, state, currentOid);
   const wrong = objects.filter((o) => o.what !== 'capture trigger' && !o.ok).map((o) => `${o.what} ${o.name}`);
-  if (!state.table_oid || String(currentOid) !== state.table_oid) wrong.unshift(`${display} itself (it is not the table the migration started on)`);
+  if (!state.table_oid || String(currentOid) !== state.table_oid)
+    wrong.unshift(`${display} itself (it is not the table the migration started on)`);
   if (wrong.length > 0) {
-    throw new HomepotError('permission-denied', `the online migration of ${display} cannot continue: ${wrong.join(', ')} ${wrong.length === 1 ? 'is' : 'are'} no longer what it created`, {
-      hint: 'Nothing was changed. Check them; migrate-from-postgres abort drops only what is still the migration\'s own.',
-    });
+    throw new HomepotError(
+      'permission-denied',
+      `the online migration of ${display} cannot continue: ${wrong.join(', ')} ${wrong.length === 1 ? 'is' : 'are'} no longer what it created`,
+      {
+        hint: "Nothing was changed. Check them; migrate-from-postgres abort drops only what is still the migration's own.",
+      },
+    );
   }
 }
 
 /** After a finished online migration: the old table, by the OID recorded at the swap. */
-export async function recordedOldTable(sql: Sql, state: MigrationState, currentOid: number | null): Promise<{ present: boolean; ok: boolean; display: string; statement: string } | null> {
+export async function recordedOldTable(
+  sql: Sql,
+  state: MigrationState,
+  currentOid: number | null,
+): Promise<{ present: boolean; ok: boolean; display: string; statement: string } | null> {
   if (!state.old_table_oid || !state.old_table) return null;
-  const [r] = (await sql.unsafe(sqlFile('migrate/state-old-table.sql'), [state.schema_name, currentOid, state.old_table, state.old_table_oid] as never[])) as unknown as { present: boolean; ok: boolean; display: string; statement: string }[];
+  const [r] = (await sql.unsafe(sqlFile('migrate/state-old-table.sql'), [
+    state.schema_name,
+    currentOid,
+    state.old_table,
+    state.old_table_oid,
+  ] as never[])) as unknown as { present: boolean; ok: boolean; display: string; statement: string }[];
   return r ?? null;
 }

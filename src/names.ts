@@ -104,9 +104,7 @@ export async function findRelation(sql: Sql, q: QualifiedName): Promise<Resolved
     JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relname = ${q.name}
       AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-      AND ${q.schema === null
-        ? sql`n.nspname = ANY (current_schemas(false))`
-        : sql`n.nspname = ${q.schema}`}
+      AND ${q.schema === null ? sql`n.nspname = ANY (current_schemas(false))` : sql`n.nspname = ${q.schema}`}
     ORDER BY array_position(current_schemas(false), n.nspname::text)
     LIMIT 1`;
   return rows[0] ?? null;
@@ -127,8 +125,9 @@ export async function resolveTable(sql: Sql, input: string): Promise<ResolvedTab
     LIMIT 3`;
   const shown = q.schema === null ? q.name : `${q.schema}.${q.name}`;
   throw new HomepotError('unknown-table', `table "${shown}" does not exist`, {
-    hint: near.length > 0
-      ? `Did you mean ${near.map((r) => r.display).join(' or ')}? Quote mixed-case names: '"MyTable"'.`
-      : 'Check the name (homepot-ts status lists the HOMEPOT tables), or give schema.table.',
+    hint:
+      near.length > 0
+        ? `Did you mean ${near.map((r) => r.display).join(' or ')}? Quote mixed-case names: '"MyTable"'.`
+        : 'Check the name (homepot-ts status lists the HOMEPOT tables), or give schema.table.',
   });
 }

@@ -64,7 +64,10 @@ export function formatTime(d: Date | string | null | undefined): string {
   if (d === null || d === undefined) return '-';
   const date = typeof d === 'string' ? new Date(d) : d;
   if (Number.isNaN(date.getTime())) return String(d);
-  return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** JSON for stdout: stable key order as built, dates as ISO strings, bigint as numbers. */

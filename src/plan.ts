@@ -65,7 +65,7 @@ export async function withChangeLock<T>(sql: Sql, fn: (conn: Sql) => Promise<T>,
       await conn`SELECT pg_advisory_lock(hashtext(${ADVISORY_LOCK_NAME}))`;
     }
     try {
-      return await fn(conn as unknown as Sql);
+      return await fn(conn);
     } finally {
       await conn`SELECT pg_advisory_unlock(hashtext(${ADVISORY_LOCK_NAME}))`.catch(() => {});
     }
@@ -82,7 +82,12 @@ export async function withChangeLock<T>(sql: Sql, fn: (conn: Sql) => Promise<T>,
 export async function applySteps(
   conn: Sql,
   steps: Step[],
-  options: { dryRun: boolean; lockTimeout: Interval; onStep?: (step: Step, index: number) => void; signal?: AbortSignal },
+  options: {
+    dryRun: boolean;
+    lockTimeout: Interval;
+    onStep?: (step: Step, index: number) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<ApplyResult> {
   const results: StepResult[] = [];
   let failedStep: string | null = null;
@@ -151,13 +156,17 @@ export function planFailure(result: ApplyResult): HomepotError | null {
   if (!failed) return null;
   const sqlstate = failed.error?.sqlstate;
   const kind = sqlstate === '42501' ? 'permission-denied' : sqlstate === '25006' ? 'read-only' : 'sql-error';
-  return new HomepotError(kind, `step "${failed.title}" failed: ${failed.error?.message ?? 'unknown error'}${sqlstate ? ` (SQLSTATE ${sqlstate})` : ''}`, {
-    hint:
-      sqlstate === '55P03'
-        ? 'The table is busy: try again at a quieter time or raise --lock-timeout. The steps before it are applied; run again to finish.'
-        : (failed.error?.hint ?? 'The steps before it are applied; fix the cause and run again to finish.'),
-    ...(sqlstate ? { sqlstate } : {}),
-  });
+  return new HomepotError(
+    kind,
+    `step "${failed.title}" failed: ${failed.error?.message ?? 'unknown error'}${sqlstate ? ` (SQLSTATE ${sqlstate})` : ''}`,
+    {
+      hint:
+        sqlstate === '55P03'
+          ? 'The table is busy: try again at a quieter time or raise --lock-timeout. The steps before it are applied; run again to finish.'
+          : (failed.error?.hint ?? 'The steps before it are applied; fix the cause and run again to finish.'),
+      ...(sqlstate ? { sqlstate } : {}),
+    },
+  );
 }
 
 /** What a changing command's caller may watch: the lock wait, each step, Ctrl-C. */

@@ -1,4 +1,10 @@
-import { describeServerKind, detectCapabilities, requireWritable, type Capabilities, type Edition } from './capabilities.js';
+import {
+  describeServerKind,
+  detectCapabilities,
+  requireWritable,
+  type Capabilities,
+  type Edition,
+} from './capabilities.js';
 import { findPolicyJob, validDate } from './jobs.js';
 import { resolveHypertable } from './chunks.js';
 import { quoteIfNeeded } from './columns.js';
@@ -7,7 +13,15 @@ import { HomepotError } from './errors.js';
 import type { Interval } from './intervals.js';
 import { resolveTable, type ResolvedTable } from './names.js';
 import { num } from './numbers.js';
-import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type ApplyResult, type Step, type StepResult } from './plan.js';
+import {
+  applyOptions,
+  applySteps,
+  withChangeLock,
+  type ChangeHooks,
+  type ApplyResult,
+  type Step,
+  type StepResult,
+} from './plan.js';
 import { checkTimeColumn, policyStep } from './setup.js';
 import { sqlFile } from './sql-files.js';
 import { requireOwnerRights } from './table-owner.js';
@@ -31,15 +45,25 @@ export type { ChangeHooks } from './plan.js';
 
 /** The crontab line we suggest where retention policies cannot run. */
 export function cronExample(olderThan: string, table: string): string {
-  const t = table === 'health_checks' || table === 'public.health_checks' ? '' : ` --table '${table.replace(/'/g, `'\\''`)}'`;
+  const t =
+    table === 'health_checks' || table === 'public.health_checks' ? '' : ` --table '${table.replace(/'/g, `'\\''`)}'`;
   return `17 3 * * * homepot-ts retention run --older-than '${olderThan}'${t} --quiet`;
 }
 
 /** The hypertable's primary (time) dimension, or null for a plain table or no TimescaleDB. */
-async function timeDimension(sql: Sql, caps: Capabilities, table: ResolvedTable): Promise<{ column: string; chunkInterval: string | null } | null> {
+async function timeDimension(
+  sql: Sql,
+  caps: Capabilities,
+  table: ResolvedTable,
+): Promise<{ column: string; chunkInterval: string | null } | null> {
   if (!caps.timescaledb.installedVersion) return null;
-  const [row] = (await sql.unsafe(sqlFile('setup/hypertable-info.sql'), [table.schema, table.name, null])) as unknown as {
-    column_name: string; chunk_interval: string | null;
+  const [row] = (await sql.unsafe(sqlFile('setup/hypertable-info.sql'), [
+    table.schema,
+    table.name,
+    null,
+  ])) as unknown as {
+    column_name: string;
+    chunk_interval: string | null;
   }[];
   return row ? { column: row.column_name, chunkInterval: row.chunk_interval } : null;
 }
@@ -93,20 +117,31 @@ async function readPolicy(sql: Sql, table: ResolvedTable): Promise<RetentionPoli
 }
 
 /** The retention policy of a table, or why it has none and what `retention run` does instead. */
-export async function showRetention(sql: Sql, caps: Capabilities, tableInput: string, defaultRetention: string): Promise<RetentionReport> {
+export async function showRetention(
+  sql: Sql,
+  caps: Capabilities,
+  tableInput: string,
+  defaultRetention: string,
+): Promise<RetentionReport> {
   const table = await resolveTable(sql, tableInput);
   const dim = await timeDimension(sql, caps, table);
   const community = caps.timescaledb.edition === 'community';
   const policy = dim ? await readPolicy(sql, table) : null;
   let compressAfter: string | null = null;
   if (dim) {
-    const [c] = (await sql.unsafe(sqlFile('retention/compression-age.sql'), [table.schema, table.name, defaultRetention])) as unknown as { compress_after: string }[];
+    const [c] = (await sql.unsafe(sqlFile('retention/compression-age.sql'), [
+      table.schema,
+      table.name,
+      defaultRetention,
+    ])) as unknown as { compress_after: string }[];
     compressAfter = c?.compress_after ?? null;
   }
   const cron = cronExample(policy?.dropAfter ?? defaultRetention, table.display);
   let note: string | null = null;
   if (!dim) {
-    const why = !caps.timescaledb.installedVersion ? 'TimescaleDB is not installed in this database' : `${table.display} is not a hypertable`;
+    const why = !caps.timescaledb.installedVersion
+      ? 'TimescaleDB is not installed in this database'
+      : `${table.display} is not a hypertable`;
     note = `retention policies are not available: ${why}. homepot-ts retention run deletes the rows older than the retention in small batches instead; run it from cron, e.g. ${cron}`;
   } else if (!community) {
     note = `retention policies need the TimescaleDB Community edition; this server runs the Apache-2 edition. homepot-ts retention run drops the chunks older than the retention with drop_chunks (which the Apache edition has); run it from cron, e.g. ${cron}`;
@@ -135,68 +170,128 @@ function requireRetentionPolicies(caps: Capabilities, interval: Interval, table:
   const where = !ts.installedVersion
     ? `TimescaleDB is not ${ts.availableVersion ? 'enabled in this database' : 'installed on this server'}`
     : 'this server runs the Apache-2 edition';
-  throw new HomepotError(ts.installedVersion ? 'timescaledb-edition' : 'timescaledb-not-installed',
-    `retention set needs the TimescaleDB Community edition (timescaledb.license = timescale) and ${where}`, {
+  throw new HomepotError(
+    ts.installedVersion ? 'timescaledb-edition' : 'timescaledb-not-installed',
+    `retention set needs the TimescaleDB Community edition (timescaledb.license = timescale) and ${where}`,
+    {
       hint: `Enforce retention from cron with homepot-ts retention run instead (${ts.installedVersion ? 'it drops old chunks' : 'it deletes old rows in batches'}), e.g.: ${cronExample(interval.text, table)}`,
-    });
+    },
+  );
 }
 
 /** Create the retention policy, or change its drop_after; unchanged when it already matches. */
-export async function setRetention(sql: Sql, opts: ChangeOptions & { interval: Interval }, hooks: ChangeHooks = {}): Promise<TuningResult> {
-  return withChangeLock(sql, async (conn) => {
-    const caps = await detectCapabilities(conn);
-    requireWritable(caps, 'retention set');
-    requireRetentionPolicies(caps, opts.interval, opts.table);
-    const table = await resolveHypertable(conn, caps, opts.table);
-    const step = await policyStep(conn, {
-      id: 'retention-policy', title: `retention policy on ${table.display} (drop after ${opts.interval.text})`, table, installed: true,
-      proc: 'policy_retention', add: 'add_retention_policy', key: 'drop_after', interval: opts.interval,
-    });
-    const warnings: string[] = [];
-    const [c] = (await conn.unsafe(sqlFile('retention/compression-age.sql'), [table.schema, table.name, opts.interval.text])) as unknown as {
-      compress_after: string; retention_not_longer: boolean;
-    }[];
-    if (c?.retention_not_longer) {
-      warnings.push(`retention (${opts.interval.text}) is not longer than the compression policy's compress_after (${c.compress_after}): raw data is dropped before, or as soon as, it is compressed.`);
-    }
-    if (!caps.features.jobScheduler) {
-      warnings.push(`no TimescaleDB job scheduler runs for this database${caps.server.pglite ? ' (embedded)' : ''}: the policy will not run by itself; run homepot-ts retention run from cron.`);
-    }
-    const result = await applySteps(conn, [step], applyOptions(opts, hooks));
-    return { ...result, table: table.display, server: describeServerKind(caps), edition: caps.timescaledb.edition, warnings };
-  }, hooks.onWait);
+export async function setRetention(
+  sql: Sql,
+  opts: ChangeOptions & { interval: Interval },
+  hooks: ChangeHooks = {},
+): Promise<TuningResult> {
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const caps = await detectCapabilities(conn);
+      requireWritable(caps, 'retention set');
+      requireRetentionPolicies(caps, opts.interval, opts.table);
+      const table = await resolveHypertable(conn, caps, opts.table);
+      const step = await policyStep(conn, {
+        id: 'retention-policy',
+        title: `retention policy on ${table.display} (drop after ${opts.interval.text})`,
+        table,
+        installed: true,
+        proc: 'policy_retention',
+        add: 'add_retention_policy',
+        key: 'drop_after',
+        interval: opts.interval,
+      });
+      const warnings: string[] = [];
+      const [c] = (await conn.unsafe(sqlFile('retention/compression-age.sql'), [
+        table.schema,
+        table.name,
+        opts.interval.text,
+      ])) as unknown as {
+        compress_after: string;
+        retention_not_longer: boolean;
+      }[];
+      if (c?.retention_not_longer) {
+        warnings.push(
+          `retention (${opts.interval.text}) is not longer than the compression policy's compress_after (${c.compress_after}): raw data is dropped before, or as soon as, it is compressed.`,
+        );
+      }
+      if (!caps.features.jobScheduler) {
+        warnings.push(
+          `no TimescaleDB job scheduler runs for this database${caps.server.pglite ? ' (embedded)' : ''}: the policy will not run by itself; run homepot-ts retention run from cron.`,
+        );
+      }
+      const result = await applySteps(conn, [step], applyOptions(opts, hooks));
+      return {
+        ...result,
+        table: table.display,
+        server: describeServerKind(caps),
+        edition: caps.timescaledb.edition,
+        warnings,
+      };
+    },
+    hooks.onWait,
+  );
 }
 
 /** Remove the retention policy (remove_retention_policy, if_exists); unchanged when there is none. */
 export async function removeRetention(sql: Sql, opts: ChangeOptions, hooks: ChangeHooks = {}): Promise<TuningResult> {
-  return withChangeLock(sql, async (conn) => {
-    const caps = await detectCapabilities(conn);
-    requireWritable(caps, 'retention remove');
-    const table = await resolveTable(conn, opts.table);
-    const dim = await timeDimension(conn, caps, table);
-    const policy = dim ? await readPolicy(conn, table) : null;
-    const title = `retention policy on ${table.display}`;
-    let step: Step;
-    if (!policy) {
-      const why = !caps.timescaledb.installedVersion ? ' (TimescaleDB is not installed in this database)' : !dim ? ' (not a hypertable)' : '';
-      step = { id: 'retention-policy', title, state: 'in-place', current: `none${why}`, statements: [] };
-    } else if (caps.timescaledb.edition !== 'community') {
-      step = {
-        id: 'retention-policy', title, state: 'not-available', current: `job ${policy.jobId}, drop_after ${policy.dropAfter}`, statements: [],
-        reason: 'the Apache-2 edition cannot remove policy jobs (remove_retention_policy needs the Community edition); a Community server, or a superuser deleting the job, must remove it',
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const caps = await detectCapabilities(conn);
+      requireWritable(caps, 'retention remove');
+      const table = await resolveTable(conn, opts.table);
+      const dim = await timeDimension(conn, caps, table);
+      const policy = dim ? await readPolicy(conn, table) : null;
+      const title = `retention policy on ${table.display}`;
+      let step: Step;
+      if (!policy) {
+        const why = !caps.timescaledb.installedVersion
+          ? ' (TimescaleDB is not installed in this database)'
+          : !dim
+            ? ' (not a hypertable)'
+            : '';
+        step = { id: 'retention-policy', title, state: 'in-place', current: `none${why}`, statements: [] };
+      } else if (caps.timescaledb.edition !== 'community') {
+        step = {
+          id: 'retention-policy',
+          title,
+          state: 'not-available',
+          current: `job ${policy.jobId}, drop_after ${policy.dropAfter}`,
+          statements: [],
+          reason:
+            'the Apache-2 edition cannot remove policy jobs (remove_retention_policy needs the Community edition); a Community server, or a superuser deleting the job, must remove it',
+        };
+      } else {
+        step = {
+          id: 'retention-policy',
+          title,
+          state: 'different',
+          current: `job ${policy.jobId}, drop_after ${policy.dropAfter}`,
+          wanted: 'no retention policy',
+          statements: [
+            await renderStatement(conn, 'setup/render-remove-policy.sql', [
+              'remove_retention_policy',
+              table.schema,
+              table.name,
+            ]),
+          ],
+          destructive: true,
+        };
+      }
+      const result = await applySteps(conn, [step], applyOptions(opts, hooks));
+      const warnings = step.state === 'not-available' && step.reason ? [`${title}: ${step.reason}`] : [];
+      return {
+        ...result,
+        table: table.display,
+        server: describeServerKind(caps),
+        edition: caps.timescaledb.edition,
+        warnings,
       };
-    } else {
-      step = {
-        id: 'retention-policy', title, state: 'different',
-        current: `job ${policy.jobId}, drop_after ${policy.dropAfter}`, wanted: 'no retention policy',
-        statements: [await renderStatement(conn, 'setup/render-remove-policy.sql', ['remove_retention_policy', table.schema, table.name])],
-        destructive: true,
-      };
-    }
-    const result = await applySteps(conn, [step], applyOptions(opts, hooks));
-    const warnings = step.state === 'not-available' && step.reason ? [`${title}: ${step.reason}`] : [];
-    return { ...result, table: table.display, server: describeServerKind(caps), edition: caps.timescaledb.edition, warnings };
-  }, hooks.onWait);
+    },
+    hooks.onWait,
+  );
 }
 
 // ---------------------------------------------------------------- run
@@ -246,56 +341,104 @@ export async function runRetention(
   opts: RetentionRunOptions,
   hooks: ChangeHooks & { onProgress?: (p: RetentionRunProgress) => void } = {},
 ): Promise<RetentionRunResult> {
-  return withChangeLock(sql, async (conn) => {
-    const caps = await detectCapabilities(conn);
-    requireWritable(caps, 'retention run');
-    const table = await resolveTable(conn, opts.table);
-    const dim = await timeDimension(conn, caps, table);
-    const base = { table: table.display, server: describeServerKind(caps), edition: caps.timescaledb.edition, olderThan: opts.olderThan.text };
-    if (dim) {
-      if (opts.timeColumn !== undefined && opts.timeColumn !== dim.column) {
-        throw new HomepotError('unsuitable-table', `${table.display} is a hypertable on ${quoteIfNeeded(dim.column)}, not ${quoteIfNeeded(opts.timeColumn)}`, {
-          hint: `Leave out --time-column: a hypertable's chunks are cut on ${quoteIfNeeded(dim.column)}.`,
-        });
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const caps = await detectCapabilities(conn);
+      requireWritable(caps, 'retention run');
+      const table = await resolveTable(conn, opts.table);
+      const dim = await timeDimension(conn, caps, table);
+      const base = {
+        table: table.display,
+        server: describeServerKind(caps),
+        edition: caps.timescaledb.edition,
+        olderThan: opts.olderThan.text,
+      };
+      if (dim) {
+        if (opts.timeColumn !== undefined && opts.timeColumn !== dim.column) {
+          throw new HomepotError(
+            'unsuitable-table',
+            `${table.display} is a hypertable on ${quoteIfNeeded(dim.column)}, not ${quoteIfNeeded(opts.timeColumn)}`,
+            {
+              hint: `Leave out --time-column: a hypertable's chunks are cut on ${quoteIfNeeded(dim.column)}.`,
+            },
+          );
+        }
+        await checkTimeColumn(conn, table, dim.column);
+        return { ...base, ...(await dropOldChunks(conn, table, dim.column, opts, hooks)) };
       }
-      await checkTimeColumn(conn, table, dim.column);
-      return { ...base, ...(await dropOldChunks(conn, table, dim.column, opts, hooks)) };
-    }
-    if (table.relkind !== 'r') {
-      throw new HomepotError('unsuitable-table', `${table.display} is not an ordinary table (relkind ${table.relkind}): retention run deletes rows only from ordinary tables and hypertables`, {
-        hint: 'Point --table at the table itself.',
-      });
-    }
-    const column = opts.timeColumn ?? opts.defaultTimeColumn;
-    await checkTimeColumn(conn, table, column);
-    return { ...base, ...(await deleteOldRows(conn, table, column, opts, hooks)) };
-  }, hooks.onWait);
+      if (table.relkind !== 'r') {
+        throw new HomepotError(
+          'unsuitable-table',
+          `${table.display} is not an ordinary table (relkind ${table.relkind}): retention run deletes rows only from ordinary tables and hypertables`,
+          {
+            hint: 'Point --table at the table itself.',
+          },
+        );
+      }
+      const column = opts.timeColumn ?? opts.defaultTimeColumn;
+      await checkTimeColumn(conn, table, column);
+      return { ...base, ...(await deleteOldRows(conn, table, column, opts, hooks)) };
+    },
+    hooks.onWait,
+  );
 }
 
 type RunPart = Omit<RetentionRunResult, 'table' | 'server' | 'edition' | 'olderThan'>;
 
-async function dropOldChunks(conn: Sql, table: ResolvedTable, column: string, opts: RetentionRunOptions, hooks: ChangeHooks): Promise<RunPart> {
+async function dropOldChunks(
+  conn: Sql,
+  table: ResolvedTable,
+  column: string,
+  opts: RetentionRunOptions,
+  hooks: ChangeHooks,
+): Promise<RunPart> {
   // drop_chunks(older_than => interval) takes now() - interval itself; this is what we report.
   const { date: cutoff } = await readCutoff(conn, opts.olderThan);
-  const old = (await conn.unsafe(sqlFile('retention/old-chunks.sql'), [table.schema, table.name, opts.olderThan.text])) as unknown as {
-    chunk: string; row_estimate: unknown; analyzed: boolean;
+  const old = (await conn.unsafe(sqlFile('retention/old-chunks.sql'), [
+    table.schema,
+    table.name,
+    opts.olderThan.text,
+  ])) as unknown as {
+    chunk: string;
+    row_estimate: unknown;
+    analyzed: boolean;
   }[];
-  const estimateOf = (rows: typeof old) => (rows.every((r) => r.analyzed) ? rows.reduce((n, r) => n + (num(r.row_estimate) ?? 0), 0) : null);
+  const estimateOf = (rows: typeof old) =>
+    rows.every((r) => r.analyzed) ? rows.reduce((n, r) => n + (num(r.row_estimate) ?? 0), 0) : null;
   const estimate = estimateOf(old);
-  const statement = await renderStatement(conn, 'retention/render-drop-chunks.sql', [table.schema, table.name, opts.olderThan.text]);
-  const rowsText = estimate === null ? 'rows not counted: not analyzed yet' : `about ${estimate.toLocaleString('en-US')} rows`;
-  const step: Step = old.length === 0
-    ? { id: 'drop-chunks', title: `chunks of ${table.display} older than ${opts.olderThan.text}`, state: 'in-place', current: 'none: nothing to drop', statements: [] }
-    : {
-        id: 'drop-chunks', title: `chunks of ${table.display} older than ${opts.olderThan.text}`, state: 'different',
-        current: `${old.length} chunk${old.length === 1 ? '' : 's'} (${rowsText})`, wanted: 'dropped',
-        statements: [statement], destructive: true,
-      };
+  const statement = await renderStatement(conn, 'retention/render-drop-chunks.sql', [
+    table.schema,
+    table.name,
+    opts.olderThan.text,
+  ]);
+  const rowsText =
+    estimate === null ? 'rows not counted: not analyzed yet' : `about ${estimate.toLocaleString('en-US')} rows`;
+  const step: Step =
+    old.length === 0
+      ? {
+          id: 'drop-chunks',
+          title: `chunks of ${table.display} older than ${opts.olderThan.text}`,
+          state: 'in-place',
+          current: 'none: nothing to drop',
+          statements: [],
+        }
+      : {
+          id: 'drop-chunks',
+          title: `chunks of ${table.display} older than ${opts.olderThan.text}`,
+          state: 'different',
+          current: `${old.length} chunk${old.length === 1 ? '' : 's'} (${rowsText})`,
+          wanted: 'dropped',
+          statements: [statement],
+          destructive: true,
+        };
   const result = await applySteps(conn, [step], applyOptions(opts, hooks));
   let dropped = old;
   if (!opts.dryRun) {
     const names = old.map((r) => r.chunk);
-    const gone = await conn<{ chunk: string }[]>`SELECT c AS chunk FROM unnest(${names}::text[]) AS c WHERE to_regclass(c) IS NULL`;
+    const gone = await conn<
+      { chunk: string }[]
+    >`SELECT c AS chunk FROM unnest(${names}::text[]) AS c WHERE to_regclass(c) IS NULL`;
     const goneSet = new Set(gone.map((g) => g.chunk));
     dropped = old.filter((r) => goneSet.has(r.chunk));
   }
@@ -322,17 +465,43 @@ async function deleteOldRows(
   hooks: ChangeHooks & { onProgress?: (p: RetentionRunProgress) => void },
 ): Promise<RunPart> {
   const cutoff = await readCutoff(conn, opts.olderThan);
-  const [r] = (await conn.unsafe(sqlFile('retention/render-old-rows.sql'), [table.schema, table.name, column, cutoff.text, opts.batchRows])) as unknown as {
-    no_statistics: boolean; delete_batch: string; count_rows: string; any_rows: string; estimate_rows: string;
+  const [r] = (await conn.unsafe(sqlFile('retention/render-old-rows.sql'), [
+    table.schema,
+    table.name,
+    column,
+    cutoff.text,
+    opts.batchRows,
+  ])) as unknown as {
+    no_statistics: boolean;
+    delete_batch: string;
+    count_rows: string;
+    any_rows: string;
+    estimate_rows: string;
   }[];
   if (!r) throw new HomepotError('internal', 'retention/render-old-rows.sql rendered nothing');
   const title = `rows of ${table.display} with ${quoteIfNeeded(column)} older than ${opts.olderThan.text} (batches of ${opts.batchRows.toLocaleString('en-US')})`;
-  const common = { method: 'delete' as const, cutoff: cutoff.date, timeColumn: column, chunksDropped: null, chunks: [], rowsEstimate: null, warnings: [] };
+  const common = {
+    method: 'delete' as const,
+    cutoff: cutoff.date,
+    timeColumn: column,
+    chunksDropped: null,
+    chunks: [],
+    rowsEstimate: null,
+    warnings: [],
+  };
   const any = (await readScalar(conn, r.any_rows)) === true;
   if (!any || opts.dryRun) {
     const count = any ? Number(await readScalar(conn, r.count_rows)) : 0;
     const step: Step = any
-      ? { id: 'delete-rows', title, state: 'different', current: `${count.toLocaleString('en-US')} rows`, wanted: 'deleted', statements: [r.delete_batch], destructive: true }
+      ? {
+          id: 'delete-rows',
+          title,
+          state: 'different',
+          current: `${count.toLocaleString('en-US')} rows`,
+          wanted: 'deleted',
+          statements: [r.delete_batch],
+          destructive: true,
+        }
       : { id: 'delete-rows', title, state: 'in-place', current: 'none: nothing to delete', statements: [] };
     const result = await applySteps(conn, [step], applyOptions(opts, hooks));
     return { ...result, ...common, rowsDeleted: count, batches: 0, interrupted: false };
@@ -348,12 +517,21 @@ async function deleteOldRows(
   if (r.no_statistics) estimate = Number(await readScalar(conn, r.count_rows));
   else {
     const explained = await readScalar(conn, r.estimate_rows);
-    const plan = (typeof explained === 'string' ? JSON.parse(explained) : explained) as { Plan?: { 'Plan Rows'?: number } }[];
+    const plan = (typeof explained === 'string' ? JSON.parse(explained) : explained) as {
+      Plan?: { 'Plan Rows'?: number };
+    }[];
     estimate = Math.max(0, Math.round(plan[0]?.Plan?.['Plan Rows'] ?? 0));
   }
   const step: Step = {
-    id: 'delete-rows', title, state: 'different', wanted: 'deleted', statements: [r.delete_batch], destructive: true,
-    current: r.no_statistics ? `${estimate.toLocaleString('en-US')} rows` : `about ${estimate.toLocaleString('en-US')} rows (planner estimate)`,
+    id: 'delete-rows',
+    title,
+    state: 'different',
+    wanted: 'deleted',
+    statements: [r.delete_batch],
+    destructive: true,
+    current: r.no_statistics
+      ? `${estimate.toLocaleString('en-US')} rows`
+      : `about ${estimate.toLocaleString('en-US')} rows (planner estimate)`,
   };
   hooks.onStep?.(step, 0);
   const started = performance.now();
@@ -385,8 +563,13 @@ async function deleteOldRows(
   }
   const outcome: StepResult['outcome'] = error ? 'failed' : deleted > 0 ? 'updated' : 'unchanged';
   const stepResult: StepResult = {
-    id: step.id, title: step.title, state: step.state, outcome, statements: step.statements,
-    current: step.current!, wanted: step.wanted!,
+    id: step.id,
+    title: step.title,
+    state: step.state,
+    outcome,
+    statements: step.statements,
+    current: step.current!,
+    wanted: step.wanted!,
     ...(interrupted ? { reason: `interrupted after ${batches} batch${batches === 1 ? '' : 'es'}` } : {}),
     ...(error ? { error } : {}),
   };
@@ -411,7 +594,8 @@ async function deleteOldRows(
 async function readCutoff(conn: Sql, olderThan: Interval): Promise<{ text: string; date: Date }> {
   const [r] = (await conn.unsafe(sqlFile('retention/cutoff.sql'), [olderThan.text])) as unknown as { cutoff: string }[];
   const date = new Date(r?.cutoff ?? '');
-  if (!r || Number.isNaN(date.getTime())) throw new HomepotError('internal', `retention/cutoff.sql gave no instant (${r?.cutoff})`);
+  if (!r || Number.isNaN(date.getTime()))
+    throw new HomepotError('internal', `retention/cutoff.sql gave no instant (${r?.cutoff})`);
   return { text: r.cutoff, date };
 }
 
@@ -427,7 +611,12 @@ async function readScalar(conn: Sql, statement: string, params: unknown[] = []):
 }
 
 /** One batch: its own transaction with lock_timeout; returns the rows it deleted. */
-async function deleteBatch(conn: Sql, statement: string, lockTimeout: Interval, params: unknown[] = []): Promise<number> {
+async function deleteBatch(
+  conn: Sql,
+  statement: string,
+  lockTimeout: Interval,
+  params: unknown[] = [],
+): Promise<number> {
   await conn`BEGIN`;
   try {
     await conn`SELECT set_config('lock_timeout', ${`${Math.round(lockTimeout.seconds * 1000)}ms`}, true)`;
@@ -439,4 +628,3 @@ async function deleteBatch(conn: Sql, statement: string, lockTimeout: Interval, 
     throw err;
   }
 }
-

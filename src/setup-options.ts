@@ -35,9 +35,12 @@ export interface SetupFlags {
 /** flags > config file (`setup` and `lockTimeout` keys) > the seed's defaults. */
 export function resolveSetupOptions(flags: SetupFlags, config: ConfigFile): SetupOptions {
   const c = config.setup ?? {};
-  const retention = flags.retention !== undefined
-    ? flags.retention
-    : c.retention === false ? false : parseInterval(c.retention ?? SETUP_DEFAULTS.retention, 'setup.retention');
+  const retention =
+    flags.retention !== undefined
+      ? flags.retention
+      : c.retention === false
+        ? false
+        : parseInterval(c.retention ?? SETUP_DEFAULTS.retention, 'setup.retention');
   const segmentBy = parseColumnList(flags.segmentBy ?? c.segmentBy ?? SETUP_DEFAULTS.segmentBy, '--segment-by');
   const orderBy = parseOrderBy(flags.orderBy ?? c.orderBy ?? SETUP_DEFAULTS.orderBy);
   const dup = segmentBy.find((s) => orderBy.some((o) => o.column === s));
@@ -49,9 +52,11 @@ export function resolveSetupOptions(flags: SetupFlags, config: ConfigFile): Setu
   return {
     table: flags.table ?? c.table ?? SETUP_DEFAULTS.table,
     timeColumn: flags.timeColumn ?? c.timeColumn ?? SETUP_DEFAULTS.timeColumn,
-    chunkInterval: flags.chunkInterval ?? parseInterval(c.chunkInterval ?? SETUP_DEFAULTS.chunkInterval, 'setup.chunkInterval'),
+    chunkInterval:
+      flags.chunkInterval ?? parseInterval(c.chunkInterval ?? SETUP_DEFAULTS.chunkInterval, 'setup.chunkInterval'),
     compression: flags.compression ?? c.compression ?? true,
-    compressAfter: flags.compressAfter ?? parseInterval(c.compressAfter ?? SETUP_DEFAULTS.compressAfter, 'setup.compressAfter'),
+    compressAfter:
+      flags.compressAfter ?? parseInterval(c.compressAfter ?? SETUP_DEFAULTS.compressAfter, 'setup.compressAfter'),
     segmentBy,
     orderBy,
     retention: retention === false ? null : retention,

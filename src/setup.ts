@@ -41,24 +41,42 @@ export function preflight(caps: Capabilities, opts: Pick<SetupOptions, 'require'
   const ts = caps.timescaledb;
   requireWritable(caps, command);
   if (ts.availableVersion && !ts.installedVersion && ts.preloaded === false) {
-    throw new HomepotError('timescaledb-not-preloaded', `TimescaleDB ${ts.availableVersion} is installed on the server but not preloaded, so the extension cannot be created`, {
-      hint: `Set shared_preload_libraries = 'timescaledb' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, and run ${command} again.`,
-    });
+    throw new HomepotError(
+      'timescaledb-not-preloaded',
+      `TimescaleDB ${ts.availableVersion} is installed on the server but not preloaded, so the extension cannot be created`,
+      {
+        hint: `Set shared_preload_libraries = 'timescaledb' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, and run ${command} again.`,
+      },
+    );
   }
   if (ts.availableVersion && !ts.installedVersion && !caps.role.canCreateExtension) {
-    throw new HomepotError('permission-denied', `role "${caps.server.role}" may not create the timescaledb extension (it needs superuser: timescaledb is not a trusted extension)`, {
-      hint: `A superuser must run: CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE; in database "${caps.server.database}", then run ${command} again.`,
-    });
+    throw new HomepotError(
+      'permission-denied',
+      `role "${caps.server.role}" may not create the timescaledb extension (it needs superuser: timescaledb is not a trusted extension)`,
+      {
+        hint: `A superuser must run: CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE; in database "${caps.server.database}", then run ${command} again.`,
+      },
+    );
   }
   if (opts.require && !ts.availableVersion && !ts.installedVersion) {
-    throw new HomepotError('timescaledb-not-installed', command === 'setup' ? `--require ${opts.require}: TimescaleDB is not installed on this server` : `TimescaleDB is not installed on this server: ${command} needs it`, {
-      hint: `Install the timescaledb package for this PostgreSQL version, preload it, restart, and run ${command} again.`,
-    });
+    throw new HomepotError(
+      'timescaledb-not-installed',
+      command === 'setup'
+        ? `--require ${opts.require}: TimescaleDB is not installed on this server`
+        : `TimescaleDB is not installed on this server: ${command} needs it`,
+      {
+        hint: `Install the timescaledb package for this PostgreSQL version, preload it, restart, and run ${command} again.`,
+      },
+    );
   }
   if (opts.require === 'community' && ts.edition === 'apache') {
-    throw new HomepotError('timescaledb-edition', '--require community: this server runs the TimescaleDB Apache-2 edition (timescaledb.license = apache)', {
-      hint: "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.",
-    });
+    throw new HomepotError(
+      'timescaledb-edition',
+      '--require community: this server runs the TimescaleDB Apache-2 edition (timescaledb.license = apache)',
+      {
+        hint: "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.",
+      },
+    );
   }
 }
 
@@ -66,11 +84,22 @@ export function preflight(caps: Capabilities, opts: Pick<SetupOptions, 'require'
 async function extensionStep(sql: Sql, caps: Capabilities): Promise<Step> {
   const ts = caps.timescaledb;
   const statements = [await renderStatement(sql, 'setup/render-create-extension.sql', [])];
-  if (ts.installedVersion) return { id: 'extension', title: 'TimescaleDB extension', state: 'in-place', current: ts.installedVersion, statements };
+  if (ts.installedVersion)
+    return {
+      id: 'extension',
+      title: 'TimescaleDB extension',
+      state: 'in-place',
+      current: ts.installedVersion,
+      statements,
+    };
   if (!ts.availableVersion) {
     return {
-      id: 'extension', title: 'TimescaleDB extension', state: 'not-available', statements,
-      reason: 'TimescaleDB is not installed on this server: HOMEPOT keeps working on plain PostgreSQL. Install the timescaledb package for this PostgreSQL version, preload it, restart, and run setup again.',
+      id: 'extension',
+      title: 'TimescaleDB extension',
+      state: 'not-available',
+      statements,
+      reason:
+        'TimescaleDB is not installed on this server: HOMEPOT keeps working on plain PostgreSQL. Install the timescaledb package for this PostgreSQL version, preload it, restart, and run setup again.',
     };
   }
   return { id: 'extension', title: 'TimescaleDB extension', state: 'needed', wanted: ts.availableVersion, statements };
@@ -97,24 +126,40 @@ export async function checkTimeColumn(sql: Sql, table: ResolvedTable, timeColumn
     });
   }
   if (!info.column_is_time) {
-    throw new HomepotError('unsuitable-table', `${table.display}.${col} is ${info.column_type}, not a time type (timestamptz, timestamp or date)`, {
-      hint: 'Choose a timestamptz column with --time-column.',
-    });
+    throw new HomepotError(
+      'unsuitable-table',
+      `${table.display}.${col} is ${info.column_type}, not a time type (timestamptz, timestamp or date)`,
+      {
+        hint: 'Choose a timestamptz column with --time-column.',
+      },
+    );
   }
   return info;
 }
 
 /** Check the table can become a hypertable; returns warnings, throws on blockers. */
-export async function checkConvertible(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<{ info: TableInfo; warnings: string[] }> {
+export async function checkConvertible(
+  sql: Sql,
+  table: ResolvedTable,
+  timeColumn: string,
+): Promise<{ info: TableInfo; warnings: string[] }> {
   const info = await checkTimeColumn(sql, table, timeColumn);
   const col = quoteIfNeeded(timeColumn);
   if (!info.column_not_null) {
-    throw new HomepotError('unsuitable-table', `${table.display}.${col} allows NULL; a hypertable's time column must be NOT NULL`, {
-      hint: `Fill any NULLs, then run: ALTER TABLE ${table.display} ALTER COLUMN ${col} SET NOT NULL;`,
-    });
+    throw new HomepotError(
+      'unsuitable-table',
+      `${table.display}.${col} allows NULL; a hypertable's time column must be NOT NULL`,
+      {
+        hint: `Fill any NULLs, then run: ALTER TABLE ${table.display} ALTER COLUMN ${col} SET NOT NULL;`,
+      },
+    );
   }
   const unique = (await sql.unsafe(sqlFile('setup/unique-without-time.sql'), [table.oid, timeColumn])) as unknown as {
-    index_name: string; constraint_name: string | null; constraint_type: string | null; columns: string[] | null; definition: string;
+    index_name: string;
+    constraint_name: string | null;
+    constraint_type: string | null;
+    columns: string[] | null;
+    definition: string;
   }[];
   if (unique.length > 0) {
     const names = unique.map((u) => u.constraint_name ?? u.index_name);
@@ -133,20 +178,34 @@ export async function checkConvertible(sql: Sql, table: ResolvedTable, timeColum
           : `DROP INDEX ${quoteIfNeeded(u.index_name)}; then re-create it with ${col} in its columns`;
       })
       .join(' ');
-    throw new HomepotError('unsuitable-table', `${table.display} has unique constraints or indexes without ${col}, which a hypertable cannot keep: ${names.join(', ')}`, {
-      hint: `Run: ${fix}`,
-    });
+    throw new HomepotError(
+      'unsuitable-table',
+      `${table.display} has unique constraints or indexes without ${col}, which a hypertable cannot keep: ${names.join(', ')}`,
+      {
+        hint: `Run: ${fix}`,
+      },
+    );
   }
   const warnings: string[] = [];
-  const fks = (await sql.unsafe(sqlFile('setup/referencing-fks.sql'), [table.oid])) as unknown as { constraint_name: string; from_table: string }[];
+  const fks = (await sql.unsafe(sqlFile('setup/referencing-fks.sql'), [table.oid])) as unknown as {
+    constraint_name: string;
+    from_table: string;
+  }[];
   if (fks.length > 0) {
-    warnings.push(`foreign keys reference ${table.display} (${fks.map((f) => `${f.from_table}.${f.constraint_name}`).join(', ')}): TimescaleDB supports them from 2.16; older versions refuse the conversion.`);
+    warnings.push(
+      `foreign keys reference ${table.display} (${fks.map((f) => `${f.from_table}.${f.constraint_name}`).join(', ')}): TimescaleDB supports them from 2.16; older versions refuse the conversion.`,
+    );
   }
   return { info, warnings };
 }
 
 /** Plan everything after the extension. */
-async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, extensionWillExist: boolean): Promise<{ steps: Step[]; warnings: string[] }> {
+async function tableSteps(
+  sql: Sql,
+  caps: Capabilities,
+  opts: SetupOptions,
+  extensionWillExist: boolean,
+): Promise<{ steps: Step[]; warnings: string[] }> {
   const steps: Step[] = [];
   const warnings: string[] = [];
   const table = await resolveTable(sql, opts.table);
@@ -160,47 +219,100 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
   const hypertableTitle = `${table.display} as a hypertable on ${quoteIfNeeded(opts.timeColumn)}, ${opts.chunkInterval.text} chunks`;
   let isHypertable = false;
   if (!hasTimescale) {
-    steps.push({ id: 'hypertable', title: hypertableTitle, state: 'not-available', statements: [], reason: 'needs TimescaleDB (not installed on this server)' });
+    steps.push({
+      id: 'hypertable',
+      title: hypertableTitle,
+      state: 'not-available',
+      statements: [],
+      reason: 'needs TimescaleDB (not installed on this server)',
+    });
   } else {
     const current = installed
-      ? ((await sql.unsafe(sqlFile('setup/hypertable-info.sql'), [table.schema, table.name, opts.chunkInterval.text])) as unknown as {
-          column_name: string; chunk_interval: string; interval_matches: boolean;
-        }[])[0]
+      ? (
+          (await sql.unsafe(sqlFile('setup/hypertable-info.sql'), [
+            table.schema,
+            table.name,
+            opts.chunkInterval.text,
+          ])) as unknown as {
+            column_name: string;
+            chunk_interval: string;
+            interval_matches: boolean;
+          }[]
+        )[0]
       : undefined;
     if (current) {
       isHypertable = true;
       if (current.column_name !== opts.timeColumn) {
-        throw new HomepotError('unsuitable-table', `${table.display} is already a hypertable on ${quoteIfNeeded(current.column_name)}, not ${quoteIfNeeded(opts.timeColumn)}`, {
-          hint: `Use --time-column ${quoteIfNeeded(current.column_name)}; a hypertable's time column cannot change.`,
-        });
+        throw new HomepotError(
+          'unsuitable-table',
+          `${table.display} is already a hypertable on ${quoteIfNeeded(current.column_name)}, not ${quoteIfNeeded(opts.timeColumn)}`,
+          {
+            hint: `Use --time-column ${quoteIfNeeded(current.column_name)}; a hypertable's time column cannot change.`,
+          },
+        );
       }
-      steps.push(current.interval_matches
-        ? { id: 'hypertable', title: hypertableTitle, state: 'in-place', current: `chunks of ${current.chunk_interval}`, statements: [] }
-        : {
-            id: 'hypertable', title: hypertableTitle, state: 'different',
-            current: `chunks of ${current.chunk_interval}`, wanted: `chunks of ${opts.chunkInterval.text} (new chunks only; existing chunks keep their size)`,
-            statements: [await renderStatement(sql, 'setup/render-set-chunk-interval.sql', [table.schema, table.name, opts.chunkInterval.text])],
-          });
+      steps.push(
+        current.interval_matches
+          ? {
+              id: 'hypertable',
+              title: hypertableTitle,
+              state: 'in-place',
+              current: `chunks of ${current.chunk_interval}`,
+              statements: [],
+            }
+          : {
+              id: 'hypertable',
+              title: hypertableTitle,
+              state: 'different',
+              current: `chunks of ${current.chunk_interval}`,
+              wanted: `chunks of ${opts.chunkInterval.text} (new chunks only; existing chunks keep their size)`,
+              statements: [
+                await renderStatement(sql, 'setup/render-set-chunk-interval.sql', [
+                  table.schema,
+                  table.name,
+                  opts.chunkInterval.text,
+                ]),
+              ],
+            },
+      );
     } else {
       if (table.relkind !== 'r') {
-        throw new HomepotError('unsuitable-table', `${table.display} is not a plain table (it is a ${table.relkind === 'p' ? 'partitioned table' : table.relkind === 'v' ? 'view' : 'relation of kind ' + table.relkind}) and cannot become a hypertable`, {
-          hint: 'Point --table at an ordinary table.',
-        });
+        throw new HomepotError(
+          'unsuitable-table',
+          `${table.display} is not a plain table (it is a ${table.relkind === 'p' ? 'partitioned table' : table.relkind === 'v' ? 'view' : 'relation of kind ' + table.relkind}) and cannot become a hypertable`,
+          {
+            hint: 'Point --table at an ordinary table.',
+          },
+        );
       }
       const { info, warnings: w } = await checkConvertible(sql, table, opts.timeColumn);
       warnings.push(...w);
-      const [rows] = await sql<{ any: boolean }[]>`SELECT EXISTS (SELECT 1 FROM ${sql(table.schema)}.${sql(table.name)}) AS any`;
+      const [rows] = await sql<
+        { any: boolean }[]
+      >`SELECT EXISTS (SELECT 1 FROM ${sql(table.schema)}.${sql(table.name)}) AS any`;
       const hasRows = Boolean(rows?.any);
       // Converting moves the rows into chunks: only with the owner's rights (README "Who moves the rows").
       // An empty table moves nothing and runs no code of its owner.
       if (hasRows) await requireOwnerRights(sql, table, 'setup');
       const estimate = num(info.row_estimate) ?? 0;
       steps.push({
-        id: 'hypertable', title: hypertableTitle, state: 'needed',
-        statements: [await renderStatement(sql, 'setup/render-create-hypertable.sql', [table.schema, table.name, opts.timeColumn, opts.chunkInterval.text, hasRows])],
-        ...(hasRows ? {
-          warning: `${table.display} already holds rows${estimate > 0 ? ` (about ${estimate.toLocaleString('en-US')})` : ''}: converting copies them into chunks while holding an ACCESS EXCLUSIVE lock on the table (no reads or writes) for the whole copy, about 33 s per 4.3 M rows (1.5 GB) measured here. For a large table in use, run homepot-ts migrate-from-postgres instead (online: writes keep flowing), or convert it in a maintenance window.`,
-        } : {}),
+        id: 'hypertable',
+        title: hypertableTitle,
+        state: 'needed',
+        statements: [
+          await renderStatement(sql, 'setup/render-create-hypertable.sql', [
+            table.schema,
+            table.name,
+            opts.timeColumn,
+            opts.chunkInterval.text,
+            hasRows,
+          ]),
+        ],
+        ...(hasRows
+          ? {
+              warning: `${table.display} already holds rows${estimate > 0 ? ` (about ${estimate.toLocaleString('en-US')})` : ''}: converting copies them into chunks while holding an ACCESS EXCLUSIVE lock on the table (no reads or writes) for the whole copy, about 33 s per 4.3 M rows (1.5 GB) measured here. For a large table in use, run homepot-ts migrate-from-postgres instead (online: writes keep flowing), or convert it in a maintenance window.`,
+            }
+          : {}),
       });
     }
   }
@@ -210,13 +322,18 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
   const wantedIndexes: { name: string; table: ResolvedTable; columns: string[]; descending: boolean[] }[] = [];
   if (opts.segmentBy.length > 0) {
     wantedIndexes.push({
-      name: table.name === 'health_checks' && opts.segmentBy.join() === 'device_id' ? 'idx_health_checks_device_time' : `idx_${table.name}_${opts.segmentBy.join('_')}_time`.slice(0, 63),
+      name:
+        table.name === 'health_checks' && opts.segmentBy.join() === 'device_id'
+          ? 'idx_health_checks_device_time'
+          : `idx_${table.name}_${opts.segmentBy.join('_')}_time`.slice(0, 63),
       table,
       columns: [...opts.segmentBy, timeCol],
       descending: [...opts.segmentBy.map(() => false), true],
     });
   }
-  const devices = await findRelation(sql, { schema: table.schema, name: 'devices' }) ?? await findRelation(sql, parseQualifiedName('devices'));
+  const devices =
+    (await findRelation(sql, { schema: table.schema, name: 'devices' })) ??
+    (await findRelation(sql, parseQualifiedName('devices')));
   if (devices && devices.relkind === 'r') {
     wantedIndexes.push({ name: 'idx_devices_site', table: devices, columns: ['site_id'], descending: [false] });
   }
@@ -226,13 +343,39 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
       SELECT count(*)::int AS n FROM pg_attribute
       WHERE attrelid = ${ix.table.oid} AND attnum > 0 AND NOT attisdropped AND attname = ANY (${ix.columns}::name[])`;
     if ((columnsExist[0]?.n ?? 0) !== new Set(ix.columns).size) {
-      steps.push({ id: `index:${ix.name}`, title, state: 'not-available', statements: [], reason: `${ix.table.display} lacks one of the columns ${ix.columns.join(', ')}` });
+      steps.push({
+        id: `index:${ix.name}`,
+        title,
+        state: 'not-available',
+        statements: [],
+        reason: `${ix.table.display} lacks one of the columns ${ix.columns.join(', ')}`,
+      });
       continue;
     }
-    const [existing] = (await sql.unsafe(sqlFile('setup/matching-index.sql'), [ix.table.oid, ix.columns, ix.descending.map(String), ix.name])) as unknown as { index_name: string }[];
-    steps.push(existing
-      ? { id: `index:${ix.name}`, title, state: 'in-place', current: existing.index_name, statements: [] }
-      : { id: `index:${ix.name}`, title, state: 'needed', statements: [await renderStatement(sql, 'setup/render-create-index.sql', [ix.name, ix.table.schema, ix.table.name, ix.columns, ix.descending.map(String)])] });
+    const [existing] = (await sql.unsafe(sqlFile('setup/matching-index.sql'), [
+      ix.table.oid,
+      ix.columns,
+      ix.descending.map(String),
+      ix.name,
+    ])) as unknown as { index_name: string }[];
+    steps.push(
+      existing
+        ? { id: `index:${ix.name}`, title, state: 'in-place', current: existing.index_name, statements: [] }
+        : {
+            id: `index:${ix.name}`,
+            title,
+            state: 'needed',
+            statements: [
+              await renderStatement(sql, 'setup/render-create-index.sql', [
+                ix.name,
+                ix.table.schema,
+                ix.table.name,
+                ix.columns,
+                ix.descending.map(String),
+              ]),
+            ],
+          },
+    );
   }
 
   // --- compression settings and policy (Community) ---
@@ -241,34 +384,88 @@ async function tableSteps(sql: Sql, caps: Capabilities, opts: SetupOptions, exte
     ? 'needs TimescaleDB (not installed on this server)'
     : `${COMMUNITY_HINT}; this server runs the Apache-2 edition`;
   if (!opts.compression) {
-    steps.push({ id: 'compression', title: 'compression settings', state: 'not-available', statements: [], reason: 'left alone (--no-compression)' });
-    steps.push({ id: 'compression-policy', title: `compression policy (after ${opts.compressAfter.text})`, state: 'not-available', statements: [], reason: 'left alone (--no-compression)' });
+    steps.push({
+      id: 'compression',
+      title: 'compression settings',
+      state: 'not-available',
+      statements: [],
+      reason: 'left alone (--no-compression)',
+    });
+    steps.push({
+      id: 'compression-policy',
+      title: `compression policy (after ${opts.compressAfter.text})`,
+      state: 'not-available',
+      statements: [],
+      reason: 'left alone (--no-compression)',
+    });
   } else if (!community) {
-    steps.push({ id: 'compression', title: 'compression settings', wanted: wantedCompression, state: 'not-available', statements: [], reason: notCommunity });
-    steps.push({ id: 'compression-policy', title: `compression policy (after ${opts.compressAfter.text})`, state: 'not-available', statements: [], reason: notCommunity });
+    steps.push({
+      id: 'compression',
+      title: 'compression settings',
+      wanted: wantedCompression,
+      state: 'not-available',
+      statements: [],
+      reason: notCommunity,
+    });
+    steps.push({
+      id: 'compression-policy',
+      title: `compression policy (after ${opts.compressAfter.text})`,
+      state: 'not-available',
+      statements: [],
+      reason: notCommunity,
+    });
   } else {
-    steps.push(await compressionSettingsStep(sql, { table, isHypertable, segmentBy: opts.segmentBy, orderBy: opts.orderBy }));
-    steps.push(await policyStep(sql, {
-      id: 'compression-policy', title: `compression policy (after ${opts.compressAfter.text})`, table, installed: isHypertable,
-      proc: 'policy_compression', add: 'add_compression_policy', key: 'compress_after', interval: opts.compressAfter,
-    }));
+    steps.push(
+      await compressionSettingsStep(sql, { table, isHypertable, segmentBy: opts.segmentBy, orderBy: opts.orderBy }),
+    );
+    steps.push(
+      await policyStep(sql, {
+        id: 'compression-policy',
+        title: `compression policy (after ${opts.compressAfter.text})`,
+        table,
+        installed: isHypertable,
+        proc: 'policy_compression',
+        add: 'add_compression_policy',
+        key: 'compress_after',
+        interval: opts.compressAfter,
+      }),
+    );
   }
 
   // --- retention policy (Community) ---
   if (opts.retention === null) {
-    steps.push({ id: 'retention-policy', title: 'retention policy', state: 'not-available', statements: [], reason: 'left alone (--no-retention)' });
+    steps.push({
+      id: 'retention-policy',
+      title: 'retention policy',
+      state: 'not-available',
+      statements: [],
+      reason: 'left alone (--no-retention)',
+    });
   } else if (!community) {
     steps.push({
-      id: 'retention-policy', title: `retention policy (drop after ${opts.retention.text})`, state: 'not-available', statements: [],
+      id: 'retention-policy',
+      title: `retention policy (drop after ${opts.retention.text})`,
+      state: 'not-available',
+      statements: [],
       reason: `${notCommunity}. Enforce retention from cron instead: homepot-ts retention run --older-than '${opts.retention.text}'`,
     });
   } else {
-    steps.push(await policyStep(sql, {
-      id: 'retention-policy', title: `retention policy (drop after ${opts.retention.text})`, table, installed: isHypertable,
-      proc: 'policy_retention', add: 'add_retention_policy', key: 'drop_after', interval: opts.retention,
-    }));
+    steps.push(
+      await policyStep(sql, {
+        id: 'retention-policy',
+        title: `retention policy (drop after ${opts.retention.text})`,
+        table,
+        installed: isHypertable,
+        proc: 'policy_retention',
+        add: 'add_retention_policy',
+        key: 'drop_after',
+        interval: opts.retention,
+      }),
+    );
     if (opts.compression && opts.retention.seconds <= opts.compressAfter.seconds) {
-      warnings.push(`retention (${opts.retention.text}) is not longer than the compression age (${opts.compressAfter.text}): chunks will be dropped before, or as soon as, they are compressed.`);
+      warnings.push(
+        `retention (${opts.retention.text}) is not longer than the compression age (${opts.compressAfter.text}): chunks will be dropped before, or as soon as, they are compressed.`,
+      );
     }
   }
   return { steps, warnings };
@@ -289,21 +486,39 @@ export async function compressionSettingsStep(
 ): Promise<Step> {
   const wanted = `segment by ${p.segmentBy.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(p.orderBy)}`;
   const settingsStatement = await renderStatement(sql, 'setup/render-compression-settings.sql', [
-    p.table.schema, p.table.name, p.segmentBy, p.orderBy.map((o) => o.column), p.orderBy.map((o) => String(o.descending)),
+    p.table.schema,
+    p.table.name,
+    p.segmentBy,
+    p.orderBy.map((o) => o.column),
+    p.orderBy.map((o) => String(o.descending)),
   ]);
-  let current: { compression_enabled: boolean; segment_by: string[]; order_by: string[]; order_by_desc: boolean[] } | undefined;
+  let current:
+    { compression_enabled: boolean; segment_by: string[]; order_by: string[]; order_by_desc: boolean[] } | undefined;
   if (p.isHypertable) {
-    [current] = (await sql.unsafe(sqlFile('setup/compression-settings.sql'), [p.table.schema, p.table.name])) as unknown as typeof current[];
+    [current] = (await sql.unsafe(sqlFile('setup/compression-settings.sql'), [
+      p.table.schema,
+      p.table.name,
+    ])) as unknown as (typeof current)[];
   }
-  const currentOrder: OrderItem[] = (current?.order_by ?? []).map((column, i) => ({ column, descending: Boolean(current?.order_by_desc[i]) }));
-  const same = Boolean(current?.compression_enabled)
-    && arraysEqual(current!.segment_by, p.segmentBy)
-    && arraysEqual(currentOrder.map((o) => `${o.column}/${o.descending}`), p.orderBy.map((o) => `${o.column}/${o.descending}`));
+  const currentOrder: OrderItem[] = (current?.order_by ?? []).map((column, i) => ({
+    column,
+    descending: Boolean(current?.order_by_desc[i]),
+  }));
+  const same =
+    Boolean(current?.compression_enabled) &&
+    arraysEqual(current!.segment_by, p.segmentBy) &&
+    arraysEqual(
+      currentOrder.map((o) => `${o.column}/${o.descending}`),
+      p.orderBy.map((o) => `${o.column}/${o.descending}`),
+    );
   const currentText = current?.compression_enabled
     ? `segment by ${current.segment_by.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(currentOrder)}`
     : 'off';
   return {
-    id: 'compression', title: 'compression settings', wanted, current: currentText,
+    id: 'compression',
+    title: 'compression settings',
+    wanted,
+    current: currentText,
     state: same ? 'in-place' : current?.compression_enabled ? 'different' : 'needed',
     statements: same ? [] : [settingsStatement],
   };
@@ -311,24 +526,72 @@ export async function compressionSettingsStep(
 
 export async function policyStep(
   sql: Sql,
-  p: { id: string; title: string; table: ResolvedTable; installed: boolean; proc: string; add: string; key: string; interval: Interval },
+  p: {
+    id: string;
+    title: string;
+    table: ResolvedTable;
+    installed: boolean;
+    proc: string;
+    add: string;
+    key: string;
+    interval: Interval;
+  },
 ): Promise<Step> {
   const existing = p.installed
-    ? ((await sql.unsafe(sqlFile('setup/policy.sql'), [p.table.schema, p.table.name, p.proc, p.key, p.interval.text])) as unknown as {
-        job_id: number; config: unknown; current_value: string | null; matches: boolean | null;
-      }[])[0]
+    ? (
+        (await sql.unsafe(sqlFile('setup/policy.sql'), [
+          p.table.schema,
+          p.table.name,
+          p.proc,
+          p.key,
+          p.interval.text,
+        ])) as unknown as {
+          job_id: number;
+          config: unknown;
+          current_value: string | null;
+          matches: boolean | null;
+        }[]
+      )[0]
     : undefined;
   if (!existing) {
     return {
-      id: p.id, title: p.title, state: 'needed', wanted: `${p.key} ${p.interval.text}`,
-      statements: [await renderStatement(sql, 'setup/render-add-policy.sql', [p.add, p.table.schema, p.table.name, p.key, p.interval.text])],
+      id: p.id,
+      title: p.title,
+      state: 'needed',
+      wanted: `${p.key} ${p.interval.text}`,
+      statements: [
+        await renderStatement(sql, 'setup/render-add-policy.sql', [
+          p.add,
+          p.table.schema,
+          p.table.name,
+          p.key,
+          p.interval.text,
+        ]),
+      ],
     };
   }
-  if (existing.matches) return { id: p.id, title: p.title, state: 'in-place', current: `job ${existing.job_id}, ${p.key} ${existing.current_value}`, statements: [] };
+  if (existing.matches)
+    return {
+      id: p.id,
+      title: p.title,
+      state: 'in-place',
+      current: `job ${existing.job_id}, ${p.key} ${existing.current_value}`,
+      statements: [],
+    };
   return {
-    id: p.id, title: p.title, state: 'different',
-    current: `job ${existing.job_id}, ${p.key} ${existing.current_value}`, wanted: `${p.key} ${p.interval.text}`,
-    statements: [await renderStatement(sql, 'setup/render-alter-policy.sql', [existing.job_id, JSON.stringify(existing.config), p.key, p.interval.text])],
+    id: p.id,
+    title: p.title,
+    state: 'different',
+    current: `job ${existing.job_id}, ${p.key} ${existing.current_value}`,
+    wanted: `${p.key} ${p.interval.text}`,
+    statements: [
+      await renderStatement(sql, 'setup/render-alter-policy.sql', [
+        existing.job_id,
+        JSON.stringify(existing.config),
+        p.key,
+        p.interval.text,
+      ]),
+    ],
   };
 }
 
@@ -337,34 +600,33 @@ export async function policyStep(
  * would take. Takes the change lock so concurrent runs queue; plans after
  * taking it, so a run that waited sees the work already done.
  */
-export async function runSetup(
-  sql: Sql,
-  opts: SetupOptions,
-  hooks: ChangeHooks = {},
-): Promise<SetupResult> {
-  return withChangeLock(sql, async (conn) => {
-    let caps = await detectCapabilities(conn);
-    preflight(caps, opts);
-    const ext = await extensionStep(conn, caps);
-    const apply = (steps: Step[]) =>
-      applySteps(conn, steps, applyOptions(opts, hooks));
-    const first = await apply([ext]);
-    if (first.failedStep) return { ...first, server: '', edition: caps.timescaledb.edition, warnings: [] };
-    if (first.changed) {
-      caps = await detectCapabilities(conn);
+export async function runSetup(sql: Sql, opts: SetupOptions, hooks: ChangeHooks = {}): Promise<SetupResult> {
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      let caps = await detectCapabilities(conn);
       preflight(caps, opts);
-    }
-    const { steps, warnings } = await tableSteps(conn, caps, opts, ext.state === 'needed');
-    const rest = await apply(steps);
-    const all = [...first.steps, ...rest.steps];
-    return {
-      dryRun: opts.dryRun,
-      changed: first.changed || rest.changed,
-      steps: all,
-      failedStep: rest.failedStep,
-      server: describeServerKind(caps),
-      edition: caps.timescaledb.edition,
-      warnings: [...warnings, ...all.filter((s) => s.warning && s.outcome !== 'unchanged').map((s) => s.warning!)],
-    };
-  }, hooks.onWait);
+      const ext = await extensionStep(conn, caps);
+      const apply = (steps: Step[]) => applySteps(conn, steps, applyOptions(opts, hooks));
+      const first = await apply([ext]);
+      if (first.failedStep) return { ...first, server: '', edition: caps.timescaledb.edition, warnings: [] };
+      if (first.changed) {
+        caps = await detectCapabilities(conn);
+        preflight(caps, opts);
+      }
+      const { steps, warnings } = await tableSteps(conn, caps, opts, ext.state === 'needed');
+      const rest = await apply(steps);
+      const all = [...first.steps, ...rest.steps];
+      return {
+        dryRun: opts.dryRun,
+        changed: first.changed || rest.changed,
+        steps: all,
+        failedStep: rest.failedStep,
+        server: describeServerKind(caps),
+        edition: caps.timescaledb.edition,
+        warnings: [...warnings, ...all.filter((s) => s.warning && s.outcome !== 'unchanged').map((s) => s.warning!)],
+      };
+    },
+    hooks.onWait,
+  );
 }

@@ -44,7 +44,11 @@ export async function renderNamed(sql: Sql, file: string, params: unknown[]): Pr
  * whenever no parameters are passed; `simple: false` forces the extended one.
  * COPY works through it too (`.writable()` / `.readable()` on the result).
  */
-export function executeRendered<T extends any[] = postgres.Row[]>(sql: Sql, statement: string, params: unknown[] = []): postgres.PendingQuery<T> {
+export function executeRendered<T extends postgres.MaybeRow[] = postgres.Row[]>(
+  sql: Sql,
+  statement: string,
+  params: unknown[] = [],
+): postgres.PendingQuery<T> {
   return sql.unsafe<T>(statement, params as never[], { simple: false } as postgres.UnsafeQueryOptions);
 }
 

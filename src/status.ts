@@ -58,7 +58,13 @@ export interface StatusReport {
   warnings: string[];
 }
 
-const RELKIND: Record<string, string> = { r: 'table', p: 'partitioned table', v: 'view', m: 'materialized view', f: 'foreign table' };
+const RELKIND: Record<string, string> = {
+  r: 'table',
+  p: 'partitioned table',
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+};
 
 interface HypertableRow {
   schema: string;
@@ -94,9 +100,16 @@ export async function listHypertables(sql: Sql): Promise<HypertableInfo[]> {
 
 export async function listContinuousAggregates(sql: Sql): Promise<ContinuousAggregateInfo[]> {
   const rows = (await sql.unsafe(sqlFile('queries/continuous-aggregates.sql'))) as unknown as {
-    schema: string; name: string; hypertable_schema: string; hypertable_name: string; materialized_only: boolean;
-    compression_enabled: boolean; policy_job_id: number | null; policy_schedule: string | null;
-    policy_last_run_status: string | null; policy_last_success: Date | null;
+    schema: string;
+    name: string;
+    hypertable_schema: string;
+    hypertable_name: string;
+    materialized_only: boolean;
+    compression_enabled: boolean;
+    policy_job_id: number | null;
+    policy_schedule: string | null;
+    policy_last_run_status: string | null;
+    policy_last_success: Date | null;
   }[];
   return rows.map((r) => ({
     schema: r.schema,
@@ -113,8 +126,13 @@ export async function listContinuousAggregates(sql: Sql): Promise<ContinuousAggr
 
 async function homepotTables(sql: Sql, hypertables: HypertableInfo[]): Promise<HomepotTableInfo[]> {
   const rows = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [[...HOMEPOT_TABLES]])) as unknown as {
-    name: string; schema: string | null; exists: boolean; relkind: string | null; owner: string | null;
-    row_estimate: number | null; total_bytes: number | null;
+    name: string;
+    schema: string | null;
+    exists: boolean;
+    relkind: string | null;
+    owner: string | null;
+    row_estimate: number | null;
+    total_bytes: number | null;
   }[];
   return rows.map((r) => {
     const ht = hypertables.find((h) => h.schema === r.schema && h.name === r.name);
@@ -136,7 +154,10 @@ async function homepotTables(sql: Sql, hypertables: HypertableInfo[]): Promise<H
  * TimescaleDB parts are empty (with a warning saying what to do) when the
  * extension is missing.
  */
-export async function getStatus(sql: Sql, options: { capabilities?: Capabilities; jobErrorLimit?: number } = {}): Promise<StatusReport> {
+export async function getStatus(
+  sql: Sql,
+  options: { capabilities?: Capabilities; jobErrorLimit?: number } = {},
+): Promise<StatusReport> {
   const caps = options.capabilities ?? (await detectCapabilities(sql));
   const warnings: string[] = [];
   const ts = caps.timescaledb;
@@ -176,38 +197,59 @@ export async function getStatus(sql: Sql, options: { capabilities?: Capabilities
   const tables = await homepotTables(sql, hypertables);
   const health = tables.find((t) => t.name === 'health_checks');
   // Never a SELECT on a state that is not the tool's own: a warning says why instead.
-  const read = health?.exists && health.schema ? await readStateForStatus(sql, health.schema, 'health_checks') : { state: null, warnings: [] };
+  const read =
+    health?.exists && health.schema
+      ? await readStateForStatus(sql, health.schema, 'health_checks')
+      : { state: null, warnings: [] };
   warnings.push(...read.warnings);
   const migration = read.state;
   if (migration && migration.phase !== 'done' && migration.strategy === 'online') {
-    warnings.push(`an online migration of health_checks is in progress (${migration.phase}, ${formatCount(Number(migration.rows_copied))} rows copied): a trigger records every write until it finishes. Run homepot-ts migrate-from-postgres to finish it, or homepot-ts migrate-from-postgres abort.`);
+    warnings.push(
+      `an online migration of health_checks is in progress (${migration.phase}, ${formatCount(Number(migration.rows_copied))} rows copied): a trigger records every write until it finishes. Run homepot-ts migrate-from-postgres to finish it, or homepot-ts migrate-from-postgres abort.`,
+    );
   } else if (migration?.strategy === 'remote' && migration.phase === 'finished') {
-    warnings.push(`health_checks was copied here from another server (migrate-from-postgres --source); the copy was finished at ${new Date(migration.finished_at as string | Date).toISOString()} and reruns are refused. migrate-from-postgres cleanup forgets the copy's state.`);
-} else if (migration?.strategy === 'remote') {
-    warnings.push('health_checks was copied here from another server (migrate-from-postgres --source): run it again to catch up until HOMEPOT writes here, then migrate-from-postgres cleanup forgets the copy\'s state.');
+    warnings.push(
+      `health_checks was copied here from another server (migrate-from-postgres --source); the copy was finished at ${new Date(migration.finished_at as string | Date).toISOString()} and reruns are refused. migrate-from-postgres cleanup forgets the copy's state.`,
+    );
+  } else if (migration?.strategy === 'remote') {
+    warnings.push(
+      "health_checks was copied here from another server (migrate-from-postgres --source): run it again to catch up until HOMEPOT writes here, then migrate-from-postgres cleanup forgets the copy's state.",
+    );
   } else if (migration?.phase === 'done') {
-    warnings.push('health_checks was migrated online; the old table is kept as health_checks_pre_timescaledb until homepot-ts migrate-from-postgres cleanup.');
+    warnings.push(
+      'health_checks was migrated online; the old table is kept as health_checks_pre_timescaledb until homepot-ts migrate-from-postgres cleanup.',
+    );
   } else if (ts.installedVersion && health?.exists && health.kind !== 'hypertable') {
-    warnings.push('health_checks is a plain table, not a hypertable: run homepot-ts setup to convert it (homepot-ts migrate-from-postgres --dry-run shows how to do it without blocking writes, for a large table).');
+    warnings.push(
+      'health_checks is a plain table, not a hypertable: run homepot-ts setup to convert it (homepot-ts migrate-from-postgres --dry-run shows how to do it without blocking writes, for a large table).',
+    );
   }
   // TimescaleDB's own job-history retention job needs the Community license:
   // on the Apache edition it fails every time it runs (0A000). Say so, so an
   // operator does not chase it.
-  const licenseFailure = (j: JobRow) => ts.edition === 'apache' && j.proc.endsWith('.policy_job_stat_history_retention');
+  const licenseFailure = (j: JobRow) =>
+    ts.edition === 'apache' && j.proc.endsWith('.policy_job_stat_history_retention');
   const failing = jobs.filter((j) => j.lastRunStatus === 'Failed');
   const unexpected = failing.filter((j) => !licenseFailure(j));
   if (unexpected.length > 0) {
-    warnings.push(`${unexpected.length} background job${unexpected.length > 1 ? 's' : ''} failed on the last run (${unexpected.map((j) => j.jobId).join(', ')}): see homepot-ts jobs errors.`);
+    warnings.push(
+      `${unexpected.length} background job${unexpected.length > 1 ? 's' : ''} failed on the last run (${unexpected.map((j) => j.jobId).join(', ')}): see homepot-ts jobs errors.`,
+    );
   }
   for (const j of failing.filter(licenseFailure)) {
-    warnings.push(`job ${j.jobId} (${j.applicationName}) failed: expected on the Apache edition, where this built-in job needs the Community license; harmless.`);
+    warnings.push(
+      `job ${j.jobId} (${j.applicationName}) failed: expected on the Apache edition, where this built-in job needs the Community license; harmless.`,
+    );
   }
   if (ts.installedVersion && !caps.features.jobScheduler && jobs.some((j) => j.scheduled)) {
     warnings.push(
       'No TimescaleDB job scheduler runs for this database (the embedded database has none; elsewhere check timescaledb.max_background_workers): policies will not run on their own; run them with homepot-ts jobs run <id>.',
     );
   }
-  if (caps.server.readOnly) warnings.push('This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.');
+  if (caps.server.readOnly)
+    warnings.push(
+      'This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.',
+    );
 
   const aggregates = await listAggregates(sql, { capabilities: caps });
   return { capabilities: caps, tables, hypertables, continuousAggregates, aggregates, jobs, jobErrors, warnings };

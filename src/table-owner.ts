@@ -11,10 +11,21 @@ import { sqlFile } from './sql-files.js';
  * so the only safe runner is the owner itself, or anyone when a superuser
  * role owns the table. README "Who moves the rows".
  */
-export async function requireOwnerRights(sql: Sql, table: { oid: number; display: string }, command: string): Promise<void> {
-  const [r] = (await sql.unsafe(sqlFile('queries/table-owner.sql'), [table.oid])) as unknown as { owner: string; trusted: boolean }[];
+export async function requireOwnerRights(
+  sql: Sql,
+  table: { oid: number; display: string },
+  command: string,
+): Promise<void> {
+  const [r] = (await sql.unsafe(sqlFile('queries/table-owner.sql'), [table.oid])) as unknown as {
+    owner: string;
+    trusted: boolean;
+  }[];
   if (!r || r.trusted) return;
-  throw new HomepotError('permission-denied', `${table.display} is owned by role "${r.owner}": its triggers, CHECK constraints and index expressions would run with your rights`, {
-    hint: `Nothing was changed. Run ${command} as ${r.owner} (e.g. --database-url postgresql://${encodeURIComponent(r.owner)}@host/db).`,
-  });
+  throw new HomepotError(
+    'permission-denied',
+    `${table.display} is owned by role "${r.owner}": its triggers, CHECK constraints and index expressions would run with your rights`,
+    {
+      hint: `Nothing was changed. Run ${command} as ${r.owner} (e.g. --database-url postgresql://${encodeURIComponent(r.owner)}@host/db).`,
+    },
+  );
 }

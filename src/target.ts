@@ -46,7 +46,8 @@ export function resolveTarget(inputs: TargetInputs): Target {
       hint: 'Give one of them: a server URL, or --embedded for the built-in database.',
     });
   }
-  if (inputs.databaseUrl !== undefined) return { kind: 'url', url: normalizeUrl(inputs.databaseUrl, '--database-url'), source: '--database-url' };
+  if (inputs.databaseUrl !== undefined)
+    return { kind: 'url', url: normalizeUrl(inputs.databaseUrl, '--database-url'), source: '--database-url' };
   if (inputs.embedded !== undefined && inputs.embedded !== false) {
     return { kind: 'embedded', dir: embeddedDir(inputs.embedded, cwd), source: '--embedded' };
   }
@@ -54,7 +55,12 @@ export function resolveTarget(inputs: TargetInputs): Target {
     const v = inputs.env[name];
     if (v !== undefined && v.trim() !== '') return { kind: 'url', url: normalizeUrl(v, name), source: name };
   }
-  if (inputs.config.databaseUrl) return { kind: 'url', url: normalizeUrl(inputs.config.databaseUrl, 'config databaseUrl'), source: 'config databaseUrl' };
+  if (inputs.config.databaseUrl)
+    return {
+      kind: 'url',
+      url: normalizeUrl(inputs.config.databaseUrl, 'config databaseUrl'),
+      source: 'config databaseUrl',
+    };
   if (inputs.config.embedded !== undefined && inputs.config.embedded !== false) {
     return { kind: 'embedded', dir: embeddedDir(inputs.config.embedded, cwd), source: 'config embedded' };
   }
@@ -96,11 +102,17 @@ export type SourceUrlOrigin = '--source' | 'HOMEPOT_TS_SOURCE_URL' | 'config mig
  * local user in `ps` for the whole run, so the other two keep the password out
  * of it. The password is registered for redaction at once, before any output.
  */
-export function resolveSourceUrl(inputs: { source?: string | undefined; config: ConfigFile; env: Record<string, string | undefined> }): { url: string; origin: SourceUrlOrigin } | null {
+export function resolveSourceUrl(inputs: {
+  source?: string | undefined;
+  config: ConfigFile;
+  env: Record<string, string | undefined>;
+}): { url: string; origin: SourceUrlOrigin } | null {
   const env = inputs.env.HOMEPOT_TS_SOURCE_URL;
   const [raw, origin]: [string | undefined, SourceUrlOrigin] =
-    inputs.source !== undefined ? [inputs.source, '--source']
-      : env !== undefined && env.trim() !== '' ? [env, 'HOMEPOT_TS_SOURCE_URL']
+    inputs.source !== undefined
+      ? [inputs.source, '--source']
+      : env !== undefined && env.trim() !== ''
+        ? [env, 'HOMEPOT_TS_SOURCE_URL']
         : [inputs.config.migrate?.source, 'config migrate.source'];
   if (raw === undefined) return null;
   registerUrlPassword(raw);
@@ -117,9 +129,13 @@ export function readEnvFile(file: string, cwd = process.cwd()): Record<string, s
   try {
     text = readFileSync(full, 'utf8');
   } catch (err) {
-    throw new HomepotError('config', `cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
-      hint: 'Check the path given to --env-file (HOMEPOT keeps its settings in backend/.env).',
-    });
+    throw new HomepotError(
+      'config',
+      `cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        hint: 'Check the path given to --env-file (HOMEPOT keeps its settings in backend/.env).',
+      },
+    );
   }
   return parseEnv(text) as Record<string, string>;
 }

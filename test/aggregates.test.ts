@@ -55,7 +55,15 @@ const EXPECTED: Record<string, { expected: string; actual: string; exact: string
   device_metrics_hourly: {
     expected: `SELECT date_trunc('hour', "timestamp" AT TIME ZONE 'UTC') AS t, device_id AS k, ${measures} FROM health_checks GROUP BY 1, 2 ORDER BY 1, 2`,
     actual: `SELECT hour AT TIME ZONE 'UTC' AS t, device_id AS k, * FROM device_metrics_hourly ORDER BY 1, 2`,
-    exact: ['check_count', 'total_transactions', 'total_errors', 'unhealthy_count', 'max_cpu', 'max_memory', 'max_disk'],
+    exact: [
+      'check_count',
+      'total_transactions',
+      'total_errors',
+      'unhealthy_count',
+      'max_cpu',
+      'max_memory',
+      'max_disk',
+    ],
     approx: ['avg_cpu', 'avg_memory', 'avg_disk', 'avg_latency', 'avg_response_time'],
   },
   device_metrics_daily: {
@@ -81,7 +89,7 @@ const EXPECTED: Record<string, { expected: string; actual: string; exact: string
 
 /** Every row of the aggregate equals the plain-SQL numbers: counts and sums exactly, averages within 1e-9 relative. */
 async function expectCorrect(db: TestDatabase, name: string): Promise<number> {
-  const q = EXPECTED[name]!;
+  const q = EXPECTED[name];
   const sql = db.sql();
   const expected = await sql.unsafe(q.expected);
   const actual = await sql.unsafe(q.actual);
@@ -89,14 +97,17 @@ async function expectCorrect(db: TestDatabase, name: string): Promise<number> {
   expect(actual.length, `${name}: rows`).toBe(expected.length);
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   for (const [i, e] of expected.entries()) {
-    const a = actual[i]!;
+    const a = actual[i];
     const where = `${name} ${new Date(e.t).toISOString()} key ${e.k}`;
     expect(String(a.t), where).toBe(String(e.t));
     expect(a.k, where).toBe(e.k);
     for (const col of q.exact) expect(n(a[col]), `${where} ${col}`).toBe(n(e[col]));
     for (const col of q.approx) {
       if (e[col] === null) expect(a[col], `${where} ${col}`).toBeNull();
-      else expect(Math.abs(n(a[col])! - n(e[col])!), `${where} ${col}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(n(e[col])!)));
+      else
+        expect(Math.abs(n(a[col])! - n(e[col])!), `${where} ${col}`).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, Math.abs(n(e[col])!)),
+        );
     }
   }
   return expected.length;
@@ -117,13 +128,18 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       const r = await runCli(['create-aggregates', '--dry-run', '--database-url', db().url], { timeoutMs: 120_000 });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/CREATE MATERIALIZED VIEW IF NOT EXISTS device_metrics_hourly/);
-      if (continuous) expect(r.stdout).toMatch(/add_continuous_aggregate_policy\('public\.device_metrics_daily'::regclass, start_offset => '7 days'::interval, end_offset => '1 hour'::interval, schedule_interval => '6 hours'::interval\)/);
+      if (continuous)
+        expect(r.stdout).toMatch(
+          /add_continuous_aggregate_policy\('public\.device_metrics_daily'::regclass, start_offset => '7 days'::interval, end_offset => '1 hour'::interval, schedule_interval => '6 hours'::interval\)/,
+        );
       else expect(r.stdout).toMatch(/CREATE UNIQUE INDEX IF NOT EXISTS device_metrics_hourly_device_id_hour_key/);
       expect(await snapshot(db())).toEqual(before);
     });
 
     it('first run creates the three aggregates, materializes the history in windows, and the numbers are right', async () => {
-      const r = await runCli(['create-aggregates', '--json', '--window', '1 day', '--database-url', db().url], { timeoutMs: 120_000 });
+      const r = await runCli(['create-aggregates', '--json', '--window', '1 day', '--database-url', db().url], {
+        timeoutMs: 120_000,
+      });
       expect(r.code, r.stderr).toBe(0);
       const j = r.json();
       expect(j.kind).toBe(continuous ? 'continuous' : 'materialized');
@@ -139,7 +155,11 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       }
       for (const name of NAMES) expect(await expectCorrect(db(), name), name).toBeGreaterThan(0);
       if (continuous) {
-        const jobs = await db().sql().unsafe(`SELECT hypertable_name, schedule_interval::text AS s, config->>'start_offset' AS so, config->>'end_offset' AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`);
+        const jobs = await db()
+          .sql()
+          .unsafe(
+            `SELECT hypertable_name, schedule_interval::text AS s, config->>'start_offset' AS so, config->>'end_offset' AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`,
+          );
         await db().closeClients();
         expect(jobs.map((x) => [x.hypertable_name, x.s, x.so, x.eo])).toEqual([
           ['device_metrics_daily', '06:00:00', '7 days', '01:00:00'],
@@ -149,12 +169,18 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       }
     }, 180_000);
 
-    it('the seed\'s example queries answer from the aggregates', async () => {
+    it("the seed's example queries answer from the aggregates", async () => {
       const sql = db().sql();
       const [d] = await sql.unsafe(`SELECT min(id) AS id FROM devices`);
-      const rows = await sql.unsafe(`SELECT * FROM device_metrics_hourly WHERE device_id = $1 AND hour >= NOW() - INTERVAL '24 hours'`, [d!.id]);
+      const rows = await sql.unsafe(
+        `SELECT * FROM device_metrics_hourly WHERE device_id = $1 AND hour >= NOW() - INTERVAL '24 hours'`,
+        [d.id],
+      );
       const [s] = await sql.unsafe(`SELECT min(id) AS id FROM sites`);
-      const site = await sql.unsafe(`SELECT hour, device_count, avg_cpu, total_transactions FROM site_metrics_hourly WHERE site_id = $1 AND hour >= NOW() - INTERVAL '7 days'`, [s!.id]);
+      const site = await sql.unsafe(
+        `SELECT hour, device_count, avg_cpu, total_transactions FROM site_metrics_hourly WHERE site_id = $1 AND hour >= NOW() - INTERVAL '7 days'`,
+        [s.id],
+      );
       await db().closeClients();
       // 24 whole hours plus the current one (real-time rows on Community; the last refresh elsewhere).
       expect(rows.length).toBeGreaterThanOrEqual(24);
@@ -166,17 +192,26 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       const before = await snapshot(db());
       const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
       expect(r.code, r.stderr).toBe(0);
-      expect(new Set(Object.values(outcomes(r.json())))).toEqual(new Set(continuous ? ['unchanged'] : ['unchanged', 'skipped']));
+      expect(new Set(Object.values(outcomes(r.json())))).toEqual(
+        new Set(continuous ? ['unchanged'] : ['unchanged', 'skipped']),
+      );
       expect(await snapshot(db())).toEqual(before);
     });
 
     it('late data in an old hour appears after the next refresh', async () => {
       // Extra checks 26 hours ago: a device that buffered while offline.
-      await insertChecks(db().sql(), `date_trunc('hour', now()) - INTERVAL '26 hours'`, `date_trunc('hour', now()) - INTERVAL '25 hours 1 minute'`, '20 seconds');
+      await insertChecks(
+        db().sql(),
+        `date_trunc('hour', now()) - INTERVAL '26 hours'`,
+        `date_trunc('hour', now()) - INTERVAL '25 hours 1 minute'`,
+        '20 seconds',
+      );
       await db().closeClients();
       if (continuous) {
         const sql = db().sql();
-        const jobs = await sql.unsafe(`SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`);
+        const jobs = await sql.unsafe(
+          `SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`,
+        );
         for (const job of jobs) await sql.unsafe(`CALL run_job(${Number(job.job_id)})`);
         await db().closeClients();
       } else {
@@ -190,7 +225,9 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       const r = await runCli(['aggregates', 'list', '--json', '--database-url', db().url]);
       expect(r.code, r.stderr).toBe(0);
       const list = r.json().aggregates;
-      expect(list.map((a: any) => [a.name, a.kind, a.definitionMatches])).toEqual(NAMES.map((n) => [n, continuous ? 'continuous' : 'materialized', true]));
+      expect(list.map((a: any) => [a.name, a.kind, a.definitionMatches])).toEqual(
+        NAMES.map((n) => [n, continuous ? 'continuous' : 'materialized', true]),
+      );
       for (const a of list) {
         expect(a.rows, a.name).toBeGreaterThan(0);
         expect(a.materializedUpTo, a.name).not.toBeNull();
@@ -205,9 +242,13 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
     it('a definition that differs is detected and left alone; --recreate --dry-run shows the drop; --recreate rebuilds it', async () => {
       const sql = db().sql();
       const kind = continuous ? 'WITH (timescaledb.continuous) ' : '';
-      const bucket = continuous ? `time_bucket(INTERVAL '1 day', "timestamp")` : `date_trunc('day', "timestamp", 'UTC')`;
+      const bucket = continuous
+        ? `time_bucket(INTERVAL '1 day', "timestamp")`
+        : `date_trunc('day', "timestamp", 'UTC')`;
       await sql.unsafe(`DROP MATERIALIZED VIEW device_metrics_daily`);
-      await sql.unsafe(`CREATE MATERIALIZED VIEW device_metrics_daily ${kind}AS SELECT ${bucket} AS day, device_id, count(*) AS check_count FROM health_checks GROUP BY 1, 2 WITH NO DATA`);
+      await sql.unsafe(
+        `CREATE MATERIALIZED VIEW device_metrics_daily ${kind}AS SELECT ${bucket} AS day, device_id, count(*) AS check_count FROM health_checks GROUP BY 1, 2 WITH NO DATA`,
+      );
       await db().closeClients();
       const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
       expect(r.code, r.stderr).toBe(0);
@@ -216,12 +257,16 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       expect(step.reason).toMatch(/--recreate/);
       expect(r.json().warnings.join(' ')).toMatch(/device_metrics_daily.*--recreate/);
       const before = await snapshot(db());
-      const dry = await runCli(['create-aggregates', '--recreate', '--dry-run', '--database-url', db().url], { timeoutMs: 120_000 });
+      const dry = await runCli(['create-aggregates', '--recreate', '--dry-run', '--database-url', db().url], {
+        timeoutMs: 120_000,
+      });
       expect(dry.code, dry.stderr).toBe(0);
       expect(dry.stdout).toMatch(/DROP MATERIALIZED VIEW IF EXISTS public\.device_metrics_daily;/);
       expect(dry.stderr).toMatch(/drops the .* and its materialized rows/);
       expect(await snapshot(db())).toEqual(before);
-      const re = await runCli(['create-aggregates', '--recreate', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+      const re = await runCli(['create-aggregates', '--recreate', '--json', '--database-url', db().url], {
+        timeoutMs: 120_000,
+      });
       expect(re.code, re.stderr).toBe(0);
       expect(outcomes(re.json())['aggregate:device_metrics_daily']).toBe('updated');
       await expectCorrect(db(), 'device_metrics_daily');
@@ -231,21 +276,56 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
 
     if (continuous) {
       it('aggregates policy changes the job; create-aggregates sets the configured one back', async () => {
-        const r = await runCli(['aggregates', 'policy', 'device_metrics_hourly', '--start-offset', '1 day', '--end-offset', '5 minutes', '--schedule', '5 minutes', '--json', '--database-url', db().url]);
+        const r = await runCli([
+          'aggregates',
+          'policy',
+          'device_metrics_hourly',
+          '--start-offset',
+          '1 day',
+          '--end-offset',
+          '5 minutes',
+          '--schedule',
+          '5 minutes',
+          '--json',
+          '--database-url',
+          db().url,
+        ]);
         expect(r.code, r.stderr).toBe(0);
         expect(outcomes(r.json())).toEqual({ 'policy:device_metrics_hourly': 'updated' });
-        const [job] = await db().sql().unsafe(`SELECT schedule_interval::text AS s, config->>'start_offset' AS so, config->>'end_offset' AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_name = 'device_metrics_hourly'`);
+        const [job] = await db()
+          .sql()
+          .unsafe(
+            `SELECT schedule_interval::text AS s, config->>'start_offset' AS so, config->>'end_offset' AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_name = 'device_metrics_hourly'`,
+          );
         await db().closeClients();
-        expect([job!.s, job!.so, job!.eo]).toEqual(['00:05:00', '1 day', '5 minutes']);
+        expect([job.s, job.so, job.eo]).toEqual(['00:05:00', '1 day', '5 minutes']);
         const c = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
         expect(outcomes(c.json())['policy:device_metrics_hourly']).toBe('updated');
-        const bad = await runCli(['aggregates', 'policy', 'device_metrics_daily', '--start-offset', '1 day', '--end-offset', '1 hour', '--database-url', db().url]);
+        const bad = await runCli([
+          'aggregates',
+          'policy',
+          'device_metrics_daily',
+          '--start-offset',
+          '1 day',
+          '--end-offset',
+          '1 hour',
+          '--database-url',
+          db().url,
+        ]);
         expect(bad.code).toBe(2);
         expect(bad.stderr).toMatch(/at least two 1 day buckets/);
       }, 120_000);
     } else {
       it('aggregates policy: exit 5, says to use cron', async () => {
-        const r = await runCli(['aggregates', 'policy', 'device_metrics_hourly', '--schedule', '5 minutes', '--database-url', db().url]);
+        const r = await runCli([
+          'aggregates',
+          'policy',
+          'device_metrics_hourly',
+          '--schedule',
+          '5 minutes',
+          '--database-url',
+          db().url,
+        ]);
         expect(r.code).toBe(5);
         expect(r.stderr).toMatch(/cron/);
       });
@@ -261,7 +341,7 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       expect(r.code, r.stderr).toBe(0);
       const [gone] = await db().sql().unsafe(`SELECT to_regclass('site_metrics_hourly') IS NULL AS gone`);
       await db().closeClients();
-      expect(gone!.gone).toBe(true);
+      expect(gone.gone).toBe(true);
       const c = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
       expect(outcomes(c.json())['aggregate:site_metrics_hourly']).toBe('created');
       await expectCorrect(db(), 'site_metrics_hourly');
@@ -275,10 +355,15 @@ describeWithDatabase('apache', 'create-aggregates: concurrent runs', (db) => {
     await db().closeClients();
   });
   it('3 processes at once all exit 0; each aggregate is created once', async () => {
-    const runs = await Promise.all([0, 1, 2].map(() => runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 })));
+    const runs = await Promise.all(
+      [0, 1, 2].map(() => runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 })),
+    );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     for (const name of NAMES) {
-      expect(runs.filter((r) => outcomes(r.json())[`aggregate:${name}`] === 'created'), name).toHaveLength(1);
+      expect(
+        runs.filter((r) => outcomes(r.json())[`aggregate:${name}`] === 'created'),
+        name,
+      ).toHaveLength(1);
     }
     await expectCorrect(db(), 'device_metrics_hourly');
   }, 180_000);

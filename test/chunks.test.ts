@@ -13,14 +13,20 @@ for (const flavour of ['timescale', 'apache'] as const) {
       const sql = db().sql();
       await loadHypertable(sql);
       if (flavour === 'timescale') {
-        await sql.unsafe(`ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id')`);
+        await sql.unsafe(
+          `ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id')`,
+        );
         await sql.unsafe(`SELECT compress_chunk(c) FROM show_chunks('health_checks') c ORDER BY c LIMIT 1`);
       }
       // A hypertable whose name needs quoting, in another schema.
       await sql.unsafe(`CREATE SCHEMA "Fleet Ops"`);
       await sql.unsafe(`CREATE TABLE "Fleet Ops"."Metrics Raw" (ts timestamptz NOT NULL, v int)`);
-      await sql.unsafe(`SELECT create_hypertable('"Fleet Ops"."Metrics Raw"', 'ts', chunk_time_interval => INTERVAL '1 hour')`);
-      await sql.unsafe(`INSERT INTO "Fleet Ops"."Metrics Raw" SELECT now() - i * INTERVAL '1 hour', i FROM generate_series(0, 2) i`);
+      await sql.unsafe(
+        `SELECT create_hypertable('"Fleet Ops"."Metrics Raw"', 'ts', chunk_time_interval => INTERVAL '1 hour')`,
+      );
+      await sql.unsafe(
+        `INSERT INTO "Fleet Ops"."Metrics Raw" SELECT now() - i * INTERVAL '1 hour', i FROM generate_series(0, 2) i`,
+      );
       await db().closeClients();
     });
 
@@ -34,11 +40,11 @@ for (const flavour of ['timescale', 'apache'] as const) {
       expect(starts).toEqual([...starts].sort((a, b) => b - a));
       const two = await listChunks(sql, caps, 'health_checks', { limit: 2, order: 'oldest' });
       expect(two.chunks).toHaveLength(2);
-      expect((two.chunks[0]!.rangeStart as Date).getTime()).toBe(Math.min(...starts));
+      expect((two.chunks[0].rangeStart as Date).getTime()).toBe(Math.min(...starts));
       expect(all.chunks.every((c) => (c.totalBytes ?? 0) > 0)).toBe(true);
       if (flavour === 'timescale') {
         expect(all.compressed).toBe(1);
-        const oldest = all.chunks[all.chunks.length - 1]!;
+        const oldest = all.chunks[all.chunks.length - 1];
         expect(oldest.compressed).toBe(true);
         expect(oldest.beforeCompressionBytes).toBeGreaterThan(0);
         expect(oldest.afterCompressionBytes).toBeGreaterThan(0);
@@ -109,7 +115,9 @@ describeWithDatabase('postgres', 'chunks without TimescaleDB preloaded', (db) =>
   it('exit 5 naming the missing piece and the fix', async () => {
     const r = await runCli(['chunks', '--database-url', db().url]);
     expect(r.code).toBe(5);
-    const expected = db().info.facts.timescaledb.available ? /not preloaded.*shared_preload_libraries.*restart/ : /not installed/;
+    const expected = db().info.facts.timescaledb.available
+      ? /not preloaded.*shared_preload_libraries.*restart/
+      : /not installed/;
     oneLineError(r.stderr, expected);
     const j = await runCli(['chunks', '--json', '--database-url', db().url]);
     expect(j.code).toBe(5);

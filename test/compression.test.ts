@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
 import { oneLineError, query, snapshot } from './support/assertions.js';
 
@@ -32,12 +32,20 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
   it('set: enables compression and adds the policy; a second run is unchanged', async () => {
     const dry = await runCli(['compression', 'set', '--dry-run', '--database-url', url()]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain(`timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`);
-    expect(dry.stdout).toContain(`SELECT add_compression_policy('public.health_checks'::regclass, compress_after => '7 days'::interval);`);
+    expect(dry.stdout).toContain(
+      `timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`,
+    );
+    expect(dry.stdout).toContain(
+      `SELECT add_compression_policy('public.health_checks'::regclass, compress_after => '7 days'::interval);`,
+    );
 
     const r = await runCli(['compression', 'set', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ command: 'compression set', hypertable: { schema: 'public', name: 'health_checks' }, changed: true });
+    expect(r.json()).toMatchObject({
+      command: 'compression set',
+      hypertable: { schema: 'public', name: 'health_checks' },
+      changed: true,
+    });
     expect(outcomes(r.json())).toEqual({ compression: 'created', 'compression-policy': 'created' });
 
     const before = await snapshot(db());
@@ -54,7 +62,10 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     const r = await runCli(['compression', 'set', '--after', '2d', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     expect(outcomes(r.json())).toEqual({ compression: 'unchanged', 'compression-policy': 'updated' });
-    const jobs = await query(db(), `SELECT config FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'`);
+    const jobs = await query(
+      db(),
+      `SELECT config FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'`,
+    );
     expect(jobs).toHaveLength(1);
     expect(jobs[0].config.compress_after).toBe('2 days');
     const again = await runCli(['compression', 'set', '--after', '2 days', '--json', '--database-url', url()]);
@@ -71,7 +82,10 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
       reason: null,
       enabled: true,
       segmentBy: ['device_id'],
-      orderBy: [{ column: 'timestamp', descending: true }, { column: 'id', descending: false }],
+      orderBy: [
+        { column: 'timestamp', descending: true },
+        { column: 'id', descending: false },
+      ],
       policy: { compressAfter: '2 days', scheduled: true, lastRunStartedAt: null },
       chunks: { total: 4, compressed: 0 },
       jobScheduler: false,
@@ -89,12 +103,21 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     const r = await runCli(['compression', 'run', '--dry-run', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(j).toMatchObject({ command: 'compression run', dryRun: true, changed: false, olderThan: '2 days', olderThanSource: 'policy', chunksCompressed: 0 });
+    expect(j).toMatchObject({
+      command: 'compression run',
+      dryRun: true,
+      changed: false,
+      olderThan: '2 days',
+      olderThanSource: 'policy',
+      chunksCompressed: 0,
+    });
     // 4 one-day chunks ending at today's midnight: the 2 oldest end more than 2 days ago.
     expect(j.steps).toHaveLength(2);
     for (const s of j.steps) {
       expect(s.outcome).toBe('skipped');
-      expect(s.statements[0]).toMatch(/^SELECT compress_chunk\('_timescaledb_internal\._hyper_\d+_\d+_chunk'::regclass, if_not_compressed => true\)$/);
+      expect(s.statements[0]).toMatch(
+        /^SELECT compress_chunk\('_timescaledb_internal\._hyper_\d+_\d+_chunk'::regclass, if_not_compressed => true\)$/,
+      );
     }
     const human = await runCli(['compression', 'run', '--dry-run', '--database-url', url()]);
     expect(human.stdout).toMatch(/SELECT compress_chunk\(/);
@@ -107,7 +130,10 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     // Not a terminal: plain progress lines, then what was saved.
     expect(r.stderr).toMatch(/compressing: 2\/2 chunks \(100%\)/);
     expect(r.stderr).toMatch(/compressed 2 chunks of public\.health_checks: .* → .* \(\d+\.\d× smaller\)/);
-    const chunks = await query(db(), `SELECT chunk_name, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'health_checks' ORDER BY range_start`);
+    const chunks = await query(
+      db(),
+      `SELECT chunk_name, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'health_checks' ORDER BY range_start`,
+    );
     expect(chunks.map((c) => c.is_compressed)).toEqual([true, true, false, false]);
 
     const stats = await runCli(['compression', 'stats', '--json', '--database-url', url()]);
@@ -131,7 +157,9 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     expect(r.json()).toMatchObject({ changed: false, steps: [], chunksCompressed: 0 });
     const human = await runCli(['compression', 'run', '--older-than', '30d', '--database-url', url()]);
     expect(human.code).toBe(0);
-    expect(human.stderr).toMatch(/nothing to compress: public\.health_checks has no uncompressed chunks older than 30 days/);
+    expect(human.stderr).toMatch(
+      /nothing to compress: public\.health_checks has no uncompressed chunks older than 30 days/,
+    );
     expect(await snapshot(db())).toEqual(before);
   });
 
@@ -141,14 +169,18 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     expect(outcomes(r.json())).toEqual({ 'compression-policy': 'updated' });
     expect(r.json()).toMatchObject({ compressedChunks: 2 });
     expect(r.json().note).toMatch(/stay compressed.*decompress_chunk/);
-    expect(await query(db(), `SELECT 1 FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'`)).toHaveLength(0);
+    expect(
+      await query(db(), `SELECT 1 FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'`),
+    ).toHaveLength(0);
     const [c] = await query(db(), `SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE is_compressed`);
     expect(c.n).toBe(2);
 
     const again = await runCli(['compression', 'remove', '--database-url', url()]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/unchanged/);
-    expect(again.stderr).toMatch(/2 compressed chunks of public\.health_checks stay compressed.*SELECT decompress_chunk\(c, if_compressed => true\) FROM show_chunks\('public\.health_checks'\) c;/);
+    expect(again.stderr).toMatch(
+      /2 compressed chunks of public\.health_checks stay compressed.*SELECT decompress_chunk\(c, if_compressed => true\) FROM show_chunks\('public\.health_checks'\) c;/,
+    );
     const show = await runCli(['compression', 'show', '--json', '--database-url', url()]);
     expect(show.json()).toMatchObject({ enabled: true, policy: null, chunks: { total: 4, compressed: 2 } });
     // Without a policy, run falls back to the default age (7 days): nothing that old here.
@@ -179,7 +211,10 @@ describeWithDatabase('apache', 'compression on TimescaleDB Apache edition', (db)
     for (const cmd of ['set', 'run', 'remove', 'stats']) {
       const r = await runCli(['compression', cmd, '--database-url', db().url]);
       expect(r.code, `${cmd}: ${r.stderr}`).toBe(5);
-      oneLineError(r.stderr, new RegExp(`^error: compression ${cmd} needs the TimescaleDB Community edition .*Apache-2 edition`));
+      oneLineError(
+        r.stderr,
+        new RegExp(`^error: compression ${cmd} needs the TimescaleDB Community edition .*Apache-2 edition`),
+      );
     }
     const j = await runCli(['compression', 'set', '--json', '--database-url', db().url]);
     expect(JSON.parse(j.stderr).error).toMatchObject({ kind: 'timescaledb-edition', exitCode: 5 });
@@ -189,7 +224,12 @@ describeWithDatabase('apache', 'compression on TimescaleDB Apache edition', (db)
   it('show: not available and why, exit 0', async () => {
     const r = await runCli(['compression', 'show', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ available: false, enabled: false, policy: null, chunks: { total: 4, compressed: 0 } });
+    expect(r.json()).toMatchObject({
+      available: false,
+      enabled: false,
+      policy: null,
+      chunks: { total: 4, compressed: 0 },
+    });
     expect(r.json().reason).toMatch(/Community edition.*Apache-2/);
     const human = await runCli(['compression', 'show', '--database-url', db().url]);
     expect(human.stdout).toMatch(/not available/);
@@ -206,7 +246,9 @@ describeWithDatabase('apache', 'compression on TimescaleDB Apache edition', (db)
         oneLineError(r.stderr, /read-only/);
       }
     } finally {
-      await db().sql().begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
+      await db()
+        .sql()
+        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
       await db().closeClients();
     }
   });

@@ -16,7 +16,10 @@ describe('config file validation (no database)', () => {
   it('reports every problem at once and refuses unknown keys', () => {
     let err: unknown;
     try {
-      validateConfig({ databaseUrl: 'mysql://x', connectTimeout: -3, embeded: true, colour: 'yes' }, 'homepot-ts.config.json');
+      validateConfig(
+        { databaseUrl: 'mysql://x', connectTimeout: -3, embeded: true, colour: 'yes' },
+        'homepot-ts.config.json',
+      );
     } catch (e) {
       err = e;
     }
@@ -36,7 +39,10 @@ describe('config file validation (no database)', () => {
     const la = await loadConfig({ cwd: a });
     expect(la.config).toEqual({ embedded: path.join(a, 'data/db'), connectTimeout: 5 });
     const b = tmp();
-    writeFileSync(path.join(b, 'package.json'), JSON.stringify({ name: 'x', 'homepot-ts': { databaseUrl: 'postgres://u@h/db' } }));
+    writeFileSync(
+      path.join(b, 'package.json'),
+      JSON.stringify({ name: 'x', 'homepot-ts': { databaseUrl: 'postgres://u@h/db' } }),
+    );
     expect((await loadConfig({ cwd: b })).config).toEqual({ databaseUrl: 'postgres://u@h/db' });
     expect((await loadConfig({ cwd: tmp() })).filepath).toBeNull();
   });
@@ -45,7 +51,11 @@ describe('config file validation (no database)', () => {
 describe('connection precedence (no database)', () => {
   const config = { databaseUrl: 'postgres://c@config/db' };
   it('flag > HOMEPOT_TS_DATABASE_URL > DATABASE_URL > DATABASE__URL > config > PG*', () => {
-    const env = { HOMEPOT_TS_DATABASE_URL: 'postgres://a@h1/db', DATABASE_URL: 'postgres://b@h2/db', DATABASE__URL: 'postgresql+asyncpg://d@h3/db' };
+    const env = {
+      HOMEPOT_TS_DATABASE_URL: 'postgres://a@h1/db',
+      DATABASE_URL: 'postgres://b@h2/db',
+      DATABASE__URL: 'postgresql+asyncpg://d@h3/db',
+    };
     expect(resolveTarget({ databaseUrl: 'postgres://f@flag/db', config, env }).source).toBe('--database-url');
     expect(resolveTarget({ config, env }).source).toBe('HOMEPOT_TS_DATABASE_URL');
     expect(resolveTarget({ config, env: { ...env, HOMEPOT_TS_DATABASE_URL: undefined } }).source).toBe('DATABASE_URL');
@@ -53,8 +63,14 @@ describe('connection precedence (no database)', () => {
     expect(homepot).toEqual({ kind: 'url', url: 'postgres://d@h3/db', source: 'DATABASE__URL' });
     expect(resolveTarget({ config, env: {} }).source).toBe('config databaseUrl');
     expect(resolveTarget({ config: {}, env: {} })).toEqual({ kind: 'pg-env', source: 'PG* environment' });
-    expect(resolveTarget({ embedded: true, config, env, cwd: '/x' })).toEqual({ kind: 'embedded', dir: '/x/.homepot-ts/db', source: '--embedded' });
-    expect(() => resolveTarget({ databaseUrl: 'postgres://x@y/z', embedded: true, config, env })).toThrow(/cannot be used together/);
+    expect(resolveTarget({ embedded: true, config, env, cwd: '/x' })).toEqual({
+      kind: 'embedded',
+      dir: '/x/.homepot-ts/db',
+      source: '--embedded',
+    });
+    expect(() => resolveTarget({ databaseUrl: 'postgres://x@y/z', embedded: true, config, env })).toThrow(
+      /cannot be used together/,
+    );
   });
   it('normalizes SQLAlchemy URLs and refuses SQLite', () => {
     expect(normalizeUrl('postgresql+asyncpg://u:p@h:5432/db', 'x')).toBe('postgres://u:p@h:5432/db');
@@ -89,21 +105,36 @@ describeWithDatabase('postgres', 'precedence through the CLI', (db) => {
     const good = db().url;
     const cfgDir = tmp();
     writeFileSync(path.join(cfgDir, '.homepot-tsrc.json'), JSON.stringify({ databaseUrl: dead }));
-    expect(await source(['--database-url', good], { HOMEPOT_TS_DATABASE_URL: dead, DATABASE_URL: dead }, cfgDir)).toBe('--database-url');
-    expect(await source([], { HOMEPOT_TS_DATABASE_URL: good, DATABASE_URL: dead, DATABASE__URL: dead }, cfgDir)).toBe('HOMEPOT_TS_DATABASE_URL');
+    expect(await source(['--database-url', good], { HOMEPOT_TS_DATABASE_URL: dead, DATABASE_URL: dead }, cfgDir)).toBe(
+      '--database-url',
+    );
+    expect(await source([], { HOMEPOT_TS_DATABASE_URL: good, DATABASE_URL: dead, DATABASE__URL: dead }, cfgDir)).toBe(
+      'HOMEPOT_TS_DATABASE_URL',
+    );
     expect(await source([], { DATABASE_URL: good, DATABASE__URL: dead }, cfgDir)).toBe('DATABASE_URL');
-    expect(await source([], { DATABASE__URL: good.replace(/^postgres:/, 'postgresql+asyncpg:') }, cfgDir)).toBe('DATABASE__URL');
+    expect(await source([], { DATABASE__URL: good.replace(/^postgres:/, 'postgresql+asyncpg:') }, cfgDir)).toBe(
+      'DATABASE__URL',
+    );
     const cfgGood = tmp();
     writeFileSync(path.join(cfgGood, 'homepot-ts.config.json'), JSON.stringify({ databaseUrl: good }));
     expect(await source([], {}, cfgGood)).toBe('config databaseUrl');
     const u = new URL(good);
-    expect(await source([], { PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGDATABASE: u.pathname.slice(1) }, tmp())).toBe('PG* environment');
+    expect(
+      await source(
+        [],
+        { PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGDATABASE: u.pathname.slice(1) },
+        tmp(),
+      ),
+    ).toBe('PG* environment');
   });
 
   it('--env-file reads HOMEPOT backend/.env (DATABASE__URL); the real environment wins', async () => {
     const dir = tmp();
     const envFile = path.join(dir, '.env');
-    writeFileSync(envFile, `# HOMEPOT settings\nDATABASE__URL="${db().url.replace(/^postgres:/, 'postgresql+asyncpg:')}"\nOTHER=1\n`);
+    writeFileSync(
+      envFile,
+      `# HOMEPOT settings\nDATABASE__URL="${db().url.replace(/^postgres:/, 'postgresql+asyncpg:')}"\nOTHER=1\n`,
+    );
     expect(await source(['--env-file', envFile], {}, dir)).toBe('DATABASE__URL');
     const r = await runCli(['status', '--env-file', envFile], { env: { DATABASE__URL: dead }, cwd: dir });
     expect(r.code).toBe(3);
@@ -121,7 +152,10 @@ describeWithDatabase('postgres', 'precedence through the CLI', (db) => {
 
   it('a broken config file is one error naming every problem (exit 2)', async () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, '.homepot-tsrc.json'), JSON.stringify({ databaseURL: db().url, connectTimeout: 'soon' }));
+    writeFileSync(
+      path.join(dir, '.homepot-tsrc.json'),
+      JSON.stringify({ databaseURL: db().url, connectTimeout: 'soon' }),
+    );
     const r = await runCli(['status'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

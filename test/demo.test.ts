@@ -23,7 +23,11 @@ describe('demo (embedded TimescaleDB, no server)', () => {
     expect(j.aggregates.steps.filter((s: any) => s.outcome === 'failed')).toEqual([]);
     expect(j.status.timescaledb.edition).toBe('community');
     expect(j.status.hypertables[0]).toMatchObject({ name: 'health_checks' });
-    expect(j.status.aggregates.map((a: any) => a.name).sort()).toEqual(['device_metrics_daily', 'device_metrics_hourly', 'site_metrics_hourly']);
+    expect(j.status.aggregates.map((a: any) => a.name).sort()).toEqual([
+      'device_metrics_daily',
+      'device_metrics_hourly',
+      'site_metrics_hourly',
+    ]);
     const [device, site, fleet] = j.examples;
     expect(device.rows.length).toBeGreaterThanOrEqual(24);
     expect(device.rows.every((row: any) => row.check_count <= 60)).toBe(true);

@@ -84,8 +84,7 @@ describe('embedded server with TimescaleDB', SLOW, () => {
         SELECT t, 'dev' || (i % 3), i FROM generate_series(now() - interval '10 days', now(), interval '10 minutes')
           WITH ORDINALITY AS g(t, i)`;
       const [{ total } = { total: 0 }] = await sql`SELECT count(*)::int AS total FROM metrics`;
-      const chunkCount = async () =>
-        (await sql`SELECT count(*)::int AS n FROM show_chunks('metrics')`)[0]?.n as number;
+      const chunkCount = async () => (await sql`SELECT count(*)::int AS n FROM show_chunks('metrics')`)[0]?.n as number;
       const compressedCount = async () =>
         (
           await sql`SELECT count(*)::int AS n FROM timescaledb_information.chunks

@@ -44,7 +44,11 @@ describe('connection errors without a server', () => {
       const r = await runCli([...args, '--database-url', url]);
       expect(r.code).toBe(3);
       expectNoSecret(r, SECRET);
-      if (!args.includes('--debug')) expectOneLineError(r, new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}: connection refused.*Is PostgreSQL running`));
+      if (!args.includes('--debug'))
+        expectOneLineError(
+          r,
+          new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}: connection refused.*Is PostgreSQL running`),
+        );
     }
     const j = await runCli(['status', '--json', '--database-url', url]);
     expect(j.code).toBe(3);
@@ -63,7 +67,13 @@ describe('connection errors without a server', () => {
   });
 
   it('unknown host: exit 3', async () => {
-    const r = await runCli(['status', '--connect-timeout', '3', '--database-url', 'postgres://u@no-such-host.invalid:5432/db']);
+    const r = await runCli([
+      'status',
+      '--connect-timeout',
+      '3',
+      '--database-url',
+      'postgres://u@no-such-host.invalid:5432/db',
+    ]);
     expect(r.code).toBe(3);
     expectOneLineError(r, /(not found|timed out)/);
   });
@@ -141,7 +151,12 @@ describeWithDatabase('apache', 'server-side errors', (db) => {
     await db().closeClients();
     const r = await runCli(['status', '--database-url', db().passwordUrl!]);
     expect(r.code).toBe(6);
-    expectOneLineError(r, new RegExp(`permission denied for database "?${db().name}"?.*GRANT CONNECT ON DATABASE "${db().name}" TO "${role}"`));
+    expectOneLineError(
+      r,
+      new RegExp(
+        `permission denied for database "?${db().name}"?.*GRANT CONNECT ON DATABASE "${db().name}" TO "${role}"`,
+      ),
+    );
     expectNoSecret(r, db().password!);
     const j = await runCli(['status', '--json', '--database-url', db().passwordUrl!]);
     expect(JSON.parse(j.stderr).error).toMatchObject({ kind: 'permission-denied', sqlstate: '42501', exitCode: 6 });

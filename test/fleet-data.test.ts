@@ -20,8 +20,13 @@ const INTERVALS = 2 * 1440;
 const ROWS = 12 * INTERVALS;
 
 const JSON_PATHS = [
-  ['system', 'cpu_percent'], ['system', 'memory_percent'], ['system', 'disk_percent'], ['system', 'uptime_seconds'],
-  ['app_metrics', 'transactions_count'], ['app_metrics', 'errors_count'], ['network', 'latency_ms'],
+  ['system', 'cpu_percent'],
+  ['system', 'memory_percent'],
+  ['system', 'disk_percent'],
+  ['system', 'uptime_seconds'],
+  ['app_metrics', 'transactions_count'],
+  ['app_metrics', 'errors_count'],
+  ['network', 'latency_ms'],
 ] as const;
 
 describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
@@ -50,12 +55,18 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
                                       h.endpoint, h.error_message, ${fields}), ','
                             ORDER BY d.device_id, h."timestamp")) AS md5
       FROM health_checks h JOIN devices d ON d.id = h.device_id`);
-    return row!;
+    return row;
   }
 
   it('plans sizes and the time range without a database, and rejects bad specs', () => {
     const plan = planFleet(SPEC);
-    expect(plan).toMatchObject({ sites: 3, devices: 12, intervals: INTERVALS, healthChecks: ROWS, intervalSeconds: 60 });
+    expect(plan).toMatchObject({
+      sites: 3,
+      devices: 12,
+      intervals: INTERVALS,
+      healthChecks: ROWS,
+      intervalSeconds: 60,
+    });
     expect(plan.to).toEqual(END);
     expect(plan.from).toEqual(new Date(END.getTime() - (INTERVALS - 1) * 60_000));
     // default end: now truncated to the interval
@@ -79,7 +90,9 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
     const [totals] = await sql`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM health_checks`;
     expect(totals).toEqual({ n: ROWS, ids: ROWS });
 
-    const perDevice = await sql<{ device_id: string; device_type: string; n: number; ts: number; first: Date; last: Date; misaligned: number }[]>`
+    const perDevice = await sql<
+      { device_id: string; device_type: string; n: number; ts: number; first: Date; last: Date; misaligned: number }[]
+    >`
       SELECT d.device_id, d.device_type, count(*)::int AS n, count(DISTINCT h."timestamp")::int AS ts,
              min(h."timestamp") AS first, max(h."timestamp") AS last,
              count(*) FILTER (WHERE extract(epoch FROM h."timestamp")::bigint % 60 <> 0)::int AS misaligned
@@ -97,9 +110,9 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
     const last = progress.at(-1)!;
     expect(last).toMatchObject({ rowsDone: ROWS, rowsTotal: ROWS, etaMs: 0 });
     for (let i = 1; i < progress.length; i++) {
-      expect(progress[i]!.rowsDone).toBeGreaterThanOrEqual(progress[i - 1]!.rowsDone);
-      expect(progress[i]!.elapsedMs).toBeGreaterThanOrEqual(progress[i - 1]!.elapsedMs);
-      if (i < progress.length - 1) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(95);
+      expect(progress[i].rowsDone).toBeGreaterThanOrEqual(progress[i - 1].rowsDone);
+      expect(progress[i].elapsedMs).toBeGreaterThanOrEqual(progress[i - 1].elapsedMs);
+      if (i < progress.length - 1) expect(progress[i].at - progress[i - 1].at).toBeGreaterThanOrEqual(95);
     }
     for (const p of progress) {
       expect(p.rowsTotal).toBe(ROWS);
@@ -113,10 +126,11 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
       const [row] = await sql.unsafe(
         `SELECT count(*) FILTER (WHERE json_typeof(response_data->'${a}'->'${b}') IS DISTINCT FROM 'number')::int AS bad,
                 min((response_data->'${a}'->>'${b}')::float8) AS lo, max((response_data->'${a}'->>'${b}')::float8) AS hi
-         FROM health_checks`);
-      expect(row!.bad, `${a}.${b}`).toBe(0);
-      expect(row!.lo, `${a}.${b}`).toBeGreaterThanOrEqual(0);
-      if (b.endsWith('_percent')) expect(row!.hi, `${a}.${b}`).toBeLessThanOrEqual(100);
+         FROM health_checks`,
+      );
+      expect(row.bad, `${a}.${b}`).toBe(0);
+      expect(row.lo, `${a}.${b}`).toBeGreaterThanOrEqual(0);
+      if (b.endsWith('_percent')) expect(row.hi, `${a}.${b}`).toBeLessThanOrEqual(100);
     }
     const [r] = await sql`
       SELECT count(*) FILTER (WHERE is_healthy <> (status_code = 200))::int AS status_mismatch,
@@ -129,9 +143,9 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
       FROM health_checks`;
     expect(r).toMatchObject({ status_mismatch: 0, message_mismatch: 0, odd_status: 0, missing: 0 });
     // occasional unhealthy spells: some, but a small share
-    expect(r!.unhealthy).toBeGreaterThan(0);
-    expect(r!.unhealthy).toBeLessThan(ROWS * 0.05);
-    expect(r!.unhealthy_ms).toBeGreaterThan(5 * r!.healthy_ms);
+    expect(r.unhealthy).toBeGreaterThan(0);
+    expect(r.unhealthy).toBeLessThan(ROWS * 0.05);
+    expect(r.unhealthy_ms).toBeGreaterThan(5 * r.healthy_ms);
   });
 
   it('looks like a fleet: busy hours, growing disks, uptime that runs and resets', async () => {
@@ -147,15 +161,15 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
                FILTER (WHERE extract(hour FROM h."timestamp" AT TIME ZONE 'UTC') BETWEEN 1 AND 5)::int AS night_tx,
              sum((h.response_data->'app_metrics'->>'transactions_count')::int) FILTER (WHERE d.device_type = 'router')::int AS router_tx
       FROM health_checks h JOIN devices d ON d.id = h.device_id WHERE d.device_type = 'pos_terminal' OR d.device_type = 'router'`;
-    expect(cycle!.busy_cpu).toBeGreaterThan(cycle!.night_cpu * 1.5);
-    expect(cycle!.busy_tx).toBeGreaterThan(cycle!.night_tx * 5);
-    expect(cycle!.router_tx).toBe(0);
+    expect(cycle.busy_cpu).toBeGreaterThan(cycle.night_cpu * 1.5);
+    expect(cycle.busy_tx).toBeGreaterThan(cycle.night_tx * 5);
+    expect(cycle.router_tx).toBe(0);
 
     const [disk] = await sql`
       SELECT avg((response_data->'system'->>'disk_percent')::float8) FILTER (WHERE "timestamp" < ${END} - interval '1 day')::float8 AS day1,
              avg((response_data->'system'->>'disk_percent')::float8) FILTER (WHERE "timestamp" >= ${END} - interval '1 day')::float8 AS day2
       FROM health_checks`;
-    expect(disk!.day2).toBeGreaterThan(disk!.day1);
+    expect(disk.day2).toBeGreaterThan(disk.day1);
 
     // Uptime goes up by the interval from one check to the next, except after a reboot.
     const [up] = await sql`
@@ -166,9 +180,9 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
                    lag((response_data->'system'->>'uptime_seconds')::bigint) OVER (PARTITION BY device_id ORDER BY "timestamp") AS prev
             FROM health_checks) t
       WHERE prev IS NOT NULL`;
-    expect(up!.odd).toBe(0);
-    expect(up!.reboots).toBeGreaterThan(0);
-    expect(up!.running + up!.reboots).toBe(ROWS - 12);
+    expect(up.odd).toBe(0);
+    expect(up.reboots).toBeGreaterThan(0);
+    expect(up.running + up.reboots).toBe(ROWS - 12);
   });
 
   it('is deterministic for a seed, whatever the method and batch size; sites and devices are idempotent', async () => {
@@ -205,12 +219,17 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
     await sql`TRUNCATE health_checks`;
     const controller = new AbortController();
     const reason = new Error('user pressed Ctrl-C');
-    const load = loadFleet(sql, { ...SPEC, batchRows: 1000 }, (p) => {
-      if (p.rowsDone > 0) controller.abort(reason);
-    }, controller.signal);
+    const load = loadFleet(
+      sql,
+      { ...SPEC, batchRows: 1000 },
+      (p) => {
+        if (p.rowsDone > 0) controller.abort(reason);
+      },
+      controller.signal,
+    );
     await expect(load).rejects.toBe(reason);
     const [row] = await sql`SELECT count(*)::int AS n FROM health_checks`;
-    expect(row!.n).toBe(0); // one transaction, rolled back
+    expect(row.n).toBe(0); // one transaction, rolled back
 
     const already = AbortSignal.abort(reason);
     await expect(loadFleet(sql, SPEC, undefined, already)).rejects.toBe(reason);
@@ -219,7 +238,13 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
   it('splits large statements for the embedded server (a fleet of 600 devices)', async () => {
     await sql`TRUNCATE health_checks`;
     // One check per device: ~160 kB of rows and ~60 kB of devices, over pglite-socket's 64 kB limit.
-    const result = await loadFleet(sql, { sites: 30, devicesPerSite: 20, days: 1 / 24, intervalSeconds: 3600, end: END });
+    const result = await loadFleet(sql, {
+      sites: 30,
+      devicesPerSite: 20,
+      days: 1 / 24,
+      intervalSeconds: 3600,
+      end: END,
+    });
     expect(result).toMatchObject({ devices: 600, healthChecks: 600 });
     const [row] = await sql`
       SELECT count(*)::int AS n, count(DISTINCT device_id)::int AS devices,

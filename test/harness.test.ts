@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { expect, it } from 'vitest';
-import { createTestDatabase, describeWithDatabase, FLAVOURS, type Sql, type TestDatabase } from './support/databases.js';
+import {
+  createTestDatabase,
+  describeWithDatabase,
+  FLAVOURS,
+  type Sql,
+  type TestDatabase,
+} from './support/databases.js';
 import { rawServerError, type RawServerError } from './support/pg.js';
 
 interface PgError {
@@ -60,7 +66,9 @@ describeWithDatabase('timescale', 'TimescaleDB Community', (db) => {
       create materialized view m_hourly with (timescaledb.continuous) as
       select time_bucket('1 hour', time) as bucket, device, avg(value) from m group by 1, 2
       with no data`;
-    const [cagg] = await sql<{ n: number }[]>`select count(*)::int as n from timescaledb_information.continuous_aggregates`;
+    const [cagg] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from timescaledb_information.continuous_aggregates`;
     expect(cagg?.n).toBe(1);
   });
 });
@@ -88,7 +96,9 @@ describeWithDatabase('apache', 'TimescaleDB Apache-2 edition', (db) => {
 
 describeWithDatabase('postgres', 'PostgreSQL without timescaledb preloaded', (db) => {
   it('does not preload timescaledb', async () => {
-    const [row] = await db().sql()<{ preload: string }[]>`select current_setting('shared_preload_libraries') as preload`;
+    const [row] = await db().sql()<
+      { preload: string }[]
+    >`select current_setting('shared_preload_libraries') as preload`;
     expect(row?.preload ?? '').not.toContain('timescaledb');
   });
 
@@ -150,7 +160,7 @@ for (const flavour of FLAVOURS) {
       await other.end();
     });
 
-    it('the password URL authenticates a non-superuser role; a wrong password is rejected', async (ctx) => {
+    it('the password URL authenticates a non-superuser role; a wrong password is rejected', async () => {
       const d = db();
       if (d.source === 'local-cluster' || d.source === 'container') expect(d.passwordUrl).toBeDefined();
       if (!d.passwordUrl) {

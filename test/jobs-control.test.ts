@@ -1,13 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
 import { oneLineError, query, snapshot } from './support/assertions.js';
 
 describe('jobs run|pause|resume: a bad job id is refused before any SQL runs', () => {
-  for (const [cmd, id] of [['run', 'abc'], ['pause', '0'], ['resume', '1.5'], ['run', '-1'], ['pause', '99999999999999999999']]) {
+  for (const [cmd, id] of [
+    ['run', 'abc'],
+    ['pause', '0'],
+    ['resume', '1.5'],
+    ['run', '-1'],
+    ['pause', '99999999999999999999'],
+  ]) {
     it(`jobs ${cmd} ${id}`, async () => {
-      const r = await runCli(['jobs', cmd!, id!, '--database-url', 'postgres://u@127.0.0.1:1/db']);
+      const r = await runCli(['jobs', cmd, id, '--database-url', 'postgres://u@127.0.0.1:1/db']);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).not.toMatch(/connect/);
     });
@@ -22,15 +28,17 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
   beforeAll(async () => {
     const sql = db().sql();
     await loadHypertable(sql);
-    await sql.unsafe(`ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id')`);
+    await sql.unsafe(
+      `ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id')`,
+    );
     const [c] = await sql.unsafe(`SELECT add_compression_policy('health_checks', INTERVAL '2 days') AS id`);
     const [r] = await sql.unsafe(`SELECT add_retention_policy('health_checks', INTERVAL '90 days') AS id`);
     await sql.unsafe(`CREATE PROCEDURE boom(job_id int, config jsonb) LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'disk on fire: cannot write %', 'archive'; END $$`);
     const [f] = await sql.unsafe(`SELECT add_job('boom', INTERVAL '1 hour') AS id`);
-    compressionJob = Number(c!.id);
-    retentionJob = Number(r!.id);
-    failingJob = Number(f!.id);
+    compressionJob = Number(c.id);
+    retentionJob = Number(r.id);
+    failingJob = Number(f.id);
     await db().closeClients();
   });
 
@@ -38,14 +46,20 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     const before = await snapshot(db());
     const r = await runCli(['jobs', 'run', String(compressionJob), '--dry-run', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`job ${compressionJob} (Columnstore Policy [${compressionJob}], public.health_checks) would run: CALL run_job(${compressionJob});`);
+    expect(r.stdout).toContain(
+      `job ${compressionJob} (Columnstore Policy [${compressionJob}], public.health_checks) would run: CALL run_job(${compressionJob});`,
+    );
     expect(await snapshot(db())).toEqual(before);
   });
 
   it('run a compression policy job: it compresses the old chunks and reports the duration', async () => {
     const r = await runCli(['jobs', 'run', String(compressionJob), '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^job ${compressionJob} \\(Columnstore Policy \\[${compressionJob}\\], public\\.health_checks\\): succeeded in \\d+\\.\\d+ s\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^job ${compressionJob} \\(Columnstore Policy \\[${compressionJob}\\], public\\.health_checks\\): succeeded in \\d+\\.\\d+ s\\n$`,
+      ),
+    );
     const [n] = await query(db(), `SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE is_compressed`);
     expect(n.n).toBe(2);
   });
@@ -55,7 +69,11 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
     expect(j).toMatchObject({
-      command: 'jobs run', jobId: retentionJob, dryRun: false, status: 'succeeded', error: null,
+      command: 'jobs run',
+      jobId: retentionJob,
+      dryRun: false,
+      status: 'succeeded',
+      error: null,
       statement: `CALL run_job(${retentionJob})`,
       job: { jobId: retentionJob, proc: '_timescaledb_functions.policy_retention', hypertable: 'public.health_checks' },
     });
@@ -66,15 +84,25 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     const r = await runCli(['jobs', 'run', String(failingJob), '--database-url', url()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    oneLineError(r.stderr, new RegExp(`job ${failingJob} \\(User-Defined Action \\[${failingJob}\\]\\) failed after \\d+\\.\\d+ s: disk on fire: cannot write archive \\(SQLSTATE P0001\\)`));
+    oneLineError(
+      r.stderr,
+      new RegExp(
+        `job ${failingJob} \\(User-Defined Action \\[${failingJob}\\]\\) failed after \\d+\\.\\d+ s: disk on fire: cannot write archive \\(SQLSTATE P0001\\)`,
+      ),
+    );
     const j = await runCli(['jobs', 'run', String(failingJob), '--json', '--database-url', url()]);
     expect(j.code).toBe(1);
-    expect(j.json()).toMatchObject({ status: 'failed', error: { message: 'disk on fire: cannot write archive', sqlstate: 'P0001' } });
+    expect(j.json()).toMatchObject({
+      status: 'failed',
+      error: { message: 'disk on fire: cannot write archive', sqlstate: 'P0001' },
+    });
     expect(JSON.parse(j.stderr).error).toMatchObject({ kind: 'sql-error', sqlstate: 'P0001', exitCode: 1 });
   });
 
   it('pause, pause again (unchanged), resume, resume again (unchanged)', async () => {
-    const scheduled = async () => (await query(db(), `SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = ${compressionJob}`))[0].scheduled;
+    const scheduled = async () =>
+      (await query(db(), `SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = ${compressionJob}`))[0]
+        .scheduled;
     const id = String(compressionJob);
 
     const dry = await runCli(['jobs', 'pause', id, '--dry-run', '--database-url', url()]);
@@ -84,7 +112,13 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
 
     const p = await runCli(['jobs', 'pause', id, '--json', '--database-url', url()]);
     expect(p.code, p.stderr).toBe(0);
-    expect(p.json()).toMatchObject({ command: 'jobs pause', jobId: compressionJob, scheduled: false, changed: true, steps: [{ id: 'job-schedule', outcome: 'updated', current: 'scheduled', wanted: 'paused' }] });
+    expect(p.json()).toMatchObject({
+      command: 'jobs pause',
+      jobId: compressionJob,
+      scheduled: false,
+      changed: true,
+      steps: [{ id: 'job-schedule', outcome: 'updated', current: 'scheduled', wanted: 'paused' }],
+    });
     expect(await scheduled()).toBe(false);
     const list = await runCli(['jobs', '--database-url', url()]);
     expect(list.stdout).toMatch(new RegExp(`${compressionJob}.*paused`));
@@ -96,7 +130,12 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     expect(human.stderr).toMatch(/nothing to change/);
 
     const r = await runCli(['jobs', 'resume', id, '--json', '--database-url', url()]);
-    expect(r.json()).toMatchObject({ command: 'jobs resume', scheduled: true, changed: true, steps: [{ outcome: 'updated' }] });
+    expect(r.json()).toMatchObject({
+      command: 'jobs resume',
+      scheduled: true,
+      changed: true,
+      steps: [{ outcome: 'updated' }],
+    });
     expect(await scheduled()).toBe(true);
     const r2 = await runCli(['jobs', 'resume', id, '--json', '--database-url', url()]);
     expect(r2.json()).toMatchObject({ changed: false, scheduled: true, steps: [{ outcome: 'unchanged' }] });
@@ -121,10 +160,19 @@ describeWithDatabase('apache', 'jobs run, pause, resume on TimescaleDB Apache ed
   it('run, pause, resume of an existing job: exit 5 naming the Community edition; nothing changes', async () => {
     const [job] = await query(db(), `SELECT min(job_id) AS id FROM timescaledb_information.jobs`);
     const before = await snapshot(db());
-    for (const [cmd, fn] of [['run', 'run_job'], ['pause', 'alter_job'], ['resume', 'alter_job']]) {
-      const r = await runCli(['jobs', cmd!, String(job.id), '--database-url', db().url]);
+    for (const [cmd, fn] of [
+      ['run', 'run_job'],
+      ['pause', 'alter_job'],
+      ['resume', 'alter_job'],
+    ]) {
+      const r = await runCli(['jobs', cmd, String(job.id), '--database-url', db().url]);
       expect(r.code, `${cmd}: ${r.stderr}`).toBe(5);
-      oneLineError(r.stderr, new RegExp(`^error: jobs ${cmd} needs the TimescaleDB Community edition: ${fn}\\(\\) is not available under the Apache-2 license`));
+      oneLineError(
+        r.stderr,
+        new RegExp(
+          `^error: jobs ${cmd} needs the TimescaleDB Community edition: ${fn}\\(\\) is not available under the Apache-2 license`,
+        ),
+      );
     }
     expect(await snapshot(db())).toEqual(before);
   });
@@ -144,7 +192,9 @@ describeWithDatabase('apache', 'jobs run, pause, resume on TimescaleDB Apache ed
         oneLineError(r.stderr, /read-only/);
       }
     } finally {
-      await db().sql().begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
+      await db()
+        .sql()
+        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
       await db().closeClients();
     }
   });

@@ -1,6 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
 import { listJobErrors, listJobs } from '../src/jobs.js';
-import type { Sql as LibSql } from '../src/connection.js';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
@@ -11,15 +10,20 @@ describeWithDatabase('timescale', 'jobs on TimescaleDB Community', (db) => {
     const sql = db().sql();
     await loadHypertable(sql);
     const [row] = await sql.unsafe(`SELECT add_retention_policy('health_checks', INTERVAL '90 days') AS id`);
-    retentionJob = Number(row!.id);
+    retentionJob = Number(row.id);
     await db().closeClients();
   });
 
   it('library and CLI list the policy job with its schedule and config', async () => {
-    const jobs = await listJobs(db().sql() as unknown as LibSql);
+    const jobs = await listJobs(db().sql());
     await db().closeClients();
     const job = jobs.find((j) => j.jobId === retentionJob);
-    expect(job).toMatchObject({ proc: '_timescaledb_functions.policy_retention', hypertable: 'public.health_checks', scheduled: true, totalFailures: 0 });
+    expect(job).toMatchObject({
+      proc: '_timescaledb_functions.policy_retention',
+      hypertable: 'public.health_checks',
+      scheduled: true,
+      totalFailures: 0,
+    });
     expect(job!.config).toMatchObject({ drop_after: '90 days' });
 
     const r = await runCli(['jobs', '--json', '--database-url', db().url]);
@@ -42,11 +46,15 @@ describeWithDatabase('apache', 'jobs on TimescaleDB Apache edition, with a real 
     // Job 3, TimescaleDB's own job-history retention, needs the Community
     // license: on the Apache edition the real scheduler runs it and it fails
     // with 0A000. Bring its start forward and wait for the scheduler.
-    await sql.unsafe(`UPDATE _timescaledb_config.bgw_job SET initial_start = now() WHERE proc_name = 'policy_job_stat_history_retention'`);
+    await sql.unsafe(
+      `UPDATE _timescaledb_config.bgw_job SET initial_start = now() WHERE proc_name = 'policy_job_stat_history_retention'`,
+    );
     const deadline = Date.now() + 45_000;
     for (;;) {
-      const [s] = await sql.unsafe(`SELECT count(*)::int AS n FROM timescaledb_information.job_stats WHERE last_run_status = 'Failed'`);
-      if (s!.n > 0) break;
+      const [s] = await sql.unsafe(
+        `SELECT count(*)::int AS n FROM timescaledb_information.job_stats WHERE last_run_status = 'Failed'`,
+      );
+      if (s.n > 0) break;
       if (Date.now() > deadline) throw new Error('the TimescaleDB scheduler did not run the job within 45 s');
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -60,13 +68,17 @@ describeWithDatabase('apache', 'jobs on TimescaleDB Apache edition, with a real 
     expect(failed.code, failed.stderr).toBe(0);
     const jobs = failed.json().jobs;
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ lastRunStatus: 'Failed', totalFailures: 1, proc: '_timescaledb_functions.policy_job_stat_history_retention' });
+    expect(jobs[0]).toMatchObject({
+      lastRunStatus: 'Failed',
+      totalFailures: 1,
+      proc: '_timescaledb_functions.policy_job_stat_history_retention',
+    });
 
     const errors = await runCli(['jobs', 'errors', '--json', '--database-url', db().url]);
     expect(errors.code, errors.stderr).toBe(0);
     expect(errors.json().jobErrors[0]).toMatchObject({ jobId: jobs[0].jobId, sqlerrcode: '0A000' });
     expect(errors.json().jobErrors[0].message).toMatch(/apache/);
-    const lib = await listJobErrors(db().sql() as unknown as LibSql, 5);
+    const lib = await listJobErrors(db().sql(), 5);
     await db().closeClients();
     expect(lib[0]?.sqlerrcode).toBe('0A000');
 

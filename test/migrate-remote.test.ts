@@ -35,7 +35,7 @@ async function expectSameRows(source: TestDatabase, target: TestDatabase, relati
   const actual = await fingerprints(target.sql(), relations);
   await target.closeClients();
   expect(actual).toEqual(expected);
-  for (const r of relations) expect(expected[r]!.rows, r).toBeGreaterThan(0);
+  for (const r of relations) expect(expected[r].rows, r).toBeGreaterThan(0);
   return expected.health_checks?.rows ?? 0;
 }
 
@@ -60,33 +60,53 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
     const before = await snapshot(target);
     const r = await runCli(migrateArgs(source().url, target.url, '--dry-run'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/CREATE TABLE public\.health_checks \(id integer DEFAULT nextval\('health_checks_id_seq'::regclass\) NOT NULL/);
+    expect(r.stdout).toMatch(
+      /CREATE TABLE public\.health_checks \(id integer DEFAULT nextval\('health_checks_id_seq'::regclass\) NOT NULL/,
+    );
     expect(r.stdout).toMatch(/CREATE TABLE public\.devices /);
-    expect(r.stdout).toMatch(/SELECT create_hypertable\('public\.health_checks'::regclass, by_range\('timestamp', '7 days'::interval\)\);/);
+    expect(r.stdout).toMatch(
+      /SELECT create_hypertable\('public\.health_checks'::regclass, by_range\('timestamp', '7 days'::interval\)\);/,
+    );
     expect(r.stdout).toMatch(/COPY \(SELECT id, device_id, .* FROM public\.health_checks WHERE ctid >= /);
     expect(r.stdout).toMatch(/COPY pg_temp\.homepot_ts_stage \(id, device_id, .*\) FROM STDIN;/);
-    expect(r.stdout).toMatch(/INSERT INTO public\.health_checks \(id, device_id, .*\) OVERRIDING SYSTEM VALUE SELECT .* FROM pg_temp\.homepot_ts_stage ON CONFLICT DO NOTHING;/);
+    expect(r.stdout).toMatch(
+      /INSERT INTO public\.health_checks \(id, device_id, .*\) OVERRIDING SYSTEM VALUE SELECT .* FROM pg_temp\.homepot_ts_stage ON CONFLICT DO NOTHING;/,
+    );
     expect(r.stderr).toMatch(/dry run: nothing was changed/);
     const j = (await runCli(migrateArgs(source().url, target.url, '--dry-run', '--json'))).json();
-    expect(j).toMatchObject({ outcome: 'planned', strategy: 'remote', dryRun: true, changed: false, verification: null });
+    expect(j).toMatchObject({
+      outcome: 'planned',
+      strategy: 'remote',
+      dryRun: true,
+      changed: false,
+      verification: null,
+    });
     expect(j.plan.map((s: { id: string }) => s.id)).toEqual(['extension', 'schema', 'dependencies', 'copy', 'verify']);
     expect(await publicTables(target.sql())).toEqual([]);
     await target.closeClients();
     expect(await snapshot(target)).toEqual(before);
   });
 
-  it('creates the tables from the source\'s catalog, copies every row, verifies, and advances the sequences', async () => {
+  it("creates the tables from the source's catalog, copies every row, verifies, and advances the sequences", async () => {
     const r = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '10000'));
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(j).toMatchObject({ outcome: 'migrated', strategy: 'remote', changed: true, resumed: false, edition: 'apache' });
+    expect(j).toMatchObject({
+      outcome: 'migrated',
+      strategy: 'remote',
+      changed: true,
+      resumed: false,
+      edition: 'apache',
+    });
     expect(j.verification).toMatchObject({ ok: true, rows: 40_000, mismatches: [] });
     expect(j.verification.windows).toBeGreaterThan(100); // hourly windows over 5 days
     expect(j.copied.rows).toBe(40_000);
     expect(j.copied.batches).toBeGreaterThan(2);
 
     expect(await expectSameRows(source(), target)).toBe(40_000);
-    const [facts] = await on(target, `
+    const [facts] = await on(
+      target,
+      `
       SELECT (SELECT count(*)::int FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks') AS hypertables,
              (SELECT count(*)::int FROM timescaledb_information.dimensions WHERE hypertable_name = 'health_checks' AND column_name = 'timestamp') AS time_dimension,
              (SELECT array_agg(indexname::text ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'health_checks') AS indexes,
@@ -94,7 +114,8 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
              (SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'public.health_checks'::regclass AND contype = 'p') AS pk,
              (SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname) FROM pg_constraint WHERE conrelid = 'public.health_checks'::regclass AND contype = 'f') AS fks,
              (SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname) FROM pg_constraint WHERE conrelid = 'public.devices'::regclass AND contype = 'f') AS device_fks,
-             nextval('health_checks_id_seq')::bigint AS next_check, nextval('devices_id_seq')::bigint AS next_device`);
+             nextval('health_checks_id_seq')::bigint AS next_check, nextval('devices_id_seq')::bigint AS next_device`,
+    );
     expect(facts).toMatchObject({
       hypertables: 1,
       time_dimension: 1,
@@ -105,10 +126,16 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
       device_fks: ['FOREIGN KEY (site_id) REFERENCES sites(id)'],
     });
     expect(facts.device_time).toMatch(/USING btree \(device_id, "timestamp" DESC\)/);
-    const [max] = await on(source(), `SELECT (SELECT max(id) FROM health_checks)::bigint AS checks, (SELECT max(id) FROM devices)::bigint AS devices`);
+    const [max] = await on(
+      source(),
+      `SELECT (SELECT max(id) FROM health_checks)::bigint AS checks, (SELECT max(id) FROM devices)::bigint AS devices`,
+    );
     expect(BigInt(facts.next_check)).toBeGreaterThan(BigInt(max!.checks));
     expect(BigInt(facts.next_device)).toBeGreaterThan(BigInt(max!.devices));
-    const [state] = await on(target, `SELECT strategy, source, next_block, total_blocks, rows_copied::int AS rows_copied FROM homepot_ts.migration WHERE table_name = 'health_checks'`);
+    const [state] = await on(
+      target,
+      `SELECT strategy, source, next_block, total_blocks, rows_copied::int AS rows_copied FROM homepot_ts.migration WHERE table_name = 'health_checks'`,
+    );
     expect(state).toMatchObject({ strategy: 'remote', rows_copied: 40_000 });
     expect(state!.next_block).toBe(state!.total_blocks);
     expect(state!.source).not.toContain(source().url.match(/:\/\/[^:]+:([^@]+)@/)?.[1] ?? '\u0000'); // no password kept
@@ -117,7 +144,13 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
   it('a rerun with nothing new changes nothing', async () => {
     const r = await runCli(migrateArgs(source().url, target.url, '--json'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ outcome: 'migrated', changed: false, resumed: true, copied: { rows: 0 }, verification: { ok: true, rows: 40_000 } });
+    expect(r.json()).toMatchObject({
+      outcome: 'migrated',
+      changed: false,
+      resumed: true,
+      copied: { rows: 0 },
+      verification: { ok: true, rows: 40_000 },
+    });
     const human = await runCli(migrateArgs(source().url, target.url));
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/counts and checksums match/);
@@ -131,26 +164,49 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
     expect(status.json().warnings.join('\n')).toMatch(/copied here from another server .*cleanup forgets/);
     const abort = await runCli(['migrate-from-postgres', 'abort', '--database-url', target.url]);
     expect(abort.code).toBe(2);
-    expect(abort.stderr).toMatch(/^error: .*copied here from another server \(--source\): there is no online migration to abort/);
+    expect(abort.stderr).toMatch(
+      /^error: .*copied here from another server \(--source\): there is no online migration to abort/,
+    );
   });
 
   it('catches up new, late, updated and deleted rows and a new device; never overwrites a row the target changed', async () => {
-    await on(source(), `
+    await on(
+      source(),
+      `
       INSERT INTO devices (device_id, name, device_type, site_id) VALUES ('src-dev-new', 'New device', 'kiosk', (SELECT id FROM sites WHERE site_id = 'SITE-B'));
-      UPDATE devices SET status = 'maintenance' WHERE device_id = 'src-dev-2';`);
-    await insertChecks(source().sql(), { rows: 600, from: `now() - interval '20 minutes'`, span: `interval '20 minutes'`, salt: 1 });
-    await insertChecks(source().sql(), { rows: 300, from: `now() - interval '3 days 2 hours'`, span: `interval '1 hour'`, salt: 2 });
-    await on(source(), `
+      UPDATE devices SET status = 'maintenance' WHERE device_id = 'src-dev-2';`,
+    );
+    await insertChecks(source().sql(), {
+      rows: 600,
+      from: `now() - interval '20 minutes'`,
+      span: `interval '20 minutes'`,
+      salt: 1,
+    });
+    await insertChecks(source().sql(), {
+      rows: 300,
+      from: `now() - interval '3 days 2 hours'`,
+      span: `interval '1 hour'`,
+      salt: 2,
+    });
+    await on(
+      source(),
+      `
       INSERT INTO health_checks (device_id, is_healthy, response_data, "timestamp")
         SELECT (SELECT id FROM devices WHERE device_id = 'src-dev-new'), true, '{"new": "device\\ttab"}', now() - i * interval '1 second' FROM generate_series(1, 50) i;
       UPDATE health_checks SET is_healthy = NOT is_healthy, response_data = '{"updated": true}', error_message = E'upd\\t\\\\' WHERE id % 400 = 7;
-      DELETE FROM health_checks WHERE id % 500 = 3;`);
+      DELETE FROM health_checks WHERE id % 500 = 3;`,
+    );
     await on(target, `UPDATE devices SET name = 'renamed on the target' WHERE device_id = 'src-dev-3'`);
 
     const r = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '10000'));
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(j).toMatchObject({ outcome: 'migrated', changed: true, resumed: true, verification: { ok: true, mismatches: [] } });
+    expect(j).toMatchObject({
+      outcome: 'migrated',
+      changed: true,
+      resumed: true,
+      verification: { ok: true, mismatches: [] },
+    });
     expect(j.copied.rows).toBeGreaterThan(0);
 
     const keep = `(SELECT * FROM devices WHERE device_id NOT IN ('src-dev-2', 'src-dev-3'))`;
@@ -158,7 +214,10 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
     expect(rows).toBe(40_000 + 600 + 300 + 50 - 82); // 82 ids of 1..40950 are 3 mod 500
     expect(j.verification.rows).toBe(rows);
     await expectNoDuplicates(target);
-    const devices = await on(target, `SELECT device_id, name, status FROM devices WHERE device_id IN ('src-dev-new', 'src-dev-2', 'src-dev-3') ORDER BY 1`);
+    const devices = await on(
+      target,
+      `SELECT device_id, name, status FROM devices WHERE device_id IN ('src-dev-new', 'src-dev-2', 'src-dev-3') ORDER BY 1`,
+    );
     expect(devices).toEqual([
       { device_id: 'src-dev-2', name: 'Device 2', status: 'online' }, // changed on the source after the first copy: kept as copied
       { device_id: 'src-dev-3', name: 'renamed on the target', status: 'online' },
@@ -166,15 +225,20 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
     ]);
   });
 
-  it('cleanup forgets the copy\'s state; after that a --source run refuses to copy into the rows (nothing doubled)', async () => {
+  it("cleanup forgets the copy's state; after that a --source run refuses to copy into the rows (nothing doubled)", async () => {
     const dry = await runCli(['migrate-from-postgres', 'cleanup', '--dry-run', '--database-url', target.url]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain(`DELETE FROM homepot_ts.migration WHERE schema_name = 'public' AND table_name = 'health_checks';`);
+    expect(dry.stdout).toContain(
+      `DELETE FROM homepot_ts.migration WHERE schema_name = 'public' AND table_name = 'health_checks';`,
+    );
     const [kept] = await on(target, `SELECT to_regclass('homepot_ts.migration')::text AS t`);
     expect(kept!.t).toBe('homepot_ts.migration');
     const r = await runCli(['migrate-from-postgres', 'cleanup', '--database-url', target.url]);
     expect(r.code, r.stderr).toBe(0);
-    const [gone] = await on(target, `SELECT to_regclass('homepot_ts.migration')::text AS t, (SELECT count(*)::int FROM health_checks) AS n`);
+    const [gone] = await on(
+      target,
+      `SELECT to_regclass('homepot_ts.migration')::text AS t, (SELECT count(*)::int FROM health_checks) AS n`,
+    );
     expect(gone!.t).toBeNull();
     const again = await runCli(migrateArgs(source().url, target.url));
     expect(again.code).toBe(4);
@@ -184,50 +248,58 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
   });
 });
 
-describeWithDatabase('postgres', 'migrate-from-postgres --source while HOMEPOT keeps writing to the source', (source) => {
-  let target: TestDatabase;
-  beforeAll(async () => {
-    await loadSource(source().sql(), { rows: 30_000 });
-    await source().closeClients();
-    target = await createTestDatabase('apache', { label: 'migrate-remote-writes' });
-  });
-  afterAll(async () => {
-    await target?.dropAndClose();
-  });
+describeWithDatabase(
+  'postgres',
+  'migrate-from-postgres --source while HOMEPOT keeps writing to the source',
+  (source) => {
+    let target: TestDatabase;
+    beforeAll(async () => {
+      await loadSource(source().sql(), { rows: 30_000 });
+      await source().closeClients();
+      target = await createTestDatabase('apache', { label: 'migrate-remote-writes' });
+    });
+    afterAll(async () => {
+      await target?.dropAndClose();
+    });
 
-  it('rows written during the copy are all there after one more run, none doubled', async () => {
-    const writer = source().connect();
-    let stop = false;
-    let written = 0;
-    const writing = (async () => {
-      while (!stop) {
-        await writer.unsafe(`
+    it('rows written during the copy are all there after one more run, none doubled', async () => {
+      const writer = source().connect();
+      let stop = false;
+      let written = 0;
+      const writing = (async () => {
+        while (!stop) {
+          await writer.unsafe(`
           INSERT INTO health_checks (device_id, is_healthy, response_time_ms, response_data, error_message, "timestamp")
           SELECT id, true, 42, '{"live": "w\\t${written}"}', E'live\\n${written}', clock_timestamp() FROM devices WHERE device_id = 'src-dev-${1 + (written % 12)}'`);
-        written++;
-        await new Promise((r) => setTimeout(r, 10));
+          written++;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      let first;
+      try {
+        first = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '1000'));
+      } finally {
+        stop = true;
+        await writing;
       }
-    })();
-    let first;
-    try {
-      first = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '1000'));
-    } finally {
-      stop = true;
-      await writing;
-    }
-    const during = written;
-    expect(first.code, first.stderr).toBe(0);
-    expect(['migrated', 'copied']).toContain(first.json().outcome);
-    expect(first.json().copied.batches).toBeGreaterThan(10);
-    expect(during, 'the writer wrote while the CLI ran').toBeGreaterThan(20);
+      const during = written;
+      expect(first.code, first.stderr).toBe(0);
+      expect(['migrated', 'copied']).toContain(first.json().outcome);
+      expect(first.json().copied.batches).toBeGreaterThan(10);
+      expect(during, 'the writer wrote while the CLI ran').toBeGreaterThan(20);
 
-    const again = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '1000'));
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.json()).toMatchObject({ outcome: 'migrated', resumed: true, verification: { ok: true, mismatches: [] } });
-    expect(await expectSameRows(source(), target)).toBe(30_000 + during);
-    await expectNoDuplicates(target);
-  });
-});
+      const again = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '1000'));
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.json()).toMatchObject({
+        outcome: 'migrated',
+        resumed: true,
+        verification: { ok: true, mismatches: [] },
+      });
+      expect(await expectSameRows(source(), target)).toBe(30_000 + during);
+      await expectNoDuplicates(target);
+    });
+  },
+);
 
 describeWithDatabase('postgres', 'migrate-from-postgres --source killed in the middle of the copy', (source) => {
   let target: TestDatabase;
@@ -241,13 +313,17 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source killed in the m
   });
 
   it('kill -9 between batches, then a rerun continues where it stopped', async () => {
-    const { child, result: done } = startCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '500'), { timeoutMs: 40_000 });
+    const { child, result: done } = startCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '500'), {
+      timeoutMs: 40_000,
+    });
     const poll = target.connect();
     let seen = 0;
     const deadline = Date.now() + 30_000;
     try {
       while (Date.now() < deadline && child.exitCode === null) {
-        const rows = await poll.unsafe(`SELECT next_block::int AS next_block FROM homepot_ts.migration WHERE table_name = 'health_checks'`).catch(() => []);
+        const rows = await poll
+          .unsafe(`SELECT next_block::int AS next_block FROM homepot_ts.migration WHERE table_name = 'health_checks'`)
+          .catch(() => []);
         seen = rows[0]?.next_block ?? 0;
         if (seen > 0) break;
         await new Promise((r) => setTimeout(r, 5));
@@ -259,14 +335,22 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source killed in the m
     const killed = await done;
     expect(killed.signal, `the CLI ended before it was killed: ${killed.stderr}`).toBe('SIGKILL');
     expect(seen).toBeGreaterThan(0);
-    const [state] = await on(target, `SELECT next_block::int AS next_block, total_blocks::int AS total_blocks, rows_copied::int AS rows_copied, (SELECT count(*)::int FROM health_checks) AS rows FROM homepot_ts.migration WHERE table_name = 'health_checks'`);
+    const [state] = await on(
+      target,
+      `SELECT next_block::int AS next_block, total_blocks::int AS total_blocks, rows_copied::int AS rows_copied, (SELECT count(*)::int FROM health_checks) AS rows FROM homepot_ts.migration WHERE table_name = 'health_checks'`,
+    );
     expect(state!.next_block).toBeLessThan(state!.total_blocks); // killed in the middle
     expect(state!.rows).toBe(state!.rows_copied); // the batch in flight was rolled back with its state update
     expect(state!.rows).toBeLessThan(40_000);
 
     const r = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '500'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ outcome: 'migrated', resumed: true, changed: true, verification: { ok: true, rows: 40_000, mismatches: [] } });
+    expect(r.json()).toMatchObject({
+      outcome: 'migrated',
+      resumed: true,
+      changed: true,
+      verification: { ok: true, rows: 40_000, mismatches: [] },
+    });
     expect(r.json().copied.rows).toBe(40_000 - state!.rows); // continued, not started over
     expect(await expectSameRows(source(), target)).toBe(40_000);
     await expectNoDuplicates(target);
@@ -288,14 +372,25 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the embedd
     await target.closeClients();
     const plan = await runCli(migrateArgs(source().url, target.url, '--dry-run'));
     expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/INSERT INTO public\.health_checks \(.*\) OVERRIDING SYSTEM VALUE SELECT .*response_data::json.* FROM json_to_recordset\(\$1::text::json\) AS x\(.*response_data text.*\) ON CONFLICT DO NOTHING;/);
+    expect(plan.stdout).toMatch(
+      /INSERT INTO public\.health_checks \(.*\) OVERRIDING SYSTEM VALUE SELECT .*response_data::json.* FROM json_to_recordset\(\$1::text::json\) AS x\(.*response_data text.*\) ON CONFLICT DO NOTHING;/,
+    );
     const r = await runCli(migrateArgs(source().url, target.url, '--json', '--batch-rows', '5000'));
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(j).toMatchObject({ outcome: 'migrated', changed: true, edition: 'community', copied: { rows: 20_000 }, verification: { ok: true, rows: 20_000, mismatches: [] } });
+    expect(j).toMatchObject({
+      outcome: 'migrated',
+      changed: true,
+      edition: 'community',
+      copied: { rows: 20_000 },
+      verification: { ok: true, rows: 20_000, mismatches: [] },
+    });
     expect(j.copied.batches).toBeGreaterThan(2);
     expect(await expectSameRows(source(), target)).toBe(20_000);
-    const [ht] = await on(target, `SELECT count(*)::int AS n FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks'`);
+    const [ht] = await on(
+      target,
+      `SELECT count(*)::int AS n FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks'`,
+    );
     expect(ht!.n).toBe(1);
     const again = await runCli(migrateArgs(source().url, target.url, '--json'));
     expect(again.code, again.stderr).toBe(0);
@@ -333,9 +428,12 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source: errors change 
       expect(r.stdout + r.stderr).not.toContain(encodeURIComponent(password));
       if (extra.length === 0) oneLineError(r.stderr, /^error: source server: .*(password|authentication)/i);
       if (extra[0] === '--json') {
-        const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('{"error"'));
+        const lines = r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{"error"'));
         expect(lines, r.stderr).toHaveLength(1);
-        const e = JSON.parse(lines[0]!).error;
+        const e = JSON.parse(lines[0]).error;
         expect(e).toMatchObject({ kind: 'authentication-failed', exitCode: 3 });
         expect(e.message).toMatch(/^source server: /);
       }

@@ -38,11 +38,14 @@ async function snapshot(db: TestDatabase) {
   const s = await catalogSnapshot(db.sql());
   const [n] = await db.sql().unsafe(`SELECT count(*)::int AS n FROM health_checks`);
   await db.closeClients();
-  return { s, rows: n!.n };
+  return { s, rows: n.n };
 }
 
 /** Run the built CLI and press Ctrl-C (SIGINT) once its stderr matches `when`. */
-function runCliInterrupted(args: string[], when: RegExp): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
+function runCliInterrupted(
+  args: string[],
+  when: RegExp,
+): Promise<{ code: number | null; stderr: string; signalled: boolean }> {
   const bin = fileURLToPath(new URL('../bin/homepot-ts.js', import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -66,13 +69,16 @@ function runCliInterrupted(args: string[], when: RegExp): Promise<{ code: number
 
 /** What drop_chunks(older_than => 90 days) must remove, worked out from the chunk catalog. */
 async function expectedDrop(db: TestDatabase) {
-  const [r] = await query<{ chunks: number; rows: number; boundary: Date }>(db, `
+  const [r] = await query<{ chunks: number; rows: number; boundary: Date }>(
+    db,
+    `
     WITH old AS (SELECT range_end FROM timescaledb_information.chunks
                  WHERE hypertable_name = 'health_checks' AND range_end <= now() - INTERVAL '90 days')
     SELECT (SELECT count(*)::int FROM old) AS chunks,
            (SELECT count(*)::int FROM health_checks WHERE "timestamp" < (SELECT max(range_end) FROM old)) AS rows,
-           (SELECT max(range_end) FROM old) AS boundary`);
-  return r!;
+           (SELECT max(range_end) FROM old) AS boundary`,
+  );
+  return r;
 }
 
 describe('retention and chunk-interval: bad input is refused before connecting', () => {
@@ -85,7 +91,12 @@ describe('retention and chunk-interval: bad input is refused before connecting',
     it(args.join(' '), async () => {
       const r = await runCli([...args, '--database-url', 'postgres://u@127.0.0.1:1/db']);
       expect(r.code).toBe(2);
-      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1);
+      expect(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('error:')),
+      ).toHaveLength(1);
     });
   }
 });
@@ -100,13 +111,23 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
     await db().closeClients();
   });
 
-  const policies = () => query<{ job_id: number; config: { drop_after: string } }>(db(),
-    `SELECT job_id, config FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'health_checks'`);
+  const policies = () =>
+    query<{ job_id: number; config: { drop_after: string } }>(
+      db(),
+      `SELECT job_id, config FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'health_checks'`,
+    );
 
   it('show: no policy yet', async () => {
     const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ table: 'public.health_checks', hypertable: true, policiesAvailable: true, policy: null, compressAfter: '7 days', runMethod: 'drop_chunks' });
+    expect(r.json()).toMatchObject({
+      table: 'public.health_checks',
+      hypertable: true,
+      policiesAvailable: true,
+      policy: null,
+      compressAfter: '7 days',
+      runMethod: 'drop_chunks',
+    });
   });
 
   it('set creates the policy; the same again is unchanged; another interval updates the one job', async () => {
@@ -129,7 +150,7 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
     expect(outcomes(changed.json())).toEqual({ 'retention-policy': 'updated' });
     const jobs = await policies();
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.config.drop_after).toBe('180 days');
+    expect(jobs[0].config.drop_after).toBe('180 days');
     const human = await runCli(['retention', 'set', '180 days', '--database-url', db().url]);
     expect(human.stderr).toMatch(/nothing to change/);
   });
@@ -137,16 +158,24 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
   it('warns when retention is not longer than compress_after', async () => {
     const r = await runCli(['retention', 'set', '5 days', '--dry-run', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json().warnings.join(' ')).toMatch(/retention \(5 days\) is not longer than the compression policy's compress_after \(7 days\)/);
+    expect(r.json().warnings.join(' ')).toMatch(
+      /retention \(5 days\) is not longer than the compression policy's compress_after \(7 days\)/,
+    );
   });
 
   it('show: the policy with its job, drop_after and schedule', async () => {
     const [job] = await policies();
     const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
-    expect(r.json().policy).toMatchObject({ jobId: job!.job_id, dropAfter: '180 days', scheduleInterval: '1 day', scheduled: true, lastRunStartedAt: null });
+    expect(r.json().policy).toMatchObject({
+      jobId: job.job_id,
+      dropAfter: '180 days',
+      scheduleInterval: '1 day',
+      scheduled: true,
+      lastRunStartedAt: null,
+    });
     const human = await runCli(['retention', '--database-url', db().url]);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toContain(`job ${job!.job_id}: drop chunks older than 180 days`);
+    expect(human.stdout).toContain(`job ${job.job_id}: drop chunks older than 180 days`);
     expect(human.stdout).toMatch(/last run\s+never/);
   });
 
@@ -167,16 +196,34 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
 
     const dry = await runCli(['retention', 'run', '--dry-run', '--json', '--database-url', db().url]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.json()).toMatchObject({ method: 'drop_chunks', dryRun: true, chunksDropped: want.chunks, rowsEstimate: want.rows, olderThan: '90 days' });
+    expect(dry.json()).toMatchObject({
+      method: 'drop_chunks',
+      dryRun: true,
+      chunksDropped: want.chunks,
+      rowsEstimate: want.rows,
+      olderThan: '90 days',
+    });
     expect(await snapshot(db())).toEqual(before);
 
     const r = await runCli(['retention', 'run', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(j).toMatchObject({ method: 'drop_chunks', dryRun: false, changed: true, chunksDropped: want.chunks, rowsEstimate: want.rows, rowsDeleted: null });
-    expect(j.steps[0].statements).toEqual([`SELECT drop_chunks('public.health_checks'::regclass, older_than => '90 days'::interval)`]);
-    const [after] = await query(db(), `SELECT count(*)::int AS n, min("timestamp") AS oldest,
-      count(*) FILTER (WHERE "timestamp" >= now() - INTERVAL '90 days')::int AS recent FROM health_checks`);
+    expect(j).toMatchObject({
+      method: 'drop_chunks',
+      dryRun: false,
+      changed: true,
+      chunksDropped: want.chunks,
+      rowsEstimate: want.rows,
+      rowsDeleted: null,
+    });
+    expect(j.steps[0].statements).toEqual([
+      `SELECT drop_chunks('public.health_checks'::regclass, older_than => '90 days'::interval)`,
+    ]);
+    const [after] = await query(
+      db(),
+      `SELECT count(*)::int AS n, min("timestamp") AS oldest,
+      count(*) FILTER (WHERE "timestamp" >= now() - INTERVAL '90 days')::int AS recent FROM health_checks`,
+    );
     expect(after!.n).toBe(before.rows - want.rows);
     expect(new Date(after!.oldest).getTime()).toBeGreaterThanOrEqual(new Date(want.boundary).getTime());
     expect(after!.recent).toBe(3 * 24 * 90);
@@ -200,14 +247,23 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
     const before = await snapshot(db());
     const r = await runCli(['retention', 'set', '90d', '--database-url', db().url]);
     expect(r.code).toBe(5);
-    oneLineError(r.stderr, /needs the TimescaleDB Community edition.*Apache-2 edition.*homepot-ts retention run.*17 3 \* \* \* homepot-ts retention run --older-than '90 days'/);
+    oneLineError(
+      r.stderr,
+      /needs the TimescaleDB Community edition.*Apache-2 edition.*homepot-ts retention run.*17 3 \* \* \* homepot-ts retention run --older-than '90 days'/,
+    );
     expect(await snapshot(db())).toEqual(before);
   });
 
   it('retention show says policies are not available and what retention run does', async () => {
     const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ edition: 'apache', hypertable: true, policiesAvailable: false, policy: null, runMethod: 'drop_chunks' });
+    expect(r.json()).toMatchObject({
+      edition: 'apache',
+      hypertable: true,
+      policiesAvailable: false,
+      policy: null,
+      runMethod: 'drop_chunks',
+    });
     expect(r.json().note).toMatch(/Community edition.*drop_chunks.*cron/);
   });
 
@@ -216,7 +272,12 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
     const before = await snapshot(db());
     const r = await runCli(['retention', 'run', '--older-than', '90 days', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ method: 'drop_chunks', chunksDropped: want.chunks, rowsEstimate: want.rows, changed: true });
+    expect(r.json()).toMatchObject({
+      method: 'drop_chunks',
+      chunksDropped: want.chunks,
+      rowsEstimate: want.rows,
+      changed: true,
+    });
     expect(r.json().chunks).toHaveLength(want.chunks);
     const [after] = await query(db(), `SELECT count(*)::int AS n FROM health_checks`);
     expect(after!.n).toBe(before.rows - want.rows);
@@ -236,10 +297,16 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
   it('chunk-interval: show, set (new chunks only), set again unchanged', async () => {
     const show = await runCli(['chunk-interval', 'show', '--json', '--database-url', db().url]);
     expect(show.code, show.stderr).toBe(0);
-    expect(show.json()).toMatchObject({ table: 'public.health_checks', timeColumn: 'timestamp', chunkInterval: '7 days' });
+    expect(show.json()).toMatchObject({
+      table: 'public.health_checks',
+      timeColumn: 'timestamp',
+      chunkInterval: '7 days',
+    });
 
     const dry = await runCli(['chunk-interval', 'set', '1d', '--dry-run', '--database-url', db().url]);
-    expect(dry.stdout).toContain(`SELECT set_chunk_time_interval('public.health_checks'::regclass, '1 day'::interval);`);
+    expect(dry.stdout).toContain(
+      `SELECT set_chunk_time_interval('public.health_checks'::regclass, '1 day'::interval);`,
+    );
 
     const set = await runCli(['chunk-interval', 'set', '1d', '--database-url', db().url]);
     expect(set.code, set.stderr).toBe(0);
@@ -252,7 +319,11 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
   });
 
   it('an unknown table: exit 4', async () => {
-    for (const args of [['retention', 'run'], ['retention', 'show'], ['chunk-interval', 'set', '1d']]) {
+    for (const args of [
+      ['retention', 'run'],
+      ['retention', 'show'],
+      ['chunk-interval', 'set', '1d'],
+    ]) {
       const r = await runCli([...args, '--table', 'nosuch', '--database-url', db().url]);
       expect(r.code, args.join(' ')).toBe(4);
       oneLineError(r.stderr, /table "nosuch" does not exist/);
@@ -263,13 +334,19 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
     await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
     await db().closeClients();
     try {
-      for (const args of [['retention', 'run'], ['retention', 'remove'], ['chunk-interval', 'set', '2d']]) {
+      for (const args of [
+        ['retention', 'run'],
+        ['retention', 'remove'],
+        ['chunk-interval', 'set', '2d'],
+      ]) {
         const r = await runCli([...args, '--database-url', db().url]);
         expect(r.code, args.join(' ')).toBe(6);
         oneLineError(r.stderr, /read-only.*changes nothing here/);
       }
     } finally {
-      await db().sql().begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
+      await db()
+        .sql()
+        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
       await db().closeClients();
     }
   });
@@ -281,14 +358,20 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
     await loadOldRows(db().sql(), false);
     await db().sql().unsafe(`CREATE TABLE text_time (id int, "timestamp" text NOT NULL)`);
     await db().closeClients();
-    const [r] = await query(db(), `SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`);
+    const [r] = await query(
+      db(),
+      `SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`,
+    );
     expected = r!.n;
   });
 
   it('retention set and chunk-interval set: exit 5', async () => {
     const r = await runCli(['retention', 'set', '90d', '--database-url', db().url]);
     expect(r.code).toBe(5);
-    oneLineError(r.stderr, /needs the TimescaleDB Community edition.*not installed.*deletes old rows in batches.*17 3 \* \* \* homepot-ts retention run/);
+    oneLineError(
+      r.stderr,
+      /needs the TimescaleDB Community edition.*not installed.*deletes old rows in batches.*17 3 \* \* \* homepot-ts retention run/,
+    );
     const c = await runCli(['chunk-interval', 'set', '1d', '--database-url', db().url]);
     expect(c.code).toBe(5);
     oneLineError(c.stderr, /chunk-interval set needs TimescaleDB/);
@@ -310,11 +393,28 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
   it('--dry-run counts exactly and changes nothing', async () => {
     expect(expected).toBe(3 * 24 * 30);
     const before = await snapshot(db());
-    const r = await runCli(['retention', 'run', '--dry-run', '--batch-rows', '500', '--json', '--database-url', db().url]);
+    const r = await runCli([
+      'retention',
+      'run',
+      '--dry-run',
+      '--batch-rows',
+      '500',
+      '--json',
+      '--database-url',
+      db().url,
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ method: 'delete', dryRun: true, changed: false, rowsDeleted: expected, batches: 0 });
+    expect(r.json()).toMatchObject({
+      method: 'delete',
+      dryRun: true,
+      changed: false,
+      rowsDeleted: expected,
+      batches: 0,
+    });
     const human = await runCli(['retention', 'run', '--dry-run', '--batch-rows', '500', '--database-url', db().url]);
-    expect(human.stdout).toMatch(/DELETE FROM ONLY public\.health_checks WHERE ctid = ANY \(ARRAY\(SELECT ctid FROM ONLY public\.health_checks WHERE "timestamp" < '[^']+'::timestamptz LIMIT 500\)\);/);
+    expect(human.stdout).toMatch(
+      /DELETE FROM ONLY public\.health_checks WHERE ctid = ANY \(ARRAY\(SELECT ctid FROM ONLY public\.health_checks WHERE "timestamp" < '[^']+'::timestamptz LIMIT 500\)\);/,
+    );
     expect(human.stderr).toMatch(/would delete 2,160 rows/);
     expect(await snapshot(db())).toEqual(before);
   });
@@ -324,10 +424,20 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
     const r = await runCli(['retention', 'run', '--batch-rows', '500', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(j).toMatchObject({ method: 'delete', changed: true, rowsDeleted: expected, chunksDropped: null, interrupted: false, timeColumn: 'timestamp' });
+    expect(j).toMatchObject({
+      method: 'delete',
+      changed: true,
+      rowsDeleted: expected,
+      chunksDropped: null,
+      interrupted: false,
+      timeColumn: 'timestamp',
+    });
     expect(j.batches).toBe(Math.floor(expected / 500) + 1);
     expect(outcomes(j)).toEqual({ 'delete-rows': 'updated' });
-    const [after] = await query(db(), `SELECT count(*)::int AS n, count(*) FILTER (WHERE "timestamp" < now() - INTERVAL '90 days')::int AS old FROM health_checks`);
+    const [after] = await query(
+      db(),
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE "timestamp" < now() - INTERVAL '90 days')::int AS old FROM health_checks`,
+    );
     expect(after).toEqual({ n: before.rows - expected, old: 0 });
 
     const again = await runCli(['retention', 'run', '--batch-rows', '500', '--json', '--database-url', db().url]);
@@ -339,14 +449,25 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
   });
 
   it('Ctrl-C stops between batches: what was deleted stays deleted, a rerun finishes the rest', async () => {
-    await query(db(), `INSERT INTO health_checks (device_id, is_healthy, "timestamp")
-      SELECT d.id, false, t FROM devices d, generate_series(now() - INTERVAL '120 days', now() - INTERVAL '91 days', INTERVAL '1 minute') t`);
-    const old = async () => (await query(db(), `SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`))[0]!.n as number;
+    await query(
+      db(),
+      `INSERT INTO health_checks (device_id, is_healthy, "timestamp")
+      SELECT d.id, false, t FROM devices d, generate_series(now() - INTERVAL '120 days', now() - INTERVAL '91 days', INTERVAL '1 minute') t`,
+    );
+    const old = async () =>
+      (
+        await query(db(), `SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`)
+      )[0]!.n as number;
     const inserted = await old();
-    const r = await runCliInterrupted(['retention', 'run', '--batch-rows', '100', '--database-url', db().url], /deleting old rows: [\d,]+\//);
+    const r = await runCliInterrupted(
+      ['retention', 'run', '--batch-rows', '100', '--database-url', db().url],
+      /deleting old rows: [\d,]+\//,
+    );
     expect(r.signalled, r.stderr).toBe(true);
     expect(r.code, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/error: interrupted: [\d,]+ rows deleted in \d+ batches stay deleted.*run again to continue/);
+    expect(r.stderr).toMatch(
+      /error: interrupted: [\d,]+ rows deleted in \d+ batches stay deleted.*run again to continue/,
+    );
     const left = await old();
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(inserted);

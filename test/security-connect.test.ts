@@ -13,7 +13,9 @@ import { oneLineError } from './support/assertions.js';
  */
 
 /** A loopback server on a free port; `onConnection` decides what it does with a client. */
-async function listen(onConnection: (socket: net.Socket) => void): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+async function listen(
+  onConnection: (socket: net.Socket) => void,
+): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let count = 0;
   const server = net.createServer((socket) => {
@@ -44,7 +46,9 @@ async function closedPort(): Promise<number> {
 }
 
 function expectExit(r: CliResult, code: number): void {
-  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(code);
+  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(
+    code,
+  );
 }
 
 /**
@@ -69,7 +73,9 @@ describe('--connect-timeout bounds the whole attempt, and a port that is not Pos
   beforeAll(async () => {
     // What an HTTP server (or a load balancer's HTTP port) answers to bytes it cannot parse.
     http = await listen((socket) => {
-      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nBad Request'));
+      socket.once('data', () =>
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nBad Request'),
+      );
     });
     silent = await listen(() => {});
   });
@@ -79,16 +85,32 @@ describe('--connect-timeout bounds the whole attempt, and a port that is not Pos
   });
 
   it('an HTTP port: exit 3 within the timeout, one line saying it is not a PostgreSQL server', async () => {
-    const { r, seconds } = await timed(['status', '--database-url', `postgresql://u@127.0.0.1:${http.port}/db`, '--connect-timeout', '2']);
+    const { r, seconds } = await timed([
+      'status',
+      '--database-url',
+      `postgresql://u@127.0.0.1:${http.port}/db`,
+      '--connect-timeout',
+      '2',
+    ]);
     expectExit(r, 3);
     expect(seconds).toBeLessThan(3);
-    oneLineError(r.stderr, new RegExp(`not a PostgreSQL server at 127\\.0\\.0\\.1:${http.port} \\(it answered "HTTP/1\\.1 400 Bad Request`));
+    oneLineError(
+      r.stderr,
+      new RegExp(`not a PostgreSQL server at 127\\.0\\.0\\.1:${http.port} \\(it answered "HTTP/1\\.1 400 Bad Request`),
+    );
     // Not hundreds of reconnects: one attempt is enough to know.
     expect(http.connections()).toBeLessThan(5);
   });
 
   it('an HTTP port with --json: the error kind and exit code', async () => {
-    const { r } = await timed(['status', '--json', '--database-url', `postgresql://u@127.0.0.1:${http.port}/db`, '--connect-timeout', '2']);
+    const { r } = await timed([
+      'status',
+      '--json',
+      '--database-url',
+      `postgresql://u@127.0.0.1:${http.port}/db`,
+      '--connect-timeout',
+      '2',
+    ]);
     expectExit(r, 3);
     const e = JSON.parse(r.stderr.trim()).error;
     expect(e.exitCode).toBe(3);
@@ -96,14 +118,26 @@ describe('--connect-timeout bounds the whole attempt, and a port that is not Pos
   });
 
   it('an HTTP port asked for TLS first (sslmode=require): still named as not PostgreSQL', async () => {
-    const { r, seconds } = await timed(['status', '--database-url', `postgresql://u@127.0.0.1:${http.port}/db?sslmode=require`, '--connect-timeout', '2']);
+    const { r, seconds } = await timed([
+      'status',
+      '--database-url',
+      `postgresql://u@127.0.0.1:${http.port}/db?sslmode=require`,
+      '--connect-timeout',
+      '2',
+    ]);
     expectExit(r, 3);
     expect(seconds).toBeLessThan(3);
     oneLineError(r.stderr, new RegExp(`not a PostgreSQL server at 127\\.0\\.0\\.1:${http.port}`));
   });
 
   it('a server that accepts and says nothing: exit 3 within the timeout', async () => {
-    const { r, seconds } = await timed(['status', '--database-url', `postgresql://u@127.0.0.1:${silent.port}/db`, '--connect-timeout', '2']);
+    const { r, seconds } = await timed([
+      'status',
+      '--database-url',
+      `postgresql://u@127.0.0.1:${silent.port}/db`,
+      '--connect-timeout',
+      '2',
+    ]);
     expectExit(r, 3);
     expect(seconds).toBeLessThan(3.5);
     oneLineError(r.stderr, new RegExp(`127\\.0\\.0\\.1:${silent.port}.*(timed out|did not answer)`));
@@ -111,14 +145,26 @@ describe('--connect-timeout bounds the whole attempt, and a port that is not Pos
 
   it('a multi-host URL whose hosts do not resolve or refuse: exit 3 within the timeout, naming each', async () => {
     const port = await closedPort();
-    const { r, seconds } = await timed(['status', '--database-url', `postgresql://u@nonexistent.invalid:5432,127.0.0.1:${port}/db`, '--connect-timeout', '2']);
+    const { r, seconds } = await timed([
+      'status',
+      '--database-url',
+      `postgresql://u@nonexistent.invalid:5432,127.0.0.1:${port}/db`,
+      '--connect-timeout',
+      '2',
+    ]);
     expectExit(r, 3);
     expect(seconds).toBeLessThan(3.5);
     oneLineError(r.stderr, new RegExp(`nonexistent\\.invalid:5432.*127\\.0\\.0\\.1:${port}`));
   });
 
   it('a multi-host URL whose hosts are an HTTP port and a silent one: exit 3 within the timeout', async () => {
-    const { r, seconds } = await timed(['status', '--database-url', `postgresql://u@127.0.0.1:${http.port},127.0.0.1:${silent.port}/db`, '--connect-timeout', '2']);
+    const { r, seconds } = await timed([
+      'status',
+      '--database-url',
+      `postgresql://u@127.0.0.1:${http.port},127.0.0.1:${silent.port}/db`,
+      '--connect-timeout',
+      '2',
+    ]);
     expectExit(r, 3);
     expect(seconds).toBeLessThan(3.5);
     oneLineError(r.stderr, /not a PostgreSQL server|timed out/);

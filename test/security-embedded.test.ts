@@ -57,7 +57,10 @@ describe('the embedded server asks for a password only the CLI knows', SLOW, () 
   let port: number;
   beforeAll(async () => {
     // Exactly as the CLI starts it for --embedded (in memory here).
-    conn = await connectTarget({ kind: 'embedded', dir: null, source: '--embedded' }, { logger: quiet, connectTimeout: 60 });
+    conn = await connectTarget(
+      { kind: 'embedded', dir: null, source: '--embedded' },
+      { logger: quiet, connectTimeout: 60 },
+    );
     port = conn.endpoint.port;
     await conn.sql`CREATE TABLE secret_rows (v text)`;
     await conn.sql`INSERT INTO secret_rows VALUES ('only for the CLI')`;
@@ -90,7 +93,10 @@ describe('the embedded server asks for a password only the CLI knows', SLOW, () 
 
 describe('a local client that connects and never authenticates', SLOW, () => {
   it('is dropped after 10 s, so it cannot keep the only connection from the CLI', async () => {
-    const conn = await connectTarget({ kind: 'embedded', dir: null, source: '--embedded' }, { logger: quiet, connectTimeout: 60 });
+    const conn = await connectTarget(
+      { kind: 'embedded', dir: null, source: '--embedded' },
+      { logger: quiet, connectTimeout: 60 },
+    );
     try {
       await conn.sql.end({ timeout: 5 }); // the CLI lets go of its connection; the server runs on
       const started = Date.now();

@@ -19,7 +19,10 @@ import { loadSource } from './support/remote-source.js';
 
 const tmp = (label: string) => mkdtempSync(path.join(tmpdir(), `homepot-ts-${label}-`));
 
-function runCli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
+function runCli(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<CliResult> {
   return run(args, { timeoutMs: 40_000, ...options });
 }
 
@@ -45,9 +48,12 @@ describe('typed names fold like PostgreSQL (no database)', () => {
 describeWithDatabase('postgres', 'typed table names resolve to the table PostgreSQL would pick', (db) => {
   beforeAll(async () => {
     // 'ävents' (lower-case a-umlaut) holds old rows; JavaScript's toLowerCase() of ÄVENTS names it.
-    await query(db(), `
+    await query(
+      db(),
+      `
       CREATE TABLE "ävents" (id int, "timestamp" timestamptz NOT NULL);
-      INSERT INTO "ävents" SELECT i, now() - i * interval '1 hour' FROM generate_series(1, 100) i;`);
+      INSERT INTO "ävents" SELECT i, now() - i * interval '1 hour' FROM generate_series(1, 100) i;`,
+    );
   });
 
   it('PostgreSQL itself folds only A-Z: unquoted ÄVENTSX creates "Äventsx"', async () => {
@@ -63,10 +69,23 @@ describeWithDatabase('postgres', 'typed table names resolve to the table Postgre
     expect((await query(db(), `SELECT count(*)::int AS n FROM "ävents"`))[0].n).toBe(100);
 
     // The table PostgreSQL means by ÄVENTS: created unquoted, so the server names it.
-    await query(db(), `
+    await query(
+      db(),
+      `
       CREATE TABLE ÄVENTS (id int, "timestamp" timestamptz NOT NULL);
-      INSERT INTO ÄVENTS SELECT i, now() - i * interval '1 hour' FROM generate_series(1, 50) i;`);
-    const ok = await runCli(['retention', 'run', '--table', 'ÄVENTS', '--older-than', '1d', '--json', '--database-url', db().url]);
+      INSERT INTO ÄVENTS SELECT i, now() - i * interval '1 hour' FROM generate_series(1, 50) i;`,
+    );
+    const ok = await runCli([
+      'retention',
+      'run',
+      '--table',
+      'ÄVENTS',
+      '--older-than',
+      '1d',
+      '--json',
+      '--database-url',
+      db().url,
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect((await query(db(), `SELECT count(*)::int AS n FROM "Ävents"`))[0].n).toBe(23);
     expect((await query(db(), `SELECT count(*)::int AS n FROM "ävents"`))[0].n).toBe(100);
@@ -80,7 +99,9 @@ describeWithDatabase('postgres', 'the --source URL from the environment or the c
   beforeAll(async () => {
     await loadSource(source().sql(), { rows: 500 });
     const role = source().passwordUrl ? new URL(source().passwordUrl!).username : '';
-    await source().sql().unsafe(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${quoteIdent(role)}`);
+    await source()
+      .sql()
+      .unsafe(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${quoteIdent(role)}`);
     await source().closeClients();
     sourceUrl = source().passwordUrl!;
     password = source().password!;
@@ -97,11 +118,15 @@ describeWithDatabase('postgres', 'the --source URL from the environment or the c
   });
 
   it('HOMEPOT_TS_SOURCE_URL: migrate-from-postgres --dry-run plans the copy from it; the password shows nowhere', async () => {
-    const r = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], { env: { HOMEPOT_TS_SOURCE_URL: sourceUrl } });
+    const r = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], {
+      env: { HOMEPOT_TS_SOURCE_URL: sourceUrl },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/CREATE TABLE public\.health_checks /);
     expectNoPassword(r, password);
-    const j = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--debug', '--database-url', target.url], { env: { HOMEPOT_TS_SOURCE_URL: sourceUrl } });
+    const j = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--debug', '--database-url', target.url], {
+      env: { HOMEPOT_TS_SOURCE_URL: sourceUrl },
+    });
     expect(j.code, j.stderr).toBe(0);
     expect(j.json()).toMatchObject({ strategy: 'remote', outcome: 'planned' });
     expect(j.stderr).toContain('debug: source server from: HOMEPOT_TS_SOURCE_URL');
@@ -114,18 +139,26 @@ describeWithDatabase('postgres', 'the --source URL from the environment or the c
     const dir = tmp('source-config');
     const dead = `postgres://nobody:deadpass123@127.0.0.1:${await freePort()}/nothing`;
     writeFileSync(path.join(dir, '.homepot-tsrc.json'), JSON.stringify({ migrate: { source: sourceUrl } }));
-    const r = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--debug', '--database-url', target.url], { cwd: dir });
+    const r = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--debug', '--database-url', target.url], {
+      cwd: dir,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ strategy: 'remote', outcome: 'planned' });
     expect(r.stderr).toContain('debug: source server from: config migrate.source');
     expectNoPassword(r, password);
 
-    const env = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], { cwd: dir, env: { HOMEPOT_TS_SOURCE_URL: dead } });
+    const env = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], {
+      cwd: dir,
+      env: { HOMEPOT_TS_SOURCE_URL: dead },
+    });
     expect(env.code, env.stderr).toBe(3);
     oneLineError(env.stderr, /^error: source server: /);
     expectNoPassword(env, 'deadpass123');
 
-    const flag = await runCli(['migrate-from-postgres', '--dry-run', '--json', '--source', sourceUrl, '--database-url', target.url], { cwd: dir, env: { HOMEPOT_TS_SOURCE_URL: dead } });
+    const flag = await runCli(
+      ['migrate-from-postgres', '--dry-run', '--json', '--source', sourceUrl, '--database-url', target.url],
+      { cwd: dir, env: { HOMEPOT_TS_SOURCE_URL: dead } },
+    );
     expect(flag.code, flag.stderr).toBe(0);
     expect(flag.json().strategyReason).toMatch(/^--source /);
     expectNoPassword(flag, password);
@@ -133,10 +166,16 @@ describeWithDatabase('postgres', 'the --source URL from the environment or the c
 
   it('a config migrate.source that is no postgres URL is refused like databaseUrl (exit 2)', async () => {
     const dir = tmp('source-config-bad');
-    writeFileSync(path.join(dir, '.homepot-tsrc.json'), JSON.stringify({ migrate: { source: 'mysql://x:secretpw@h/db', extra: 1 } }));
+    writeFileSync(
+      path.join(dir, '.homepot-tsrc.json'),
+      JSON.stringify({ migrate: { source: 'mysql://x:secretpw@h/db', extra: 1 } }),
+    );
     const r = await runCli(['migrate-from-postgres', '--dry-run', '--database-url', target.url], { cwd: dir });
     expect(r.code, r.stderr).toBe(2);
-    oneLineError(r.stderr, /"migrate\.source" must be a postgres:\/\/ or postgresql:\/\/ URL.*unknown key "migrate\.extra"/);
+    oneLineError(
+      r.stderr,
+      /"migrate\.source" must be a postgres:\/\/ or postgresql:\/\/ URL.*unknown key "migrate\.extra"/,
+    );
   });
 
   it('--help names the environment variable and the config key', async () => {
@@ -152,14 +191,19 @@ describeWithDatabase('postgres', 'stdout is redacted like stderr', (db) => {
   beforeAll(async () => {
     password = db().password!;
     // A role named like the password owns a HOMEPOT table: status prints owners on stdout.
-    await query(db(), `
+    await query(
+      db(),
+      `
       CREATE ROLE ${quoteIdent(password)};
-      GRANT CREATE ON SCHEMA public TO ${quoteIdent(password)};`);
+      GRANT CREATE ON SCHEMA public TO ${quoteIdent(password)};`,
+    );
     await loadPlainRows(db().sql());
     await query(db(), `ALTER TABLE sites OWNER TO ${quoteIdent(password)}`);
   });
   afterAll(async () => {
-    await query(db(), `DROP OWNED BY ${quoteIdent(password)}; DROP ROLE IF EXISTS ${quoteIdent(password)}`).catch(() => {});
+    await query(db(), `DROP OWNED BY ${quoteIdent(password)}; DROP ROLE IF EXISTS ${quoteIdent(password)}`).catch(
+      () => {},
+    );
   });
 
   it('status, human and --json, over a password-authenticated connection: the owner shows as ***', async () => {
@@ -191,14 +235,16 @@ describeWithDatabase('postgres', 'JavaScript config files run only from the proj
     parent = tmp('js-config');
     child = path.join(parent, 'child');
     mkdirSync(child);
-    writeFileSync(path.join(parent, '.homepot-tsrc.js'),
-      `require('node:fs').writeFileSync(${JSON.stringify(marker())}, 'ran');\nmodule.exports = { connectTimeout: 7 };\n`);
+    writeFileSync(
+      path.join(parent, '.homepot-tsrc.js'),
+      `require('node:fs').writeFileSync(${JSON.stringify(marker())}, 'ran');\nmodule.exports = { connectTimeout: 7 };\n`,
+    );
   });
 
   it('a .homepot-tsrc.js in a parent directory is not executed from a child directory', async () => {
     const r = await runCli(['status', '--debug', '--database-url', db().url], { cwd: child });
     expect(r.code, r.stderr).toBe(0);
-    expect(existsSync(marker()), 'the parent directory\'s config code ran').toBe(false);
+    expect(existsSync(marker()), "the parent directory's config code ran").toBe(false);
     expect(r.stderr).not.toMatch(/debug: config file: /);
     expect(r.stderr).toMatch(/\.homepot-tsrc\.js/);
   });
@@ -219,7 +265,10 @@ describeWithDatabase('postgres', 'JavaScript config files run only from the proj
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().connection.source).toBe('config databaseUrl');
 
-    const explicit = await runCli(['status', '--debug', '--config', path.join(parent, '.homepot-tsrc.js'), '--database-url', db().url], { cwd: below });
+    const explicit = await runCli(
+      ['status', '--debug', '--config', path.join(parent, '.homepot-tsrc.js'), '--database-url', db().url],
+      { cwd: below },
+    );
     expect(explicit.code, explicit.stderr).toBe(0);
     expect(explicit.stderr).toContain(`debug: config file: ${path.join(parent, '.homepot-tsrc.js')}`);
   });

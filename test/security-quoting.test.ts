@@ -20,7 +20,9 @@ const SLOW = 120_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function expectExit(r: CliResult, code: number): void {
-  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(code);
+  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(
+    code,
+  );
 }
 
 /** A role of our own per test (roles are cluster-wide; other files may have a "mallory" too). */
@@ -38,8 +40,14 @@ function urlAs(url: string, role: string): string {
 
 async function dropRole(d: TestDatabase, role: string): Promise<void> {
   // The role owns objects in this file's database only.
-  await d.sql().unsafe(`DROP OWNED BY ${quoteIdent(role)} CASCADE`).catch(() => {});
-  await d.sql().unsafe(`DROP ROLE IF EXISTS ${quoteIdent(role)}`).catch(() => {});
+  await d
+    .sql()
+    .unsafe(`DROP OWNED BY ${quoteIdent(role)} CASCADE`)
+    .catch(() => {});
+  await d
+    .sql()
+    .unsafe(`DROP ROLE IF EXISTS ${quoteIdent(role)}`)
+    .catch(() => {});
   await d.closeClients();
 }
 
@@ -78,23 +86,36 @@ describe('the capture function cannot be broken out of (apache)', () => {
     await d?.dropAndClose();
   });
 
-  it('a column named "$body$..." is copied like any other, and nothing in its name runs', async () => {
-    expect(Buffer.byteLength(COLUMN_A)).toBeLessThanOrEqual(63);
-    const before = await fingerprint(d.sql(), 'health_checks');
-    await d.closeClients();
-    const r = await runCli([MIGRATE, '--strategy', 'online', '--batch-rows', '1000', '--json', '--database-url', d.url]);
-    const sql = d.sql();
-    const [pwned] = await sql`SELECT to_regclass('public.pwned')::text AS t`;
-    expect(pwned!.t, 'a statement hidden in a column name ran as the operator').toBeNull();
-    expectExit(r, 0);
-    expect(r.json()).toMatchObject({ outcome: 'migrated', strategy: 'online' });
-    expect(await isHypertable(sql, 'health_checks')).toBe(true);
-    expect(await fingerprint(sql, 'health_checks')).toEqual(before);
-    const [copied] = await sql.unsafe(`
+  it(
+    'a column named "$body$..." is copied like any other, and nothing in its name runs',
+    async () => {
+      expect(Buffer.byteLength(COLUMN_A)).toBeLessThanOrEqual(63);
+      const before = await fingerprint(d.sql(), 'health_checks');
+      await d.closeClients();
+      const r = await runCli([
+        MIGRATE,
+        '--strategy',
+        'online',
+        '--batch-rows',
+        '1000',
+        '--json',
+        '--database-url',
+        d.url,
+      ]);
+      const sql = d.sql();
+      const [pwned] = await sql`SELECT to_regclass('public.pwned')::text AS t`;
+      expect(pwned.t, 'a statement hidden in a column name ran as the operator').toBeNull();
+      expectExit(r, 0);
+      expect(r.json()).toMatchObject({ outcome: 'migrated', strategy: 'online' });
+      expect(await isHypertable(sql, 'health_checks')).toBe(true);
+      expect(await fingerprint(sql, 'health_checks')).toEqual(before);
+      const [copied] = await sql.unsafe(`
       SELECT count(*) FILTER (WHERE ${quoteIdent(COLUMN_A)} = 'a' || id AND ${quoteIdent(COLUMN_B)} = 'b' || id)::int AS n FROM health_checks`);
-    expect(copied!.n).toBe(5_000);
-    await d.closeClients();
-  }, SLOW);
+      expect(copied.n).toBe(5_000);
+      await d.closeClients();
+    },
+    SLOW,
+  );
 });
 
 describe('the capture function of a paused online migration (apache)', () => {
@@ -120,82 +141,100 @@ describe('the capture function of a paused online migration (apache)', () => {
     }
   });
 
-  it('mallory cannot attach it to her table; attached anyway, it records nothing from there and lets her rows through', async () => {
-    // Start an online migration and stop it (kill -9) once the capture trigger is in place.
-    const { child, result } = startCli([MIGRATE, '--strategy', 'online', '--batch-rows', '200', '--database-url', d.url]);
-    const watcher = d.connect({ max: 1 });
-    const deadline = Date.now() + 60_000;
-    try {
-      for (;;) {
-        const [t] = await watcher`
+  it(
+    'mallory cannot attach it to her table; attached anyway, it records nothing from there and lets her rows through',
+    async () => {
+      // Start an online migration and stop it (kill -9) once the capture trigger is in place.
+      const { child, result } = startCli([
+        MIGRATE,
+        '--strategy',
+        'online',
+        '--batch-rows',
+        '200',
+        '--database-url',
+        d.url,
+      ]);
+      const watcher = d.connect({ max: 1 });
+      const deadline = Date.now() + 60_000;
+      try {
+        for (;;) {
+          const [t] = await watcher`
           SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'public.health_checks'::regclass AND tgname = 'homepot_ts_capture') AS ok`;
-        if (t!.ok) break;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          child.kill('SIGKILL');
-          const r = await result;
-          throw new Error(`the capture trigger never appeared (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+          if (t.ok) break;
+          if (Date.now() > deadline || child.exitCode !== null) {
+            child.kill('SIGKILL');
+            const r = await result;
+            throw new Error(`the capture trigger never appeared (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+          }
+          await sleep(2);
         }
-        await sleep(2);
+        child.kill('SIGKILL');
+        await result;
+      } finally {
+        await watcher.end({ timeout: 5 });
       }
-      child.kill('SIGKILL');
-      await result;
-    } finally {
-      await watcher.end({ timeout: 5 });
-    }
-    const sql = d.sql();
-    const [still] = await sql`SELECT to_regprocedure(${capture}) IS NOT NULL AS fn, to_regclass('public.health_checks_tsdb_log') IS NOT NULL AS log`;
-    expect(still, 'the migration was stopped while it captured writes').toEqual({ fn: true, log: true });
-    const logRows = async () => Number((await sql`SELECT count(*)::int AS n FROM public.health_checks_tsdb_log`)[0]!.n);
-    const logged = await logRows();
+      const sql = d.sql();
+      const [still] =
+        await sql`SELECT to_regprocedure(${capture}) IS NOT NULL AS fn, to_regclass('public.health_checks_tsdb_log') IS NOT NULL AS log`;
+      expect(still, 'the migration was stopped while it captured writes').toEqual({ fn: true, log: true });
+      const logRows = async () =>
+        Number((await sql`SELECT count(*)::int AS n FROM public.health_checks_tsdb_log`)[0].n);
+      const logged = await logRows();
 
-    const m = client(urlAs(d.url, mallory));
-    try {
-      await m.unsafe(`CREATE TABLE ${mallory}.t (LIKE public.health_checks)`);
-      const attach = m.unsafe(`CREATE TRIGGER steal AFTER INSERT OR UPDATE OR DELETE ON ${mallory}.t FOR EACH ROW EXECUTE FUNCTION ${capture}`);
-      await expect(attach).rejects.toMatchObject({ code: '42501' });
+      const m = client(urlAs(d.url, mallory));
+      try {
+        await m.unsafe(`CREATE TABLE ${mallory}.t (LIKE public.health_checks)`);
+        const attach = m.unsafe(
+          `CREATE TRIGGER steal AFTER INSERT OR UPDATE OR DELETE ON ${mallory}.t FOR EACH ROW EXECUTE FUNCTION ${capture}`,
+        );
+        await expect(attach).rejects.toMatchObject({ code: '42501' });
 
-      // Attached anyway (only a superuser could), before and after the row: her rows pass untouched, nothing is logged.
-      await sql.unsafe(`
+        // Attached anyway (only a superuser could), before and after the row: her rows pass untouched, nothing is logged.
+        await sql.unsafe(`
         CREATE TRIGGER planted_before BEFORE INSERT OR UPDATE OR DELETE ON ${mallory}.t FOR EACH ROW EXECUTE FUNCTION ${capture};
         CREATE TRIGGER planted_after AFTER INSERT OR UPDATE OR DELETE ON ${mallory}.t FOR EACH ROW EXECUTE FUNCTION ${capture};`);
-      await m.unsafe(`INSERT INTO ${mallory}.t SELECT * FROM public.health_checks ORDER BY id LIMIT 3`);
-      expect((await m.unsafe(`SELECT count(*)::int AS n FROM ${mallory}.t`))[0]!.n).toBe(3);
-      await m.unsafe(`UPDATE ${mallory}.t SET is_healthy = NOT is_healthy`);
-      await m.unsafe(`DELETE FROM ${mallory}.t`);
-      expect((await m.unsafe(`SELECT count(*)::int AS n FROM ${mallory}.t`))[0]!.n).toBe(0);
-      expect(await logRows(), 'rows of another table reached the change log').toBe(logged);
+        await m.unsafe(`INSERT INTO ${mallory}.t SELECT * FROM public.health_checks ORDER BY id LIMIT 3`);
+        expect((await m.unsafe(`SELECT count(*)::int AS n FROM ${mallory}.t`))[0].n).toBe(3);
+        await m.unsafe(`UPDATE ${mallory}.t SET is_healthy = NOT is_healthy`);
+        await m.unsafe(`DELETE FROM ${mallory}.t`);
+        expect((await m.unsafe(`SELECT count(*)::int AS n FROM ${mallory}.t`))[0].n).toBe(0);
+        expect(await logRows(), 'rows of another table reached the change log').toBe(logged);
 
-      // Her writes to health_checks itself (no EXECUTE on the function) are captured as before.
-      await m.unsafe(`
+        // Her writes to health_checks itself (no EXECUTE on the function) are captured as before.
+        await m.unsafe(`
         INSERT INTO public.health_checks (device_id, is_healthy, "timestamp")
         SELECT id, true, now() - interval '1 hour' FROM public.devices ORDER BY id LIMIT 1`);
-      expect(await logRows()).toBe(logged + 1);
-    } finally {
-      await m.end({ timeout: 5 });
-    }
+        expect(await logRows()).toBe(logged + 1);
+      } finally {
+        await m.end({ timeout: 5 });
+      }
 
-    // The planted triggers go (DROP FUNCTION at the swap would refuse them); the migration then finishes with her row.
-    await sql.unsafe(`DROP TRIGGER planted_before ON ${mallory}.t; DROP TRIGGER planted_after ON ${mallory}.t`);
-    const before = await fingerprint(sql, 'public.health_checks');
-    await d.closeClients();
-    const r = await runCli([MIGRATE, '--json', '--database-url', d.url]);
-    expectExit(r, 0);
-    expect(r.json()).toMatchObject({ outcome: 'migrated', resumed: true });
-    expect(await isHypertable(d.sql(), 'health_checks')).toBe(true);
-    expect(await fingerprint(d.sql(), 'public.health_checks')).toEqual(before);
-    await d.closeClients();
-  }, SLOW);
+      // The planted triggers go (DROP FUNCTION at the swap would refuse them); the migration then finishes with her row.
+      await sql.unsafe(`DROP TRIGGER planted_before ON ${mallory}.t; DROP TRIGGER planted_after ON ${mallory}.t`);
+      const before = await fingerprint(sql, 'public.health_checks');
+      await d.closeClients();
+      const r = await runCli([MIGRATE, '--json', '--database-url', d.url]);
+      expectExit(r, 0);
+      expect(r.json()).toMatchObject({ outcome: 'migrated', resumed: true });
+      expect(await isHypertable(d.sql(), 'health_checks')).toBe(true);
+      expect(await fingerprint(d.sql(), 'public.health_checks')).toEqual(before);
+      await d.closeClients();
+    },
+    SLOW,
+  );
 });
 
 describeWithDatabase('apache', 'rendered statements run alone', (db) => {
   it('executeRendered refuses a text that carries two statements, and runs one', async () => {
     const sql = db().sql() as unknown as LibSql;
     await expect(executeRendered(sql, 'SELECT 1; SELECT 2')).rejects.toMatchObject({ code: '42601' });
-    await expect(executeRendered(sql, 'CREATE TABLE twice_a (); CREATE TABLE twice_b ()')).rejects.toMatchObject({ code: '42601' });
+    await expect(executeRendered(sql, 'CREATE TABLE twice_a (); CREATE TABLE twice_b ()')).rejects.toMatchObject({
+      code: '42601',
+    });
     const [t] = await sql`SELECT to_regclass('public.twice_a') AS a, to_regclass('public.twice_b') AS b`;
     expect(t).toEqual({ a: null, b: null });
     const [one] = await executeRendered<{ n: number }[]>(sql, 'SELECT $1::int + 1 AS n', [41]);
-    expect(one!.n).toBe(42);
+    expect(one.n).toBe(42);
     await db().closeClients();
   });
 });
@@ -233,11 +272,16 @@ for (const flavour of ['apache', 'postgres'] as const) {
       } finally {
         await m.end({ timeout: 5 });
       }
-      await db().sql().unsafe(`ALTER DATABASE ${quoteIdent(db().name)} SET search_path = ${mallory}, public`);
+      await db()
+        .sql()
+        .unsafe(`ALTER DATABASE ${quoteIdent(db().name)} SET search_path = ${mallory}, public`);
       await db().closeClients();
     });
     afterAll(async () => {
-      await db().sql().unsafe(`ALTER DATABASE ${quoteIdent(db().name)} RESET search_path`).catch(() => {});
+      await db()
+        .sql()
+        .unsafe(`ALTER DATABASE ${quoteIdent(db().name)} RESET search_path`)
+        .catch(() => {});
       await dropRole(db(), mallory);
     });
 
@@ -245,12 +289,15 @@ for (const flavour of ['apache', 'postgres'] as const) {
       const r = await runCli(['status', '--json', '--database-url', db().url]);
       const sql = db().sql();
       const [path] = await sql`SELECT current_setting('search_path') AS p`;
-      expect(path!.p, 'the database setting is in force for other sessions').toContain(mallory);
+      expect(path.p, 'the database setting is in force for other sessions').toContain(mallory);
       const calls = await sql.unsafe(`SELECT who FROM ${mallory}.calls`);
-      expect(calls, 'her function ran in the tool\'s session').toEqual([]);
+      expect(calls, "her function ran in the tool's session").toEqual([]);
       expect(await isSuperuser(sql, mallory)).toBe(false);
       expectExit(r, 0);
-      expect(r.json().tables.find((t: { name: string }) => t.name === 'health_checks')).toMatchObject({ exists: true, schema: 'public' });
+      expect(r.json().tables.find((t: { name: string }) => t.name === 'health_checks')).toMatchObject({
+        exists: true,
+        schema: 'public',
+      });
       await db().closeClients();
     });
   });

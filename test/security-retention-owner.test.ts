@@ -13,7 +13,7 @@ import { client, quoteIdent } from './support/pg.js';
  * must refuse (exit 6, one line) before deleting anything; mallory herself can
  * run it.
  */
-describeWithDatabase('postgres', 'retention run deletes only with the table owner\'s rights', (db) => {
+describeWithDatabase('postgres', "retention run deletes only with the table owner's rights", (db) => {
   it('a superuser is refused (exit 6, one line, no row deleted, her trigger never ran); the owner deletes', async () => {
     const role = `mallory_${randomBytes(3).toString('hex')}`;
     const r = quoteIdent(role);
@@ -40,16 +40,42 @@ describeWithDatabase('postgres', 'retention run deletes only with the table owne
         END $f$;
         CREATE TRIGGER mallory_trg BEFORE DELETE ON public.events FOR EACH ROW EXECUTE FUNCTION public.mallory_trg();`);
 
-      const refused = await runCli(['retention', 'run', '--table', 'events', '--time-column', 'timestamp', '--older-than', '7d', '--database-url', db().url]);
+      const refused = await runCli([
+        'retention',
+        'run',
+        '--table',
+        'events',
+        '--time-column',
+        'timestamp',
+        '--older-than',
+        '7d',
+        '--database-url',
+        db().url,
+      ]);
       expect(refused.code, refused.stderr).toBe(6);
       oneLineError(refused.stderr, new RegExp(`events is owned by role "${role}"`));
-      const [after] = await sql.unsafe(`SELECT (SELECT count(*)::int FROM public.events) AS n, (SELECT count(*)::int FROM public.mallory_log) AS ran,
+      const [after] =
+        await sql.unsafe(`SELECT (SELECT count(*)::int FROM public.events) AS n, (SELECT count(*)::int FROM public.mallory_log) AS ran,
                                                (SELECT rolsuper FROM pg_roles WHERE rolname = '${role}') AS super`);
       expect(after).toEqual({ n: 20, ran: 0, super: false });
 
-      const owner = await runCli(['retention', 'run', '--table', 'events', '--time-column', 'timestamp', '--older-than', '7d', '--json', '--database-url', u.toString()]);
+      const owner = await runCli([
+        'retention',
+        'run',
+        '--table',
+        'events',
+        '--time-column',
+        'timestamp',
+        '--older-than',
+        '7d',
+        '--json',
+        '--database-url',
+        u.toString(),
+      ]);
       expect(owner.code, owner.stderr).toBe(0);
-      const [done] = await sql.unsafe(`SELECT (SELECT count(*)::int FROM public.events) AS n, (SELECT rolsuper FROM pg_roles WHERE rolname = '${role}') AS super`);
+      const [done] = await sql.unsafe(
+        `SELECT (SELECT count(*)::int FROM public.events) AS n, (SELECT rolsuper FROM pg_roles WHERE rolname = '${role}') AS super`,
+      );
       expect(done).toEqual({ n: 7, super: false });
     } finally {
       await m.end({ timeout: 5 });

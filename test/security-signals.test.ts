@@ -36,7 +36,7 @@ describeWithDatabase('apache', 'signals cancel the statement running on the serv
     await d.sql().unsafe(`ANALYZE health_checks`);
     before = await fingerprint(d.sql(), 'health_checks');
     const [t] = await d.sql()`SELECT 'public.health_checks'::regclass::oid::int AS oid`;
-    table = t!.oid as number;
+    table = t.oid as number;
   }, SLOW);
   afterAll(async () => {
     await d?.dropAndClose();
@@ -95,44 +95,61 @@ describeWithDatabase('apache', 'signals cancel the statement running on the serv
   }
 
   function expectExit(r: CliResult, code: number): void {
-    expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(code);
+    expect(
+      r.code,
+      `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
+    ).toBe(code);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }
 
-  it('SIGTERM during an in-place conversion: the statement is cancelled, the lock released, exit 143', async () => {
-    const run = await startLocked();
-    run.child.kill('SIGTERM');
-    const r = await run.result;
-    expectExit(r, 143);
-    expect(r.stderr).toMatch(/^terminated \(SIGTERM\): cancelling the running statement and quitting$/m);
-    expect(r.stderr).not.toMatch(/^error:/m);
-    await expectServerLetGo(run.exitedAt());
-  }, SLOW);
+  it(
+    'SIGTERM during an in-place conversion: the statement is cancelled, the lock released, exit 143',
+    async () => {
+      const run = await startLocked();
+      run.child.kill('SIGTERM');
+      const r = await run.result;
+      expectExit(r, 143);
+      expect(r.stderr).toMatch(/^terminated \(SIGTERM\): cancelling the running statement and quitting$/m);
+      expect(r.stderr).not.toMatch(/^error:/m);
+      await expectServerLetGo(run.exitedAt());
+    },
+    SLOW,
+  );
 
-  it('Ctrl-C twice during an in-place conversion: the statement is cancelled, the lock released, exit 130', async () => {
-    const run = await startLocked();
-    run.child.kill('SIGINT');
-    await sleep(200);
-    run.child.kill('SIGINT');
-    const r = await run.result;
-    expectExit(r, 130);
-    expect(r.stderr).toMatch(/interrupted/);
-    await expectServerLetGo(run.exitedAt());
-  }, SLOW);
+  it(
+    'Ctrl-C twice during an in-place conversion: the statement is cancelled, the lock released, exit 130',
+    async () => {
+      const run = await startLocked();
+      run.child.kill('SIGINT');
+      await sleep(200);
+      run.child.kill('SIGINT');
+      const r = await run.result;
+      expectExit(r, 130);
+      expect(r.stderr).toMatch(/interrupted/);
+      await expectServerLetGo(run.exitedAt());
+    },
+    SLOW,
+  );
 
-  it('one Ctrl-C during a long single statement cancels it too (after a short grace), exit 130', async () => {
-    const run = await startLocked();
-    const pressed = Date.now();
-    run.child.kill('SIGINT');
-    const r = await run.result;
-    expectExit(r, 130);
-    expect(r.stderr).toMatch(/interrupted/);
-    expect(run.exitedAt() - pressed).toBeLessThan(6_000);
-    // Reported as the interruption it is, in one line, not as a failed statement.
-    expect(r.stderr).toMatch(/^error: interrupted: the statement running on the server was cancelled, and its transaction rolled back\. /m);
-    expect(r.stderr).not.toMatch(/SQLSTATE|statement_timeout/);
-    await expectServerLetGo(run.exitedAt());
-  }, SLOW);
+  it(
+    'one Ctrl-C during a long single statement cancels it too (after a short grace), exit 130',
+    async () => {
+      const run = await startLocked();
+      const pressed = Date.now();
+      run.child.kill('SIGINT');
+      const r = await run.result;
+      expectExit(r, 130);
+      expect(r.stderr).toMatch(/interrupted/);
+      expect(run.exitedAt() - pressed).toBeLessThan(6_000);
+      // Reported as the interruption it is, in one line, not as a failed statement.
+      expect(r.stderr).toMatch(
+        /^error: interrupted: the statement running on the server was cancelled, and its transaction rolled back\. /m,
+      );
+      expect(r.stderr).not.toMatch(/SQLSTATE|statement_timeout/);
+      await expectServerLetGo(run.exitedAt());
+    },
+    SLOW,
+  );
 });
 
 describeWithDatabase('postgres', 'signals cancel the statement running on the --source server too', (source) => {
@@ -146,46 +163,54 @@ describeWithDatabase('postgres', 'signals cancel the statement running on the --
     await target?.dropAndClose();
   });
 
-  it('SIGTERM while a --source read waits on the source: cancelled there, no session of the CLI left, exit 143', async () => {
-    // Someone else holds health_checks on the source: the CLI's read of it waits, as a long statement would run.
-    const holder = source().connect({ max: 1 });
-    const held = await holder.reserve();
-    await held`BEGIN`;
-    await held`LOCK TABLE health_checks IN ACCESS EXCLUSIVE MODE`;
-    const run = startCli(['migrate-from-postgres', '--source', source().url, '--database-url', target.url], { timeoutMs: 120_000 });
-    let exitedAt = 0;
-    const result = run.result.then((r) => {
-      exitedAt = Date.now();
-      return r;
-    });
-    try {
-      const watcher = source().connect({ max: 1 });
-      for (const deadline = Date.now() + 60_000; ; await sleep(20)) {
-        const [waiting] = await watcher`
+  it(
+    'SIGTERM while a --source read waits on the source: cancelled there, no session of the CLI left, exit 143',
+    async () => {
+      // Someone else holds health_checks on the source: the CLI's read of it waits, as a long statement would run.
+      const holder = source().connect({ max: 1 });
+      const held = await holder.reserve();
+      await held`BEGIN`;
+      await held`LOCK TABLE health_checks IN ACCESS EXCLUSIVE MODE`;
+      const run = startCli(['migrate-from-postgres', '--source', source().url, '--database-url', target.url], {
+        timeoutMs: 120_000,
+      });
+      let exitedAt = 0;
+      const result = run.result.then((r) => {
+        exitedAt = Date.now();
+        return r;
+      });
+      try {
+        const watcher = source().connect({ max: 1 });
+        for (const deadline = Date.now() + 60_000; ; await sleep(20)) {
+          const [waiting] = await watcher`
           SELECT pid FROM pg_stat_activity
           WHERE datname = current_database() AND application_name LIKE 'homepot-ts%' AND state = 'active' AND wait_event_type = 'Lock'`;
-        if (waiting) break;
-        if (Date.now() > deadline || run.child.exitCode !== null) {
-          run.child.kill('SIGKILL');
-          const r = await result;
-          throw new Error(`the copy never waited on the source (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+          if (waiting) break;
+          if (Date.now() > deadline || run.child.exitCode !== null) {
+            run.child.kill('SIGKILL');
+            const r = await result;
+            throw new Error(`the copy never waited on the source (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+          }
         }
+        run.child.kill('SIGTERM');
+        const r = await result;
+        expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr}`).toBe(143);
+        // Within 1 s of the exit, while the lock is still held: the CLI's sessions on the source are gone.
+        let left: unknown[] = [];
+        while (Date.now() <= exitedAt + 1000) {
+          left = [
+            ...(await watcher`SELECT pid, state, wait_event_type FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'homepot-ts%'`),
+          ];
+          if (left.length === 0) break;
+          await sleep(20);
+        }
+        expect(left, `still on the source ${Date.now() - exitedAt} ms after the CLI exited`).toEqual([]);
+      } finally {
+        await held`ROLLBACK`.catch(() => {});
+        held.release();
+        await source().closeClients();
       }
-      run.child.kill('SIGTERM');
-      const r = await result;
-      expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr}`).toBe(143);
-      // Within 1 s of the exit, while the lock is still held: the CLI's sessions on the source are gone.
-      let left: unknown[] = [];
-      while (Date.now() <= exitedAt + 1000) {
-        left = [...(await watcher`SELECT pid, state, wait_event_type FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'homepot-ts%'`)];
-        if (left.length === 0) break;
-        await sleep(20);
-      }
-      expect(left, `still on the source ${Date.now() - exitedAt} ms after the CLI exited`).toEqual([]);
-    } finally {
-      await held`ROLLBACK`.catch(() => {});
-      held.release();
-      await source().closeClients();
-    }
-  }, SLOW);
+    },
+    SLOW,
+  );
 });

@@ -68,7 +68,8 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a database
     await target.closeClients();
 
     // On the target, as mallory: functions that would run as whoever inserts rows.
-    await withClient(asUser(target.url, mallory), (m) => m.unsafe(`
+    await withClient(asUser(target.url, mallory), (m) =>
+      m.unsafe(`
       CREATE TABLE public.ran_as (who text, super boolean);
       GRANT INSERT ON public.ran_as TO PUBLIC;
       CREATE FUNCTION public.hc_ok(integer) RETURNS boolean LANGUAGE plpgsql AS $f$
@@ -82,7 +83,8 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a database
         INSERT INTO public.ran_as VALUES (current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user));
         BEGIN EXECUTE 'ALTER ROLE ${mallory} SUPERUSER'; EXCEPTION WHEN OTHERS THEN NULL; END;
         RETURN '/x';
-      END $f$;`));
+      END $f$;`),
+    );
 
     // On the source, as mallory: the traps.
     const pwn = `CREATE TABLE IF NOT EXISTS public.pwned_on_target (); ALTER ROLE ${mallory} SUPERUSER`;
@@ -109,33 +111,43 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a database
       await m.end({ timeout: 5 });
     }
     // A column of a type that is not built in (a domain of mallory's).
-    await withClient(typedUrl, (t) => t.unsafe(`
+    await withClient(typedUrl, (t) =>
+      t.unsafe(`
       CREATE DOMAIN public.http_status AS integer CHECK (VALUE > 0);
-      ALTER TABLE health_checks ALTER COLUMN status_code TYPE public.http_status;`));
+      ALTER TABLE health_checks ALTER COLUMN status_code TYPE public.http_status;`),
+    );
   });
 
   afterAll(async () => {
     await Promise.all([source, typed].map((d) => d?.dropAndClose()));
     await target?.dropAndClose();
     for (const db of [source, target]) {
-      if (db?.info.adminUrl) await withClient(db.info.adminUrl, (a) => a.unsafe(`DROP ROLE IF EXISTS ${mallory}`)).catch(() => {});
+      if (db?.info.adminUrl)
+        await withClient(db.info.adminUrl, (a) => a.unsafe(`DROP ROLE IF EXISTS ${mallory}`)).catch(() => {});
     }
   });
 
   it('a column of a type that is not built in: exit 4, one line naming the column and type, nothing changed on the target', async () => {
     const before = await snapshot(target);
-    const r = await runCli(['migrate-from-postgres', '--source', typedUrl, '--database-url', target.url], { timeoutMs: 60_000 });
+    const r = await runCli(['migrate-from-postgres', '--source', typedUrl, '--database-url', target.url], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(4);
     oneLineError(r.stderr, /health_checks\.status_code .*public\.http_status/);
     expect(await snapshot(target)).toEqual(before);
   });
 
-  it('creates the tables from facts, copies the rows, runs none of the source\'s text on the target, and names what it left out', async () => {
-    const r = await runCli(['migrate-from-postgres', '--source', sourceUrl, '--database-url', target.url, '--json'], { timeoutMs: 60_000 });
-    const [after] = await on(target, `
+  it("creates the tables from facts, copies the rows, runs none of the source's text on the target, and names what it left out", async () => {
+    const r = await runCli(['migrate-from-postgres', '--source', sourceUrl, '--database-url', target.url, '--json'], {
+      timeoutMs: 60_000,
+    });
+    const [after] = await on(
+      target,
+      `
       SELECT to_regclass('public.pwned_on_target') IS NULL AS no_pwned_table,
              (SELECT rolsuper FROM pg_roles WHERE rolname = '${mallory}') AS mallory_super,
-             (SELECT count(*)::int FROM public.ran_as) AS ran`);
+             (SELECT count(*)::int FROM public.ran_as) AS ran`,
+    );
     expect(after, r.stderr).toEqual({ no_pwned_table: true, mallory_super: false, ran: 0 });
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
@@ -152,7 +164,9 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a database
     await target.closeClients();
     expect(actual).toEqual(expected);
 
-    const [facts] = await on(target, `
+    const [facts] = await on(
+      target,
+      `
       SELECT (SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname) FROM pg_constraint WHERE conrelid = 'public.health_checks'::regclass) AS constraints,
              (SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname) FROM pg_constraint WHERE conrelid = 'public.devices'::regclass) AS device_constraints,
              (SELECT pg_get_indexdef('public.idx_health_checks_device_time'::regclass)) AS device_time,
@@ -165,7 +179,8 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a database
                 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                 WHERE attrelid = 'public.devices'::regclass AND attnum > 0 AND NOT attisdropped) AS device_columns,
              pg_get_serial_sequence('public.health_checks', 'id') AS check_seq,
-             nextval(pg_get_serial_sequence('public.health_checks', 'id'))::bigint > (SELECT max(id) FROM health_checks) AS seq_advanced`);
+             nextval(pg_get_serial_sequence('public.health_checks', 'id'))::bigint > (SELECT max(id) FROM health_checks) AS seq_advanced`,
+    );
     expect(facts).toMatchObject({
       constraints: ['FOREIGN KEY (device_id) REFERENCES devices(id)', 'PRIMARY KEY (id, "timestamp")'],
       device_constraints: ['UNIQUE (device_id)', 'PRIMARY KEY (id)', 'FOREIGN KEY (site_id) REFERENCES sites(id)'],
@@ -186,7 +201,9 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a database
       ],
     });
     expect(facts.device_time).toMatch(/USING btree \(device_id, "timestamp" DESC\)/);
-    expect(facts.device_columns).toEqual(expect.arrayContaining(["status 'online'::character varying", 'created_at now()', 'is_active true']));
+    expect(facts.device_columns).toEqual(
+      expect.arrayContaining(["status 'online'::character varying", 'created_at now()', 'is_active true']),
+    );
 
     // The catalog functions that ran on the source were the real ones: mallory's were never called.
     const [calls] = await on(source, `SELECT count(*)::int AS n FROM mallory_s.calls`);

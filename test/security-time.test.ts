@@ -10,7 +10,7 @@
  * The test client itself runs under those settings too, so every time it
  * reads comes back as an epoch number, and every time it sends is bound.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
@@ -51,11 +51,15 @@ async function setHostileDefaults(db: TestDatabase): Promise<void> {
   await sql.unsafe(`ALTER DATABASE ${name} SET timezone = '${HOSTILE.timezone}'`);
   await sql.unsafe(`ALTER DATABASE ${name} SET intervalstyle = '${HOSTILE.intervalstyle}'`);
   await db.closeClients();
-  const [s] = await db.sql().unsafe(`SELECT current_setting('datestyle') AS ds, current_setting('timezone') AS tz, now()::text AS now, INTERVAL '7 days'::text AS week`);
+  const [s] = await db
+    .sql()
+    .unsafe(
+      `SELECT current_setting('datestyle') AS ds, current_setting('timezone') AS tz, now()::text AS now, INTERVAL '7 days'::text AS week`,
+    );
   await db.closeClients();
   // The settings are in effect for a new session: the server prints times the hostile way.
   expect(s).toMatchObject({ ds: HOSTILE.datestyle, tz: HOSTILE.timezone, week: 'P7D' });
-  expect(s!.now).toMatch(/ CST$/);
+  expect(s.now).toMatch(/ CST$/);
 }
 
 /** Rows with "timestamp" before `at` and in all, counted with the instant bound as a parameter. */
@@ -63,32 +67,37 @@ async function countRows(db: TestDatabase, at: Date): Promise<{ old: number; tot
   const [r] = await db.sql()<{ old: number; total: number }[]>`
     SELECT count(*) FILTER (WHERE "timestamp" < ${at}::timestamptz)::int AS old, count(*)::int AS total FROM health_checks`;
   await db.closeClients();
-  return r!;
+  return r;
 }
 
 /** What a literal of the printed statement means, read by the server under the hostile settings (ms since the epoch). */
 async function literalMeans(db: TestDatabase, literal: string): Promise<number> {
-  const [r] = await db.sql()<{ ms: number }[]>`SELECT (extract(epoch FROM ${literal}::text::timestamptz) * 1000)::float8 AS ms`;
+  const [r] = await db.sql()<
+    { ms: number }[]
+  >`SELECT (extract(epoch FROM ${literal}::text::timestamptz) * 1000)::float8 AS ms`;
   await db.closeClients();
-  return r!.ms;
+  return r.ms;
 }
 
 /** The one '...'::timestamptz literal in the statement. */
 function timestamptzLiteral(statement: string): string {
-  const literals = [...statement.matchAll(/'([^']*)'::timestamptz/g)].map((m) => m[1]!);
+  const literals = [...statement.matchAll(/'([^']*)'::timestamptz/g)].map((m) => m[1]);
   expect(new Set(literals).size, statement).toBe(1);
-  return literals[0]!;
+  return literals[0];
 }
 
 /** The cutoff in the human summary on stderr: "older than 7 days (before 2025-11-05 08:00:00Z)". */
 function printedCutoff(stderr: string): number {
   const m = stderr.match(/\(before (\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ)\)/);
   expect(m, stderr).not.toBeNull();
-  return new Date(m![1]!.replace(' ', 'T')).getTime();
+  return new Date(m![1].replace(' ', 'T')).getTime();
 }
 
 const withinAMinute = (actual: number, expected: number, what: string) =>
-  expect(Math.abs(actual - expected), `${what}: ${new Date(actual).toISOString()} vs ${new Date(expected).toISOString()}`).toBeLessThan(60_000);
+  expect(
+    Math.abs(actual - expected),
+    `${what}: ${new Date(actual).toISOString()} vs ${new Date(expected).toISOString()}`,
+  ).toBeLessThan(60_000);
 
 describeWithDatabase('postgres', 'retention run under a database DateStyle and TimeZone: DELETE in batches', (db) => {
   beforeAll(async () => {
@@ -115,13 +124,27 @@ describeWithDatabase('postgres', 'retention run under a database DateStyle and T
     const t0 = Date.now();
     const want = await countRows(db(), new Date(t0 - 7 * DAY_MS));
     expect(want.old).toBe(2 * 72);
-    const r = await runCli(['retention', 'run', '--older-than', '7d', '--batch-rows', '50', '--json', '--database-url', db().url]);
+    const r = await runCli([
+      'retention',
+      'run',
+      '--older-than',
+      '7d',
+      '--batch-rows',
+      '50',
+      '--json',
+      '--database-url',
+      db().url,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
     expect(j).toMatchObject({ method: 'delete', rowsDeleted: want.old, changed: true });
     expect(j.cutoff).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     withinAMinute(new Date(j.cutoff).getTime(), t0 - 7 * DAY_MS, 'JSON cutoff');
-    withinAMinute(await literalMeans(db(), timestamptzLiteral(j.steps[0].statements[0])), t0 - 7 * DAY_MS, 'DELETE literal');
+    withinAMinute(
+      await literalMeans(db(), timestamptzLiteral(j.steps[0].statements[0])),
+      t0 - 7 * DAY_MS,
+      'DELETE literal',
+    );
     const after = await countRows(db(), new Date(t0 - 7 * DAY_MS));
     expect(after).toEqual({ old: 0, total: want.total - want.old });
   });
@@ -150,7 +173,10 @@ describeWithDatabase('apache', 'retention run under a database DateStyle and Tim
     await db().closeClients();
     const r = await runCli(['chunks', '--order', 'oldest', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
-    const got = (r.json().chunks as { rangeStart: string; rangeEnd: string }[]).map((c) => [new Date(c.rangeStart).getTime(), new Date(c.rangeEnd).getTime()]);
+    const got = (r.json().chunks as { rangeStart: string; rangeEnd: string }[]).map((c) => [
+      new Date(c.rangeStart).getTime(),
+      new Date(c.rangeEnd).getTime(),
+    ]);
     expect(got).toEqual(rows.map((x) => [x.start_ms, x.end_ms]));
     // Interval text the server prints for us is in the 'postgres' style, whatever the database's IntervalStyle.
     const ci = await runCli(['chunk-interval', '--json', '--database-url', db().url]);
@@ -179,9 +205,11 @@ describeWithDatabase('apache', 'retention run under a database DateStyle and Tim
     expect(await chunkEnds()).toEqual(ends.filter((e) => e > cutoff));
     const after = await countRows(db(), new Date(Math.max(...gone)));
     expect(after.old).toBe(0);
-    const [newer] = await db().sql()<{ n: number }[]>`SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" >= ${new Date(cutoff)}::timestamptz`;
+    const [newer] = await db().sql()<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" >= ${new Date(cutoff)}::timestamptz`;
     await db().closeClients();
-    expect(newer!.n).toBe(2 * 168);
+    expect(newer.n).toBe(2 * 168);
   });
 });
 
@@ -209,7 +237,7 @@ async function expectAggregatesCorrect(sql: Sql): Promise<void> {
     const actual = await sql.unsafe(q.actual);
     expect(actual.length, `${name}: rows`).toBe(expected.length);
     for (const [i, e] of expected.entries()) {
-      const a = actual[i]!;
+      const a = actual[i];
       const where = `${name} ${new Date(e.t * 1000).toISOString()} device ${e.k}`;
       expect([a.t, a.k, a.n], where).toEqual([e.t, e.k, e.n]);
       expect(Math.abs(a.s - e.s), where).toBeLessThan(1e-6 * Math.max(1, e.s));
@@ -217,27 +245,31 @@ async function expectAggregatesCorrect(sql: Sql): Promise<void> {
   }
 }
 
-describeWithDatabase('apache', 'create-aggregates under a database DateStyle and TimeZone: materialized views', (db) => {
-  beforeAll(async () => {
-    await loadHourlyRows(db().sql(), true);
-    await db().closeClients();
-    await setHostileDefaults(db());
-  });
+describeWithDatabase(
+  'apache',
+  'create-aggregates under a database DateStyle and TimeZone: materialized views',
+  (db) => {
+    beforeAll(async () => {
+      await loadHourlyRows(db().sql(), true);
+      await db().closeClients();
+      await setHostileDefaults(db());
+    });
 
-  it('REFRESH carries no time; the views equal a GROUP BY, and list reports the right materialized-up-to', async () => {
-    const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
-    expect(r.code, r.stderr).toBe(0);
-    for (const m of r.json().materialized) for (const s of m.statements) expect(s).not.toMatch(/timestamptz|'\d/);
-    await expectAggregatesCorrect(db().sql());
-    const [last] = await db().sql()<{ ms: number }[]>`
+    it('REFRESH carries no time; the views equal a GROUP BY, and list reports the right materialized-up-to', async () => {
+      const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      for (const m of r.json().materialized) for (const s of m.statements) expect(s).not.toMatch(/timestamptz|'\d/);
+      await expectAggregatesCorrect(db().sql());
+      const [last] = await db().sql()<{ ms: number }[]>`
       SELECT (extract(epoch FROM max(date_trunc('hour', "timestamp", 'UTC'))) * 1000)::float8 + 3600000 AS ms FROM health_checks`;
-    await db().closeClients();
-    const list = await runCli(['aggregates', 'list', '--json', '--database-url', db().url]);
-    expect(list.code, list.stderr).toBe(0);
-    const hourly = list.json().aggregates.find((a: { name: string }) => a.name === 'device_metrics_hourly');
-    expect(new Date(hourly.materializedUpTo).getTime()).toBe(last!.ms);
-  });
-});
+      await db().closeClients();
+      const list = await runCli(['aggregates', 'list', '--json', '--database-url', db().url]);
+      expect(list.code, list.stderr).toBe(0);
+      const hourly = list.json().aggregates.find((a: { name: string }) => a.name === 'device_metrics_hourly');
+      expect(new Date(hourly.materializedUpTo).getTime()).toBe(last.ms);
+    });
+  },
+);
 
 /**
  * The embedded PGlite ignores database and role settings (and its config
@@ -245,45 +277,53 @@ describeWithDatabase('apache', 'create-aggregates under a database DateStyle and
  * library function: what a database-level setting would give a session on a
  * real Community server, where refresh_continuous_aggregate runs.
  */
-describeWithDatabase('timescale', 'create-aggregates under a session DateStyle and TimeZone: refresh_continuous_aggregate windows', (db) => {
-  let sql: Sql;
-  beforeAll(async () => {
-    await loadHourlyRows(db().sql(), true);
-    await db().closeClients();
-    // One connection that stays open: the SETs last for the whole test.
-    sql = db().connect({ max: 1, idle_timeout: 0 });
-    await sql.unsafe(`SET datestyle = '${HOSTILE.datestyle}'`);
-    await sql.unsafe(`SET timezone = '${HOSTILE.timezone}'`);
-    await sql.unsafe(`SET intervalstyle = '${HOSTILE.intervalstyle}'`);
-  });
-  afterAll(async () => {
-    await db().closeClients();
-  });
+describeWithDatabase(
+  'timescale',
+  'create-aggregates under a session DateStyle and TimeZone: refresh_continuous_aggregate windows',
+  (db) => {
+    let sql: Sql;
+    beforeAll(async () => {
+      await loadHourlyRows(db().sql(), true);
+      await db().closeClients();
+      // One connection that stays open: the SETs last for the whole test.
+      sql = db().connect({ max: 1, idle_timeout: 0 });
+      await sql.unsafe(`SET datestyle = '${HOSTILE.datestyle}'`);
+      await sql.unsafe(`SET timezone = '${HOSTILE.timezone}'`);
+      await sql.unsafe(`SET intervalstyle = '${HOSTILE.intervalstyle}'`);
+    });
+    afterAll(async () => {
+      await db().closeClients();
+    });
 
-  it('materializes the history in 1-day windows; the rows equal a GROUP BY over the raw rows', async () => {
-    const [s] = await sql.unsafe(`SELECT current_setting('datestyle') AS ds, now()::text AS now`);
-    expect(s).toMatchObject({ ds: HOSTILE.datestyle });
-    expect(s!.now).toMatch(/ CST$/);
-    const opts = resolveAggregateOptions({ window: parseInterval('1 day') }, {});
-    const result = await runCreateAggregates(sql, opts);
-    expect(result.failedStep).toBeNull();
-    const hourly = result.materialized.find((m) => m.aggregate === 'device_metrics_hourly')!;
-    expect(hourly.windows).toBeGreaterThanOrEqual(10);
-    expect(hourly.windowsDone).toBe(hourly.windows);
-    // The windows start at the oldest raw row's hour, in UTC.
-    const [first] = await sql.unsafe(`SELECT (extract(epoch FROM date_trunc('hour', min("timestamp"), 'UTC')) * 1000)::float8 AS ms FROM health_checks`);
-    expect(hourly.from?.getTime()).toBe(first!.ms);
-    // Whatever the session's DateStyle, each window's literals mean the bounds the tool chose.
-    const lits = [...hourly.statements[0]!.matchAll(/'([^']*)'::timestamptz/g)].map((m) => m[1]!);
-    expect(lits).toHaveLength(2);
-    const [meant] = await sql<{ ms: number }[]>`SELECT (extract(epoch FROM ${lits[0]!}::text::timestamptz) * 1000)::float8 AS ms`;
-    expect(meant!.ms).toBe(first!.ms);
-    // Real-time rows off: only what the windows materialized is compared.
-    await sql.unsafe(`ALTER MATERIALIZED VIEW device_metrics_hourly SET (timescaledb.materialized_only = true)`);
-    await sql.unsafe(`ALTER MATERIALIZED VIEW device_metrics_daily SET (timescaledb.materialized_only = true)`);
-    await expectAggregatesCorrectUpTo(sql);
-  }, 180_000);
-});
+    it('materializes the history in 1-day windows; the rows equal a GROUP BY over the raw rows', async () => {
+      const [s] = await sql.unsafe(`SELECT current_setting('datestyle') AS ds, now()::text AS now`);
+      expect(s).toMatchObject({ ds: HOSTILE.datestyle });
+      expect(s.now).toMatch(/ CST$/);
+      const opts = resolveAggregateOptions({ window: parseInterval('1 day') }, {});
+      const result = await runCreateAggregates(sql, opts);
+      expect(result.failedStep).toBeNull();
+      const hourly = result.materialized.find((m) => m.aggregate === 'device_metrics_hourly')!;
+      expect(hourly.windows).toBeGreaterThanOrEqual(10);
+      expect(hourly.windowsDone).toBe(hourly.windows);
+      // The windows start at the oldest raw row's hour, in UTC.
+      const [first] = await sql.unsafe(
+        `SELECT (extract(epoch FROM date_trunc('hour', min("timestamp"), 'UTC')) * 1000)::float8 AS ms FROM health_checks`,
+      );
+      expect(hourly.from?.getTime()).toBe(first.ms);
+      // Whatever the session's DateStyle, each window's literals mean the bounds the tool chose.
+      const lits = [...hourly.statements[0].matchAll(/'([^']*)'::timestamptz/g)].map((m) => m[1]);
+      expect(lits).toHaveLength(2);
+      const [meant] = await sql<
+        { ms: number }[]
+      >`SELECT (extract(epoch FROM ${lits[0]}::text::timestamptz) * 1000)::float8 AS ms`;
+      expect(meant.ms).toBe(first.ms);
+      // Real-time rows off: only what the windows materialized is compared.
+      await sql.unsafe(`ALTER MATERIALIZED VIEW device_metrics_hourly SET (timescaledb.materialized_only = true)`);
+      await sql.unsafe(`ALTER MATERIALIZED VIEW device_metrics_daily SET (timescaledb.materialized_only = true)`);
+      await expectAggregatesCorrectUpTo(sql);
+    }, 180_000);
+  },
+);
 
 /**
  * With real-time rows off, the materialized rows must equal the GROUP BY over
@@ -295,10 +335,14 @@ async function expectAggregatesCorrectUpTo(sql: Sql): Promise<void> {
     SELECT extract(epoch FROM date_trunc('hour', now() - INTERVAL '1 hour', 'UTC'))::float8 AS hour_end,
            extract(epoch FROM date_trunc('day', now() - INTERVAL '1 hour', 'UTC'))::float8 AS day_end`);
   for (const [name, q] of Object.entries(EXPECTED)) {
-    const end = name.endsWith('daily') ? w!.day_end : w!.hour_end;
+    const end = name.endsWith('daily') ? w.day_end : w.hour_end;
     const expected = (await sql.unsafe(q.expected)).filter((e) => e.t < end);
     const actual = await sql.unsafe(q.actual);
-    expect(actual.map((a) => [a.t, a.k, a.n]), name).toEqual(expected.map((e) => [e.t, e.k, e.n]));
-    for (const [i, e] of expected.entries()) expect(Math.abs(actual[i]!.s - e.s), name).toBeLessThan(1e-6 * Math.max(1, e.s));
+    expect(
+      actual.map((a) => [a.t, a.k, a.n]),
+      name,
+    ).toEqual(expected.map((e) => [e.t, e.k, e.n]));
+    for (const [i, e] of expected.entries())
+      expect(Math.abs(actual[i].s - e.s), name).toBeLessThan(1e-6 * Math.max(1, e.s));
   }
 }

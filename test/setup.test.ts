@@ -4,13 +4,20 @@ import { describeWithDatabase, type TestDatabase } from './support/databases.js'
 import { loadPlainRows, loadSchema } from './support/homepot.js';
 import { oneLineError, snapshot } from './support/assertions.js';
 
-type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[]; error?: { message: string } };
+type Step = {
+  id: string;
+  state: string;
+  outcome: string;
+  reason?: string;
+  statements: string[];
+  error?: { message: string };
+};
 const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
 
 async function rowCount(db: TestDatabase): Promise<number> {
   const [r] = await db.sql().unsafe(`SELECT count(*)::int AS n FROM health_checks`);
   await db.closeClients();
-  return r!.n;
+  return r.n;
 }
 
 describe('setup: bad intervals are refused before any SQL runs', () => {
@@ -43,9 +50,15 @@ describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
     const r = await runCli(['setup', '--dry-run', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE;');
-    expect(r.stdout).toMatch(/SELECT create_hypertable\('public\.health_checks'::regclass, by_range\('timestamp', '7 days'::interval\), migrate_data => true\);/);
-    expect(r.stdout).toContain(`timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`);
-    expect(r.stdout).toContain(`SELECT add_retention_policy('public.health_checks'::regclass, drop_after => '90 days'::interval);`);
+    expect(r.stdout).toMatch(
+      /SELECT create_hypertable\('public\.health_checks'::regclass, by_range\('timestamp', '7 days'::interval\), migrate_data => true\);/,
+    );
+    expect(r.stdout).toContain(
+      `timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`,
+    );
+    expect(r.stdout).toContain(
+      `SELECT add_retention_policy('public.health_checks'::regclass, drop_after => '90 days'::interval);`,
+    );
     const j = (await runCli(['setup', '--dry-run', '--json', '--database-url', db().url])).json();
     expect(j.dryRun).toBe(true);
     expect(j.changed).toBe(false);
@@ -67,9 +80,15 @@ describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
     });
     expect(j.warnings.join(' ')).toMatch(/ACCESS EXCLUSIVE lock/);
     expect(await rowCount(db())).toBe(rows);
-    const [ht] = await db().sql().unsafe(`SELECT num_chunks FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks'`);
-    expect(Number(ht!.num_chunks)).toBeGreaterThan(0);
-    const jobs = await db().sql().unsafe(`SELECT proc_name, config FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' ORDER BY 1`);
+    const [ht] = await db()
+      .sql()
+      .unsafe(`SELECT num_chunks FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks'`);
+    expect(Number(ht.num_chunks)).toBeGreaterThan(0);
+    const jobs = await db()
+      .sql()
+      .unsafe(
+        `SELECT proc_name, config FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' ORDER BY 1`,
+      );
     await db().closeClients();
     expect(jobs.map((x) => [x.proc_name, x.config.compress_after ?? x.config.drop_after])).toEqual([
       ['policy_compression', '7 days'],
@@ -93,24 +112,74 @@ describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
     expect(r.code, r.stderr).toBe(0);
     const o = outcomes(r.json());
     expect(o['retention-policy']).toBe('updated');
-    expect(Object.entries(o).filter(([k]) => k !== 'retention-policy').every(([, v]) => v === 'unchanged')).toBe(true);
-    const jobs = await db().sql().unsafe(`SELECT config FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'`);
+    expect(
+      Object.entries(o)
+        .filter(([k]) => k !== 'retention-policy')
+        .every(([, v]) => v === 'unchanged'),
+    ).toBe(true);
+    const jobs = await db()
+      .sql()
+      .unsafe(`SELECT config FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'`);
     await db().closeClients();
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]!.config.drop_after).toBe('180 days');
-    const c = await runCli(['setup', '--json', '--retention', '180 days', '--compress-after', '14d', '--chunk-interval', '1d', '--database-url', db().url]);
-    expect(outcomes(c.json())).toMatchObject({ 'retention-policy': 'unchanged', 'compression-policy': 'updated', hypertable: 'updated', compression: 'unchanged' });
-    const again = await runCli(['setup', '--json', '--retention', '180 days', '--compress-after', '14d', '--chunk-interval', '1d', '--database-url', db().url]);
+    expect(jobs[0].config.drop_after).toBe('180 days');
+    const c = await runCli([
+      'setup',
+      '--json',
+      '--retention',
+      '180 days',
+      '--compress-after',
+      '14d',
+      '--chunk-interval',
+      '1d',
+      '--database-url',
+      db().url,
+    ]);
+    expect(outcomes(c.json())).toMatchObject({
+      'retention-policy': 'unchanged',
+      'compression-policy': 'updated',
+      hypertable: 'updated',
+      compression: 'unchanged',
+    });
+    const again = await runCli([
+      'setup',
+      '--json',
+      '--retention',
+      '180 days',
+      '--compress-after',
+      '14d',
+      '--chunk-interval',
+      '1d',
+      '--database-url',
+      db().url,
+    ]);
     expect(new Set(Object.values(outcomes(again.json())))).toEqual(new Set(['unchanged']));
   });
 
   it('different compression settings are detected and updated', async () => {
-    const r = await runCli(['setup', '--json', '--retention', '180 days', '--compress-after', '14d', '--chunk-interval', '1d', '--order-by', '"timestamp" DESC', '--database-url', db().url]);
+    const r = await runCli([
+      'setup',
+      '--json',
+      '--retention',
+      '180 days',
+      '--compress-after',
+      '14d',
+      '--chunk-interval',
+      '1d',
+      '--order-by',
+      '"timestamp" DESC',
+      '--database-url',
+      db().url,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(outcomes(r.json()).compression).toBe('updated');
-    const [s] = await db().sql().unsafe(`SELECT orderby FROM timescaledb_information.hypertable_compression_settings WHERE hypertable::text = 'health_checks'`);
+    const [s] = await db()
+      .sql()
+      .unsafe(
+        `SELECT orderby FROM timescaledb_information.hypertable_compression_settings WHERE hypertable::text = 'health_checks'`,
+      );
     await db().closeClients();
-    expect(s!.orderby).toBe('"timestamp" DESC');
+    expect(s.orderby).toBe('"timestamp" DESC');
   });
 });
 
@@ -134,7 +203,10 @@ describeWithDatabase('apache', 'setup on TimescaleDB Apache edition', (db) => {
     const before = await snapshot(db());
     const r = await runCli(['setup', '--database-url', db().passwordUrl!]);
     expect(r.code).toBe(6);
-    oneLineError(r.stderr, /may not create the timescaledb extension .*superuser.*CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE/);
+    oneLineError(
+      r.stderr,
+      /may not create the timescaledb extension .*superuser.*CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE/,
+    );
     expect(r.stderr).not.toContain(db().password!);
     expect(await snapshot(db())).toEqual(before);
   });
@@ -145,9 +217,13 @@ describeWithDatabase('apache', 'setup on TimescaleDB Apache edition', (db) => {
     const j = r.json();
     expect(j.edition).toBe('apache');
     expect(outcomes(j)).toEqual({
-      extension: 'created', hypertable: 'created',
-      'index:idx_health_checks_device_time': 'created', 'index:idx_devices_site': 'created',
-      compression: 'skipped', 'compression-policy': 'skipped', 'retention-policy': 'skipped',
+      extension: 'created',
+      hypertable: 'created',
+      'index:idx_health_checks_device_time': 'created',
+      'index:idx_devices_site': 'created',
+      compression: 'skipped',
+      'compression-policy': 'skipped',
+      'retention-policy': 'skipped',
     });
     const retention = j.steps.find((s: Step) => s.id === 'retention-policy');
     expect(retention.state).toBe('not-available');
@@ -198,7 +274,9 @@ describeWithDatabase('apache', 'setup: table checks before converting', (db) => 
       const s = await runCli(['status', '--json', '--database-url', db().url]);
       expect(s.json().server.readOnly).toBe(true);
     } finally {
-      await db().sql().begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
+      await db()
+        .sql()
+        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
       await db().closeClients();
     }
   });
@@ -215,12 +293,20 @@ describeWithDatabase('apache', 'setup: concurrent pipelines', (db) => {
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const created = runs.map((r) => outcomes(r.json()));
     for (const id of ['extension', 'hypertable', 'index:idx_health_checks_device_time', 'index:idx_devices_site']) {
-      expect(created.filter((o) => o[id] === 'created'), id).toHaveLength(1);
-      expect(created.filter((o) => o[id] === 'unchanged'), id).toHaveLength(3);
+      expect(
+        created.filter((o) => o[id] === 'created'),
+        id,
+      ).toHaveLength(1);
+      expect(
+        created.filter((o) => o[id] === 'unchanged'),
+        id,
+      ).toHaveLength(3);
     }
-    const [n] = await db().sql().unsafe(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'idx_health_checks_device_time'`);
+    const [n] = await db()
+      .sql()
+      .unsafe(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'idx_health_checks_device_time'`);
     await db().closeClients();
-    expect(n!.n).toBe(1);
+    expect(n.n).toBe(1);
   });
 });
 
@@ -231,11 +317,20 @@ describeWithDatabase('timescale', 'setup: concurrent pipelines on Community (pol
   });
 
   it('4 setup processes at once all exit 0 and leave one policy of each kind', async () => {
-    const runs = await Promise.all([0, 1, 2, 3].map(() => runCli(['setup', '--json', '--database-url', db().url], { timeoutMs: 240_000 })));
+    const runs = await Promise.all(
+      [0, 1, 2, 3].map(() => runCli(['setup', '--json', '--database-url', db().url], { timeoutMs: 240_000 })),
+    );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const jobs = await db().sql().unsafe(`SELECT proc_name, count(*)::int AS n FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' GROUP BY 1 ORDER BY 1`);
+    const jobs = await db()
+      .sql()
+      .unsafe(
+        `SELECT proc_name, count(*)::int AS n FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' GROUP BY 1 ORDER BY 1`,
+      );
     await db().closeClients();
-    expect(jobs.map((j) => [j.proc_name, j.n])).toEqual([['policy_compression', 1], ['policy_retention', 1]]);
+    expect(jobs.map((j) => [j.proc_name, j.n])).toEqual([
+      ['policy_compression', 1],
+      ['policy_retention', 1],
+    ]);
   }, 300_000);
 });
 
@@ -266,9 +361,13 @@ describeWithDatabase('postgres-bare', 'setup on plain PostgreSQL', (db) => {
     const r = await runCli(['setup', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     expect(outcomes(r.json())).toEqual({
-      extension: 'skipped', hypertable: 'skipped',
-      'index:idx_health_checks_device_time': 'created', 'index:idx_devices_site': 'created',
-      compression: 'skipped', 'compression-policy': 'skipped', 'retention-policy': 'skipped',
+      extension: 'skipped',
+      hypertable: 'skipped',
+      'index:idx_health_checks_device_time': 'created',
+      'index:idx_devices_site': 'created',
+      compression: 'skipped',
+      'compression-policy': 'skipped',
+      'retention-policy': 'skipped',
     });
     expect(r.json().steps[0].reason).toMatch(/not installed.*Install the timescaledb package/);
     const human = await runCli(['setup', '--database-url', db().url]);

@@ -6,13 +6,16 @@ import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable, loadPlainRows } from './support/homepot.js';
 import type { Sql as LibSql } from '../src/connection.js';
 
+// eslint-disable-next-line no-control-regex -- ESC starts the colour codes this looks for
 const ANSI = /\u001b\[/;
 
 describeWithDatabase('timescale', 'status on TimescaleDB Community', (db) => {
   beforeAll(async () => {
     const sql = db().sql();
     await loadHypertable(sql);
-    await sql.unsafe(`ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id')`);
+    await sql.unsafe(
+      `ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id')`,
+    );
     await sql.unsafe(`SELECT compress_chunk(c) FROM show_chunks('health_checks') c ORDER BY c LIMIT 1`);
     await sql.unsafe(`SELECT add_retention_policy('health_checks', INTERVAL '90 days')`);
     await db().closeClients();
@@ -24,14 +27,27 @@ describeWithDatabase('timescale', 'status on TimescaleDB Community', (db) => {
     expect(caps.timescaledb.edition).toBe('community');
     expect(caps.timescaledb.license).toBe('timescale');
     expect(caps.timescaledb.installedVersion).toMatch(/^2\./);
-    expect(caps.features).toMatchObject({ hypertables: true, compression: true, policies: true, continuousAggregates: true });
+    expect(caps.features).toMatchObject({
+      hypertables: true,
+      compression: true,
+      policies: true,
+      continuousAggregates: true,
+    });
     const report = await getStatus(sql, { capabilities: caps });
     const ht = report.hypertables.find((h) => h.name === 'health_checks');
-    expect(ht).toMatchObject({ schema: 'public', timeColumn: 'timestamp', chunks: 4, compressionEnabled: true, compressedChunks: 1 });
+    expect(ht).toMatchObject({
+      schema: 'public',
+      timeColumn: 'timestamp',
+      chunks: 4,
+      compressionEnabled: true,
+      compressedChunks: 1,
+    });
     expect(ht!.totalBytes).toBeGreaterThan(0);
     expect(ht!.beforeCompressionBytes).toBeGreaterThan(0);
     expect(report.tables.find((t) => t.name === 'health_checks')?.kind).toBe('hypertable');
-    expect(report.jobs.some((j) => j.proc.endsWith('policy_retention') && j.hypertable === 'public.health_checks')).toBe(true);
+    expect(
+      report.jobs.some((j) => j.proc.endsWith('policy_retention') && j.hypertable === 'public.health_checks'),
+    ).toBe(true);
     if (db().source === 'embedded') {
       // PGlite runs no background workers: status says policies won't run by themselves.
       expect(caps.features.jobScheduler).toBe(false);
@@ -47,11 +63,31 @@ describeWithDatabase('timescale', 'status on TimescaleDB Community', (db) => {
     const r = await runCli(['status', '--json', '--database-url', db().url], { env: { FORCE_COLOR: undefined } });
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    expect(Object.keys(j)).toEqual(['connection', 'server', 'timescaledb', 'role', 'features', 'tables', 'hypertables', 'continuousAggregates', 'aggregates', 'jobs', 'jobErrors', 'warnings']);
+    expect(Object.keys(j)).toEqual([
+      'connection',
+      'server',
+      'timescaledb',
+      'role',
+      'features',
+      'tables',
+      'hypertables',
+      'continuousAggregates',
+      'aggregates',
+      'jobs',
+      'jobErrors',
+      'warnings',
+    ]);
     expect(j.connection.source).toBe('--database-url');
     expect(j.timescaledb.edition).toBe('community');
-    expect(j.hypertables[0]).toMatchObject({ name: 'health_checks', chunks: 4, compressedChunks: 1, compressionEnabled: true });
-    expect(j.jobs.find((x: any) => x.proc.endsWith('policy_retention')).config).toMatchObject({ drop_after: '90 days' });
+    expect(j.hypertables[0]).toMatchObject({
+      name: 'health_checks',
+      chunks: 4,
+      compressedChunks: 1,
+      compressionEnabled: true,
+    });
+    expect(j.jobs.find((x: any) => x.proc.endsWith('policy_retention')).config).toMatchObject({
+      drop_after: '90 days',
+    });
     expect(r.stdout).not.toMatch(ANSI);
   });
 
@@ -81,8 +117,16 @@ describeWithDatabase('apache', 'status on TimescaleDB Apache edition', (db) => {
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
     expect(j.timescaledb).toMatchObject({ edition: 'apache', license: 'apache', preloaded: true });
-    expect(j.features).toMatchObject({ hypertables: true, compression: false, policies: false, continuousAggregates: false, jobScheduler: true });
-    expect(j.hypertables).toEqual([expect.objectContaining({ name: 'health_checks', chunks: 4, compressionEnabled: false })]);
+    expect(j.features).toMatchObject({
+      hypertables: true,
+      compression: false,
+      policies: false,
+      continuousAggregates: false,
+      jobScheduler: true,
+    });
+    expect(j.hypertables).toEqual([
+      expect.objectContaining({ name: 'health_checks', chunks: 4, compressionEnabled: false }),
+    ]);
     expect(j.warnings.join(' ')).toMatch(/Apache-2 edition/);
     const human = await runCli(['status', '--database-url', db().url]);
     expect(human.code).toBe(0);

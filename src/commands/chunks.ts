@@ -15,7 +15,8 @@ export function registerChunks(program: Command, run: RunCommand): void {
     .action((tableName: string, opts: { limit?: number; order: 'newest' | 'oldest' }, cmd: Command) =>
       run(cmd, async (ctx) => {
         const report = await withConnection(ctx, (conn, caps) =>
-          listChunks(conn.sql, caps, tableName, { limit: opts.limit ?? null, order: opts.order }));
+          listChunks(conn.sql, caps, tableName, { limit: opts.limit ?? null, order: opts.order }),
+        );
         if (ctx.options.json) return ctx.printJson(report);
         const c = ctx.chalk;
         const name = `${report.hypertable.schema}.${report.hypertable.name}`;
@@ -23,17 +24,25 @@ export function registerChunks(program: Command, run: RunCommand): void {
           ctx.logger.info(`${name} has no chunks yet (no rows).`);
           return;
         }
-        ctx.print(table(['chunk', 'from', 'to', 'size', 'compressed', 'before → after'], report.chunks.map((ch) => [
-          `${ch.schema}.${ch.name}`,
-          ch.rangeStart instanceof Date ? formatTime(ch.rangeStart) : String(ch.rangeStart ?? '-'),
-          ch.rangeEnd instanceof Date ? formatTime(ch.rangeEnd) : String(ch.rangeEnd ?? '-'),
-          formatBytes(ch.totalBytes),
-          ch.compressed ? c.green('yes') : 'no',
-          ch.compressed && ch.beforeCompressionBytes
-            ? `${formatBytes(ch.beforeCompressionBytes)} → ${formatBytes(ch.afterCompressionBytes)} (${ratio(ch.beforeCompressionBytes, ch.afterCompressionBytes)})`
-            : '-',
-        ]), c));
-        ctx.logger.info(`${name}: ${report.chunks.length} of ${report.total} chunks shown (${report.order} first), ${report.compressed} compressed.`);
+        ctx.print(
+          table(
+            ['chunk', 'from', 'to', 'size', 'compressed', 'before → after'],
+            report.chunks.map((ch) => [
+              `${ch.schema}.${ch.name}`,
+              ch.rangeStart instanceof Date ? formatTime(ch.rangeStart) : String(ch.rangeStart ?? '-'),
+              ch.rangeEnd instanceof Date ? formatTime(ch.rangeEnd) : String(ch.rangeEnd ?? '-'),
+              formatBytes(ch.totalBytes),
+              ch.compressed ? c.green('yes') : 'no',
+              ch.compressed && ch.beforeCompressionBytes
+                ? `${formatBytes(ch.beforeCompressionBytes)} → ${formatBytes(ch.afterCompressionBytes)} (${ratio(ch.beforeCompressionBytes, ch.afterCompressionBytes)})`
+                : '-',
+            ]),
+            c,
+          ),
+        );
+        ctx.logger.info(
+          `${name}: ${report.chunks.length} of ${report.total} chunks shown (${report.order} first), ${report.compressed} compressed.`,
+        );
       }),
     );
 }

@@ -8,7 +8,12 @@ import { applyHomepotSchema } from '../schema.js';
 import { runSetup } from '../setup.js';
 import { resolveSetupOptions } from '../setup-options.js';
 import { printPlanResult } from './plan-output.js';
-import { exampleQueries, resolveAggregateOptions, runCreateAggregates, type ExampleQueryResult } from '../aggregates.js';
+import {
+  exampleQueries,
+  resolveAggregateOptions,
+  runCreateAggregates,
+  type ExampleQueryResult,
+} from '../aggregates.js';
 import { table } from '../output.js';
 import { getStatus } from '../status.js';
 import { planFailure } from '../plan.js';
@@ -18,10 +23,17 @@ import { parsePositiveInt, type RunCommand } from './shared.js';
 export function registerDemo(program: Command, run: RunCommand): void {
   program
     .command('demo')
-    .description('try it with no server: an embedded TimescaleDB with HOMEPOT tables and synthetic health checks, then status')
+    .description(
+      'try it with no server: an embedded TimescaleDB with HOMEPOT tables and synthetic health checks, then status',
+    )
     .option('--sites <n>', 'sites in the synthetic fleet', (v) => parsePositiveInt(v, '--sites'), 3)
     .option('--devices <n>', 'devices per site', (v) => parsePositiveInt(v, '--devices'), 5)
-    .option('--days <n>', 'days of history, one health check per device per minute', (v) => parsePositiveInt(v, '--days'), 3)
+    .option(
+      '--days <n>',
+      'days of history, one health check per device per minute',
+      (v) => parsePositiveInt(v, '--days'),
+      3,
+    )
     .action((opts: { sites: number; devices: number; days: number }, cmd: Command) =>
       run(cmd, async (ctx) => {
         // The demo never writes synthetic data into a database found through
@@ -46,7 +58,7 @@ export function registerDemo(program: Command, run: RunCommand): void {
             );
             progress.succeed(
               `loaded ${formatCount(load.healthChecks)} health checks for ${load.devices} devices at ${load.sites} sites ` +
-              `(${formatCount(Math.round(load.rowsPerSecond))} rows/s)`,
+                `(${formatCount(Math.round(load.rowsPerSecond))} rows/s)`,
             );
           }
           // The demo's own design: the seed's, from config and defaults (not from setup flags).
@@ -72,8 +84,11 @@ export function registerDemo(program: Command, run: RunCommand): void {
         });
         if (ctx.options.json) {
           ctx.printJson({
-            load: result.load, setup: result.setup, aggregates: result.aggregates,
-            status: statusJson(result.status, ctx.target.source), examples: result.examples,
+            load: result.load,
+            setup: result.setup,
+            aggregates: result.aggregates,
+            status: statusJson(result.status, ctx.target.source),
+            examples: result.examples,
           });
         } else {
           ctx.print(ctx.chalk.bold('setup') + ' (the plan it applied)');
@@ -101,8 +116,15 @@ function renderExample(ex: ExampleQueryResult, c: import('chalk').ChalkInstance)
 }
 
 function cell(v: unknown): string {
-  if (v instanceof Date) return v.toISOString().replace('T', ' ').replace(/:00\.000Z$/, 'Z');
+  if (v instanceof Date)
+    return v
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/:00\.000Z$/, 'Z');
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(2);
   if (typeof v === 'string' && /^-?\d+\.\d{3,}$/.test(v)) return Number(v).toFixed(2);
-  return v === null || v === undefined ? '-' : String(v);
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint' || typeof v === 'boolean') return v.toString();
+  return JSON.stringify(v) ?? '-';
 }

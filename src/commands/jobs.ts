@@ -14,9 +14,7 @@ import { addChangeOptions } from './setup.js';
 import { parsePositiveInt, type RunCommand } from './shared.js';
 
 export function registerJobs(program: Command, run: RunCommand): void {
-  const jobs = program
-    .command('jobs')
-    .description('background jobs (policies, aggregates refresh) and their stats');
+  const jobs = program.command('jobs').description('background jobs (policies, aggregates refresh) and their stats');
 
   jobs
     .command('list', { isDefault: true })
@@ -46,9 +44,13 @@ export function registerJobs(program: Command, run: RunCommand): void {
         const rows = await withConnection(ctx, async (conn, caps) => {
           requireTimescaledb(caps, 'jobs errors');
           if (!caps.features.jobErrors) {
-            throw new HomepotError('timescaledb-edition', `this TimescaleDB (${caps.timescaledb.installedVersion}) has no job error history`, {
-              hint: 'timescaledb_information.job_errors needs TimescaleDB 2.15 or later; see the server log for job failures.',
-            });
+            throw new HomepotError(
+              'timescaledb-edition',
+              `this TimescaleDB (${caps.timescaledb.installedVersion}) has no job error history`,
+              {
+                hint: 'timescaledb_information.job_errors needs TimescaleDB 2.15 or later; see the server log for job failures.',
+              },
+            );
           }
           return listJobErrors(conn.sql, opts.limit);
         });
@@ -68,13 +70,23 @@ export function registerJobs(program: Command, run: RunCommand): void {
       .argument('<id>', 'job id (homepot-ts jobs lists them)', (v) => parsePositiveInt(v, 'job id')),
   ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const lockTimeout = resolveSetupOptions(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}, ctx.config).lockTimeout;
+      const lockTimeout = resolveSetupOptions(
+        flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {},
+        ctx.config,
+      ).lockTimeout;
       const result = await withConnection(ctx, async (conn, caps) => {
         const spin = ctx.spinner(`running job ${jobId}`);
         try {
-          return await runJob(conn.sql, caps, jobId, { dryRun: Boolean(flags.dryRun), lockTimeout }, {
-            onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
-          });
+          return await runJob(
+            conn.sql,
+            caps,
+            jobId,
+            { dryRun: Boolean(flags.dryRun), lockTimeout },
+            {
+              onWait: () =>
+                ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+            },
+          );
         } finally {
           spin.stop();
         }
@@ -82,16 +94,29 @@ export function registerJobs(program: Command, run: RunCommand): void {
       const j = result.job;
       const label = `job ${j.jobId} (${j.applicationName}${j.hypertable ? `, ${j.hypertable}` : ''})`;
       if (ctx.options.json) {
-        ctx.printJson({ command: 'jobs run', jobId: j.jobId, job: j, dryRun: result.dryRun, statement: result.statement, status: result.status, durationMs: result.durationMs === null ? null : Math.round(result.durationMs), error: result.error });
+        ctx.printJson({
+          command: 'jobs run',
+          jobId: j.jobId,
+          job: j,
+          dryRun: result.dryRun,
+          statement: result.statement,
+          status: result.status,
+          durationMs: result.durationMs === null ? null : Math.round(result.durationMs),
+          error: result.error,
+        });
       } else if (result.dryRun) {
         ctx.print(`${label} would run: ${result.statement};`);
       } else if (result.status === 'succeeded') {
         ctx.print(`${label}: succeeded in ${seconds(result.durationMs)}`);
       }
       if (result.status === 'failed') {
-        throw new HomepotError('sql-error', `${label} failed after ${seconds(result.durationMs)}: ${result.error?.message ?? 'unknown error'}${result.error?.sqlstate ? ` (SQLSTATE ${result.error.sqlstate})` : ''}`, {
-          ...(result.error?.sqlstate ? { sqlstate: result.error.sqlstate } : {}),
-        });
+        throw new HomepotError(
+          'sql-error',
+          `${label} failed after ${seconds(result.durationMs)}: ${result.error?.message ?? 'unknown error'}${result.error?.sqlstate ? ` (SQLSTATE ${result.error.sqlstate})` : ''}`,
+          {
+            ...(result.error?.sqlstate ? { sqlstate: result.error.sqlstate } : {}),
+          },
+        );
       }
     }),
   );
@@ -107,13 +132,29 @@ export function registerJobs(program: Command, run: RunCommand): void {
         .argument('<id>', 'job id (homepot-ts jobs lists them)', (v) => parsePositiveInt(v, 'job id')),
     ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const lockTimeout = resolveSetupOptions(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}, ctx.config).lockTimeout;
+        const lockTimeout = resolveSetupOptions(
+          flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {},
+          ctx.config,
+        ).lockTimeout;
         const result = await withConnection(ctx, (conn, caps) =>
-          setJobScheduled(conn.sql, caps, jobId, scheduled, { dryRun: Boolean(flags.dryRun), lockTimeout }, {
-            onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
-            signal: ctx.signal,
-          }));
-        printPlanResult(ctx, `jobs ${name}`, result, { jobId: result.job.jobId, job: result.job, scheduled: result.scheduled });
+          setJobScheduled(
+            conn.sql,
+            caps,
+            jobId,
+            scheduled,
+            { dryRun: Boolean(flags.dryRun), lockTimeout },
+            {
+              onWait: () =>
+                ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+              signal: ctx.signal,
+            },
+          ),
+        );
+        printPlanResult(ctx, `jobs ${name}`, result, {
+          jobId: result.job.jobId,
+          job: result.job,
+          scheduled: result.scheduled,
+        });
         const failure = planFailure(result);
         if (failure) throw failure;
       }),
@@ -132,26 +173,33 @@ function seconds(ms: number | null): string {
 }
 
 export function renderJobsTable(jobs: JobRow[], c: ChalkInstance): string {
-  return table(['id', 'job', 'hypertable', 'every', 'last run', 'status', 'next start', 'runs', 'failures'], jobs.map((j) => [
-    j.jobId,
-    j.applicationName,
-    j.hypertable ?? '-',
-    j.scheduleInterval ?? '-',
-    formatTime(j.lastRunStartedAt),
-    j.lastRunStatus === 'Failed' ? c.red('Failed') : j.lastRunStatus === 'Success' ? c.green('Success') : (j.lastRunStatus ?? c.dim('never run')),
-    j.scheduled ? formatTime(j.nextStart) : c.yellow('paused'),
-    j.totalRuns,
-    j.totalFailures > 0 ? c.red(String(j.totalFailures)) : '0',
-  ]), c);
+  return table(
+    ['id', 'job', 'hypertable', 'every', 'last run', 'status', 'next start', 'runs', 'failures'],
+    jobs.map((j) => [
+      j.jobId,
+      j.applicationName,
+      j.hypertable ?? '-',
+      j.scheduleInterval ?? '-',
+      formatTime(j.lastRunStartedAt),
+      j.lastRunStatus === 'Failed'
+        ? c.red('Failed')
+        : j.lastRunStatus === 'Success'
+          ? c.green('Success')
+          : (j.lastRunStatus ?? c.dim('never run')),
+      j.scheduled ? formatTime(j.nextStart) : c.yellow('paused'),
+      j.totalRuns,
+      j.totalFailures > 0 ? c.red(String(j.totalFailures)) : '0',
+    ]),
+    c,
+  );
 }
 
 export function renderJobErrorsTable(errors: JobErrorRow[], c: ChalkInstance): string {
-  return table(['job', 'finished', 'sqlstate', 'error'], errors.map((e) => [
-    e.jobId,
-    formatTime(e.finishTime),
-    e.sqlerrcode ?? '-',
-    c.red(truncate(e.message ?? '', 100)),
-  ]), c);
+  return table(
+    ['job', 'finished', 'sqlstate', 'error'],
+    errors.map((e) => [e.jobId, formatTime(e.finishTime), e.sqlerrcode ?? '-', c.red(truncate(e.message ?? '', 100))]),
+    c,
+  );
 }
 
 function truncate(s: string, n: number): string {

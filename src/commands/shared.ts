@@ -15,7 +15,10 @@ export function parsePositiveInt(value: string, flag: string): number {
 }
 
 /** Wait/step feedback for a changing command, shared by every changing command. */
-export async function withChangeFeedback<T>(ctx: CommandContext, fn: (hooks: Required<ChangeHooks>) => Promise<T>): Promise<T> {
+export async function withChangeFeedback<T>(
+  ctx: CommandContext,
+  fn: (hooks: Required<ChangeHooks>) => Promise<T>,
+): Promise<T> {
   const spin = ctx.spinner('waiting for the change lock');
   try {
     return await fn({
@@ -27,4 +30,3 @@ export async function withChangeFeedback<T>(ctx: CommandContext, fn: (hooks: Req
     spin.stop();
   }
 }
-

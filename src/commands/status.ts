@@ -58,32 +58,51 @@ export function renderStatus(report: StatusReport & { endpoint: Endpoint }, c: C
   const ts = caps.timescaledb;
   const out: string[] = [];
   const yes = (b: boolean) => (b ? c.green('yes') : c.red('no'));
-  const edition = ts.edition === 'community'
-    ? c.green('Community (license timescale): all features')
-    : ts.edition === 'apache'
-      ? c.yellow('Apache-2 (license apache): no compression, policies or continuous aggregates')
-      : '-';
+  const edition =
+    ts.edition === 'community'
+      ? c.green('Community (license timescale): all features')
+      : ts.edition === 'apache'
+        ? c.yellow('Apache-2 (license apache): no compression, policies or continuous aggregates')
+        : '-';
   const role = caps.server.superuser ? `${caps.server.role} (superuser)` : caps.server.role;
-  out.push(table(['Server', ''], [
-    ['connected to', describeEndpoint(report.endpoint)],
-    ['server', describeServerKind(caps)],
-    ['PostgreSQL', caps.server.version],
-    ['role', role],
-    ['session', caps.server.readOnly ? c.yellow(caps.server.inRecovery ? 'read-only (replica)' : 'read-only') : 'read-write'],
-    ['TimescaleDB available', ts.availableVersion ?? c.red('no')],
-    ['TimescaleDB installed', ts.installedVersion ?? c.red('no')],
-    ['preloaded', ts.preloaded === null ? c.dim('unknown (needs superuser or pg_read_all_settings)') : yes(ts.preloaded)],
-    ['edition', edition],
-  ], c));
+  out.push(
+    table(
+      ['Server', ''],
+      [
+        ['connected to', describeEndpoint(report.endpoint)],
+        ['server', describeServerKind(caps)],
+        ['PostgreSQL', caps.server.version],
+        ['role', role],
+        [
+          'session',
+          caps.server.readOnly ? c.yellow(caps.server.inRecovery ? 'read-only (replica)' : 'read-only') : 'read-write',
+        ],
+        ['TimescaleDB available', ts.availableVersion ?? c.red('no')],
+        ['TimescaleDB installed', ts.installedVersion ?? c.red('no')],
+        [
+          'preloaded',
+          ts.preloaded === null ? c.dim('unknown (needs superuser or pg_read_all_settings)') : yes(ts.preloaded),
+        ],
+        ['edition', edition],
+      ],
+      c,
+    ),
+  );
 
   out.push(section(c, 'HOMEPOT tables'));
-  out.push(table(['table', 'kind', 'owner', 'rows (estimate)', 'size'], report.tables.map((t) => [
-    t.schema ? `${t.schema}.${t.name}` : t.name,
-    t.exists ? (t.kind === 'hypertable' ? c.green('hypertable') : t.kind ?? '') : c.red('missing'),
-    t.owner ?? '-',
-    formatCount(t.rowEstimate),
-    formatBytes(t.totalBytes),
-  ]), c));
+  out.push(
+    table(
+      ['table', 'kind', 'owner', 'rows (estimate)', 'size'],
+      report.tables.map((t) => [
+        t.schema ? `${t.schema}.${t.name}` : t.name,
+        t.exists ? (t.kind === 'hypertable' ? c.green('hypertable') : (t.kind ?? '')) : c.red('missing'),
+        t.owner ?? '-',
+        formatCount(t.rowEstimate),
+        formatBytes(t.totalBytes),
+      ]),
+      c,
+    ),
+  );
 
   if (report.aggregates.some((a) => a.exists)) {
     out.push(section(c, 'Aggregates (freshness)'));
@@ -92,31 +111,53 @@ export function renderStatus(report: StatusReport & { endpoint: Endpoint }, c: C
 
   if (ts.installedVersion) {
     out.push(section(c, 'Hypertables'));
-    out.push(report.hypertables.length === 0
-      ? c.dim('  none (run homepot-ts setup)')
-      : table(['hypertable', 'time column', 'chunk interval', 'chunks', 'compression', 'compressed', 'size', 'before → after'],
-        report.hypertables.map((h) => [
-          `${h.schema}.${h.name}`,
-          h.timeColumn ?? '-',
-          h.chunkInterval ?? '-',
-          h.chunks,
-          h.compressionEnabled ? c.green('on') : 'off',
-          `${h.compressedChunks}/${h.chunks}`,
-          formatBytes(h.totalBytes),
-          h.beforeCompressionBytes ? `${formatBytes(h.beforeCompressionBytes)} → ${formatBytes(h.afterCompressionBytes)}` : '-',
-        ]), c));
+    out.push(
+      report.hypertables.length === 0
+        ? c.dim('  none (run homepot-ts setup)')
+        : table(
+            [
+              'hypertable',
+              'time column',
+              'chunk interval',
+              'chunks',
+              'compression',
+              'compressed',
+              'size',
+              'before → after',
+            ],
+            report.hypertables.map((h) => [
+              `${h.schema}.${h.name}`,
+              h.timeColumn ?? '-',
+              h.chunkInterval ?? '-',
+              h.chunks,
+              h.compressionEnabled ? c.green('on') : 'off',
+              `${h.compressedChunks}/${h.chunks}`,
+              formatBytes(h.totalBytes),
+              h.beforeCompressionBytes
+                ? `${formatBytes(h.beforeCompressionBytes)} → ${formatBytes(h.afterCompressionBytes)}`
+                : '-',
+            ]),
+            c,
+          ),
+    );
 
     if (caps.features.continuousAggregates) {
       out.push(section(c, 'Continuous aggregates'));
-      out.push(report.continuousAggregates.length === 0
-        ? c.dim('  none (run homepot-ts create-aggregates)')
-        : table(['view', 'on', 'real-time', 'refresh policy', 'last refresh'], report.continuousAggregates.map((a) => [
-          `${a.schema}.${a.name}`,
-          a.hypertable,
-          a.materializedOnly ? 'no' : 'yes',
-          a.policyJobId ? `job ${a.policyJobId}, every ${a.policySchedule}` : c.yellow('none'),
-          a.policyLastSuccess ? formatTime(a.policyLastSuccess) : '-',
-        ]), c));
+      out.push(
+        report.continuousAggregates.length === 0
+          ? c.dim('  none (run homepot-ts create-aggregates)')
+          : table(
+              ['view', 'on', 'real-time', 'refresh policy', 'last refresh'],
+              report.continuousAggregates.map((a) => [
+                `${a.schema}.${a.name}`,
+                a.hypertable,
+                a.materializedOnly ? 'no' : 'yes',
+                a.policyJobId ? `job ${a.policyJobId}, every ${a.policySchedule}` : c.yellow('none'),
+                a.policyLastSuccess ? formatTime(a.policyLastSuccess) : '-',
+              ]),
+              c,
+            ),
+      );
     }
 
     out.push(section(c, 'Background jobs'));

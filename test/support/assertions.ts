@@ -5,7 +5,10 @@ import type { TestDatabase } from './databases.js';
 
 /** stderr holds one error line (warnings aside) naming the problem, and no stack trace. */
 export function oneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('warning:'));
   expect(lines, stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);
   expect(lines[0]).toMatch(pattern);

@@ -10,8 +10,12 @@ export async function catalogSnapshot(sql: Sql): Promise<unknown> {
   let hypertables: unknown[] = [];
   const [ts] = await sql.unsafe(`SELECT to_regclass('timescaledb_information.jobs') IS NOT NULL AS ok`);
   if (ts?.ok) {
-    jobs = await sql.unsafe(`SELECT job_id, proc_name, hypertable_name, config::text, scheduled FROM timescaledb_information.jobs ORDER BY 1`);
-    hypertables = await sql.unsafe(`SELECT hypertable_name, num_chunks, compression_enabled FROM timescaledb_information.hypertables ORDER BY 1`);
+    jobs = await sql.unsafe(
+      `SELECT job_id, proc_name, hypertable_name, config::text, scheduled FROM timescaledb_information.jobs ORDER BY 1`,
+    );
+    hypertables = await sql.unsafe(
+      `SELECT hypertable_name, num_chunks, compression_enabled FROM timescaledb_information.hypertables ORDER BY 1`,
+    );
   }
   return { relations, extensions, jobs, hypertables };
 }

@@ -20,7 +20,19 @@ export interface CliResult {
 }
 
 /** Variables that would point the CLI at another database: never inherited by tests. */
-const CONNECTION_VARS = ['HOMEPOT_TS_DATABASE_URL', 'HOMEPOT_TS_SOURCE_URL', 'DATABASE_URL', 'DATABASE__URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'FORCE_COLOR', 'NO_COLOR'];
+const CONNECTION_VARS = [
+  'HOMEPOT_TS_DATABASE_URL',
+  'HOMEPOT_TS_SOURCE_URL',
+  'DATABASE_URL',
+  'DATABASE__URL',
+  'PGHOST',
+  'PGPORT',
+  'PGUSER',
+  'PGPASSWORD',
+  'PGDATABASE',
+  'FORCE_COLOR',
+  'NO_COLOR',
+];
 
 export interface CliOptions {
   env?: Record<string, string | undefined>;
@@ -36,7 +48,10 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
  * Start the CLI and return at once: the child (to signal it, e.g. SIGKILL in
  * the middle of a run) and its result when it exits.
  */
-export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<CliResult> } {
+export function startCli(
+  args: string[],
+  options: CliOptions = {},
+): { child: ChildProcess; result: Promise<CliResult> } {
   if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
     throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does it)');
   }
@@ -46,7 +61,11 @@ export function startCli(args: string[], options: CliOptions = {}): { child: Chi
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const result = new Promise<CliResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';

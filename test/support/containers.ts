@@ -70,7 +70,17 @@ export async function startContainer(image: string): Promise<RunningContainer> {
   const container = await new GenericContainer(image)
     .withEnvironment({ POSTGRES_PASSWORD: password, TIMESCALEDB_TELEMETRY: 'off', TS_TUNE_MAX_CONNS: '200' })
     .withExposedPorts(5432)
-    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'])
+    .withCommand([
+      'postgres',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+    ])
     // The entrypoint runs a temporary server for init first, hence twice.
     .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
     .withStartupTimeout(180_000)
@@ -82,7 +92,9 @@ export async function startContainer(image: string): Promise<RunningContainer> {
   for (let i = 0; i < 30; i++) {
     try {
       await withClient(adminUrl, (sql) =>
-        sql.unsafe(`create role ${quoteIdent(passwordRole.user)} login password ${quoteLiteral(passwordRole.password)}`),
+        sql.unsafe(
+          `create role ${quoteIdent(passwordRole.user)} login password ${quoteLiteral(passwordRole.password)}`,
+        ),
       );
       lastErr = undefined;
       break;
@@ -93,7 +105,7 @@ export async function startContainer(image: string): Promise<RunningContainer> {
   }
   if (lastErr) {
     await container.stop().catch(() => {});
-    throw lastErr;
+    throw lastErr instanceof Error ? lastErr : new Error(JSON.stringify(lastErr));
   }
   return {
     image,

@@ -69,7 +69,10 @@ export interface TestDatabase {
 
 function provided(): ProvidedDatabases {
   const p = inject('homepotDatabases');
-  if (!p) throw new Error('[databases] nothing provided: run vitest with vitest.config.ts (globalSetup test/support/global-setup.ts)');
+  if (!p)
+    throw new Error(
+      '[databases] nothing provided: run vitest with vitest.config.ts (globalSetup test/support/global-setup.ts)',
+    );
   return p;
 }
 
@@ -228,6 +231,7 @@ export function useDatabase(flavour: Flavour): () => TestDatabase {
   }
 
   let db: TestDatabase | undefined;
+  // eslint-disable-next-line no-empty-pattern -- vitest reads the hook's context argument by destructuring
   beforeAll(async ({}, suite) => {
     const file = suite?.file?.filepath;
     db = await createTestDatabase(flavour, { label: file ? basename(file) : undefined });
@@ -236,7 +240,10 @@ export function useDatabase(flavour: Flavour): () => TestDatabase {
     await db?.dropAndClose();
   });
   return () => {
-    if (!db) throw new Error(`[databases] the ${flavour} database is not ready: use the getter inside tests or hooks, not at collection time`);
+    if (!db)
+      throw new Error(
+        `[databases] the ${flavour} database is not ready: use the getter inside tests or hooks, not at collection time`,
+      );
     return db;
   };
 }

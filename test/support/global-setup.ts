@@ -75,7 +75,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   for (const s of signals) process.once(s, onSignal);
 
   const docker = memo(async () =>
-    knobs.noContainers ? ({ ok: false, reason: 'disabled by HOMEPOT_TS_TEST_NO_CONTAINERS' } as const) : dockerAvailable(),
+    knobs.noContainers
+      ? ({ ok: false, reason: 'disabled by HOMEPOT_TS_TEST_NO_CONTAINERS' } as const)
+      : dockerAvailable(),
   );
   const localPrereqs = memo(async (): Promise<{ pg: PgInstallation; as: RunAs | null } | { reason: string }> => {
     if (knobs.noLocal) return { reason: 'disabled by HOMEPOT_TS_TEST_NO_LOCAL' };
@@ -97,10 +99,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
         const facts = await readFacts(sql);
         const mismatch = flavourMismatch(flavour, facts);
         if (mismatch) return { failed: `${name} (${redactUrl(url)}) is not a ${flavour} server: ${mismatch}` };
-        const [role] = await sql<{ ok: boolean }[]>`select rolsuper or rolcreatedb as ok from pg_roles where rolname = current_user`;
+        const [role] = await sql<
+          { ok: boolean }[]
+        >`select rolsuper or rolcreatedb as ok from pg_roles where rolname = current_user`;
         if (!role?.ok) return { failed: `${name}: the role cannot CREATE DATABASE (needs superuser or CREATEDB)` };
         envServers.push(url);
-        return { flavour, available: true, source: 'env', description: describeFacts('env', facts), facts, adminUrl: url } as const;
+        return {
+          flavour,
+          available: true,
+          source: 'env',
+          description: describeFacts('env', facts),
+          facts,
+          adminUrl: url,
+        } as const;
       });
     } catch (err) {
       return { failed: `${name} (${redactUrl(url)}): ${errorText(err)}` };
@@ -117,7 +128,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const mismatch = flavourMismatch(flavour, facts);
       if (mismatch) return { failed: `container ${image}: ${mismatch}` };
       const description = describeFacts('container', facts).replace('container (', `container (${image}, `);
-      return { flavour, available: true, source: 'container', description, facts, adminUrl: c.adminUrl, passwordRole: c.passwordRole };
+      return {
+        flavour,
+        available: true,
+        source: 'container',
+        description,
+        facts,
+        adminUrl: c.adminUrl,
+        passwordRole: c.passwordRole,
+      };
     } catch (err) {
       return { failed: `container ${image}: ${errorText(err)}` };
     }
@@ -204,7 +223,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ],
     apache: [
       () => fromEnv('apache'),
-      async () => ({ failed: 'container: no official Apache-edition image' }),
+      () => Promise.resolve({ failed: 'container: no official Apache-edition image' }),
       () => fromLocalCluster('apache', timescaleLib, timescaleSettings('apache')),
     ],
     postgres: [
@@ -243,21 +262,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('homepotDatabases', provided);
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const summary = infos
-    .map((i) => `${i.flavour}: ${i.available ? i.description : 'UNAVAILABLE'}`)
-    .join(' | ');
+  const summary = infos.map((i) => `${i.flavour}: ${i.available ? i.description : 'UNAVAILABLE'}`).join(' | ');
   console.log(`[databases] ${summary}  (setup ${seconds} s)`);
   for (const i of infos) {
     if (i.available) continue;
     const consequence = provided.strict ? 'its tests will FAIL (CI=true)' : 'its tests will be SKIPPED';
-    console.log(`[databases] !!! ${i.flavour} UNAVAILABLE, ${consequence}: ${i.reason}\n[databases]     to provide it: ${i.hint}`);
+    console.log(
+      `[databases] !!! ${i.flavour} UNAVAILABLE, ${consequence}: ${i.reason}\n[databases]     to provide it: ${i.hint}`,
+    );
   }
 
   return async function teardown() {
     // Per-file databases are dropped by the files; drop leftovers of crashed files.
     for (const url of envServers) {
       await withClient(url, async (sql) => {
-        const rows = await sql<{ datname: string }[]>`select datname from pg_database where datname like ${`hpt_${runId}_%`}`;
+        const rows = await sql<
+          { datname: string }[]
+        >`select datname from pg_database where datname like ${`hpt_${runId}_%`}`;
         for (const { datname } of rows) await sql.unsafe(`drop database if exists ${quoteIdent(datname)} with (force)`);
       }).catch(() => {});
     }

@@ -49,7 +49,9 @@ export function findPostgres(): PgInstallation | { reason: string } {
   if (knobs.pgBindir) candidates.push(knobs.pgBindir);
   else {
     try {
-      candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      candidates.push(
+        execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+      );
     } catch {
       /* no pg_config on PATH */
     }
@@ -67,7 +69,10 @@ export function findPostgres(): PgInstallation | { reason: string } {
     try {
       const pgConfig = join(bindir, 'pg_config');
       const run = (arg: string) =>
-        execFileSync(existsSync(pgConfig) ? pgConfig : 'pg_config', [arg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+        execFileSync(existsSync(pgConfig) ? pgConfig : 'pg_config', [arg], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
       return { bindir, pkglibdir: run('--pkglibdir'), version: run('--version') };
     } catch {
       continue;
@@ -88,7 +93,8 @@ export function runAsForRoot(): RunAs | null | { reason: string } {
       .split('\n')
       .find((l) => l.startsWith('postgres:'));
     const parts = line?.split(':');
-    if (!parts || parts.length < 4) return { reason: "running as root and there is no 'postgres' OS user to run PostgreSQL as" };
+    if (!parts || parts.length < 4)
+      return { reason: "running as root and there is no 'postgres' OS user to run PostgreSQL as" };
     return { name: 'postgres', uid: Number(parts[2]), gid: Number(parts[3]) };
   } catch (err) {
     return { reason: `running as root and cannot read /etc/passwd: ${String(err)}` };
@@ -125,7 +131,13 @@ function run(cmd: string, args: string[], cwd: string, as: RunAs | null): Promis
 }
 
 function runSyncQuiet(cmd: string, args: string[], cwd: string, as: RunAs | null): void {
-  spawnSync(cmd, args, { cwd, env: cleanEnv(), stdio: 'ignore', timeout: 15_000, ...(as ? { uid: as.uid, gid: as.gid } : {}) });
+  spawnSync(cmd, args, {
+    cwd,
+    env: cleanEnv(),
+    stdio: 'ignore',
+    timeout: 15_000,
+    ...(as ? { uid: as.uid, gid: as.gid } : {}),
+  });
 }
 
 function makeTempDir(name: string, as: RunAs | null): string {
@@ -180,7 +192,12 @@ export async function reapStaleClusters(pg: PgInstallation, as: RunAs | null): P
       }
       if (owner === null || pidAlive(owner)) continue;
       if (existsSync(join(dir, 'data', 'postmaster.pid'))) {
-        runSyncQuiet(join(pg.bindir, 'pg_ctl'), ['-D', join(dir, 'data'), 'stop', '-m', 'immediate', '-w', '-t', '10'], dir, as);
+        runSyncQuiet(
+          join(pg.bindir, 'pg_ctl'),
+          ['-D', join(dir, 'data'), 'stop', '-m', 'immediate', '-w', '-t', '10'],
+          dir,
+          as,
+        );
       }
       rmSync(dir, { recursive: true, force: true });
       reaped++;
@@ -224,7 +241,17 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
   try {
     const init = await run(
       join(pg.bindir, 'initdb'),
-      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+      [
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--no-sync',
+        '--no-instructions',
+      ],
       dir,
       as,
     );
@@ -290,4 +317,3 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
     throw err;
   }
 }
-

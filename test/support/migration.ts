@@ -57,14 +57,17 @@ export interface Fingerprint {
 export async function fingerprint(sql: Sql, relation: string, where = 'true', param?: unknown): Promise<Fingerprint> {
   const text = `SELECT count(*)::int AS rows, coalesce(sum(hashtextextended(h::text, 0)), 0)::text AS checksum FROM ${relation} h WHERE ${where}`;
   const [r] = param === undefined ? await sql.unsafe(text) : await sql.unsafe(text, [param as never]);
-  return { rows: r!.rows as number, checksum: r!.checksum as string };
+  return { rows: r.rows as number, checksum: r.checksum as string };
 }
 
 /** Whether `name` (in public) is a hypertable. */
 export async function isHypertable(sql: Sql, name: string): Promise<boolean> {
   const [ext] = await sql.unsafe(`SELECT to_regclass('timescaledb_information.hypertables') IS NOT NULL AS ok`);
   if (!ext?.ok) return false;
-  const rows = await sql.unsafe(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public' AND hypertable_name = $1`, [name]);
+  const rows = await sql.unsafe(
+    `SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = 'public' AND hypertable_name = $1`,
+    [name],
+  );
   return rows.length === 1;
 }
 

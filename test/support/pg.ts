@@ -12,7 +12,7 @@ export function client(url: string, options: postgres.Options<Record<string, nev
     connect_timeout: 10,
     onnotice: () => {},
     ...options,
-  }) as unknown as Sql;
+  });
 }
 
 /** Run fn with a short-lived single connection. */

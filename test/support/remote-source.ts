@@ -37,7 +37,12 @@ export async function loadSource(sql: Sql, opts: SourceRows): Promise<void> {
              (SELECT id FROM sites ORDER BY id OFFSET i % 3 LIMIT 1),
              CASE WHEN i % 5 = 0 THEN NULL ELSE '10.0.0.' || i END, CASE WHEN i % 6 = 0 THEN 'offline' ELSE 'online' END
       FROM generate_series(1, ${devices}) i;`);
-  await insertChecks(sql, { rows: opts.rows, from: `date_trunc('hour', now()) - interval '${days} days' - interval '1 hour'`, span: `interval '${days} days'`, devices });
+  await insertChecks(sql, {
+    rows: opts.rows,
+    from: `date_trunc('hour', now()) - interval '${days} days' - interval '1 hour'`,
+    span: `interval '${days} days'`,
+    devices,
+  });
   await sql.unsafe(`ANALYZE sites, devices, health_checks`);
 }
 
@@ -46,7 +51,10 @@ export async function loadSource(sql: Sql, opts: SourceRows): Promise<void> {
  * expressions), for devices src-dev-1..devices, with the same varied columns
  * as loadSource. `salt` changes the values so that batches differ.
  */
-export async function insertChecks(sql: Sql, o: { rows: number; from: string; span: string; devices?: number; salt?: number }): Promise<void> {
+export async function insertChecks(
+  sql: Sql,
+  o: { rows: number; from: string; span: string; devices?: number; salt?: number },
+): Promise<void> {
   const devices = o.devices ?? 12;
   const salt = o.salt ?? 0;
   await sql.unsafe(String.raw`
@@ -88,19 +96,23 @@ export interface Fingerprint {
  * max-1 client on the embedded database.
  */
 export async function fingerprints(sql: Sql, relations: string[]): Promise<Record<string, Fingerprint>> {
-  return sql.begin(async (tx) => {
+  return sql.begin<Record<string, Fingerprint>>(async (tx) => {
     await tx.unsafe(`SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL extra_float_digits = 1`);
     const out: Record<string, Fingerprint> = {};
     for (const rel of relations) {
-      const [r] = await tx.unsafe(`SELECT count(*)::int AS rows, coalesce(sum(hashtextextended(h::text, 0)), 0)::text AS checksum FROM ${rel} h`);
-      out[rel] = { rows: r!.rows as number, checksum: r!.checksum as string };
+      const [r] = await tx.unsafe(
+        `SELECT count(*)::int AS rows, coalesce(sum(hashtextextended(h::text, 0)), 0)::text AS checksum FROM ${rel} h`,
+      );
+      out[rel] = { rows: r.rows as number, checksum: r.checksum as string };
     }
     return out;
-  }) as Promise<Record<string, Fingerprint>>;
+  });
 }
 
 /** (id, "timestamp") pairs that occur more than once in health_checks (0 when the copy doubled nothing). */
 export async function duplicateKeys(sql: Sql): Promise<number> {
-  const [r] = await sql.unsafe(`SELECT count(*)::int AS n FROM (SELECT 1 FROM health_checks GROUP BY id, "timestamp" HAVING count(*) > 1) d`);
-  return r!.n as number;
+  const [r] = await sql.unsafe(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM health_checks GROUP BY id, "timestamp" HAVING count(*) > 1) d`,
+  );
+  return r.n as number;
 }
