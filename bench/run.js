@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import os from 'node:os';
 import postgres from 'postgres';
 import { startEmbedded, applyHomepotSchema } from '../dist/index.js';
-import { resolveAggregateOptions, runCreateAggregates } from '../dist/aggregates.js';
+import { resolveAggregateOptions, runCreateAggregates } from '../dist/aggregates/aggregates.js';
 
 const { values: flags } = parseArgs({
   options: {

@@ -1,9 +1,9 @@
-import { requireTimescaledb, type Capabilities } from './capabilities.js';
-import type { Sql } from './connection.js';
-import { HomepotError } from './errors.js';
-import { resolveTable, type ResolvedTable } from './names.js';
-import { num } from './numbers.js';
-import { sqlFile } from './sql-files.js';
+import { requireTimescaledb, type Capabilities } from './db/capabilities.js';
+import type { Sql } from './db/connection.js';
+import { HomepotError } from './core/errors.js';
+import { resolveTable, type ResolvedTable } from './db/names.js';
+import { num } from './core/numbers.js';
+import { sqlFile } from './db/sql-files.js';
 
 export interface ChunkInfo {
   schema: string;

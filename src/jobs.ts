@@ -1,11 +1,11 @@
-import { requireTimescaledb, requireWritable, type Capabilities } from './capabilities.js';
-import type { Sql } from './connection.js';
-import { HomepotError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
-import type { Interval } from './intervals.js';
-import { applySteps, withChangeLock, type ApplyResult, type Step } from './plan.js';
-import { sqlFile } from './sql-files.js';
-import { renderStatement } from './statements.js';
+import { requireTimescaledb, requireWritable, type Capabilities } from './db/capabilities.js';
+import type { Sql } from './db/connection.js';
+import { HomepotError } from './core/errors.js';
+import { ExitCode } from './core/exit-codes.js';
+import type { Interval } from './core/intervals.js';
+import { applySteps, withChangeLock, type ApplyResult, type Step } from './db/plan.js';
+import { sqlFile } from './db/sql-files.js';
+import { renderStatement } from './db/statements.js';
 
 export interface JobRow {
   jobId: number;

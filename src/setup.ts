@@ -1,14 +1,14 @@
-import { describeServerKind, detectCapabilities, requireWritable, type Capabilities } from './capabilities.js';
-import { formatOrderBy, quoteIfNeeded, type OrderItem } from './columns.js';
-import type { Sql } from './connection.js';
-import { HomepotError } from './errors.js';
-import type { Interval } from './intervals.js';
-import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from './names.js';
-import { num } from './numbers.js';
-import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './plan.js';
-import { sqlFile } from './sql-files.js';
-import { renderStatement } from './statements.js';
-import { requireOwnerRights } from './table-owner.js';
+import { describeServerKind, detectCapabilities, requireWritable, type Capabilities } from './db/capabilities.js';
+import { formatOrderBy, quoteIfNeeded, type OrderItem } from './core/columns.js';
+import type { Sql } from './db/connection.js';
+import { HomepotError } from './core/errors.js';
+import type { Interval } from './core/intervals.js';
+import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from './db/names.js';
+import { num } from './core/numbers.js';
+import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './db/plan.js';
+import { sqlFile } from './db/sql-files.js';
+import { renderStatement } from './db/statements.js';
+import { requireOwnerRights } from './db/table-owner.js';
 
 /** What `setup` makes the database look like (README, "setup"). */
 export interface SetupOptions {

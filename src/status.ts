@@ -1,11 +1,11 @@
-import { listAggregates, type AggregateInfo } from './aggregates.js';
-import { readStateForStatus } from './migration-state.js';
-import { formatCount } from './output.js';
-import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './capabilities.js';
-import type { Sql } from './connection.js';
+import { listAggregates, type AggregateInfo } from './aggregates/aggregates.js';
+import { readStateForStatus } from './migrate/state.js';
+import { formatCount } from './core/numbers.js';
+import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './db/capabilities.js';
+import type { Sql } from './db/connection.js';
 import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from './jobs.js';
-import { num } from './numbers.js';
-import { sqlFile } from './sql-files.js';
+import { num } from './core/numbers.js';
+import { sqlFile } from './db/sql-files.js';
 
 export interface HypertableInfo {
   schema: string;

@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { listChunks } from '../src/chunks.js';
-import { detectCapabilities } from '../src/capabilities.js';
-import type { Sql as LibSql } from '../src/connection.js';
+import { detectCapabilities } from '../src/db/capabilities.js';
+import type { Sql as LibSql } from '../src/db/connection.js';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable, loadPlainRows, publicTables } from './support/homepot.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { startEmbedded, type EmbeddedServer } from '../src/embedded.js';
+import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
 
 // Every start runs initdb inside WASM: ~4 s on an idle machine, well over 10 s on a busy one.
 const SLOW = { timeout: 240_000 };
@@ -342,14 +342,14 @@ describe('embedded server persisted to a directory', SLOW, () => {
 });
 
 describe('embedded server in a child process', SLOW, () => {
-  // Compile the current src/embedded.ts for a plain `node` child (no TS loader is installed,
+  // Compile the current src/db/embedded.ts for a plain `node` child (no TS loader is installed,
   // and dist/ may be stale). It goes under node_modules so its package imports resolve.
   let modulePath: string;
   let dataDir: string;
   beforeAll(async () => {
     const outDir = join(ROOT, 'node_modules', '.cache', 'homepot-embedded-test');
     await mkdir(outDir, { recursive: true });
-    const source = await readFile(join(ROOT, 'src', 'embedded.ts'), 'utf8');
+    const source = await readFile(join(ROOT, 'src', 'db', 'embedded.ts'), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     });

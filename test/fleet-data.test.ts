@@ -3,8 +3,8 @@ import postgres from 'postgres';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbedded, type EmbeddedServer } from '../src/embedded.js';
-import { loadFleet, planFleet, type FleetSpec, type LoadProgress } from '../src/fleet-data.js';
+import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
+import { loadFleet, planFleet, type FleetSpec, type LoadProgress } from '../src/demo/fleet-data.js';
 
 // Database: a throwaway embedded PGlite + TimescaleDB server started here (src/embedded.ts),
 // with sql/schema/homepot.sql applied and health_checks made a hypertable, as `demo` does.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTarget, type Connection } from '../src/connection.js';
+import { connectTarget, type Connection } from '../src/db/connection.js';
 import { runCli } from './support/cli.js';
 
 /*

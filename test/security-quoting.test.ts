@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sql as LibSql } from '../src/connection.js';
-import { executeRendered } from '../src/statements.js';
+import type { Sql as LibSql } from '../src/db/connection.js';
+import { executeRendered } from '../src/db/statements.js';
 import { runCli, startCli, type CliResult } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadHypertable, loadSchema } from './support/homepot.js';

@@ -14,8 +14,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
-import { runCreateAggregates, resolveAggregateOptions } from '../src/aggregates.js';
-import { parseInterval } from '../src/intervals.js';
+import { runCreateAggregates, resolveAggregateOptions } from '../src/aggregates/aggregates.js';
+import { parseInterval } from '../src/core/intervals.js';
 
 const DAY_MS = 86_400_000;
 const HOSTILE = { datestyle: 'Postgres, MDY', timezone: 'Asia/Shanghai', intervalstyle: 'iso_8601' };

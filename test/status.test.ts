@@ -1,10 +1,10 @@
 import { beforeAll, expect, it } from 'vitest';
 import { getStatus } from '../src/status.js';
-import { detectCapabilities } from '../src/capabilities.js';
+import { detectCapabilities } from '../src/db/capabilities.js';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable, loadPlainRows } from './support/homepot.js';
-import type { Sql as LibSql } from '../src/connection.js';
+import type { Sql as LibSql } from '../src/db/connection.js';
 
 // eslint-disable-next-line no-control-regex -- ESC starts the colour codes this looks for
 const ANSI = /\u001b\[/;

@@ -52,8 +52,8 @@ export function startCli(
   args: string[],
   options: CliOptions = {},
 ): { child: ChildProcess; result: Promise<CliResult> } {
-  if (!existsSync(new URL('../../dist/cli.js', import.meta.url))) {
-    throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does it)');
+  if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) {
+    throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm test does it)');
   }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONNECTION_VARS.includes(k)) env[k] = v;

@@ -1,5 +1,5 @@
 /**
- * The embedded PGlite source (src/embedded.ts), imported lazily so that a
+ * The embedded PGlite source (src/db/embedded.ts), imported lazily so that a
  * missing or broken embedded module only makes the embedded flavours
  * unavailable instead of breaking the whole harness.
  */
@@ -7,12 +7,12 @@ import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import type { EmbeddedServer } from '../../src/embedded.js';
+import type { EmbeddedServer } from '../../src/db/embedded.js';
 
 export type { EmbeddedServer };
 
 export async function startEmbeddedServer(timescaledb: boolean): Promise<EmbeddedServer> {
-  const { startEmbedded } = await import('../../src/embedded.js');
+  const { startEmbedded } = await import('../../src/db/embedded.js');
   // port 0: the embedded server binds a free port itself; in memory (dir null).
   return startEmbedded({ dir: null, timescaledb, port: 0 });
 }
@@ -20,10 +20,10 @@ export async function startEmbeddedServer(timescaledb: boolean): Promise<Embedde
 /** Can the module be loaded at all? Returns the failure reason, or null. */
 export async function embeddedLoadError(): Promise<string | null> {
   try {
-    const mod = await import('../../src/embedded.js');
-    return typeof mod.startEmbedded === 'function' ? null : 'src/embedded.ts does not export startEmbedded';
+    const mod = await import('../../src/db/embedded.js');
+    return typeof mod.startEmbedded === 'function' ? null : 'src/db/embedded.ts does not export startEmbedded';
   } catch (err) {
-    return `cannot load src/embedded.ts: ${(err as Error).message}`;
+    return `cannot load src/db/embedded.ts: ${(err as Error).message}`;
   }
 }
 

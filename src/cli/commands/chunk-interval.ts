@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { setChunkInterval, showChunkInterval } from '../../tuning/chunk-interval.js';
+import { withConnection } from '../context.js';
+import { intervalOption, type Interval } from '../../core/intervals.js';
+import { SETUP_DEFAULTS } from '../options.js';
+import { finishChange, resolveTuning } from './retention.js';
+import { addChangeOptions } from './setup.js';
+import { withChangeFeedback, type RunCommand } from './shared.js';
+
+const NEW_CHUNKS_ONLY = 'The chunk interval applies to NEW chunks only: existing chunks keep their size.';
+
+export function registerChunkInterval(program: Command, run: RunCommand): void {
+  const ci = program
+    .command('chunk-interval')
+    .description('the time span of new chunks of a hypertable: show or set it (TimescaleDB, any edition)');
+  const tableOption = (cmd: Command) =>
+    cmd.option('--table <name>', `the hypertable (default ${SETUP_DEFAULTS.table}, or config setup.table)`);
+
+  tableOption(
+    ci.command('show', { isDefault: true }).description('the chunk interval new chunks get (the default)'),
+  ).action((flags: { table?: string }, cmd: Command) =>
+    run(cmd, async (ctx) => {
+      const { table } = resolveTuning(flags, ctx.config);
+      const r = await withConnection(ctx, (conn, caps) => showChunkInterval(conn.sql, caps, table));
+      if (ctx.options.json) return ctx.printJson({ command: 'chunk-interval show', ...r });
+      const c = ctx.chalk;
+      ctx.print(
+        [
+          `${c.bold('table         ')}  ${r.table}`,
+          `${c.bold('time column   ')}  ${r.timeColumn}`,
+          `${c.bold('chunk interval')}  ${r.chunkInterval ?? `${r.integerInterval} (integer)`}`,
+          `${c.bold('chunks        ')}  ${r.chunks}`,
+        ].join('\n'),
+      );
+    }),
+  );
+
+  addChangeOptions(
+    tableOption(
+      ci
+        .command('set')
+        .description('set the chunk interval of new chunks (set_chunk_time_interval; idempotent)')
+        .argument('<interval>', 'time span of each new chunk, e.g. 1d or "7 days"', intervalOption('interval')),
+    ),
+  ).action((interval: Interval, flags: { table?: string; dryRun?: boolean; lockTimeout?: Interval }, cmd: Command) =>
+    run(cmd, async (ctx) => {
+      const opts = { ...resolveTuning(flags, ctx.config), interval };
+      const result = await withConnection(ctx, (conn) =>
+        withChangeFeedback(ctx, (hooks) => setChunkInterval(conn.sql, opts, hooks)),
+      );
+      finishChange(ctx, 'chunk-interval set', result, { chunkInterval: interval.text, appliesTo: 'new chunks only' });
+      if (result.changed || result.dryRun) ctx.logger.info(NEW_CHUNKS_ONLY);
+    }),
+  );
+}

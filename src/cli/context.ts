@@ -1,0 +1,133 @@
+import type { ChalkInstance } from 'chalk';
+import ora, { type Ora } from 'ora';
+import { detectCapabilities, type Capabilities } from '../db/capabilities.js';
+import { loadConfig, type ConfigFile } from '../core/config.js';
+import { connectTarget, describeError, type Connection } from '../db/connection.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { makeChalk, toJson, type OutputOptions } from './output.js';
+import { redact } from '../core/redact.js';
+import { writeOut } from '../core/streams.js';
+import { readEnvFile, resolveTarget, type Target } from '../db/target.js';
+
+/** Options every command accepts (defined once on the program in src/cli.ts). */
+export interface GlobalOptions {
+  databaseUrl?: string;
+  embedded?: boolean | string;
+  config?: string;
+  envFile?: string;
+  connectTimeout?: number;
+  json: boolean;
+  color: boolean;
+  quiet: boolean;
+  debug: boolean;
+}
+
+/** What a command's wiring gets: output helpers and the resolved settings. */
+export interface CommandContext {
+  options: GlobalOptions;
+  output: OutputOptions;
+  /** chalk for stdout (tables), chalkErr for stderr (talk). */
+  chalk: ChalkInstance;
+  chalkErr: ChalkInstance;
+  logger: Logger & { warnings: string[] };
+  config: ConfigFile;
+  target: Target;
+  /** Aborted on Ctrl-C: long work checks it between steps. */
+  signal: AbortSignal;
+  /** Write data to stdout. */
+  print(text: string): void;
+  /** Write a JSON document to stdout. */
+  printJson(value: unknown): void;
+  /** A spinner on stderr for people; a silent stand-in otherwise. */
+  spinner(text: string): Spinner;
+  /** true when people watch stderr (TTY, no --json, no --quiet). */
+  interactive: boolean;
+}
+
+export interface Spinner {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+export async function createContext(options: GlobalOptions, signal: AbortSignal): Promise<CommandContext> {
+  const output: OutputOptions = {
+    json: options.json,
+    quiet: options.quiet,
+    debug: options.debug,
+    color: options.color,
+  };
+  const chalk = makeChalk(process.stdout, output);
+  const chalkErr = makeChalk(process.stderr, output);
+  const logger = createLogger({ ...output, chalk: chalkErr });
+  const { config, filepath, ignored } = await loadConfig(options.config ? { file: options.config } : {});
+  for (const file of ignored) {
+    logger.warn(`ignored ${file}: JavaScript config files run only from the current directory (or with --config)`);
+  }
+  if (filepath) logger.debug(`config file: ${filepath}`);
+  const envFile = options.envFile ?? config.envFile;
+  const fileEnv = envFile ? readEnvFile(envFile) : {};
+  if (envFile) logger.debug(`env file: ${envFile}`);
+  const target = resolveTarget({
+    databaseUrl: options.databaseUrl,
+    embedded: options.embedded,
+    config,
+    env: { ...fileEnv, ...process.env },
+  });
+  logger.debug(`database from: ${target.source}`);
+  const interactive = Boolean(process.stderr.isTTY) && !options.json && !options.quiet;
+  return {
+    options: { ...options, connectTimeout: options.connectTimeout ?? config.connectTimeout ?? 10 },
+    output,
+    chalk,
+    chalkErr,
+    logger,
+    config,
+    target,
+    signal,
+    interactive,
+    print: (text) => writeOut(text.endsWith('\n') ? text : text + '\n'),
+    printJson: (value) => writeOut(toJson(value) + '\n'),
+    spinner: (text) => makeSpinner(text, interactive),
+  };
+}
+
+function makeSpinner(text: string, interactive: boolean): Spinner {
+  if (!interactive) return { update() {}, succeed() {}, fail() {}, stop() {} };
+  // ora writes to stderr itself: its texts are redacted before they reach it.
+  const s: Ora = ora({ text: redact(text), stream: process.stderr }).start();
+  return {
+    update: (t) => void (s.text = redact(t)),
+    succeed: (t) => void s.succeed(t === undefined ? t : redact(t)),
+    fail: (t) => void s.fail(t === undefined ? t : redact(t)),
+    stop: () => void s.stop(),
+  };
+}
+
+/**
+ * Connect, read capabilities, run `fn`, and always close the pool (and the
+ * embedded server). Errors come out as HomepotError.
+ */
+export async function withConnection<T>(
+  ctx: CommandContext,
+  fn: (conn: Connection, caps: Capabilities) => Promise<T>,
+): Promise<T> {
+  const spin = ctx.spinner(ctx.target.kind === 'embedded' ? 'starting the embedded TimescaleDB' : 'connecting');
+  let conn: Connection | undefined;
+  try {
+    conn = await connectTarget(ctx.target, {
+      logger: ctx.logger,
+      connectTimeout: ctx.options.connectTimeout ?? 10,
+    });
+    spin.update('reading server capabilities');
+    const caps = await detectCapabilities(conn.sql);
+    spin.stop();
+    return await fn(conn, caps);
+  } catch (err) {
+    spin.stop();
+    throw describeError(err, conn?.endpoint);
+  } finally {
+    await conn?.close().catch((e: unknown) => ctx.logger.debug(`closing: ${(e as Error).message}`));
+  }
+}

@@ -1,0 +1,243 @@
+import type { Sql } from './connection.js';
+import { HomepotError } from '../core/errors.js';
+import { sqlFile } from './sql-files.js';
+
+/** The HOMEPOT tables we look after. */
+export const HOMEPOT_TABLES = ['sites', 'devices', 'health_checks'] as const;
+
+export type Edition = 'community' | 'apache';
+
+export interface TableAccess {
+  name: string;
+  exists: boolean;
+  schema: string | null;
+  owner: string | null;
+  /** The current role owns it (directly or through a role it is a member of). */
+  owned: boolean;
+}
+
+/**
+ * Everything a command needs to know about the server and role before it
+ * decides what to do. Commands consult this instead of catching errors.
+ */
+export interface Capabilities {
+  server: {
+    version: string;
+    versionNum: number;
+    database: string;
+    role: string;
+    superuser: boolean;
+    /** Connected to a standby (pg_is_in_recovery()). */
+    inRecovery: boolean;
+    /** The session cannot write (a standby, or default_transaction_read_only). */
+    readOnly: boolean;
+    /** PGlite (PostgreSQL in WebAssembly), as served by --embedded: one connection, no background workers. */
+    pglite: boolean;
+  };
+  timescaledb: {
+    /** Version the server could install (pg_available_extensions), or null. */
+    availableVersion: string | null;
+    /** Version installed in this database (pg_extension), or null. */
+    installedVersion: string | null;
+    /** Schema the extension lives in. */
+    schema: string | null;
+    /**
+     * timescaledb is in shared_preload_libraries (or its library is loaded, as
+     * in the embedded database). null when this role may not read
+     * shared_preload_libraries (not superuser, no pg_read_all_settings) and
+     * the library is not loaded in this session.
+     */
+    preloaded: boolean | null;
+    /** timescaledb.license: 'timescale' (Community) or 'apache'; null when the library is not loaded. */
+    license: string | null;
+    edition: Edition | null;
+  };
+  role: {
+    /** Can run CREATE EXTENSION timescaledb: superuser, or trusted extension plus CREATE on the database. */
+    canCreateExtension: boolean;
+    canCreateInDatabase: boolean;
+    tables: TableAccess[];
+  };
+  features: {
+    /** Hypertables and chunks (any edition, extension installed). */
+    hypertables: boolean;
+    /** Compression, retention/compression policies, continuous aggregates: Community edition only. */
+    compression: boolean;
+    policies: boolean;
+    continuousAggregates: boolean;
+    /** timescaledb_information.job_errors exists (TimescaleDB >= 2.15). */
+    jobErrors: boolean;
+    /**
+     * TimescaleDB's job scheduler runs for this database, so policies run on
+     * their own. false on the embedded database (no background workers) and
+     * where timescaledb.max_background_workers is 0.
+     */
+    jobScheduler: boolean;
+  };
+}
+
+interface CapabilitiesRow {
+  server_version: string;
+  server_version_num: number;
+  pglite: boolean;
+  database: string;
+  role: string;
+  superuser: boolean;
+  can_create_in_database: boolean;
+  in_recovery: boolean;
+  read_only: boolean;
+  shared_preload_libraries: string | null;
+  license: string | null;
+  available_version: string | null;
+  extension_trusted: boolean | null;
+  installed_version: string | null;
+  extension_schema: string | null;
+}
+
+interface TableRow {
+  name: string;
+  schema: string | null;
+  exists: boolean;
+  owner: string | null;
+  owned: boolean | null;
+}
+
+export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
+  const [row] = (await sql.unsafe(sqlFile('queries/capabilities.sql'))) as unknown as CapabilitiesRow[];
+  if (!row) throw new HomepotError('internal', 'could not read the server capabilities (no row for the current role)');
+  const tables = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [
+    [...HOMEPOT_TABLES],
+  ])) as unknown as TableRow[];
+  let jobErrors = false;
+  let scheduler = false;
+  if (row.installed_version) {
+    const [t] = await sql<{ job_errors: boolean; scheduler: boolean }[]>`
+      SELECT to_regclass('timescaledb_information.job_errors') IS NOT NULL AS job_errors,
+             EXISTS (SELECT 1 FROM pg_stat_activity
+                     WHERE backend_type = 'TimescaleDB Background Worker Scheduler'
+                       AND datname = current_database()) AS scheduler`;
+    jobErrors = Boolean(t?.job_errors);
+    scheduler = Boolean(t?.scheduler);
+  }
+
+  const preloadList = (row.shared_preload_libraries ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/^"|"$/g, ''))
+    .filter(Boolean);
+  const license = row.license && row.license !== '' ? row.license : null;
+  const edition: Edition | null = license === 'timescale' ? 'community' : license === 'apache' ? 'apache' : null;
+  const installed = row.installed_version !== null;
+  const community = installed && edition === 'community';
+
+  return {
+    server: {
+      version: row.server_version,
+      versionNum: row.server_version_num,
+      database: row.database,
+      role: row.role,
+      superuser: row.superuser,
+      inRecovery: row.in_recovery,
+      readOnly: row.read_only || row.in_recovery,
+      pglite: row.pglite,
+    },
+    timescaledb: {
+      availableVersion: row.available_version,
+      installedVersion: row.installed_version,
+      schema: row.extension_schema,
+      // A defined license setting proves the library is loaded, which is what
+      // matters; PGlite loads it at start without shared_preload_libraries.
+      preloaded:
+        preloadList.some((l) => l === 'timescaledb' || l.startsWith('timescaledb-')) ||
+        license !== null ||
+        // PGlite loads extension libraries on demand: no preloading exists there.
+        (row.pglite && row.available_version !== null)
+          ? true
+          : row.shared_preload_libraries === null
+            ? null
+            : false,
+      license,
+      edition,
+    },
+    role: {
+      canCreateExtension: row.superuser || (Boolean(row.extension_trusted) && row.can_create_in_database),
+      canCreateInDatabase: row.can_create_in_database,
+      tables: tables.map((t) => ({
+        name: t.name,
+        exists: t.exists,
+        schema: t.schema,
+        owner: t.owner,
+        owned: Boolean(t.owned),
+      })),
+    },
+    features: {
+      hypertables: installed,
+      compression: community,
+      policies: community,
+      continuousAggregates: community,
+      jobErrors,
+      jobScheduler: scheduler,
+    },
+  };
+}
+
+/** One line naming the server kind: what `status` and the tests print. */
+export function describeServerKind(c: Capabilities): string {
+  const pg = `PostgreSQL ${c.server.version.split(' ')[0]}`;
+  const t = c.timescaledb;
+  if (t.installedVersion) {
+    const ed =
+      t.edition === 'community' ? 'Community edition' : t.edition === 'apache' ? 'Apache-2 edition' : 'unknown edition';
+    return `${pg}, TimescaleDB ${t.installedVersion} (${ed})`;
+  }
+  if (t.availableVersion && t.preloaded === false)
+    return `${pg}, TimescaleDB ${t.availableVersion} available but not preloaded`;
+  if (t.availableVersion)
+    return `${pg}, TimescaleDB ${t.availableVersion} available but not installed in this database`;
+  return `${pg}, no TimescaleDB`;
+}
+
+/**
+ * Throw the right error when TimescaleDB is not usable for a command that
+ * needs hypertables; says exactly what to do for each case.
+ */
+export function requireTimescaledb(c: Capabilities, what: string): void {
+  const t = c.timescaledb;
+  if (t.installedVersion) return;
+  if (!t.availableVersion) {
+    throw new HomepotError(
+      'timescaledb-not-installed',
+      `${what} needs TimescaleDB, which is not installed on this server`,
+      {
+        hint: 'Install the timescaledb package for this PostgreSQL version (README, "Servers"), preload it, restart, then run homepot-ts setup.',
+      },
+    );
+  }
+  if (t.preloaded === false) {
+    throw new HomepotError(
+      'timescaledb-not-preloaded',
+      `${what} needs TimescaleDB; it is installed on the server but not preloaded`,
+      {
+        hint: "Add timescaledb to shared_preload_libraries (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then run homepot-ts setup.",
+      },
+    );
+  }
+  throw new HomepotError(
+    'timescaledb-not-installed',
+    `${what} needs TimescaleDB; it is available but not enabled in database "${c.server.database}"`,
+    {
+      hint: 'Run homepot-ts setup (or CREATE EXTENSION timescaledb) in this database.',
+    },
+  );
+}
+
+/** Refuse, before anything runs, a change on a session that cannot write (a replica). */
+export function requireWritable(caps: Capabilities, command: string): void {
+  if (!caps.server.readOnly) return;
+  throw new HomepotError(
+    'read-only',
+    `database "${caps.server.database}" is read-only${caps.server.inRecovery ? ' (a replica in recovery)' : ''}: ${command} changes nothing here`,
+    {
+      hint: `Run ${command} against the primary server.`,
+    },
+  );
+}

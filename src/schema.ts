@@ -1,7 +1,0 @@
-import type { Sql } from './connection.js';
-import { sqlFile } from './sql-files.js';
-
-/** Create HOMEPOT's tables if missing (sql/schema/homepot.sql; idempotent). */
-export async function applyHomepotSchema(sql: Sql): Promise<void> {
-  await sql.begin((tx) => tx.unsafe(sqlFile('schema/homepot.sql')));
-}
