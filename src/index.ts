@@ -1,20 +1,151 @@
 // The library: everything the CLI does, callable from programs and tests.
-export { detectCapabilities, describeServerKind, requireTimescaledb, HOMEPOT_TABLES } from './db/capabilities.js';
+// Each command in src/cli/commands/ calls the functions exported here; README "Library" shows one in use.
+
+// Connecting: pick a target as the CLI does (flags > env > config), connect, read what the server can do.
+export {
+  connectUrl,
+  connectTarget,
+  describeError,
+  describeEndpoint,
+  APPLICATION_NAME,
+  TARGET_SEARCH_PATH,
+} from './db/connection.js';
+export type { Connection, ConnectOptions, Endpoint, Sql } from './db/connection.js';
+export { resolveTarget, resolveSourceUrl, normalizeUrl, readEnvFile, DEFAULT_EMBEDDED_DIR } from './db/target.js';
+export type { Target, TargetInputs, TargetSource, SourceUrlOrigin } from './db/target.js';
+export { startEmbedded } from './db/embedded.js';
+export type { EmbeddedOptions, EmbeddedServer } from './db/embedded.js';
+export {
+  detectCapabilities,
+  describeServerKind,
+  requireTimescaledb,
+  requireWritable,
+  HOMEPOT_TABLES,
+} from './db/capabilities.js';
 export type { Capabilities, Edition, TableAccess } from './db/capabilities.js';
-export { connectUrl, connectTarget, describeError, describeEndpoint } from './db/connection.js';
-export type { Connection, Endpoint, Sql } from './db/connection.js';
+export { loadConfig, validateConfig } from './core/config.js';
+export type {
+  ConfigFile,
+  LoadedConfig,
+  SetupConfig,
+  AggregatesConfig,
+  AggregatePolicyConfig,
+  MigrateConfig,
+} from './core/config.js';
+export { createLogger } from './core/logger.js';
+export type { Logger, LoggerOptions } from './core/logger.js';
+
+// Errors and exit codes.
+export { HomepotError } from './core/errors.js';
+export type { ErrorKind } from './core/errors.js';
+export { ExitCode } from './core/exit-codes.js';
+export type { ExitCodeValue } from './core/exit-codes.js';
+
+// Inputs: intervals, column lists, table names.
+export { parseInterval } from './core/intervals.js';
+export type { Interval } from './core/intervals.js';
+export { parseColumnList, parseOrderBy, formatOrderBy } from './core/columns.js';
+export type { OrderItem } from './core/columns.js';
+export { parseQualifiedName, resolveTable, findRelation } from './db/names.js';
+export type { QualifiedName, ResolvedTable } from './db/names.js';
+
+// Plans: what every changing command returns (dryRun: the plan only).
+export { planFailure } from './db/plan.js';
+export type { ApplyResult, ChangeHooks, Outcome, Step, StepResult, StepState } from './db/plan.js';
+
+// setup
+export { runSetup } from './setup.js';
+export type { SetupOptions, SetupResult } from './setup.js';
+export { resolveSetupOptions, SETUP_DEFAULTS } from './cli/options.js';
+export type { SetupFlags } from './cli/options.js';
+
+// status, chunks, jobs
 export { getStatus, listHypertables, listContinuousAggregates } from './status.js';
 export type { StatusReport, HypertableInfo, ContinuousAggregateInfo, HomepotTableInfo } from './status.js';
 export { listChunks, resolveHypertable } from './chunks.js';
 export type { ChunkInfo, ChunksReport } from './chunks.js';
-export { listJobs, listJobErrors } from './jobs.js';
-export type { JobRow, JobErrorRow } from './jobs.js';
-export { parseQualifiedName, resolveTable, findRelation } from './db/names.js';
-export { loadConfig, validateConfig } from './core/config.js';
-export type { ConfigFile } from './core/config.js';
-export { resolveTarget, normalizeUrl, readEnvFile } from './db/target.js';
+export { listJobs, listJobErrors, findJob, runJob, setJobScheduled } from './jobs.js';
+export type { JobRow, JobErrorRow, JobRef, JobRunResult, JobScheduleResult } from './jobs.js';
+
+// retention, compression, chunk-interval
+export { showRetention, setRetention, removeRetention, runRetention } from './tuning/retention.js';
+export type {
+  ChangeOptions,
+  RetentionPolicy,
+  RetentionReport,
+  RetentionRunOptions,
+  RetentionRunProgress,
+  RetentionRunResult,
+  TuningResult,
+} from './tuning/retention.js';
+export {
+  showCompression,
+  setCompression,
+  removeCompressionPolicy,
+  runCompression,
+  compressionStats,
+  describeSettings,
+} from './tuning/compression.js';
+export type {
+  ChunkCompressionStats,
+  CompressionChangeResult,
+  CompressionPolicy,
+  CompressionRemoveResult,
+  CompressionRunOptions,
+  CompressionRunResult,
+  CompressionSetOptions,
+  CompressionShow,
+  HypertableCompressionStats,
+  HypertableName,
+} from './tuning/compression.js';
+export { showChunkInterval, setChunkInterval } from './tuning/chunk-interval.js';
+export type { ChunkIntervalReport } from './tuning/chunk-interval.js';
+
+// aggregates
+export {
+  AGGREGATE_NAMES,
+  AGGREGATE_WINDOW_DEFAULT,
+  describePolicy,
+  exampleQueries,
+  listAggregates,
+  resolveAggregateOptions,
+  resolvePolicies,
+  resolveTime,
+  runCreateAggregates,
+  runDrop,
+  runRefresh,
+  runSetPolicy,
+} from './aggregates/aggregates.js';
+export type {
+  AggregateFlags,
+  AggregateInfo,
+  AggregateKind,
+  AggregateName,
+  AggregateOptions,
+  CreateAggregatesResult,
+  ExampleQueryResult,
+  MaterializeProgress,
+  MaterializeResult,
+  RefreshPolicy,
+  RefreshResult,
+} from './aggregates/aggregates.js';
+
+// migrate (in place, online, from a --source server; finish; cleanup)
+export { MIGRATE_DEFAULTS, runMigrate, runMigrateCleanup } from './migrate/migrate.js';
+export type {
+  CleanupResult,
+  LockHeld,
+  MigrateHooks,
+  MigrateOptions,
+  MigrateProgress,
+  MigrateResult,
+  PlannedStep,
+  Strategy,
+} from './migrate/migrate.js';
+export { runMigrateRemote, runMigrateFinish } from './migrate/remote.js';
+export type { CatchUp, FinishResult, Verification } from './migrate/remote.js';
+
+// demo
 export { applyHomepotSchema } from './demo/schema.js';
-export { startEmbedded } from './db/embedded.js';
-export { loadFleet } from './demo/fleet-data.js';
-export { HomepotError } from './core/errors.js';
-export { ExitCode } from './core/exit-codes.js';
+export { loadFleet, planFleet } from './demo/fleet-data.js';
+export type { FleetPlan, FleetSpec, LoadMethod, LoadProgress, LoadResult } from './demo/fleet-data.js';
