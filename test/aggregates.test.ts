@@ -183,7 +183,9 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       );
       await db().closeClients();
       // 24 whole hours plus the current one (real-time rows on Community; the last refresh elsewhere).
-      expect(rows.length).toBeGreaterThanOrEqual(24);
+      // One less when the clock passed an hour between loading the rows and this query: the oldest
+      // hour then falls out of the window while no newer hour has rows yet (seen in CI at 09:00).
+      expect(rows.length).toBeGreaterThanOrEqual(23);
       expect(site.length).toBeGreaterThanOrEqual(72);
       expect(site.every((x) => Number(x.device_count) === 3)).toBe(true);
     });
