@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { listChunks } from '../src/chunks.js';
 import { detectCapabilities } from '../src/db/capabilities.js';
@@ -65,6 +68,29 @@ for (const flavour of ['timescale', 'apache'] as const) {
       expect(human.stdout).toContain('_hyper_');
       expect(human.stdout.match(/_hyper_\d+_\d+_chunk/g)).toHaveLength(4);
       if (flavour === 'timescale') expect(human.stdout).toMatch(/→.*×/);
+    });
+
+    it("without a table argument it uses the config's setup.table; an argument wins over it", async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'homepot-chunks-config-'));
+      try {
+        const config = join(dir, 'homepot-ts.json');
+        await writeFile(config, JSON.stringify({ setup: { table: '"Fleet Ops"."Metrics Raw"' } }));
+        const fromConfig = await runCli(['chunks', '--json', '--config', config, '--database-url', db().url]);
+        expect(fromConfig.code, fromConfig.stderr).toBe(0);
+        expect(fromConfig.json().hypertable).toEqual({ schema: 'Fleet Ops', name: 'Metrics Raw' });
+        const argWins = await runCli([
+          'chunks',
+          'health_checks',
+          '--json',
+          '--config',
+          config,
+          '--database-url',
+          db().url,
+        ]);
+        expect(argWins.json().hypertable).toEqual({ schema: 'public', name: 'health_checks' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('schema-qualified names and names that need quoting work', async () => {

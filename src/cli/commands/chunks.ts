@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { listChunks } from '../../chunks.js';
 import { withConnection } from '../context.js';
+import { SETUP_DEFAULTS } from '../options.js';
 import { formatBytes, formatTime, table } from '../output.js';
 import { parsePositiveInt, type RunCommand } from './shared.js';
 
@@ -9,11 +10,15 @@ export function registerChunks(program: Command, run: RunCommand): void {
   program
     .command('chunks')
     .description("list a hypertable's chunks: time range, size, compression")
-    .argument('[table]', 'hypertable name (schema.table, "Quoted Name" for mixed case)', 'health_checks')
+    .argument(
+      '[table]',
+      `hypertable name (schema.table, "Quoted Name" for mixed case; default config setup.table, else ${SETUP_DEFAULTS.table})`,
+    )
     .option('--limit <n>', 'show at most n chunks', (v) => parsePositiveInt(v, '--limit'))
     .addOption(new Option('--order <order>', 'which chunks first').choices(['newest', 'oldest']).default('newest'))
-    .action((tableName: string, opts: { limit?: number; order: 'newest' | 'oldest' }, cmd: Command) =>
+    .action((tableArg: string | undefined, opts: { limit?: number; order: 'newest' | 'oldest' }, cmd: Command) =>
       run(cmd, async (ctx) => {
+        const tableName = tableArg ?? ctx.config.setup?.table ?? SETUP_DEFAULTS.table;
         const report = await withConnection(ctx, (conn, caps) =>
           listChunks(conn.sql, caps, tableName, { limit: opts.limit ?? null, order: opts.order }),
         );
