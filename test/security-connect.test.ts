@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
-import { oneLineError } from './support/assertions.js';
+import { expectExit, oneLineError } from './support/assertions.js';
 
 /*
  * --connect-timeout bounds the whole attempt: the TCP connect, the startup
@@ -43,12 +43,6 @@ async function closedPort(): Promise<number> {
   const s = await listen(() => {});
   await s.close();
   return s.port;
-}
-
-function expectExit(r: CliResult, code: number): void {
-  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(
-    code,
-  );
 }
 
 /**

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { runCli, startCli, type CliResult } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
-import { oneLineError } from './support/assertions.js';
+import { expectExit, oneLineError, sleep } from './support/assertions.js';
 import { fingerprint, isHypertable, loadPlainHealthChecks } from './support/migration.js';
-import { client, quoteIdent, type Sql } from './support/pg.js';
+import { type Sql, client, quoteIdent, quoteLiteral } from './support/pg.js';
 
 /*
  * Issue 9, item 4: rows are moved only with the rights of the table's owner.
@@ -18,17 +18,6 @@ import { client, quoteIdent, type Sql } from './support/pg.js';
 
 const MIGRATE = 'migrate-from-postgres';
 const SLOW = 180_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectExit(r: CliResult, code: number): void {
-  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(
-    code,
-  );
-}
-
-function quoteLiteral(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
 
 interface Attacker {
   role: string;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectExit, sleep } from './support/assertions.js';
 import type { Sql as LibSql } from '../src/db/connection.js';
 import { executeRendered } from '../src/db/statements.js';
-import { runCli, startCli, type CliResult } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadHypertable, loadSchema } from './support/homepot.js';
 import { fingerprint, isHypertable, loadPlainHealthChecks } from './support/migration.js';
@@ -17,13 +18,6 @@ import { client, quoteIdent } from './support/pg.js';
 
 const MIGRATE = 'migrate-from-postgres';
 const SLOW = 120_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function expectExit(r: CliResult, code: number): void {
-  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(
-    code,
-  );
-}
 
 /** A role of our own per test (roles are cluster-wide; other files may have a "mallory" too). */
 function attackerName(): string {

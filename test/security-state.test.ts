@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { runCli, type CliResult } from './support/cli.js';
+import { runCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
-import { oneLineError } from './support/assertions.js';
+import { expectExit, oneLineError } from './support/assertions.js';
 import { fingerprint, loadPlainHealthChecks } from './support/migration.js';
-import { client, quoteIdent, type Sql } from './support/pg.js';
+import { type Sql, client, quoteIdent, quoteLiteral } from './support/pg.js';
 
 /*
  * Issue 9, item 1: the migration state cannot be planted. A less trusted role
@@ -17,10 +17,6 @@ import { client, quoteIdent, type Sql } from './support/pg.js';
 
 const MIGRATE = 'migrate-from-postgres';
 const SLOW = 120_000;
-
-function expectExit(r: CliResult, code: number): void {
-  expect(r.code, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(code);
-}
 
 /** A fresh database with HOMEPOT's plain tables and rows, and a new unprivileged role in it. */
 async function withAttacker<T>(
@@ -57,10 +53,6 @@ async function withAttacker<T>(
     await m.end({ timeout: 5 });
     await d.dropAndClose();
   }
-}
-
-function quoteLiteral(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 /** Whether her function ran with anyone else's rights, and whether she became superuser. */

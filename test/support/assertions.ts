@@ -1,6 +1,7 @@
 /** Assertions and small helpers every CLI test file uses. */
 import { expect } from 'vitest';
 import { catalogSnapshot } from './catalog.js';
+import type { CliResult } from './cli.js';
 import type { TestDatabase } from './databases.js';
 
 /** stderr holds one error line (warnings aside) naming the problem, and no stack trace. */
@@ -28,3 +29,12 @@ export async function query<T = any>(db: TestDatabase, text: string): Promise<T[
   await db.closeClients();
   return rows as unknown as T[];
 }
+
+/** The CLI's exit code, with its output when the code is not the one expected. */
+export function expectExit(r: CliResult, code: number): void {
+  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(
+    code,
+  );
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

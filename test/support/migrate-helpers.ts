@@ -8,10 +8,12 @@ import { expect } from 'vitest';
 import { startCli, type CliResult } from './cli.js';
 import { createTestDatabase, type Sql, type TestDatabase } from './databases.js';
 import { loadPlainHealthChecks } from './migration.js';
+import { expectExit, sleep } from './assertions.js';
+
+export { expectExit, sleep };
 import { client } from './pg.js';
 
 export const MIGRATE = 'migrate-from-postgres';
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fresh database of the flavour with HOMEPOT's plain tables and `rows` health checks. */
 export async function plainDatabase(
@@ -44,13 +46,6 @@ export async function withDb<T>(
   } finally {
     await d.dropAndClose();
   }
-}
-
-/** The CLI's exit code, with its output when the code is not the one expected. */
-export function expectExit(r: CliResult, code: number): void {
-  expect(r.code, `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(
-    code,
-  );
 }
 
 /** Duplicate ids (each health check has its own id from the sequence). */
