@@ -1,9 +1,8 @@
-import { requireTimescaledb, type Capabilities } from './db/capabilities.js';
+import type { Capabilities } from './db/capabilities.js';
 import type { Sql } from './db/connection.js';
-import { HomepotError } from './core/errors.js';
-import { resolveTable, type ResolvedTable } from './db/names.js';
 import { num } from './core/numbers.js';
-import { sqlFile } from './db/sql-files.js';
+import { sqlFile } from './db/sql.js';
+import { resolveHypertable } from './steps/hypertable.js';
 
 export interface ChunkInfo {
   schema: string;
@@ -24,28 +23,6 @@ export interface ChunksReport {
   compressed: number;
   order: 'newest' | 'oldest';
   chunks: ChunkInfo[];
-}
-
-/** Check a typed name is a hypertable here; the error says what to do when it is not. */
-export async function resolveHypertable(sql: Sql, caps: Capabilities, input: string): Promise<ResolvedTable> {
-  requireTimescaledb(caps, 'chunks');
-  const table = await resolveTable(sql, input);
-  const [row] = await sql<{ ok: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables
-                   WHERE hypertable_schema = ${table.schema} AND hypertable_name = ${table.name}) AS ok`;
-  if (!row?.ok) {
-    throw new HomepotError(
-      'not-a-hypertable',
-      `${table.display} is a plain ${table.relkind === 'v' ? 'view' : 'table'}, not a hypertable`,
-      {
-        hint:
-          table.name === 'health_checks'
-            ? 'Run homepot-ts setup to convert it.'
-            : `Convert it with homepot-ts setup --table ${table.display}.`,
-      },
-    );
-  }
-  return table;
 }
 
 export async function listChunks(

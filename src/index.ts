@@ -15,13 +15,9 @@ export { resolveTarget, resolveSourceUrl, normalizeUrl, readEnvFile, DEFAULT_EMB
 export type { Target, TargetInputs, TargetSource, SourceUrlOrigin } from './db/target.js';
 export { startEmbedded } from './db/embedded.js';
 export type { EmbeddedOptions, EmbeddedServer } from './db/embedded.js';
-export {
-  detectCapabilities,
-  describeServerKind,
-  requireTimescaledb,
-  requireWritable,
-  HOMEPOT_TABLES,
-} from './db/capabilities.js';
+export { detectCapabilities, describeServerKind, requireWritable, HOMEPOT_TABLES } from './db/capabilities.js';
+export { requireFeature, featureGap, hasFeature, COMMUNITY_HINT } from './db/features.js';
+export type { Feature, FeatureGap } from './db/features.js';
 export type { Capabilities, Edition, TableAccess } from './db/capabilities.js';
 export { loadConfig, validateConfig } from './core/config.js';
 export type {
@@ -56,13 +52,24 @@ export type { ApplyResult, ChangeHooks, Outcome, Step, StepResult, StepState } f
 // setup
 export { runSetup } from './setup.js';
 export type { SetupOptions, SetupResult } from './setup.js';
-export { resolveSetupOptions, SETUP_DEFAULTS } from './cli/options.js';
-export type { SetupFlags } from './cli/options.js';
+// Settings as the CLI resolves them: flags > environment > config > defaults.
+export {
+  resolveSetupOptions,
+  resolveAggregateOptions,
+  resolvePolicies,
+  resolveSetting,
+  resolveSettings,
+  SETUP_DEFAULTS,
+  AGGREGATE_WINDOW_DEFAULT,
+} from './cli/options.js';
+export type { SetupFlags, AggregateFlags, Settings, SettingSources } from './cli/options.js';
 
 // status, chunks, jobs
 export { getStatus, listHypertables, listContinuousAggregates } from './status.js';
 export type { StatusReport, HypertableInfo, ContinuousAggregateInfo, HomepotTableInfo } from './status.js';
-export { listChunks, resolveHypertable } from './chunks.js';
+export { listChunks } from './chunks.js';
+export { preflight, checkConvertible, checkTimeColumn, resolveHypertable } from './steps/hypertable.js';
+export type { TableInfo } from './steps/hypertable.js';
 export type { ChunkInfo, ChunksReport } from './chunks.js';
 export { listJobs, listJobErrors, findJob, runJob, setJobScheduled } from './jobs.js';
 export type { JobRow, JobErrorRow, JobRef, JobRunResult, JobScheduleResult } from './jobs.js';
@@ -104,12 +111,9 @@ export type { ChunkIntervalReport } from './tuning/chunk-interval.js';
 // aggregates
 export {
   AGGREGATE_NAMES,
-  AGGREGATE_WINDOW_DEFAULT,
   describePolicy,
   exampleQueries,
   listAggregates,
-  resolveAggregateOptions,
-  resolvePolicies,
   resolveTime,
   runCreateAggregates,
   runDrop,
@@ -117,7 +121,6 @@ export {
   runSetPolicy,
 } from './aggregates/aggregates.js';
 export type {
-  AggregateFlags,
   AggregateInfo,
   AggregateKind,
   AggregateName,

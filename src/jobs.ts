@@ -1,11 +1,11 @@
-import { requireTimescaledb, requireWritable, type Capabilities } from './db/capabilities.js';
+import { requireWritable, type Capabilities } from './db/capabilities.js';
+import { requireFeature, requireJobControl } from './db/features.js';
 import type { Sql } from './db/connection.js';
 import { HomepotError } from './core/errors.js';
 import { ExitCode } from './core/exit-codes.js';
 import type { Interval } from './core/intervals.js';
 import { applySteps, withChangeLock, type ApplyResult, type Step } from './db/plan.js';
-import { sqlFile } from './db/sql-files.js';
-import { renderStatement } from './db/statements.js';
+import { sqlFile, renderStatement } from './db/sql.js';
 
 export interface JobRow {
   jobId: number;
@@ -122,20 +122,8 @@ export interface JobRef {
  * job is found, so an unknown id says so (4) on every edition.
  */
 function preflightJobs(caps: Capabilities, what: string): void {
-  requireTimescaledb(caps, what);
+  requireFeature(caps, 'timescaledb', what);
   requireWritable(caps, what);
-}
-
-/** Under the Apache license run_job and alter_job fail with 0A000 (measured on 2.19.3): say so before trying. */
-function requireJobControl(caps: Capabilities, what: string, fn: string): void {
-  if (caps.timescaledb.edition === 'community') return;
-  throw new HomepotError(
-    'timescaledb-edition',
-    `${what} needs the TimescaleDB Community edition: ${fn}() is not available under ${caps.timescaledb.edition === 'apache' ? 'the Apache-2 license this server runs' : 'an unknown timescaledb.license'}`,
-    {
-      hint: "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.",
-    },
-  );
 }
 
 /** Look a job up by id; an unknown id is exit 4 with where to find the ids. */

@@ -1,13 +1,14 @@
-import { describeServerKind, detectCapabilities, requireWritable, type Capabilities } from './db/capabilities.js';
+import { featureGap } from './db/features.js';
+import { describeServerKind, detectCapabilities, type Capabilities } from './db/capabilities.js';
 import { formatOrderBy, quoteIfNeeded, type OrderItem } from './core/columns.js';
 import type { Sql } from './db/connection.js';
 import { HomepotError } from './core/errors.js';
 import type { Interval } from './core/intervals.js';
+import { checkConvertible, preflight } from './steps/hypertable.js';
 import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from './db/names.js';
 import { num } from './core/numbers.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './db/plan.js';
-import { sqlFile } from './db/sql-files.js';
-import { renderStatement } from './db/statements.js';
+import { sqlFile, renderStatement } from './db/sql.js';
 import { requireOwnerRights } from './db/table-owner.js';
 
 /** What `setup` makes the database look like (README, "setup"). */
@@ -34,52 +35,6 @@ export interface SetupResult extends ApplyResult {
   warnings: string[];
 }
 
-const COMMUNITY_HINT = 'needs the TimescaleDB Community edition (timescaledb.license = timescale)';
-
-/** Refuse, before anything changes, what setup cannot do here. */
-export function preflight(caps: Capabilities, opts: Pick<SetupOptions, 'require'>, command = 'setup'): void {
-  const ts = caps.timescaledb;
-  requireWritable(caps, command);
-  if (ts.availableVersion && !ts.installedVersion && ts.preloaded === false) {
-    throw new HomepotError(
-      'timescaledb-not-preloaded',
-      `TimescaleDB ${ts.availableVersion} is installed on the server but not preloaded, so the extension cannot be created`,
-      {
-        hint: `Set shared_preload_libraries = 'timescaledb' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, and run ${command} again.`,
-      },
-    );
-  }
-  if (ts.availableVersion && !ts.installedVersion && !caps.role.canCreateExtension) {
-    throw new HomepotError(
-      'permission-denied',
-      `role "${caps.server.role}" may not create the timescaledb extension (it needs superuser: timescaledb is not a trusted extension)`,
-      {
-        hint: `A superuser must run: CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE; in database "${caps.server.database}", then run ${command} again.`,
-      },
-    );
-  }
-  if (opts.require && !ts.availableVersion && !ts.installedVersion) {
-    throw new HomepotError(
-      'timescaledb-not-installed',
-      command === 'setup'
-        ? `--require ${opts.require}: TimescaleDB is not installed on this server`
-        : `TimescaleDB is not installed on this server: ${command} needs it`,
-      {
-        hint: `Install the timescaledb package for this PostgreSQL version, preload it, restart, and run ${command} again.`,
-      },
-    );
-  }
-  if (opts.require === 'community' && ts.edition === 'apache') {
-    throw new HomepotError(
-      'timescaledb-edition',
-      '--require community: this server runs the TimescaleDB Apache-2 edition (timescaledb.license = apache)',
-      {
-        hint: "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.",
-      },
-    );
-  }
-}
-
 /** Steps for the extension; separate because everything after it depends on it. */
 async function extensionStep(sql: Sql, caps: Capabilities): Promise<Step> {
   const ts = caps.timescaledb;
@@ -103,100 +58,6 @@ async function extensionStep(sql: Sql, caps: Capabilities): Promise<Step> {
     };
   }
   return { id: 'extension', title: 'TimescaleDB extension', state: 'needed', wanted: ts.availableVersion, statements };
-}
-
-export interface TableInfo {
-  column_exists: boolean;
-  column_type: string | null;
-  column_is_time: boolean | null;
-  column_not_null: boolean;
-  is_plain_table: boolean;
-  row_estimate: number;
-  total_bytes: number;
-}
-
-/** Check the table has the time column and that it holds times; throws unsuitable-table (exit 4) when not. */
-export async function checkTimeColumn(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<TableInfo> {
-  const [info] = (await sql.unsafe(sqlFile('setup/table-info.sql'), [table.oid, timeColumn])) as unknown as TableInfo[];
-  if (!info) throw new HomepotError('internal', `could not read ${table.display}`);
-  const col = quoteIfNeeded(timeColumn);
-  if (!info.column_exists) {
-    throw new HomepotError('unsuitable-table', `${table.display} has no column ${col} to partition by time`, {
-      hint: 'Name the time column with --time-column (HOMEPOT uses "timestamp").',
-    });
-  }
-  if (!info.column_is_time) {
-    throw new HomepotError(
-      'unsuitable-table',
-      `${table.display}.${col} is ${info.column_type}, not a time type (timestamptz, timestamp or date)`,
-      {
-        hint: 'Choose a timestamptz column with --time-column.',
-      },
-    );
-  }
-  return info;
-}
-
-/** Check the table can become a hypertable; returns warnings, throws on blockers. */
-export async function checkConvertible(
-  sql: Sql,
-  table: ResolvedTable,
-  timeColumn: string,
-): Promise<{ info: TableInfo; warnings: string[] }> {
-  const info = await checkTimeColumn(sql, table, timeColumn);
-  const col = quoteIfNeeded(timeColumn);
-  if (!info.column_not_null) {
-    throw new HomepotError(
-      'unsuitable-table',
-      `${table.display}.${col} allows NULL; a hypertable's time column must be NOT NULL`,
-      {
-        hint: `Fill any NULLs, then run: ALTER TABLE ${table.display} ALTER COLUMN ${col} SET NOT NULL;`,
-      },
-    );
-  }
-  const unique = (await sql.unsafe(sqlFile('setup/unique-without-time.sql'), [table.oid, timeColumn])) as unknown as {
-    index_name: string;
-    constraint_name: string | null;
-    constraint_type: string | null;
-    columns: string[] | null;
-    definition: string;
-  }[];
-  if (unique.length > 0) {
-    const names = unique.map((u) => u.constraint_name ?? u.index_name);
-    // A statement to run where we can write one: the same key with the time column added.
-    const fix = unique
-      .map((u) => {
-        const cols = u.columns ? [...u.columns, timeColumn].map(quoteIfNeeded).join(', ') : null;
-        if (u.constraint_name && cols && (u.constraint_type === 'p' || u.constraint_type === 'u')) {
-          return `ALTER TABLE ${table.display} DROP CONSTRAINT ${quoteIfNeeded(u.constraint_name)}, ADD CONSTRAINT ${quoteIfNeeded(u.constraint_name)} ${u.constraint_type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols});`;
-        }
-        if (!u.constraint_name && cols) {
-          return `DROP INDEX ${quoteIfNeeded(table.schema)}.${quoteIfNeeded(u.index_name)}; CREATE UNIQUE INDEX ${quoteIfNeeded(u.index_name)} ON ${table.display} (${cols});`;
-        }
-        return u.constraint_name
-          ? `ALTER TABLE ${table.display} DROP CONSTRAINT ${quoteIfNeeded(u.constraint_name)}; then re-add it with ${col} in its columns`
-          : `DROP INDEX ${quoteIfNeeded(u.index_name)}; then re-create it with ${col} in its columns`;
-      })
-      .join(' ');
-    throw new HomepotError(
-      'unsuitable-table',
-      `${table.display} has unique constraints or indexes without ${col}, which a hypertable cannot keep: ${names.join(', ')}`,
-      {
-        hint: `Run: ${fix}`,
-      },
-    );
-  }
-  const warnings: string[] = [];
-  const fks = (await sql.unsafe(sqlFile('setup/referencing-fks.sql'), [table.oid])) as unknown as {
-    constraint_name: string;
-    from_table: string;
-  }[];
-  if (fks.length > 0) {
-    warnings.push(
-      `foreign keys reference ${table.display} (${fks.map((f) => `${f.from_table}.${f.constraint_name}`).join(', ')}): TimescaleDB supports them from 2.16; older versions refuse the conversion.`,
-    );
-  }
-  return { info, warnings };
 }
 
 /** Plan everything after the extension. */
@@ -382,7 +243,7 @@ async function tableSteps(
   const wantedCompression = `segment by ${opts.segmentBy.map(quoteIfNeeded).join(', ') || '(none)'}, order by ${formatOrderBy(opts.orderBy)}`;
   const notCommunity = !hasTimescale
     ? 'needs TimescaleDB (not installed on this server)'
-    : `${COMMUNITY_HINT}; this server runs the Apache-2 edition`;
+    : (featureGap(caps, 'community')?.reason ?? '');
   if (!opts.compression) {
     steps.push({
       id: 'compression',

@@ -2,10 +2,11 @@ import { listAggregates, type AggregateInfo } from './aggregates/aggregates.js';
 import { readStateForStatus } from './migrate/state.js';
 import { formatCount } from './core/numbers.js';
 import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './db/capabilities.js';
+import { serverKindWarning } from './db/features.js';
 import type { Sql } from './db/connection.js';
 import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from './jobs.js';
 import { num } from './core/numbers.js';
-import { sqlFile } from './db/sql-files.js';
+import { sqlFile } from './db/sql.js';
 
 export interface HypertableInfo {
   schema: string;
@@ -171,28 +172,9 @@ export async function getStatus(
     if (caps.features.continuousAggregates) continuousAggregates = await listContinuousAggregates(sql);
     jobs = await listJobs(sql);
     if (caps.features.jobErrors) jobErrors = await listJobErrors(sql, options.jobErrorLimit ?? 10);
-    if (ts.edition === 'apache') {
-      warnings.push(
-        'TimescaleDB Apache-2 edition (timescaledb.license = apache): hypertables and chunks work; compression, retention/compression policies and continuous aggregates need the Community edition (timescaledb.license = timescale).',
-      );
-    }
-  } else if (!ts.availableVersion) {
-    warnings.push(
-      'TimescaleDB is not installed on this server: HOMEPOT runs on plain PostgreSQL (no hypertables, compression or continuous aggregates). To enable it, install the timescaledb package for this PostgreSQL version, add it to shared_preload_libraries, restart, and run homepot-ts setup.',
-    );
-  } else if (ts.preloaded === false) {
-    warnings.push(
-      `TimescaleDB ${ts.availableVersion} is installed on the server but not preloaded: add timescaledb to shared_preload_libraries (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then run homepot-ts setup.`,
-    );
-  } else if (ts.preloaded === null) {
-    warnings.push(
-      `TimescaleDB ${ts.availableVersion} is available but not enabled in database "${caps.server.database}", and role "${caps.server.role}" may not read shared_preload_libraries to tell whether it is preloaded: ask a superuser to run CREATE EXTENSION timescaledb (after preloading it, if needed).`,
-    );
-  } else {
-    warnings.push(
-      `TimescaleDB ${ts.availableVersion} is available but not enabled in database "${caps.server.database}": run homepot-ts setup (or CREATE EXTENSION timescaledb).`,
-    );
   }
+  const kindWarning = serverKindWarning(caps);
+  if (kindWarning) warnings.push(kindWarning);
 
   const tables = await homepotTables(sql, hypertables);
   const health = tables.find((t) => t.name === 'health_checks');

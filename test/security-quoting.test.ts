@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExit, sleep } from './support/assertions.js';
 import type { Sql as LibSql } from '../src/db/connection.js';
-import { executeRendered } from '../src/db/statements.js';
+import { executeRendered } from '../src/db/sql.js';
 import { runCli, startCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadHypertable, loadSchema } from './support/homepot.js';

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
-import { runCreateAggregates, resolveAggregateOptions } from '../src/aggregates/aggregates.js';
+import { runCreateAggregates } from '../src/aggregates/aggregates.js';
+import { resolveAggregateOptions } from '../src/cli/options.js';
 import { parseInterval } from '../src/core/intervals.js';
 
 const DAY_MS = 86_400_000;

@@ -1,14 +1,12 @@
 import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
-import type { ConfigFile } from '../core/config.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
 import { parseInterval, type Interval } from '../core/intervals.js';
 import { num } from '../core/numbers.js';
 import { epochMs } from '../core/times.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from '../db/plan.js';
-import { preflight } from '../setup.js';
-import { sqlFile } from '../db/sql-files.js';
-import { executeRendered, executeStatement, renderStatement } from '../db/statements.js';
+import { preflight } from '../steps/hypertable.js';
+import { sqlFile, executeRendered, renderStatement } from '../db/sql.js';
 
 /**
  * HOMEPOT's three aggregates (seed, "Continuous Aggregates"). On the
@@ -527,7 +525,7 @@ export async function refreshAggregate(
       });
       await conn`BEGIN`;
       try {
-        await executeStatement(conn, statement);
+        await executeRendered(conn, statement);
         await conn`COMMIT`;
       } catch (err) {
         await conn`ROLLBACK`.catch(() => {});
@@ -1172,50 +1170,4 @@ export async function exampleQueries(
       rows: [...daily],
     },
   ];
-}
-
-// ---------------------------------------------------------------------------
-// Options: flags > config `aggregates.*` > defaults
-// ---------------------------------------------------------------------------
-
-export interface AggregateFlags {
-  recreate?: boolean;
-  realTime?: boolean;
-  window?: Interval;
-  materialize?: boolean;
-  lockTimeout?: Interval;
-  dryRun?: boolean;
-}
-
-export const AGGREGATE_WINDOW_DEFAULT = '7 days';
-
-/** Policies from config `aggregates.<name>` over the defaults. */
-export function resolvePolicies(config: ConfigFile): Record<AggregateName, RefreshPolicy> {
-  const c = config.aggregates ?? {};
-  const out = {} as Record<AggregateName, RefreshPolicy>;
-  for (const name of AGGREGATE_NAMES) {
-    const p = c[name] ?? {};
-    const d = POLICY_DEFAULTS[name];
-    const start = p.startOffset === undefined ? d.startOffset : p.startOffset;
-    out[name] = {
-      startOffset: start === null ? null : parseInterval(start, `aggregates.${name}.startOffset`),
-      endOffset: parseInterval(p.endOffset ?? d.endOffset, `aggregates.${name}.endOffset`),
-      schedule: parseInterval(p.schedule ?? d.schedule, `aggregates.${name}.schedule`),
-    };
-    checkPolicy(name, out[name]);
-  }
-  return out;
-}
-
-export function resolveAggregateOptions(flags: AggregateFlags, config: ConfigFile): AggregateOptions {
-  const c = config.aggregates ?? {};
-  return {
-    policies: resolvePolicies(config),
-    realTime: flags.realTime ?? c.realTime ?? true,
-    recreate: Boolean(flags.recreate),
-    window: flags.window ?? parseInterval(c.window ?? AGGREGATE_WINDOW_DEFAULT, 'aggregates.window'),
-    materialize: flags.materialize ?? true,
-    lockTimeout: flags.lockTimeout ?? parseInterval(config.lockTimeout ?? '10 seconds', 'lockTimeout'),
-    dryRun: Boolean(flags.dryRun),
-  };
 }

@@ -8,6 +8,7 @@ import { makeChalk, toJson, type OutputOptions } from './output.js';
 import { redact } from '../core/redact.js';
 import { writeOut } from '../core/streams.js';
 import { readEnvFile, resolveTarget, type Target } from '../db/target.js';
+import { resolveSetting, type SettingSources } from './options.js';
 
 /** Options every command accepts (defined once on the program in src/cli.ts). */
 export interface GlobalOptions {
@@ -31,6 +32,10 @@ export interface CommandContext {
   chalkErr: ChalkInstance;
   logger: Logger & { warnings: string[] };
   config: ConfigFile;
+  /** The environment: process.env over the env file. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Where settings come from besides flags (cli/options.ts resolves them). */
+  sources: SettingSources;
   target: Target;
   /** Aborted on Ctrl-C: long work checks it between steps. */
   signal: AbortSignal;
@@ -69,21 +74,25 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   const envFile = options.envFile ?? config.envFile;
   const fileEnv = envFile ? readEnvFile(envFile) : {};
   if (envFile) logger.debug(`env file: ${envFile}`);
+  const env = { ...fileEnv, ...process.env };
+  const sources: SettingSources = { config, env };
   const target = resolveTarget({
     databaseUrl: options.databaseUrl,
     embedded: options.embedded,
     config,
-    env: { ...fileEnv, ...process.env },
+    env,
   });
   logger.debug(`database from: ${target.source}`);
   const interactive = Boolean(process.stderr.isTTY) && !options.json && !options.quiet;
   return {
-    options: { ...options, connectTimeout: options.connectTimeout ?? config.connectTimeout ?? 10 },
+    options: { ...options, connectTimeout: resolveSetting('connectTimeout', options.connectTimeout, sources) },
     output,
     chalk,
     chalkErr,
     logger,
     config,
+    env,
+    sources,
     target,
     signal,
     interactive,

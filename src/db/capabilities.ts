@@ -1,6 +1,7 @@
 import type { Sql } from './connection.js';
 import { HomepotError } from '../core/errors.js';
-import { sqlFile } from './sql-files.js';
+import { editionLabel } from './features.js';
+import { sqlFile } from './sql.js';
 
 /** The HOMEPOT tables we look after. */
 export const HOMEPOT_TABLES = ['sites', 'devices', 'health_checks'] as const;
@@ -185,49 +186,13 @@ export function describeServerKind(c: Capabilities): string {
   const pg = `PostgreSQL ${c.server.version.split(' ')[0]}`;
   const t = c.timescaledb;
   if (t.installedVersion) {
-    const ed =
-      t.edition === 'community' ? 'Community edition' : t.edition === 'apache' ? 'Apache-2 edition' : 'unknown edition';
-    return `${pg}, TimescaleDB ${t.installedVersion} (${ed})`;
+    return `${pg}, TimescaleDB ${t.installedVersion} (${editionLabel(t.edition)})`;
   }
   if (t.availableVersion && t.preloaded === false)
     return `${pg}, TimescaleDB ${t.availableVersion} available but not preloaded`;
   if (t.availableVersion)
     return `${pg}, TimescaleDB ${t.availableVersion} available but not installed in this database`;
   return `${pg}, no TimescaleDB`;
-}
-
-/**
- * Throw the right error when TimescaleDB is not usable for a command that
- * needs hypertables; says exactly what to do for each case.
- */
-export function requireTimescaledb(c: Capabilities, what: string): void {
-  const t = c.timescaledb;
-  if (t.installedVersion) return;
-  if (!t.availableVersion) {
-    throw new HomepotError(
-      'timescaledb-not-installed',
-      `${what} needs TimescaleDB, which is not installed on this server`,
-      {
-        hint: 'Install the timescaledb package for this PostgreSQL version (README, "Servers"), preload it, restart, then run homepot-ts setup.',
-      },
-    );
-  }
-  if (t.preloaded === false) {
-    throw new HomepotError(
-      'timescaledb-not-preloaded',
-      `${what} needs TimescaleDB; it is installed on the server but not preloaded`,
-      {
-        hint: "Add timescaledb to shared_preload_libraries (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then run homepot-ts setup.",
-      },
-    );
-  }
-  throw new HomepotError(
-    'timescaledb-not-installed',
-    `${what} needs TimescaleDB; it is available but not enabled in database "${c.server.database}"`,
-    {
-      hint: 'Run homepot-ts setup (or CREATE EXTENSION timescaledb) in this database.',
-    },
-  );
 }
 
 /** Refuse, before anything runs, a change on a session that cannot write (a replica). */

@@ -1,7 +1,7 @@
 import type { Sql } from './connection.js';
 import { HomepotError } from '../core/errors.js';
 import type { Interval } from '../core/intervals.js';
-import { executeStatement } from './statements.js';
+import { executeRendered } from './sql.js';
 
 /** What a step finds in the database before anything runs. */
 export type StepState = 'needed' | 'in-place' | 'different' | 'not-available';
@@ -124,7 +124,7 @@ export async function applySteps(
     try {
       await conn`BEGIN`;
       await conn`SELECT set_config('lock_timeout', ${`${Math.round(options.lockTimeout.seconds * 1000)}ms`}, true)`;
-      for (const statement of step.statements) await executeStatement(conn, statement);
+      for (const statement of step.statements) await executeRendered(conn, statement);
       await conn`COMMIT`;
       results.push({ ...base, outcome: step.state === 'needed' ? 'created' : 'updated' });
     } catch (err) {

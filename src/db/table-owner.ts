@@ -1,6 +1,6 @@
 import type { Sql } from './connection.js';
 import { HomepotError } from '../core/errors.js';
-import { sqlFile } from './sql-files.js';
+import { sqlFile } from './sql.js';
 
 /**
  * Rows are written or moved only with the rights of the table's owner.

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/connection.js';
-import { sqlFile } from '../db/sql-files.js';
+import { sqlFile } from '../db/sql.js';
 
 /** Create HOMEPOT's tables if missing (sql/schema/homepot.sql; idempotent). */
 export async function applyHomepotSchema(sql: Sql): Promise<void> {

@@ -14,9 +14,8 @@ import {
 import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from '../db/names.js';
 import { num } from '../core/numbers.js';
 import { withChangeLock, type ChangeHooks } from '../db/plan.js';
-import { checkConvertible, preflight as setupPreflight } from '../setup.js';
-import { sqlFile } from '../db/sql-files.js';
-import { executeRendered, renderKinds, renderList, renderNamed, renderStatement } from '../db/statements.js';
+import { checkConvertible, preflight as setupPreflight } from '../steps/hypertable.js';
+import { sqlFile, executeRendered, renderKinds, renderList, renderNamed, renderStatement } from '../db/sql.js';
 import {
   createState,
   forget,

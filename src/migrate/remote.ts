@@ -32,9 +32,8 @@ import { num } from '../core/numbers.js';
 import { withChangeLock } from '../db/plan.js';
 import { redactUrl } from '../core/redact.js';
 import { requireOwnerRights } from '../db/table-owner.js';
-import { checkConvertible } from '../setup.js';
-import { sqlFile } from '../db/sql-files.js';
-import { executeRendered, renderNamed, renderStatement } from '../db/statements.js';
+import { checkConvertible } from '../steps/hypertable.js';
+import { sqlFile, executeRendered, renderNamed, renderStatement } from '../db/sql.js';
 
 /**
  * migrate-from-postgres --source: copy HOMEPOT's health_checks (and the tables

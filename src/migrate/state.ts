@@ -1,7 +1,6 @@
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
-import { sqlFile } from '../db/sql-files.js';
-import { executeRendered } from '../db/statements.js';
+import { sqlFile, executeRendered } from '../db/sql.js';
 
 /**
  * The migration state of migrate-from-postgres: where an online migration (or

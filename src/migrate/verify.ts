@@ -1,5 +1,5 @@
 import type { Sql } from '../db/connection.js';
-import { executeRendered, renderStatement } from '../db/statements.js';
+import { executeRendered, renderStatement } from '../db/sql.js';
 
 /**
  * Verification of a migration: row count and checksum per time window on both

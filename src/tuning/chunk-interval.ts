@@ -1,5 +1,6 @@
-import { describeServerKind, detectCapabilities, requireTimescaledb, type Capabilities } from '../db/capabilities.js';
-import { resolveHypertable } from '../chunks.js';
+import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
+import { requireFeature } from '../db/features.js';
+import { resolveHypertable } from '../steps/hypertable.js';
 import { quoteIfNeeded } from '../core/columns.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
@@ -10,8 +11,7 @@ import { applySteps, withChangeLock, type Step } from '../db/plan.js';
 import { applyOptions, type ChangeHooks } from '../db/plan.js';
 import { requireWritable } from '../db/capabilities.js';
 import type { ChangeOptions, TuningResult } from './retention.js';
-import { sqlFile } from '../db/sql-files.js';
-import { renderStatement } from '../db/statements.js';
+import { sqlFile, renderStatement } from '../db/sql.js';
 
 export interface ChunkIntervalReport {
   table: string;
@@ -57,7 +57,7 @@ export async function showChunkInterval(
   caps: Capabilities,
   tableInput: string,
 ): Promise<ChunkIntervalReport> {
-  requireTimescaledb(caps, 'chunk-interval');
+  requireFeature(caps, 'timescaledb', 'chunk-interval');
   const table = await resolveHypertable(sql, caps, tableInput);
   const d = await dimension(sql, table, null);
   return {
@@ -83,7 +83,7 @@ export async function setChunkInterval(
     async (conn) => {
       const caps = await detectCapabilities(conn);
       requireWritable(caps, 'chunk-interval set');
-      requireTimescaledb(caps, 'chunk-interval set');
+      requireFeature(caps, 'timescaledb', 'chunk-interval set');
       const table = await resolveHypertable(conn, caps, opts.table);
       const d = await dimension(conn, table, opts.interval.text);
       if (d.chunk_interval === null) {

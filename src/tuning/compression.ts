@@ -1,5 +1,6 @@
-import { requireTimescaledb, requireWritable, type Capabilities } from '../db/capabilities.js';
-import { resolveHypertable } from '../chunks.js';
+import { requireWritable, type Capabilities } from '../db/capabilities.js';
+import { featureGap, requireFeature } from '../db/features.js';
+import { resolveHypertable } from '../steps/hypertable.js';
 import { formatOrderBy, quoteIfNeeded, type OrderItem } from '../core/columns.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
@@ -9,8 +10,7 @@ import { resolveTable, type ResolvedTable } from '../db/names.js';
 import { num } from '../core/numbers.js';
 import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type ApplyResult, type Step } from '../db/plan.js';
 import { compressionSettingsStep, policyStep } from '../setup.js';
-import { sqlFile } from '../db/sql-files.js';
-import { renderStatement } from '../db/statements.js';
+import { sqlFile, renderStatement } from '../db/sql.js';
 
 /** What `compression set` aims for; values come from flags > config `setup.*` > the seed. */
 export interface CompressionSetOptions {
@@ -25,34 +25,6 @@ export interface CompressionSetOptions {
 export interface HypertableName {
   schema: string;
   name: string;
-}
-
-const COMMUNITY_HINT =
-  "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.";
-
-/** Why a Community feature cannot be used here, or null when it can. */
-export function communityUnavailable(caps: Capabilities): string | null {
-  const t = caps.timescaledb;
-  if (!t.installedVersion) {
-    return t.availableVersion
-      ? `needs the TimescaleDB Community edition; TimescaleDB ${t.availableVersion} is on the server but not enabled in database "${caps.server.database}"`
-      : 'needs the TimescaleDB Community edition; TimescaleDB is not installed on this server';
-  }
-  if (t.edition === 'apache')
-    return 'needs the TimescaleDB Community edition (timescaledb.license = timescale); this server runs the Apache-2 edition';
-  if (t.edition !== 'community')
-    return 'needs the TimescaleDB Community edition; timescaledb.license could not be read (is the library loaded?)';
-  return null;
-}
-
-/** Exit 5 with one line naming the Community edition when the server lacks it. */
-export function requireCommunity(caps: Capabilities, what: string): void {
-  if (!caps.timescaledb.installedVersion) {
-    // Not installed / not preloaded / not created: requireTimescaledb says exactly what to do.
-    requireTimescaledb(caps, `${what} (a TimescaleDB Community edition feature)`);
-  }
-  const why = communityUnavailable(caps);
-  if (why) throw new HomepotError('timescaledb-edition', `${what} ${why}`, { hint: COMMUNITY_HINT });
 }
 
 // ---------------------------------------------------------------- show
@@ -119,7 +91,7 @@ async function chunkCounts(sql: Sql, table: HypertableName): Promise<{ total: nu
 
 /** A hypertable's compression settings, policy and compressed chunks; read-only, any server. */
 export async function showCompression(sql: Sql, caps: Capabilities, tableName: string): Promise<CompressionShow> {
-  const why = communityUnavailable(caps);
+  const why = featureGap(caps, 'community')?.reason ?? null;
   const base = { segmentBy: [], orderBy: [], policy: null, jobScheduler: caps.features.jobScheduler };
   if (!caps.timescaledb.installedVersion) {
     const table = await resolveTable(sql, tableName);
@@ -172,7 +144,7 @@ export async function setCompression(
   hooks: ChangeHooks = {},
 ): Promise<CompressionChangeResult> {
   requireWritable(caps, 'compression set');
-  requireCommunity(caps, 'compression set');
+  requireFeature(caps, 'community', 'compression set');
   return withChangeLock(
     sql,
     async (conn) => {
@@ -217,7 +189,7 @@ export async function removeCompressionPolicy(
   hooks: ChangeHooks = {},
 ): Promise<CompressionRemoveResult> {
   requireWritable(caps, 'compression remove');
-  requireCommunity(caps, 'compression remove');
+  requireFeature(caps, 'community', 'compression remove');
   return withChangeLock(
     sql,
     async (conn) => {
@@ -299,7 +271,7 @@ export async function runCompression(
   hooks: ChangeHooks & { onPlan?: (chunks: number) => void } = {},
 ): Promise<CompressionRunResult> {
   requireWritable(caps, 'compression run');
-  requireCommunity(caps, 'compression run');
+  requireFeature(caps, 'community', 'compression run');
   return withChangeLock(
     sql,
     async (conn) => {
@@ -418,7 +390,7 @@ export async function compressionStats(
   caps: Capabilities,
   tableName: string | null,
 ): Promise<HypertableCompressionStats[]> {
-  requireCommunity(caps, 'compression stats');
+  requireFeature(caps, 'community', 'compression stats');
   let tables: HypertableName[];
   if (tableName !== null) {
     const t: ResolvedTable = await resolveHypertable(sql, caps, tableName);

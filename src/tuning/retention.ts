@@ -1,3 +1,4 @@
+import { hasFeature, requireFeature } from '../db/features.js';
 import {
   describeServerKind,
   detectCapabilities,
@@ -6,7 +7,7 @@ import {
   type Edition,
 } from '../db/capabilities.js';
 import { findPolicyJob, validDate } from '../jobs.js';
-import { resolveHypertable } from '../chunks.js';
+import { checkTimeColumn, resolveHypertable } from '../steps/hypertable.js';
 import { quoteIfNeeded } from '../core/columns.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
@@ -22,10 +23,9 @@ import {
   type Step,
   type StepResult,
 } from '../db/plan.js';
-import { checkTimeColumn, policyStep } from '../setup.js';
-import { sqlFile } from '../db/sql-files.js';
+import { policyStep } from '../setup.js';
+import { sqlFile, executeRendered, renderStatement } from '../db/sql.js';
 import { requireOwnerRights } from '../db/table-owner.js';
-import { executeRendered, renderStatement } from '../db/statements.js';
 
 /** What every changing tuning command returns: the plan's results and where they ran. */
 export interface TuningResult extends ApplyResult {
@@ -125,7 +125,7 @@ export async function showRetention(
 ): Promise<RetentionReport> {
   const table = await resolveTable(sql, tableInput);
   const dim = await timeDimension(sql, caps, table);
-  const community = caps.timescaledb.edition === 'community';
+  const community = hasFeature(caps, 'community');
   const policy = dim ? await readPolicy(sql, table) : null;
   let compressAfter: string | null = null;
   if (dim) {
@@ -165,17 +165,12 @@ export async function showRetention(
 
 /** retention set needs Community; elsewhere say how to enforce retention from cron (exit 5). */
 function requireRetentionPolicies(caps: Capabilities, interval: Interval, table: string): void {
-  const ts = caps.timescaledb;
-  if (ts.installedVersion && ts.edition === 'community') return;
-  const where = !ts.installedVersion
-    ? `TimescaleDB is not ${ts.availableVersion ? 'enabled in this database' : 'installed on this server'}`
-    : 'this server runs the Apache-2 edition';
-  throw new HomepotError(
-    ts.installedVersion ? 'timescaledb-edition' : 'timescaledb-not-installed',
-    `retention set needs the TimescaleDB Community edition (timescaledb.license = timescale) and ${where}`,
-    {
-      hint: `Enforce retention from cron with homepot-ts retention run instead (${ts.installedVersion ? 'it drops old chunks' : 'it deletes old rows in batches'}), e.g.: ${cronExample(interval.text, table)}`,
-    },
+  const dropsChunks = Boolean(caps.timescaledb.installedVersion);
+  requireFeature(
+    caps,
+    'community',
+    'retention set',
+    `Enforce retention from cron with homepot-ts retention run instead (${dropsChunks ? 'it drops old chunks' : 'it deletes old rows in batches'}), e.g.: ${cronExample(interval.text, table)}`,
   );
 }
 

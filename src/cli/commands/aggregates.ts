@@ -1,17 +1,13 @@
 import { Argument, type Command } from 'commander';
 import {
   AGGREGATE_NAMES,
-  AGGREGATE_WINDOW_DEFAULT,
   describePolicy,
   listAggregates,
-  resolveAggregateOptions,
-  resolvePolicies,
   resolveTime,
   runCreateAggregates,
   runDrop,
   runRefresh,
   runSetPolicy,
-  type AggregateFlags,
   type AggregateInfo,
   type AggregateName,
   type MaterializeProgress,
@@ -25,8 +21,16 @@ import { formatBytes, formatTime, table } from '../output.js';
 import { planFailure } from '../../db/plan.js';
 import { formatDuration } from '../progress.js';
 import { printPlanResult } from './plan-output.js';
-import { addChangeOptions } from './setup.js';
 import type { RunCommand } from './shared.js';
+import {
+  AGGREGATE_WINDOW_DEFAULT,
+  changeOptions,
+  explicitFlags,
+  resolveAggregateOptions,
+  resolvePolicies,
+  resolveSetting,
+  type AggregateFlags,
+} from '../options.js';
 
 /** Progress of materializing, for people: one line per window on stderr (spinner on a TTY). */
 function materializeProgress(ctx: CommandContext) {
@@ -80,9 +84,9 @@ export function registerAggregates(program: Command, run: RunCommand): void {
       `materialize history in windows of this length, oldest first (default ${AGGREGATE_WINDOW_DEFAULT})`,
       intervalOption('--window'),
     );
-  addChangeOptions(create).action((flags: AggregateFlags, cmd: Command) =>
+  changeOptions(create).action((flags: AggregateFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const opts = resolveAggregateOptions(flags, ctx.config);
+      const opts = resolveAggregateOptions(explicitFlags(cmd, flags), ctx.sources);
       const result = await withConnection(ctx, async (conn) => {
         const spin = ctx.spinner('waiting for the change lock');
         const progress = materializeProgress(ctx);
@@ -165,9 +169,7 @@ export function registerAggregates(program: Command, run: RunCommand): void {
       ) =>
         run(cmd, async (ctx) => {
           const policies = resolvePolicies(ctx.config);
-          const window =
-            flags.window ??
-            parseInterval(ctx.config.aggregates?.window ?? AGGREGATE_WINDOW_DEFAULT, 'aggregates.window');
+          const window = resolveSetting('aggregateWindow', flags.window, ctx.sources);
           const result = await withConnection(ctx, async (conn) => {
             const from = await resolveTime(conn.sql, flags.from, '--from');
             const to = await resolveTime(conn.sql, flags.to, '--to');
@@ -223,7 +225,7 @@ export function registerAggregates(program: Command, run: RunCommand): void {
     .option('--start-offset <interval>', 'refresh window start, this long before now ("none": from the beginning)')
     .option('--end-offset <interval>', 'refresh window end, this long before now', intervalOption('--end-offset'))
     .option('--schedule <interval>', 'run the refresh this often', intervalOption('--schedule'));
-  addChangeOptions(policy).action(
+  changeOptions(policy).action(
     (
       name: AggregateName,
       flags: {
@@ -248,7 +250,7 @@ export function registerAggregates(program: Command, run: RunCommand): void {
           endOffset: flags.endOffset ?? base.endOffset,
           schedule: flags.schedule ?? base.schedule,
         };
-        const lockTimeout = flags.lockTimeout ?? parseInterval(ctx.config.lockTimeout ?? '10 seconds', 'lockTimeout');
+        const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
         const result = await withConnection(ctx, (conn) =>
           runSetPolicy(conn.sql, name, wanted, { lockTimeout, dryRun: Boolean(flags.dryRun) }),
         );
@@ -262,17 +264,16 @@ export function registerAggregates(program: Command, run: RunCommand): void {
     .command('drop')
     .description('drop an aggregate with its materialized rows and policy (destructive; --dry-run shows it)')
     .addArgument(nameArg(true));
-  addChangeOptions(drop).action(
-    (name: AggregateName, flags: { lockTimeout?: Interval; dryRun?: boolean }, cmd: Command) =>
-      run(cmd, async (ctx) => {
-        const lockTimeout = flags.lockTimeout ?? parseInterval(ctx.config.lockTimeout ?? '10 seconds', 'lockTimeout');
-        const result = await withConnection(ctx, (conn) =>
-          runDrop(conn.sql, name, { lockTimeout, dryRun: Boolean(flags.dryRun) }),
-        );
-        printPlanResult(ctx, 'aggregates drop', result);
-        const failure = planFailure(result);
-        if (failure) throw failure;
-      }),
+  changeOptions(drop).action((name: AggregateName, flags: { lockTimeout?: Interval; dryRun?: boolean }, cmd: Command) =>
+    run(cmd, async (ctx) => {
+      const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
+      const result = await withConnection(ctx, (conn) =>
+        runDrop(conn.sql, name, { lockTimeout, dryRun: Boolean(flags.dryRun) }),
+      );
+      printPlanResult(ctx, 'aggregates drop', result);
+      const failure = planFailure(result);
+      if (failure) throw failure;
+    }),
   );
 }
 

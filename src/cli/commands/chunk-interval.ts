@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import { setChunkInterval, showChunkInterval } from '../../tuning/chunk-interval.js';
 import { withConnection } from '../context.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
-import { SETUP_DEFAULTS } from '../options.js';
+import { changeOptions, tableOption } from '../options.js';
 import { finishChange, resolveTuning } from './retention.js';
-import { addChangeOptions } from './setup.js';
 import { withChangeFeedback, type RunCommand } from './shared.js';
 
 const NEW_CHUNKS_ONLY = 'The chunk interval applies to NEW chunks only: existing chunks keep their size.';
@@ -13,14 +12,12 @@ export function registerChunkInterval(program: Command, run: RunCommand): void {
   const ci = program
     .command('chunk-interval')
     .description('the time span of new chunks of a hypertable: show or set it (TimescaleDB, any edition)');
-  const tableOption = (cmd: Command) =>
-    cmd.option('--table <name>', `the hypertable (default ${SETUP_DEFAULTS.table}, or config setup.table)`);
 
   tableOption(
     ci.command('show', { isDefault: true }).description('the chunk interval new chunks get (the default)'),
   ).action((flags: { table?: string }, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const { table } = resolveTuning(flags, ctx.config);
+      const { table } = resolveTuning(flags, ctx);
       const r = await withConnection(ctx, (conn, caps) => showChunkInterval(conn.sql, caps, table));
       if (ctx.options.json) return ctx.printJson({ command: 'chunk-interval show', ...r });
       const c = ctx.chalk;
@@ -35,7 +32,7 @@ export function registerChunkInterval(program: Command, run: RunCommand): void {
     }),
   );
 
-  addChangeOptions(
+  changeOptions(
     tableOption(
       ci
         .command('set')
@@ -44,7 +41,7 @@ export function registerChunkInterval(program: Command, run: RunCommand): void {
     ),
   ).action((interval: Interval, flags: { table?: string; dryRun?: boolean; lockTimeout?: Interval }, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const opts = { ...resolveTuning(flags, ctx.config), interval };
+      const opts = { ...resolveTuning(flags, ctx), interval };
       const result = await withConnection(ctx, (conn) =>
         withChangeFeedback(ctx, (hooks) => setChunkInterval(conn.sql, opts, hooks)),
       );

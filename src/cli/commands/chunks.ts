@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { listChunks } from '../../chunks.js';
 import { withConnection } from '../context.js';
-import { SETUP_DEFAULTS } from '../options.js';
+import { resolveSetting, SETUP_DEFAULTS } from '../options.js';
 import { formatBytes, formatTime, table } from '../output.js';
 import { parsePositiveInt, type RunCommand } from './shared.js';
 
@@ -18,7 +18,7 @@ export function registerChunks(program: Command, run: RunCommand): void {
     .addOption(new Option('--order <order>', 'which chunks first').choices(['newest', 'oldest']).default('newest'))
     .action((tableArg: string | undefined, opts: { limit?: number; order: 'newest' | 'oldest' }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const tableName = tableArg ?? ctx.config.setup?.table ?? SETUP_DEFAULTS.table;
+        const tableName = resolveSetting('table', tableArg, ctx.sources);
         const report = await withConnection(ctx, (conn, caps) =>
           listChunks(conn.sql, caps, tableName, { limit: opts.limit ?? null, order: opts.order }),
         );

@@ -16,9 +16,17 @@ import { intervalOption, type Interval } from '../../core/intervals.js';
 import { formatBytes, formatTime, table } from '../output.js';
 import { planFailure, type ApplyResult } from '../../db/plan.js';
 import { progressReporter } from '../progress.js';
-import { resolveSetupOptions, SETUP_DEFAULTS } from '../options.js';
+import {
+  changeOptions,
+  ORDER_BY_FLAG,
+  resolveSetting,
+  resolveSettings,
+  resolveSetupOptions,
+  SEGMENT_BY_FLAG,
+  SETUP_DEFAULTS,
+  TABLE_FLAG,
+} from '../options.js';
 import { printPlanResult } from './plan-output.js';
-import { addChangeOptions } from './setup.js';
 import { withChangeFeedback, type RunCommand } from './shared.js';
 
 interface TableFlag {
@@ -28,8 +36,6 @@ interface ChangeFlags extends TableFlag {
   dryRun?: boolean;
   lockTimeout?: Interval;
 }
-
-const TABLE_HELP = `hypertable (default: config setup.table, else ${SETUP_DEFAULTS.table})`;
 
 export function registerCompression(program: Command, run: RunCommand): void {
   const compression = program
@@ -41,20 +47,17 @@ export function registerCompression(program: Command, run: RunCommand): void {
   compression
     .command('show')
     .description('compression settings, policy (job, compress_after, last run, next start) and compressed chunks')
-    .option('--table <name>', TABLE_HELP)
+    .option(...TABLE_FLAG)
     .action((flags: TableFlag, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const { table: tableName } = resolveSetupOptions(
-          { ...(flags.table ? { table: flags.table } : {}) },
-          ctx.config,
-        );
+        const tableName = resolveSetting('table', flags.table, ctx.sources);
         const report = await withConnection(ctx, (conn, caps) => showCompression(conn.sql, caps, tableName));
         if (ctx.options.json) return ctx.printJson(report);
         printShow(ctx, report);
       }),
     );
 
-  addChangeOptions(
+  changeOptions(
     compression
       .command('set')
       .description(
@@ -65,22 +68,12 @@ export function registerCompression(program: Command, run: RunCommand): void {
         `compress chunks older than this (default ${SETUP_DEFAULTS.compressAfter})`,
         intervalOption('--after'),
       )
-      .option('--segment-by <columns>', `segment-by columns (default ${SETUP_DEFAULTS.segmentBy})`)
-      .option('--order-by <items>', `order-by (default '${SETUP_DEFAULTS.orderBy}')`)
-      .option('--table <name>', TABLE_HELP),
+      .option(...SEGMENT_BY_FLAG)
+      .option(...ORDER_BY_FLAG)
+      .option(...TABLE_FLAG),
   ).action((flags: ChangeFlags & { after?: Interval; segmentBy?: string; orderBy?: string }, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const opts = resolveSetupOptions(
-        {
-          ...(flags.table ? { table: flags.table } : {}),
-          ...(flags.after ? { compressAfter: flags.after } : {}),
-          ...(flags.segmentBy !== undefined ? { segmentBy: flags.segmentBy } : {}),
-          ...(flags.orderBy !== undefined ? { orderBy: flags.orderBy } : {}),
-          ...(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}),
-          dryRun: Boolean(flags.dryRun),
-        },
-        ctx.config,
-      );
+      const opts = resolveSetupOptions({ ...flags, compressAfter: flags.after }, ctx.sources);
       const result = await withConnection(ctx, (conn, caps) =>
         withChangeFeedback(ctx, (hooks) => setCompression(conn.sql, caps, opts, hooks)),
       );
@@ -89,14 +82,14 @@ export function registerCompression(program: Command, run: RunCommand): void {
     }),
   );
 
-  addChangeOptions(
+  changeOptions(
     compression
       .command('remove')
       .description('remove the compression policy; compressed chunks stay compressed')
-      .option('--table <name>', TABLE_HELP),
+      .option(...TABLE_FLAG),
   ).action((flags: ChangeFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const opts = changeOptions(ctx, flags);
+      const opts = tableAndLock(ctx, flags);
       const result = await withConnection(ctx, (conn, caps) =>
         withChangeFeedback(ctx, (hooks) => removeCompressionPolicy(conn.sql, caps, opts, hooks)),
       );
@@ -111,7 +104,7 @@ export function registerCompression(program: Command, run: RunCommand): void {
     }),
   );
 
-  addChangeOptions(
+  changeOptions(
     compression
       .command('run')
       .description(
@@ -122,16 +115,10 @@ export function registerCompression(program: Command, run: RunCommand): void {
         "compress chunks older than this (default: the policy's compress_after, else config setup.compressAfter, else 7 days)",
         intervalOption('--older-than'),
       )
-      .option('--table <name>', TABLE_HELP),
+      .option(...TABLE_FLAG),
   ).action((flags: ChangeFlags & { olderThan?: Interval }, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const resolved = resolveSetupOptions(
-        {
-          ...(flags.table ? { table: flags.table } : {}),
-          ...(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}),
-        },
-        ctx.config,
-      );
+      const resolved = resolveSettings(['table', 'lockTimeout', 'compressAfter'], flags, ctx.sources);
       const dryRun = Boolean(flags.dryRun);
       let progress: ReturnType<typeof progressReporter> | undefined;
       let total = 0;
@@ -208,18 +195,15 @@ export function registerCompression(program: Command, run: RunCommand): void {
     );
 }
 
-function changeOptions(
+/** --table and --lock-timeout: flags > environment > config > defaults. */
+function tableAndLock(
   ctx: CommandContext,
   flags: ChangeFlags,
 ): { table: string; lockTimeout: Interval; dryRun: boolean } {
-  const o = resolveSetupOptions(
-    {
-      ...(flags.table ? { table: flags.table } : {}),
-      ...(flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {}),
-    },
-    ctx.config,
-  );
-  return { table: o.table, lockTimeout: o.lockTimeout, dryRun: Boolean(flags.dryRun) };
+  return {
+    ...resolveSettings(['table', 'lockTimeout'], flags, ctx.sources),
+    dryRun: Boolean(flags.dryRun),
+  };
 }
 
 /** After the result is printed: Ctrl-C is exit 130, a failed step its own exit code. */

@@ -6,14 +6,9 @@ import { formatCount } from '../../core/numbers.js';
 import { progressReporter } from '../progress.js';
 import { applyHomepotSchema } from '../../demo/schema.js';
 import { runSetup } from '../../setup.js';
-import { resolveSetupOptions } from '../options.js';
+import { resolveAggregateOptions, resolveSetupOptions } from '../options.js';
 import { printPlanResult } from './plan-output.js';
-import {
-  exampleQueries,
-  resolveAggregateOptions,
-  runCreateAggregates,
-  type ExampleQueryResult,
-} from '../../aggregates/aggregates.js';
+import { exampleQueries, runCreateAggregates, type ExampleQueryResult } from '../../aggregates/aggregates.js';
 import { table } from '../output.js';
 import { getStatus } from '../../status.js';
 import { planFailure } from '../../db/plan.js';
@@ -63,7 +58,7 @@ export function registerDemo(program: Command, run: RunCommand): void {
           }
           // The demo's own design: the seed's, from config and defaults (not from setup flags).
           const setupSpin = ctx.spinner('running setup');
-          const setup = await runSetup(conn.sql, resolveSetupOptions({}, ctx.config), {
+          const setup = await runSetup(conn.sql, resolveSetupOptions({}, ctx.sources), {
             onStep: (s) => setupSpin.update(`setup: ${s.title}`),
             signal: ctx.signal,
           });
@@ -71,7 +66,7 @@ export function registerDemo(program: Command, run: RunCommand): void {
           const setupFailure = planFailure(setup);
           if (setupFailure) throw setupFailure;
           const aggProgress = progressReporter(ctx, 'materializing aggregates', 'windows');
-          const aggregates = await runCreateAggregates(conn.sql, resolveAggregateOptions({}, ctx.config), {
+          const aggregates = await runCreateAggregates(conn.sql, resolveAggregateOptions({}, ctx.sources), {
             onProgress: (p) => aggProgress.update({ done: p.done, total: p.total, elapsedMs: p.elapsedMs }),
             signal: ctx.signal,
           });

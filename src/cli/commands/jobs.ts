@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
-import { requireTimescaledb } from '../../db/capabilities.js';
+import { requireFeature } from '../../db/features.js';
 import { withConnection } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import type { Interval } from '../../core/intervals.js';
@@ -8,9 +8,8 @@ import { listJobErrors, listJobs, runJob, setJobScheduled, type JobErrorRow, typ
 import { formatTime, table } from '../output.js';
 import { planFailure } from '../../db/plan.js';
 import { formatDuration } from '../progress.js';
-import { resolveSetupOptions } from '../options.js';
+import { changeOptions, resolveSetting } from '../options.js';
 import { printPlanResult } from './plan-output.js';
-import { addChangeOptions } from './setup.js';
 import { parsePositiveInt, type RunCommand } from './shared.js';
 
 export function registerJobs(program: Command, run: RunCommand): void {
@@ -23,7 +22,7 @@ export function registerJobs(program: Command, run: RunCommand): void {
     .action((opts: { failed?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
         const rows = await withConnection(ctx, async (conn, caps) => {
-          requireTimescaledb(caps, 'jobs');
+          requireFeature(caps, 'timescaledb', 'jobs');
           return listJobs(conn.sql, { failedOnly: Boolean(opts.failed) });
         });
         if (ctx.options.json) return ctx.printJson({ jobs: rows });
@@ -42,7 +41,7 @@ export function registerJobs(program: Command, run: RunCommand): void {
     .action((opts: { limit: number }, cmd: Command) =>
       run(cmd, async (ctx) => {
         const rows = await withConnection(ctx, async (conn, caps) => {
-          requireTimescaledb(caps, 'jobs errors');
+          requireFeature(caps, 'timescaledb', 'jobs errors');
           if (!caps.features.jobErrors) {
             throw new HomepotError(
               'timescaledb-edition',
@@ -63,17 +62,14 @@ export function registerJobs(program: Command, run: RunCommand): void {
       }),
     );
 
-  addChangeOptions(
+  changeOptions(
     jobs
       .command('run')
       .description('run a job now, in the foreground (CALL run_job), and report how long it took')
       .argument('<id>', 'job id (homepot-ts jobs lists them)', (v) => parsePositiveInt(v, 'job id')),
   ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const lockTimeout = resolveSetupOptions(
-        flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {},
-        ctx.config,
-      ).lockTimeout;
+      const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
       const result = await withConnection(ctx, async (conn, caps) => {
         const spin = ctx.spinner(`running job ${jobId}`);
         try {
@@ -125,17 +121,14 @@ export function registerJobs(program: Command, run: RunCommand): void {
     ['pause', false, 'stop the scheduler from starting a job (alter_job scheduled => false); idempotent'],
     ['resume', true, 'let the scheduler start a paused job again (alter_job scheduled => true); idempotent'],
   ] as const) {
-    addChangeOptions(
+    changeOptions(
       jobs
         .command(name)
         .description(description)
         .argument('<id>', 'job id (homepot-ts jobs lists them)', (v) => parsePositiveInt(v, 'job id')),
     ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const lockTimeout = resolveSetupOptions(
-          flags.lockTimeout ? { lockTimeout: flags.lockTimeout } : {},
-          ctx.config,
-        ).lockTimeout;
+        const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
         const result = await withConnection(ctx, (conn, caps) =>
           setJobScheduled(
             conn.sql,

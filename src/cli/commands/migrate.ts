@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { resolveAggregateOptions, runCreateAggregates } from '../../aggregates/aggregates.js';
+import { runCreateAggregates } from '../../aggregates/aggregates.js';
 import { withConnection, type CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
-import { intervalOption, parseInterval } from '../../core/intervals.js';
+
 import {
   MIGRATE_DEFAULTS,
   runMigrate,
@@ -15,10 +15,18 @@ import { formatBytes, table } from '../output.js';
 import { planFailure } from '../../db/plan.js';
 import { formatDuration, progressReporter } from '../progress.js';
 import { runSetup } from '../../setup.js';
-import { resolveSetupOptions, SETUP_DEFAULTS } from '../options.js';
+import {
+  changeOptions,
+  hypertableOptions,
+  resolveAggregateOptions,
+  resolveSetting,
+  resolveSettings,
+  resolveSetupOptions,
+  TABLE_FLAG,
+  tableOption,
+} from '../options.js';
 import { resolveSourceUrl } from '../../db/target.js';
 import { printPlanResult } from './plan-output.js';
-import { addChangeOptions } from './setup.js';
 import { parsePositiveInt, withChangeFeedback, type RunCommand } from './shared.js';
 
 interface MigrateFlags {
@@ -49,18 +57,12 @@ export function parseSize(value: string, flag: string): number {
 }
 
 function resolveOptions(flags: MigrateFlags, ctx: CommandContext): MigrateOptions {
-  const c = ctx.config.setup ?? {};
   return {
-    table: flags.table ?? c.table ?? SETUP_DEFAULTS.table,
-    timeColumn: flags.timeColumn ?? c.timeColumn ?? SETUP_DEFAULTS.timeColumn,
-    chunkInterval:
-      flags.chunkInterval ?? parseInterval(c.chunkInterval ?? SETUP_DEFAULTS.chunkInterval, 'setup.chunkInterval'),
+    ...resolveSettings(['table', 'timeColumn', 'chunkInterval', 'lockTimeout'], flags, ctx.sources),
     strategy: flags.strategy ?? 'auto',
     onlineAbove: flags.onlineAbove ?? MIGRATE_DEFAULTS.onlineAbove,
     batchRows: flags.batchRows ?? MIGRATE_DEFAULTS.batchRows,
     jobs: flags.jobs ?? MIGRATE_DEFAULTS.jobs,
-    lockTimeout:
-      flags.lockTimeout ?? parseInterval(ctx.config.lockTimeout ?? SETUP_DEFAULTS.lockTimeout, 'lockTimeout'),
     dryRun: Boolean(flags.dryRun),
     dropOld: Boolean(flags.dropOld),
   };
@@ -71,13 +73,6 @@ export function registerMigrate(program: Command, run: RunCommand): void {
     .command('migrate-from-postgres')
     .description(
       'move an existing health_checks table onto TimescaleDB: in place, or online (copy in batches, capture writes, short final swap), or from another server (--source); verified by row counts and checksums',
-    )
-    .option('--table <name>', `table to migrate (default ${SETUP_DEFAULTS.table})`)
-    .option('--time-column <column>', `its time column (default "${SETUP_DEFAULTS.timeColumn}")`)
-    .option(
-      '--chunk-interval <interval>',
-      `chunk size (default ${SETUP_DEFAULTS.chunkInterval})`,
-      intervalOption('--chunk-interval'),
     )
     .addOption(
       new Option(
@@ -110,7 +105,7 @@ export function registerMigrate(program: Command, run: RunCommand): void {
       'drop the old table once the migration is verified (default: keep it as <table>_pre_timescaledb)',
     )
     .option('--setup', 'then run setup and create-aggregates');
-  addChangeOptions(cmd).action((flags: MigrateFlags, c: Command) =>
+  changeOptions(hypertableOptions(tableOption(cmd))).action((flags: MigrateFlags, c: Command) =>
     run(c, async (ctx) => {
       const opts = resolveOptions(flags, ctx);
       const source = resolveSourceUrl({ source: flags.source, config: ctx.config, env: process.env });
@@ -140,7 +135,7 @@ export function registerMigrate(program: Command, run: RunCommand): void {
           if (!ctx.options.json) printPlanResult(ctx, 'setup', setupResult);
           const failure = planFailure(setupResult);
           if (failure) throw failure;
-          const aggregates = await runCreateAggregates(conn.sql, resolveAggregateOptions({}, ctx.config), {
+          const aggregates = await runCreateAggregates(conn.sql, resolveAggregateOptions({}, ctx.sources), {
             signal: ctx.signal,
           });
           (r as MigrateResult & { setup?: unknown }).setup = {
@@ -160,11 +155,11 @@ export function registerMigrate(program: Command, run: RunCommand): void {
     .description(
       "after a --source copy, once HOMEPOT writes to this server: record that the copy has ended; later --source runs refuse (nothing is copied over HOMEPOT's rows)",
     )
-    .option('--table <name>', `the copied table (default ${SETUP_DEFAULTS.table})`)
+    .option(...TABLE_FLAG)
     .action((_: unknown, sub: Command) =>
       run(sub, async (ctx) => {
         const f = sub.optsWithGlobals<{ table?: string }>();
-        const table = f.table ?? ctx.config.setup?.table ?? SETUP_DEFAULTS.table;
+        const table = resolveSetting('table', f.table, ctx.sources);
         const { runMigrateFinish } = await import('../../migrate/remote.js');
         const result = await withConnection(ctx, (conn) => runMigrateFinish(conn.sql, { table }));
         if (ctx.options.json) return ctx.printJson(result);
@@ -194,14 +189,14 @@ export function registerMigrate(program: Command, run: RunCommand): void {
     cmd
       .command(name)
       .description(description)
-      .option('--table <name>', `the migrated table (default ${SETUP_DEFAULTS.table})`)
+      .option(...TABLE_FLAG)
       .option('--dry-run', 'show what would be dropped; change nothing')
       .action((_: unknown, sub: Command) =>
         run(sub, async (ctx) => {
           // The parent command has --table and --dry-run too, and commander gives an
           // option to the parent when both define it: read it from either.
           const f = sub.optsWithGlobals<{ table?: string; dryRun?: boolean }>();
-          const table = f.table ?? ctx.config.setup?.table ?? SETUP_DEFAULTS.table;
+          const table = resolveSetting('table', f.table, ctx.sources);
           const result = await withConnection(ctx, (conn) =>
             withChangeFeedback(ctx, (hooks) =>
               runMigrateCleanup(conn.sql, { table, dryRun: Boolean(f.dryRun), abort }, hooks),

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import type { ConfigFile } from '../../core/config.js';
 import { withConnection, type CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
-import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
+import { intervalOption, type Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';
 import { formatTime } from '../output.js';
 import { planFailure } from '../../db/plan.js';
@@ -16,9 +15,8 @@ import {
   type RetentionRunResult,
   type TuningResult,
 } from '../../tuning/retention.js';
-import { SETUP_DEFAULTS } from '../options.js';
+import { changeOptions, resolveSetting, resolveSettings, SETUP_DEFAULTS, tableOption } from '../options.js';
 import { printPlanResult } from './plan-output.js';
-import { addChangeOptions } from './setup.js';
 import { parsePositiveInt, withChangeFeedback, type RunCommand } from './shared.js';
 
 const DEFAULT_BATCH_ROWS = 10_000;
@@ -29,13 +27,9 @@ interface TuningFlags {
   lockTimeout?: Interval;
 }
 
-/** flags > config file (setup.table, lockTimeout) > the seed's defaults, as for setup. */
-export function resolveTuning(flags: TuningFlags, config: ConfigFile) {
-  return {
-    table: flags.table ?? config.setup?.table ?? SETUP_DEFAULTS.table,
-    dryRun: Boolean(flags.dryRun),
-    lockTimeout: flags.lockTimeout ?? parseInterval(config.lockTimeout ?? SETUP_DEFAULTS.lockTimeout, 'lockTimeout'),
-  };
+/** --table, --lock-timeout and --dry-run of a tuning command (cli/options.ts resolves them). */
+export function resolveTuning(flags: TuningFlags, ctx: CommandContext) {
+  return { ...resolveSettings(['table', 'lockTimeout'], flags, ctx.sources), dryRun: Boolean(flags.dryRun) };
 }
 
 /** Print a tuning command's plan result and end with its failure, if any. */
@@ -55,9 +49,6 @@ export function finishChange(
   if (failure) throw failure;
 }
 
-const tableOption = (cmd: Command) =>
-  cmd.option('--table <name>', `the hypertable (default ${SETUP_DEFAULTS.table}, or config setup.table)`);
-
 export function registerRetention(program: Command, run: RunCommand): void {
   const retention = program
     .command('retention')
@@ -71,15 +62,15 @@ export function registerRetention(program: Command, run: RunCommand): void {
       ),
   ).action((flags: { table?: string }, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const { table } = resolveTuning(flags, ctx.config);
+      const { table } = resolveTuning(flags, ctx);
       const report = await withConnection(ctx, (conn, caps) =>
-        showRetention(conn.sql, caps, table, defaultRetention(ctx.config)?.text ?? SETUP_DEFAULTS.retention),
+        showRetention(conn.sql, caps, table, defaultRetention(ctx)?.text ?? SETUP_DEFAULTS.retention),
       );
       printRetention(ctx, report);
     }),
   );
 
-  addChangeOptions(
+  changeOptions(
     tableOption(
       retention
         .command('set')
@@ -88,7 +79,7 @@ export function registerRetention(program: Command, run: RunCommand): void {
     ),
   ).action((interval: Interval, flags: TuningFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const opts = { ...resolveTuning(flags, ctx.config), interval };
+      const opts = { ...resolveTuning(flags, ctx), interval };
       const result = await withConnection(ctx, (conn) =>
         withChangeFeedback(ctx, (hooks) => setRetention(conn.sql, opts, hooks)),
       );
@@ -96,13 +87,13 @@ export function registerRetention(program: Command, run: RunCommand): void {
     }),
   );
 
-  addChangeOptions(
+  changeOptions(
     tableOption(
       retention.command('remove').description('remove the retention policy (idempotent: unchanged when there is none)'),
     ),
   ).action((flags: TuningFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const opts = resolveTuning(flags, ctx.config);
+      const opts = resolveTuning(flags, ctx);
       const result = await withConnection(ctx, (conn) =>
         withChangeFeedback(ctx, (hooks) => removeRetention(conn.sql, opts, hooks)),
       );
@@ -110,7 +101,7 @@ export function registerRetention(program: Command, run: RunCommand): void {
     }),
   );
 
-  addChangeOptions(
+  changeOptions(
     tableOption(
       retention
         .command('run')
@@ -134,7 +125,7 @@ export function registerRetention(program: Command, run: RunCommand): void {
     ),
   ).action((flags: TuningFlags & { olderThan?: Interval; timeColumn?: string; batchRows?: number }, cmd: Command) =>
     run(cmd, async (ctx) => {
-      const olderThan = flags.olderThan ?? defaultRetention(ctx.config);
+      const olderThan = flags.olderThan ?? defaultRetention(ctx);
       if (!olderThan) {
         throw new HomepotError(
           'usage',
@@ -145,10 +136,10 @@ export function registerRetention(program: Command, run: RunCommand): void {
         );
       }
       const opts = {
-        ...resolveTuning(flags, ctx.config),
+        ...resolveTuning(flags, ctx),
         olderThan,
         ...(flags.timeColumn !== undefined ? { timeColumn: flags.timeColumn } : {}),
-        defaultTimeColumn: ctx.config.setup?.timeColumn ?? SETUP_DEFAULTS.timeColumn,
+        defaultTimeColumn: resolveSetting('timeColumn', undefined, ctx.sources),
         batchRows: flags.batchRows ?? DEFAULT_BATCH_ROWS,
       };
       const progress = progressReporter(ctx, 'deleting old rows');
@@ -164,11 +155,9 @@ export function registerRetention(program: Command, run: RunCommand): void {
   );
 }
 
-/** config setup.retention (false: none), else the seed's 90 days. */
-function defaultRetention(config: ConfigFile): Interval | null {
-  const r = config.setup?.retention;
-  if (r === false) return null;
-  return parseInterval(r ?? SETUP_DEFAULTS.retention, 'setup.retention');
+/** The retention setup aims for: environment > config setup.retention (false: none) > the seed's 90 days. */
+function defaultRetention(ctx: CommandContext): Interval | null {
+  return resolveSetting('retention', undefined, ctx.sources);
 }
 
 function finishRun(ctx: CommandContext, r: RetentionRunResult): void {

@@ -4,20 +4,17 @@ import { HomepotError } from '../../core/errors.js';
 import { intervalOption } from '../../core/intervals.js';
 import { planFailure } from '../../db/plan.js';
 import { runSetup } from '../../setup.js';
-import { resolveSetupOptions, SETUP_DEFAULTS, type SetupFlags } from '../options.js';
+import {
+  changeOptions,
+  compressionSettingOptions,
+  hypertableOptions,
+  resolveSetupOptions,
+  SETUP_DEFAULTS,
+  tableOption,
+  type SetupFlags,
+} from '../options.js';
 import { printPlanResult } from './plan-output.js';
 import { withChangeFeedback, type RunCommand } from './shared.js';
-
-/** Options shared by setup and the tuning commands that change things. */
-export function addChangeOptions(cmd: Command): Command {
-  return cmd
-    .option('--dry-run', 'show the plan and its SQL; change nothing')
-    .option(
-      '--lock-timeout <interval>',
-      `give up on a busy table after this long (default ${SETUP_DEFAULTS.lockTimeout})`,
-      intervalOption('--lock-timeout'),
-    );
-}
 
 export function registerSetup(program: Command, run: RunCommand): void {
   const cmd = program
@@ -25,20 +22,11 @@ export function registerSetup(program: Command, run: RunCommand): void {
     .description(
       "make the database match HOMEPOT's TimescaleDB design: extension, hypertable, indexes, compression, retention (idempotent)",
     )
-    .option('--table <name>', `table to convert (default ${SETUP_DEFAULTS.table})`)
-    .option('--time-column <column>', `its time column (default "${SETUP_DEFAULTS.timeColumn}")`)
-    .option(
-      '--chunk-interval <interval>',
-      `chunk size for new chunks (default ${SETUP_DEFAULTS.chunkInterval})`,
-      intervalOption('--chunk-interval'),
-    )
     .option(
       '--compress-after <interval>',
       `compress chunks older than this (default ${SETUP_DEFAULTS.compressAfter})`,
       intervalOption('--compress-after'),
     )
-    .option('--segment-by <columns>', `compression segment-by columns (default ${SETUP_DEFAULTS.segmentBy})`)
-    .option('--order-by <items>', `compression order-by (default '${SETUP_DEFAULTS.orderBy}')`)
     .option(
       '--retention <interval>',
       `drop chunks older than this (default ${SETUP_DEFAULTS.retention})`,
@@ -50,12 +38,15 @@ export function registerSetup(program: Command, run: RunCommand): void {
     .addOption(
       new Option('--require <feature>', 'fail (exit 5) unless the server has it').choices(['timescaledb', 'community']),
     );
-  addChangeOptions(cmd).action((flags: SetupFlags, c: Command) =>
+  tableOption(cmd);
+  hypertableOptions(cmd);
+  compressionSettingOptions(cmd);
+  changeOptions(cmd).action((flags: SetupFlags, c: Command) =>
     run(c, async (ctx) => {
       // commander gives retention: true for neither flag; treat that as "not given".
       const f: SetupFlags = { ...flags, ...(flags.retention === (true as unknown) ? { retention: undefined } : {}) };
       if (f.retention === undefined) delete f.retention;
-      const opts = resolveSetupOptions(f, ctx.config);
+      const opts = resolveSetupOptions(f, ctx.sources);
       const result = await withConnection(ctx, (conn) =>
         withChangeFeedback(ctx, (hooks) => runSetup(conn.sql, opts, hooks)),
       );

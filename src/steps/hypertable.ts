@@ -1,0 +1,144 @@
+import { requireWritable, type Capabilities } from '../db/capabilities.js';
+import type { Sql } from '../db/connection.js';
+import { requireExtensionFor, requireFeature } from '../db/features.js';
+import { resolveTable, type ResolvedTable } from '../db/names.js';
+import { query } from '../db/sql.js';
+import { quoteIfNeeded } from '../core/columns.js';
+import { HomepotError } from '../core/errors.js';
+
+/**
+ * Checks several features run before they change a table: the server and
+ * role can do it (preflight), the table can become a hypertable
+ * (checkTimeColumn, checkConvertible), a typed name is a hypertable
+ * (resolveHypertable).
+ */
+
+/** Refuse, before anything changes, what a command that may create the extension cannot do here. */
+export function preflight(
+  caps: Capabilities,
+  opts: { require?: 'timescaledb' | 'community' | null },
+  command = 'setup',
+): void {
+  requireWritable(caps, command);
+  requireExtensionFor(caps, opts.require, command);
+}
+
+export interface TableInfo {
+  column_exists: boolean;
+  column_type: string | null;
+  column_is_time: boolean | null;
+  column_not_null: boolean;
+  is_plain_table: boolean;
+  row_estimate: number;
+  total_bytes: number;
+}
+
+/** Check the table has the time column and that it holds times; throws unsuitable-table (exit 4) when not. */
+export async function checkTimeColumn(sql: Sql, table: ResolvedTable, timeColumn: string): Promise<TableInfo> {
+  const [info] = await query<TableInfo>(sql, 'steps/table-info.sql', [table.oid, timeColumn]);
+  if (!info) throw new HomepotError('internal', `could not read ${table.display}`);
+  const col = quoteIfNeeded(timeColumn);
+  if (!info.column_exists) {
+    throw new HomepotError('unsuitable-table', `${table.display} has no column ${col} to partition by time`, {
+      hint: 'Name the time column with --time-column (HOMEPOT uses "timestamp").',
+    });
+  }
+  if (!info.column_is_time) {
+    throw new HomepotError(
+      'unsuitable-table',
+      `${table.display}.${col} is ${info.column_type}, not a time type (timestamptz, timestamp or date)`,
+      {
+        hint: 'Choose a timestamptz column with --time-column.',
+      },
+    );
+  }
+  return info;
+}
+
+/** Check the table can become a hypertable; returns warnings, throws on blockers. */
+export async function checkConvertible(
+  sql: Sql,
+  table: ResolvedTable,
+  timeColumn: string,
+): Promise<{ info: TableInfo; warnings: string[] }> {
+  const info = await checkTimeColumn(sql, table, timeColumn);
+  const col = quoteIfNeeded(timeColumn);
+  if (!info.column_not_null) {
+    throw new HomepotError(
+      'unsuitable-table',
+      `${table.display}.${col} allows NULL; a hypertable's time column must be NOT NULL`,
+      {
+        hint: `Fill any NULLs, then run: ALTER TABLE ${table.display} ALTER COLUMN ${col} SET NOT NULL;`,
+      },
+    );
+  }
+  const unique = await query<{
+    index_name: string;
+    constraint_name: string | null;
+    constraint_type: string | null;
+    columns: string[] | null;
+    definition: string;
+  }>(sql, 'steps/unique-without-time.sql', [table.oid, timeColumn]);
+  if (unique.length > 0) {
+    const names = unique.map((u) => u.constraint_name ?? u.index_name);
+    // A statement to run where we can write one: the same key with the time column added.
+    const fix = unique
+      .map((u) => {
+        const cols = u.columns ? [...u.columns, timeColumn].map(quoteIfNeeded).join(', ') : null;
+        if (u.constraint_name && cols && (u.constraint_type === 'p' || u.constraint_type === 'u')) {
+          return `ALTER TABLE ${table.display} DROP CONSTRAINT ${quoteIfNeeded(u.constraint_name)}, ADD CONSTRAINT ${quoteIfNeeded(u.constraint_name)} ${u.constraint_type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} (${cols});`;
+        }
+        if (!u.constraint_name && cols) {
+          return `DROP INDEX ${quoteIfNeeded(table.schema)}.${quoteIfNeeded(u.index_name)}; CREATE UNIQUE INDEX ${quoteIfNeeded(u.index_name)} ON ${table.display} (${cols});`;
+        }
+        return u.constraint_name
+          ? `ALTER TABLE ${table.display} DROP CONSTRAINT ${quoteIfNeeded(u.constraint_name)}; then re-add it with ${col} in its columns`
+          : `DROP INDEX ${quoteIfNeeded(u.index_name)}; then re-create it with ${col} in its columns`;
+      })
+      .join(' ');
+    throw new HomepotError(
+      'unsuitable-table',
+      `${table.display} has unique constraints or indexes without ${col}, which a hypertable cannot keep: ${names.join(', ')}`,
+      {
+        hint: `Run: ${fix}`,
+      },
+    );
+  }
+  const warnings: string[] = [];
+  const fks = await query<{ constraint_name: string; from_table: string }>(sql, 'steps/referencing-fks.sql', [
+    table.oid,
+  ]);
+  if (fks.length > 0) {
+    warnings.push(
+      `foreign keys reference ${table.display} (${fks.map((f) => `${f.from_table}.${f.constraint_name}`).join(', ')}): TimescaleDB supports them from 2.16; older versions refuse the conversion.`,
+    );
+  }
+  return { info, warnings };
+}
+
+/** Check a typed name is a hypertable here; the error says what to do when it is not. */
+export async function resolveHypertable(
+  sql: Sql,
+  caps: Capabilities,
+  input: string,
+  command = 'chunks',
+): Promise<ResolvedTable> {
+  requireFeature(caps, 'timescaledb', command);
+  const table = await resolveTable(sql, input);
+  const [row] = await sql<{ ok: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables
+                   WHERE hypertable_schema = ${table.schema} AND hypertable_name = ${table.name}) AS ok`;
+  if (!row?.ok) {
+    throw new HomepotError(
+      'not-a-hypertable',
+      `${table.display} is a plain ${table.relkind === 'v' ? 'view' : 'table'}, not a hypertable`,
+      {
+        hint:
+          table.name === 'health_checks'
+            ? 'Run homepot-ts setup to convert it.'
+            : `Convert it with homepot-ts setup --table ${table.display}.`,
+      },
+    );
+  }
+  return table;
+}
