@@ -27,7 +27,7 @@ describeWithDatabase('apache', 'library: the README "Library" example', (db) => 
     let plan: SetupResult | undefined;
 
     // README "Library", as written (console and process.env are this test's stand-ins).
-    const logger: Logger = { info: console.error, warn: console.error, raw: console.error, debug: () => {} };
+    const logger: Logger = { info: console.error, warn: console.error, debug: () => {} };
     const conn = await connectTarget(resolveTarget({ config: {}, env: process.env }), { logger });
     try {
       plan = await runSetup(conn.sql, resolveSetupOptions({ dryRun: true }, {}));

@@ -1,11 +1,12 @@
+import type { Command } from 'commander';
 import type { ChalkInstance } from 'chalk';
-import ora, { type Ora } from 'ora';
 import { detectCapabilities, type Capabilities } from '../db/capabilities.js';
 import { loadConfig, type ConfigFile } from '../core/config.js';
 import { connectTarget, describeError, type Connection } from '../db/connection.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { makeChalk, toJson, type OutputOptions } from './output.js';
-import { redact } from '../core/redact.js';
+import { makeChalk, type OutputOptions } from './render/table.js';
+import { toJson } from './render/json.js';
+import { makeSpinner, type Spinner } from './feedback.js';
 import { writeOut } from '../core/streams.js';
 import { readEnvFile, resolveTarget, type Target } from '../db/target.js';
 import { resolveSetting, type SettingSources } from './options.js';
@@ -23,14 +24,16 @@ export interface GlobalOptions {
   debug: boolean;
 }
 
+/** Runs a command's body with a context (src/cli/main.ts). */
+export type RunCommand = (cmd: Command, body: (ctx: CommandContext) => Promise<void>) => Promise<void>;
+
 /** What a command's wiring gets: output helpers and the resolved settings. */
 export interface CommandContext {
   options: GlobalOptions;
-  output: OutputOptions;
   /** chalk for stdout (tables), chalkErr for stderr (talk). */
   chalk: ChalkInstance;
   chalkErr: ChalkInstance;
-  logger: Logger & { warnings: string[] };
+  logger: Logger;
   config: ConfigFile;
   /** The environment: process.env over the env file. */
   env: Readonly<Record<string, string | undefined>>;
@@ -47,13 +50,6 @@ export interface CommandContext {
   spinner(text: string): Spinner;
   /** true when people watch stderr (TTY, no --json, no --quiet). */
   interactive: boolean;
-}
-
-export interface Spinner {
-  update(text: string): void;
-  succeed(text?: string): void;
-  fail(text?: string): void;
-  stop(): void;
 }
 
 export async function createContext(options: GlobalOptions, signal: AbortSignal): Promise<CommandContext> {
@@ -86,7 +82,6 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   const interactive = Boolean(process.stderr.isTTY) && !options.json && !options.quiet;
   return {
     options: { ...options, connectTimeout: resolveSetting('connectTimeout', options.connectTimeout, sources) },
-    output,
     chalk,
     chalkErr,
     logger,
@@ -99,18 +94,6 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
     print: (text) => writeOut(text.endsWith('\n') ? text : text + '\n'),
     printJson: (value) => writeOut(toJson(value) + '\n'),
     spinner: (text) => makeSpinner(text, interactive),
-  };
-}
-
-function makeSpinner(text: string, interactive: boolean): Spinner {
-  if (!interactive) return { update() {}, succeed() {}, fail() {}, stop() {} };
-  // ora writes to stderr itself: its texts are redacted before they reach it.
-  const s: Ora = ora({ text: redact(text), stream: process.stderr }).start();
-  return {
-    update: (t) => void (s.text = redact(t)),
-    succeed: (t) => void s.succeed(t === undefined ? t : redact(t)),
-    fail: (t) => void s.fail(t === undefined ? t : redact(t)),
-    stop: () => void s.stop(),
   };
 }
 

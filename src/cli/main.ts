@@ -1,6 +1,8 @@
+import { parsePositiveInt } from './options.js';
+import { type RunCommand, createContext, type GlobalOptions } from './context.js';
+import { makeChalk } from './render/table.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { createContext, type GlobalOptions } from './context.js';
 import { HomepotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { writeErr, writeOut } from '../core/streams.js';
@@ -14,10 +16,8 @@ import { registerChunkInterval } from './commands/chunk-interval.js';
 import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
 import { registerMigrate } from './commands/migrate.js';
-import { parsePositiveInt, type RunCommand } from './commands/shared.js';
 import { describeError } from '../db/connection.js';
 import { cancelRunningStatements, endRunningPools } from '../db/interrupt.js';
-import { makeChalk } from './output.js';
 
 // The version is package.json's (one place to change); dist/cli/main.js and src/cli/main.ts both sit two levels below it.
 const VERSION = (

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseColumnList, parseOrderBy, type OrderItem } from '../core/columns.js';
 import type { ConfigFile } from '../core/config.js';
 import { HomepotError } from '../core/errors.js';
@@ -386,4 +386,13 @@ export function changeOptions(cmd: Command): Command {
 /** --segment-by and --order-by: compression settings (setup, compression set). */
 export function compressionSettingOptions(cmd: Command): Command {
   return cmd.option(...SEGMENT_BY_FLAG).option(...ORDER_BY_FLAG);
+}
+
+/** commander argParser for counts: a usage error (exit 2) on anything but a whole number >= 1. */
+export function parsePositiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`${flag} must be a whole number of at least 1, got "${value}".`);
+  }
+  return n;
 }

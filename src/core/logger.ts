@@ -10,31 +10,26 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
-  /** A line printed as-is (already formatted), unless quiet. */
-  raw(message: string): void;
 }
 
 export interface LoggerOptions {
   quiet: boolean;
   debug: boolean;
-  /** In --json mode warnings are collected into the JSON instead of printed as prose. */
+  /** --json: notes are not printed and each warning is one JSON line ({"warning": ...}) on stderr. */
   json: boolean;
   chalk: ChalkInstance;
   stream?: NodeJS.WritableStream;
 }
 
-export function createLogger(opts: LoggerOptions): Logger & { warnings: string[] } {
+export function createLogger(opts: LoggerOptions): Logger {
   const stream = opts.stream;
   const c = opts.chalk;
   const write = (line: string) => (stream ? void stream.write(redact(line) + '\n') : writeErr(line + '\n'));
-  const warnings: string[] = [];
   return {
-    warnings,
     info(message) {
       if (!opts.quiet && !opts.json) write(message);
     },
     warn(message) {
-      warnings.push(redact(message));
       // Warnings are shown even with --quiet: they are what an operator must not miss.
       // With --json they still go to stderr, as one JSON line, so a pipeline log keeps them.
       if (opts.json) write(JSON.stringify({ warning: message }));
@@ -42,9 +37,6 @@ export function createLogger(opts: LoggerOptions): Logger & { warnings: string[]
     },
     debug(message) {
       if (opts.debug) write(c.dim('debug: ' + message));
-    },
-    raw(message) {
-      if (!opts.quiet) write(message);
     },
   };
 }

@@ -1,3 +1,8 @@
+import { lockWaitNote } from '../feedback.js';
+import { formatBytes, formatTime, formatDuration } from '../render/format.js';
+import { table } from '../render/table.js';
+import { printPlanResult } from '../render/plan.js';
+import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Argument, type Command } from 'commander';
 import {
   AGGREGATE_NAMES,
@@ -13,15 +18,10 @@ import {
   type MaterializeProgress,
   type MaterializeResult,
 } from '../../aggregates/aggregates.js';
-import { withConnection, type CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';
-import { formatBytes, formatTime, table } from '../output.js';
 import { planFailure } from '../../db/plan.js';
-import { formatDuration } from '../progress.js';
-import { printPlanResult } from './plan-output.js';
-import type { RunCommand } from './shared.js';
 import {
   AGGREGATE_WINDOW_DEFAULT,
   changeOptions,
@@ -92,7 +92,7 @@ export function registerAggregates(program: Command, run: RunCommand): void {
         const progress = materializeProgress(ctx);
         try {
           return await runCreateAggregates(conn.sql, opts, {
-            onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+            onWait: () => lockWaitNote(ctx),
             onStep: (s) => spin.update(`applying: ${s.title}`),
             onProgress: (p) => {
               spin.stop();
@@ -189,8 +189,7 @@ export function registerAggregates(program: Command, run: RunCommand): void {
                 {
                   onProgress: (p) => progress.update(p),
                   signal: ctx.signal,
-                  onWait: () =>
-                    ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+                  onWait: () => lockWaitNote(ctx),
                 },
               );
             } finally {

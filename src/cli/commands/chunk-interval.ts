@@ -1,10 +1,10 @@
+import { withChangeFeedback } from '../feedback.js';
+import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import { setChunkInterval, showChunkInterval } from '../../tuning/chunk-interval.js';
-import { withConnection } from '../context.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import { changeOptions, tableOption } from '../options.js';
 import { finishChange, resolveTuning } from './retention.js';
-import { withChangeFeedback, type RunCommand } from './shared.js';
 
 const NEW_CHUNKS_ONLY = 'The chunk interval applies to NEW chunks only: existing chunks keep their size.';
 

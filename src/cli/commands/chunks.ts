@@ -1,10 +1,10 @@
+import { formatBytes, formatTime } from '../render/format.js';
+import { table } from '../render/table.js';
+import { parsePositiveInt, resolveSetting, SETUP_DEFAULTS } from '../options.js';
+import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { listChunks } from '../../chunks.js';
-import { withConnection } from '../context.js';
-import { resolveSetting, SETUP_DEFAULTS } from '../options.js';
-import { formatBytes, formatTime, table } from '../output.js';
-import { parsePositiveInt, type RunCommand } from './shared.js';
 
 export function registerChunks(program: Command, run: RunCommand): void {
   program

@@ -1,3 +1,8 @@
+import { lockWaitNote, progressReporter, withChangeFeedback } from '../feedback.js';
+import { formatBytes, formatTime } from '../render/format.js';
+import { table } from '../render/table.js';
+import { printPlanResult } from '../render/plan.js';
+import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import {
   compressionStats,
@@ -10,12 +15,9 @@ import {
   type HypertableCompressionStats,
 } from '../../tuning/compression.js';
 import type { CommandContext } from '../context.js';
-import { withConnection } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
-import { formatBytes, formatTime, table } from '../output.js';
 import { planFailure, type ApplyResult } from '../../db/plan.js';
-import { progressReporter } from '../progress.js';
 import {
   changeOptions,
   ORDER_BY_FLAG,
@@ -26,8 +28,6 @@ import {
   SETUP_DEFAULTS,
   TABLE_FLAG,
 } from '../options.js';
-import { printPlanResult } from './plan-output.js';
-import { withChangeFeedback, type RunCommand } from './shared.js';
 
 interface TableFlag {
   table?: string;
@@ -135,7 +135,7 @@ export function registerCompression(program: Command, run: RunCommand): void {
             dryRun,
           },
           {
-            onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+            onWait: () => lockWaitNote(ctx),
             onPlan: (n) => {
               total = n;
               started = Date.now();

@@ -1,19 +1,18 @@
+import { progressReporter } from '../feedback.js';
+import { printPlanResult } from '../render/plan.js';
+import { table } from '../render/table.js';
+import { parsePositiveInt, resolveAggregateOptions, resolveSetupOptions } from '../options.js';
+import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import { detectCapabilities } from '../../db/capabilities.js';
-import { withConnection } from '../context.js';
 import { loadFleet, type LoadResult } from '../../demo/fleet-data.js';
 import { formatCount } from '../../core/numbers.js';
-import { progressReporter } from '../progress.js';
 import { applyHomepotSchema } from '../../demo/schema.js';
 import { runSetup } from '../../setup.js';
-import { resolveAggregateOptions, resolveSetupOptions } from '../options.js';
-import { printPlanResult } from './plan-output.js';
 import { exampleQueries, runCreateAggregates, type ExampleQueryResult } from '../../aggregates/aggregates.js';
-import { table } from '../output.js';
 import { getStatus } from '../../status.js';
 import { planFailure } from '../../db/plan.js';
 import { printStatus, statusJson } from './status.js';
-import { parsePositiveInt, type RunCommand } from './shared.js';
 
 export function registerDemo(program: Command, run: RunCommand): void {
   program

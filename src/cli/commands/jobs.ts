@@ -1,16 +1,16 @@
+import { lockWaitNote } from '../feedback.js';
+import { formatTime, formatDuration } from '../render/format.js';
+import { table } from '../render/table.js';
+import { printPlanResult } from '../render/plan.js';
+import { parsePositiveInt, changeOptions, resolveSetting } from '../options.js';
+import { type RunCommand, withConnection } from '../context.js';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { requireFeature } from '../../db/features.js';
-import { withConnection } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import type { Interval } from '../../core/intervals.js';
 import { listJobErrors, listJobs, runJob, setJobScheduled, type JobErrorRow, type JobRow } from '../../jobs.js';
-import { formatTime, table } from '../output.js';
 import { planFailure } from '../../db/plan.js';
-import { formatDuration } from '../progress.js';
-import { changeOptions, resolveSetting } from '../options.js';
-import { printPlanResult } from './plan-output.js';
-import { parsePositiveInt, type RunCommand } from './shared.js';
 
 export function registerJobs(program: Command, run: RunCommand): void {
   const jobs = program.command('jobs').description('background jobs (policies, aggregates refresh) and their stats');
@@ -79,8 +79,7 @@ export function registerJobs(program: Command, run: RunCommand): void {
             jobId,
             { dryRun: Boolean(flags.dryRun), lockTimeout },
             {
-              onWait: () =>
-                ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+              onWait: () => lockWaitNote(ctx),
             },
           );
         } finally {
@@ -137,8 +136,7 @@ export function registerJobs(program: Command, run: RunCommand): void {
             scheduled,
             { dryRun: Boolean(flags.dryRun), lockTimeout },
             {
-              onWait: () =>
-                ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+              onWait: () => lockWaitNote(ctx),
               signal: ctx.signal,
             },
           ),

@@ -1,6 +1,21 @@
+import { lockWaitNote, progressReporter, withChangeFeedback } from '../feedback.js';
+import { formatBytes, formatDuration } from '../render/format.js';
+import { table } from '../render/table.js';
+import { printPlanResult } from '../render/plan.js';
+import {
+  parsePositiveInt,
+  changeOptions,
+  hypertableOptions,
+  resolveAggregateOptions,
+  resolveSetting,
+  resolveSettings,
+  resolveSetupOptions,
+  TABLE_FLAG,
+  tableOption,
+} from '../options.js';
+import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Option, type Command } from 'commander';
 import { runCreateAggregates } from '../../aggregates/aggregates.js';
-import { withConnection, type CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 
 import {
@@ -11,23 +26,9 @@ import {
   type MigrateResult,
 } from '../../migrate/migrate.js';
 import { formatCount } from '../../core/numbers.js';
-import { formatBytes, table } from '../output.js';
 import { planFailure } from '../../db/plan.js';
-import { formatDuration, progressReporter } from '../progress.js';
 import { runSetup } from '../../setup.js';
-import {
-  changeOptions,
-  hypertableOptions,
-  resolveAggregateOptions,
-  resolveSetting,
-  resolveSettings,
-  resolveSetupOptions,
-  TABLE_FLAG,
-  tableOption,
-} from '../options.js';
 import { resolveSourceUrl } from '../../db/target.js';
-import { printPlanResult } from './plan-output.js';
-import { parsePositiveInt, withChangeFeedback, type RunCommand } from './shared.js';
 
 interface MigrateFlags {
   table?: string;
@@ -231,7 +232,7 @@ async function withMigrateFeedback<T>(ctx: CommandContext, fn: (hooks: NonNullab
   const spin = ctx.spinner('waiting for the change lock');
   try {
     return await fn({
-      onWait: () => ctx.logger.info('another homepot-ts run is changing this database: waiting for it to finish'),
+      onWait: () => lockWaitNote(ctx),
       onPhase: (text) => {
         spin.update(text);
         if (!ctx.interactive) ctx.logger.info(text);

@@ -1,11 +1,20 @@
+import { formatTime } from '../render/format.js';
+import { progressReporter, withChangeFeedback } from '../feedback.js';
+import { printPlanResult } from '../render/plan.js';
+import {
+  parsePositiveInt,
+  changeOptions,
+  resolveSetting,
+  resolveSettings,
+  SETUP_DEFAULTS,
+  tableOption,
+} from '../options.js';
+import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import type { Command } from 'commander';
-import { withConnection, type CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';
-import { formatTime } from '../output.js';
 import { planFailure } from '../../db/plan.js';
-import { progressReporter } from '../progress.js';
 import {
   removeRetention,
   runRetention,
@@ -15,9 +24,6 @@ import {
   type RetentionRunResult,
   type TuningResult,
 } from '../../tuning/retention.js';
-import { changeOptions, resolveSetting, resolveSettings, SETUP_DEFAULTS, tableOption } from '../options.js';
-import { printPlanResult } from './plan-output.js';
-import { parsePositiveInt, withChangeFeedback, type RunCommand } from './shared.js';
 
 const DEFAULT_BATCH_ROWS = 10_000;
 

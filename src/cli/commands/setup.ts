@@ -1,5 +1,7 @@
+import { printPlanResult } from '../render/plan.js';
+import { withChangeFeedback } from '../feedback.js';
+import { type RunCommand, withConnection } from '../context.js';
 import { Option, type Command } from 'commander';
-import { withConnection } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption } from '../../core/intervals.js';
 import { planFailure } from '../../db/plan.js';
@@ -13,8 +15,6 @@ import {
   tableOption,
   type SetupFlags,
 } from '../options.js';
-import { printPlanResult } from './plan-output.js';
-import { withChangeFeedback, type RunCommand } from './shared.js';
 
 export function registerSetup(program: Command, run: RunCommand): void {
   const cmd = program

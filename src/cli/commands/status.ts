@@ -1,12 +1,13 @@
+import { formatBytes, formatTime } from '../render/format.js';
+import { table } from '../render/table.js';
+import { parsePositiveInt } from '../options.js';
+import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { describeServerKind } from '../../db/capabilities.js';
 import { describeEndpoint, type Endpoint } from '../../db/connection.js';
-import { withConnection, type CommandContext } from '../context.js';
 import { getStatus, type StatusReport } from '../../status.js';
 import { formatCount } from '../../core/numbers.js';
-import { formatBytes, formatTime, table } from '../output.js';
-import { parsePositiveInt, type RunCommand } from './shared.js';
 import { renderJobErrorsTable, renderJobsTable } from './jobs.js';
 import { renderAggregatesTable } from './aggregates.js';
 

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../context.js';
-import { table } from '../output.js';
+import { table } from './table.js';
 import type { ApplyResult, StepResult } from '../../db/plan.js';
 
 /** Print a plan's results: a table for people (with SQL on --dry-run), or JSON. */

@@ -41,31 +41,3 @@ export function table(head: string[], rows: (string | number)[][], c: ChalkInsta
   for (const r of rows) t.push(r.map((v) => String(v)));
   return t.toString();
 }
-
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '-';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v} ${units[i]}` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-/** ISO-like timestamp without milliseconds, in UTC, for tables. */
-export function formatTime(d: Date | string | null | undefined): string {
-  if (d === null || d === undefined) return '-';
-  const date = typeof d === 'string' ? new Date(d) : d;
-  if (Number.isNaN(date.getTime())) return String(d);
-  return date
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** JSON for stdout: stable key order as built, dates as ISO strings, bigint as numbers. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2);
-}
