@@ -151,4 +151,6 @@ export type { CatchUp, FinishResult, Verification } from './migrate/remote.js';
 // demo
 export { applyHomepotSchema } from './demo/schema.js';
 export { loadFleet, planFleet } from './demo/fleet-data.js';
+export { runDemo } from './demo/pipeline.js';
+export type { DemoOptions, DemoHooks, DemoResult } from './demo/pipeline.js';
 export type { FleetPlan, FleetSpec, LoadMethod, LoadProgress, LoadResult } from './demo/fleet-data.js';

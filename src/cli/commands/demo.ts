@@ -4,13 +4,9 @@ import { table } from '../render/table.js';
 import { parsePositiveInt, resolveAggregateOptions, resolveSetupOptions } from '../options.js';
 import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
-import { detectCapabilities } from '../../db/capabilities.js';
-import { loadFleet, type LoadResult } from '../../demo/fleet-data.js';
 import { formatCount } from '../../core/numbers.js';
-import { applyHomepotSchema } from '../../demo/schema.js';
-import { runSetup } from '../../setup.js';
-import { exampleQueries, runCreateAggregates, type ExampleQueryResult } from '../../aggregates/aggregates.js';
-import { getStatus } from '../../status.js';
+import type { ExampleQueryResult } from '../../aggregates/aggregates.js';
+import { runDemo } from '../../demo/pipeline.js';
 import { planFailure } from '../../db/plan.js';
 import { printStatus, statusJson } from './status.js';
 
@@ -37,44 +33,40 @@ export function registerDemo(program: Command, run: RunCommand): void {
           ctx.target = { kind: 'embedded', dir: null, source: '--embedded' };
         }
         const result = await withConnection(ctx, async (conn) => {
-          await applyHomepotSchema(conn.sql);
-          const [existing] = await conn.sql<{ n: boolean }[]>`SELECT EXISTS (SELECT 1 FROM health_checks) AS n`;
-          let load: LoadResult | null = null;
-          if (existing?.n) {
-            ctx.logger.info('health_checks already holds data: not loading the synthetic fleet again.');
-          } else {
-            const progress = progressReporter(ctx, 'loading synthetic health checks');
-            load = await loadFleet(
-              conn.sql,
-              { sites: opts.sites, devicesPerSite: opts.devices, days: opts.days },
-              (p) => progress.update({ done: p.rowsDone, total: p.rowsTotal, elapsedMs: p.elapsedMs }),
-              ctx.signal,
-            );
-            progress.succeed(
-              `loaded ${formatCount(load.healthChecks)} health checks for ${load.devices} devices at ${load.sites} sites ` +
-                `(${formatCount(Math.round(load.rowsPerSecond))} rows/s)`,
-            );
-          }
-          // The demo's own design: the seed's, from config and defaults (not from setup flags).
-          const setupSpin = ctx.spinner('running setup');
-          const setup = await runSetup(conn.sql, resolveSetupOptions({}, ctx.sources), {
-            onStep: (s) => setupSpin.update(`setup: ${s.title}`),
-            signal: ctx.signal,
-          });
-          setupSpin.stop();
-          const setupFailure = planFailure(setup);
-          if (setupFailure) throw setupFailure;
-          const aggProgress = progressReporter(ctx, 'materializing aggregates', 'windows');
-          const aggregates = await runCreateAggregates(conn.sql, resolveAggregateOptions({}, ctx.sources), {
-            onProgress: (p) => aggProgress.update({ done: p.done, total: p.total, elapsedMs: p.elapsedMs }),
-            signal: ctx.signal,
-          });
-          aggProgress.succeed('aggregates created and materialized');
-          await conn.sql`ANALYZE sites, devices, health_checks`;
-          const caps = await detectCapabilities(conn.sql);
-          const status = await getStatus(conn.sql, { capabilities: caps });
-          const examples = planFailure(aggregates) ? [] : await exampleQueries(conn.sql);
-          return { load, setup, aggregates, examples, status: { ...status, endpoint: conn.endpoint } };
+          // Each phase's spinner starts when the phase does (one spinner on the terminal at a time).
+          const once = <T>(make: () => T) => {
+            let v: T | undefined;
+            return () => (v ??= make());
+          };
+          const load = once(() => progressReporter(ctx, 'loading synthetic health checks'));
+          const setupSpin = once(() => ctx.spinner('running setup'));
+          const aggProgress = once(() => progressReporter(ctx, 'materializing aggregates', 'windows'));
+          const r = await runDemo(
+            conn.sql,
+            {
+              fleet: { sites: opts.sites, devicesPerSite: opts.devices, days: opts.days },
+              // The demo's own design: the seed's, from config and defaults (not from setup flags).
+              setup: resolveSetupOptions({}, ctx.sources),
+              aggregates: resolveAggregateOptions({}, ctx.sources),
+            },
+            {
+              onExistingData: () =>
+                ctx.logger.info('health_checks already holds data: not loading the synthetic fleet again.'),
+              onLoadProgress: (p) => load().update({ done: p.rowsDone, total: p.rowsTotal, elapsedMs: p.elapsedMs }),
+              onLoaded: (l) =>
+                load().succeed(
+                  `loaded ${formatCount(l.healthChecks)} health checks for ${l.devices} devices at ${l.sites} sites ` +
+                    `(${formatCount(Math.round(l.rowsPerSecond))} rows/s)`,
+                ),
+              onSetupStep: (s) => setupSpin().update(`setup: ${s.title}`),
+              onSetupDone: () => setupSpin().stop(),
+              onAggregateProgress: (p) =>
+                aggProgress().update({ done: p.done, total: p.total, elapsedMs: p.elapsedMs }),
+              onAggregatesDone: () => aggProgress().succeed('aggregates created and materialized'),
+              signal: ctx.signal,
+            },
+          );
+          return { ...r, status: { ...r.status, endpoint: conn.endpoint } };
         });
         if (ctx.options.json) {
           ctx.printJson({
