@@ -15,7 +15,7 @@ import {
 } from '../options.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Option, type Command } from 'commander';
-import { runCreateAggregates } from '../../aggregates/aggregates.js';
+import { runSetupAfterMigrate } from '../../migrate/then-setup.js';
 import { HomepotError } from '../../core/errors.js';
 
 import {
@@ -27,7 +27,6 @@ import {
 } from '../../migrate/migrate.js';
 import { formatCount } from '../../core/numbers.js';
 import { planFailure } from '../../db/plan.js';
-import { runSetup } from '../../setup.js';
 import { resolveSourceUrl } from '../../db/target.js';
 
 interface MigrateFlags {
@@ -126,22 +125,22 @@ export function registerMigrate(program: Command, run: RunCommand): void {
           !opts.dryRun &&
           (r.outcome === 'migrated' || r.outcome === 'already-migrated' || r.outcome === 'already-hypertable')
         ) {
-          const setupResult = await withChangeFeedback(ctx, (hooks) =>
-            runSetup(
+          const then = await withChangeFeedback(ctx, (hooks) =>
+            runSetupAfterMigrate(
               conn.sql,
-              resolveSetupOptions({ table: opts.table, lockTimeout: opts.lockTimeout }, ctx.config),
+              {
+                setup: resolveSetupOptions({ table: opts.table, lockTimeout: opts.lockTimeout }, ctx.sources),
+                aggregates: resolveAggregateOptions({}, ctx.sources),
+              },
               hooks,
             ),
           );
-          if (!ctx.options.json) printPlanResult(ctx, 'setup', setupResult);
-          const failure = planFailure(setupResult);
+          if (!ctx.options.json) printPlanResult(ctx, 'setup', then.setup);
+          const failure = planFailure(then.setup);
           if (failure) throw failure;
-          const aggregates = await runCreateAggregates(conn.sql, resolveAggregateOptions({}, ctx.sources), {
-            signal: ctx.signal,
-          });
           (r as MigrateResult & { setup?: unknown }).setup = {
-            steps: setupResult.steps.map((s) => ({ id: s.id, outcome: s.outcome })),
-            aggregates: aggregates.steps.map((s) => ({ id: s.id, outcome: s.outcome })),
+            steps: then.setup.steps.map((s) => ({ id: s.id, outcome: s.outcome })),
+            aggregates: (then.aggregates?.steps ?? []).map((s) => ({ id: s.id, outcome: s.outcome })),
           };
           r.nextSteps = ['homepot-ts status'];
         }
