@@ -1,18 +1,9 @@
 import { Argument, type Command } from 'commander';
-import {
-  AGGREGATE_NAMES,
-  describePolicy,
-  listAggregates,
-  resolveTime,
-  runCreateAggregates,
-  runDrop,
-  runRefresh,
-  runSetPolicy,
-  type AggregateInfo,
-  type AggregateName,
-  type MaterializeProgress,
-  type MaterializeResult,
-} from '../../aggregates/aggregates.js';
+import { AGGREGATE_NAMES, describePolicy, type AggregateName } from '../../aggregates/definitions.js';
+import { listAggregates, type AggregateInfo } from '../../aggregates/inspect.js';
+import { runCreateAggregates } from '../../aggregates/create.js';
+import { resolveTime, runRefresh, type MaterializeProgress, type MaterializeResult } from '../../aggregates/refresh.js';
+import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { withConnection, type CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runCreateAggregates } from '../../aggregates/aggregates.js';
+import { runCreateAggregates } from '../../aggregates/create.js';
 import { withConnection, type CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 
