@@ -121,7 +121,7 @@ function planViewSteps(
       title: `${name}: refresh policy`,
       state: 'not-available',
       statements: [],
-      reason: `materialized views have no refresh policy on this server (a refresh policy ${why}); refresh from cron: ${REFRESH_CRON_LINE}`,
+      reason: `materialized views have no refresh policy on this server: a refresh policy ${why}. Refresh from cron: ${REFRESH_CRON_LINE}`,
     },
   ];
 }

@@ -40,7 +40,7 @@ export async function runSetPolicy(
     if (gap || ex?.kind === 'materialized') {
       throw new HomepotError(
         gap?.kind ?? 'timescaledb-edition',
-        `refresh policies need continuous aggregates; ${name} here is ${ex ? 'a materialized view' : 'missing'}${gap ? `, and a continuous aggregate ${gap.reason}` : ''}`,
+        `refresh policies need continuous aggregates; ${name} here is ${ex ? 'a materialized view' : 'missing'}${gap ? `: a continuous aggregate ${gap.reason}` : ''}`,
         { hint: `Refresh the materialized views from cron instead, e.g.: ${REFRESH_CRON_LINE}` },
       );
     }
