@@ -109,29 +109,17 @@ export { showChunkInterval, setChunkInterval } from './tuning/chunk-interval.js'
 export type { ChunkIntervalReport } from './tuning/chunk-interval.js';
 
 // aggregates
-export {
-  AGGREGATE_NAMES,
-  describePolicy,
-  exampleQueries,
-  listAggregates,
-  resolveTime,
-  runCreateAggregates,
-  runDrop,
-  runRefresh,
-  runSetPolicy,
-} from './aggregates/aggregates.js';
-export type {
-  AggregateInfo,
-  AggregateKind,
-  AggregateName,
-  AggregateOptions,
-  CreateAggregatesResult,
-  ExampleQueryResult,
-  MaterializeProgress,
-  MaterializeResult,
-  RefreshPolicy,
-  RefreshResult,
-} from './aggregates/aggregates.js';
+export { AGGREGATE_NAMES, describePolicy } from './aggregates/definitions.js';
+export type { AggregateKind, AggregateName, AggregateOptions, RefreshPolicy } from './aggregates/definitions.js';
+export { listAggregates } from './aggregates/inspect.js';
+export type { AggregateInfo } from './aggregates/inspect.js';
+export { runCreateAggregates } from './aggregates/create.js';
+export type { CreateAggregatesResult } from './aggregates/create.js';
+export { resolveTime, runRefresh } from './aggregates/refresh.js';
+export type { MaterializeProgress, MaterializeResult, RefreshResult } from './aggregates/refresh.js';
+export { runDrop, runSetPolicy } from './aggregates/manage.js';
+export { exampleQueries } from './demo/example-queries.js';
+export type { ExampleQueryResult } from './demo/example-queries.js';
 
 // migrate (in place, online, from a --source server; finish; cleanup)
 export { MIGRATE_DEFAULTS, runMigrate, runMigrateCleanup } from './migrate/migrate.js';

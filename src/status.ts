@@ -1,4 +1,4 @@
-import { listAggregates, type AggregateInfo } from './aggregates/aggregates.js';
+import { listAggregates, type AggregateInfo } from './aggregates/inspect.js';
 import { readStateForStatus } from './migrate/state.js';
 import { formatCount } from './core/numbers.js';
 import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './db/capabilities.js';

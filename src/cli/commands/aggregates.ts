@@ -4,20 +4,11 @@ import { table } from '../render/table.js';
 import { printPlanResult } from '../render/plan.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Argument, type Command } from 'commander';
-import {
-  AGGREGATE_NAMES,
-  describePolicy,
-  listAggregates,
-  resolveTime,
-  runCreateAggregates,
-  runDrop,
-  runRefresh,
-  runSetPolicy,
-  type AggregateInfo,
-  type AggregateName,
-  type MaterializeProgress,
-  type MaterializeResult,
-} from '../../aggregates/aggregates.js';
+import { AGGREGATE_NAMES, describePolicy, type AggregateName } from '../../aggregates/definitions.js';
+import { listAggregates, type AggregateInfo } from '../../aggregates/inspect.js';
+import { runCreateAggregates } from '../../aggregates/create.js';
+import { resolveTime, runRefresh, type MaterializeProgress, type MaterializeResult } from '../../aggregates/refresh.js';
+import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';

@@ -5,7 +5,7 @@ import { parsePositiveInt, resolveAggregateOptions, resolveSetupOptions } from '
 import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import { formatCount } from '../../core/numbers.js';
-import type { ExampleQueryResult } from '../../aggregates/aggregates.js';
+import type { ExampleQueryResult } from '../../demo/example-queries.js';
 import { runDemo } from '../../demo/pipeline.js';
 import { planFailure } from '../../db/plan.js';
 import { printStatus, statusJson } from './status.js';
