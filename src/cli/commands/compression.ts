@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import {
-  compressionStats,
   describeSettings,
   removeCompressionPolicy,
-  runCompression,
   setCompression,
   showCompression,
   type CompressionShow,
-  type HypertableCompressionStats,
 } from '../../tuning/compression.js';
+import { runCompression } from '../../tuning/compression-run.js';
+import { compressionStats, type HypertableCompressionStats } from '../../tuning/compression-stats.js';
 import type { CommandContext } from '../context.js';
 import { withConnection } from '../context.js';
 import { HomepotError } from '../../core/errors.js';

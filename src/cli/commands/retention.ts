@@ -6,15 +6,9 @@ import { formatCount } from '../../core/numbers.js';
 import { formatTime } from '../output.js';
 import { planFailure } from '../../db/plan.js';
 import { progressReporter } from '../progress.js';
-import {
-  removeRetention,
-  runRetention,
-  setRetention,
-  showRetention,
-  type RetentionReport,
-  type RetentionRunResult,
-  type TuningResult,
-} from '../../tuning/retention.js';
+import { removeRetention, setRetention, showRetention, type RetentionReport } from '../../tuning/retention.js';
+import { runRetention, type RetentionRunResult } from '../../tuning/retention-run.js';
+import type { TuningResult } from '../../tuning/change.js';
 import { changeOptions, resolveSetting, resolveSettings, SETUP_DEFAULTS, tableOption } from '../options.js';
 import { printPlanResult } from './plan-output.js';
 import { parsePositiveInt, withChangeFeedback, type RunCommand } from './shared.js';
