@@ -21,8 +21,6 @@ export interface ChangeOptions {
   lockTimeout: Interval;
 }
 
-export type { ChangeHooks } from '../db/plan.js';
-
 /** A tuning command's result: the plan's, with the table and the server it ran on. */
 export function tuningResult(
   result: ApplyResult,
