@@ -75,36 +75,24 @@ export { listJobs, listJobErrors, findJob, runJob, setJobScheduled } from './job
 export type { JobRow, JobErrorRow, JobRef, JobRunResult, JobScheduleResult } from './jobs.js';
 
 // retention, compression, chunk-interval
-export { showRetention, setRetention, removeRetention, runRetention } from './tuning/retention.js';
+export { showRetention, setRetention, removeRetention } from './tuning/retention.js';
+export type { RetentionPolicy, RetentionReport } from './tuning/retention.js';
+export { runRetention } from './tuning/retention-run.js';
+export type { RetentionRunOptions, RetentionRunProgress, RetentionRunResult } from './tuning/retention-run.js';
+export type { ChangeOptions, TuningResult } from './tuning/change.js';
+export { showCompression, setCompression, removeCompressionPolicy, describeSettings } from './tuning/compression.js';
 export type {
-  ChangeOptions,
-  RetentionPolicy,
-  RetentionReport,
-  RetentionRunOptions,
-  RetentionRunProgress,
-  RetentionRunResult,
-  TuningResult,
-} from './tuning/retention.js';
-export {
-  showCompression,
-  setCompression,
-  removeCompressionPolicy,
-  runCompression,
-  compressionStats,
-  describeSettings,
-} from './tuning/compression.js';
-export type {
-  ChunkCompressionStats,
   CompressionChangeResult,
   CompressionPolicy,
   CompressionRemoveResult,
-  CompressionRunOptions,
-  CompressionRunResult,
   CompressionSetOptions,
   CompressionShow,
-  HypertableCompressionStats,
   HypertableName,
 } from './tuning/compression.js';
+export { runCompression } from './tuning/compression-run.js';
+export type { CompressionRunOptions, CompressionRunResult } from './tuning/compression-run.js';
+export { compressionStats } from './tuning/compression-stats.js';
+export type { ChunkCompressionStats, HypertableCompressionStats } from './tuning/compression-stats.js';
 export { showChunkInterval, setChunkInterval } from './tuning/chunk-interval.js';
 export type { ChunkIntervalReport } from './tuning/chunk-interval.js';
 

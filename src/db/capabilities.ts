@@ -106,9 +106,7 @@ interface TableRow {
 export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
   const [row] = (await sql.unsafe(sqlFile('queries/capabilities.sql'))) as unknown as CapabilitiesRow[];
   if (!row) throw new HomepotError('internal', 'could not read the server capabilities (no row for the current role)');
-  const tables = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [
-    [...HOMEPOT_TABLES],
-  ])) as unknown as TableRow[];
+  const tables = (await sql.unsafe(sqlFile('db/homepot-tables.sql'), [[...HOMEPOT_TABLES]])) as unknown as TableRow[];
   let jobErrors = false;
   let scheduler = false;
   if (row.installed_version) {

@@ -5,15 +5,14 @@ import { printPlanResult } from '../render/plan.js';
 import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import {
-  compressionStats,
   describeSettings,
   removeCompressionPolicy,
-  runCompression,
   setCompression,
   showCompression,
   type CompressionShow,
-  type HypertableCompressionStats,
 } from '../../tuning/compression.js';
+import { runCompression } from '../../tuning/compression-run.js';
+import { compressionStats, type HypertableCompressionStats } from '../../tuning/compression-stats.js';
 import type { CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';

@@ -15,15 +15,9 @@ import { HomepotError } from '../../core/errors.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';
 import { planFailure } from '../../db/plan.js';
-import {
-  removeRetention,
-  runRetention,
-  setRetention,
-  showRetention,
-  type RetentionReport,
-  type RetentionRunResult,
-  type TuningResult,
-} from '../../tuning/retention.js';
+import { removeRetention, setRetention, showRetention, type RetentionReport } from '../../tuning/retention.js';
+import { runRetention, type RetentionRunResult } from '../../tuning/retention-run.js';
+import type { TuningResult } from '../../tuning/change.js';
 
 const DEFAULT_BATCH_ROWS = 10_000;
 
