@@ -15,7 +15,7 @@ import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
 import { registerMigrate } from './commands/migrate.js';
 import { parsePositiveInt, type RunCommand } from './commands/shared.js';
-import { describeError } from '../db/connection.js';
+import { describeError } from '../db/describe-error.js';
 import { cancelRunningStatements, endRunningPools } from '../db/interrupt.js';
 import { makeChalk } from './output.js';
 
