@@ -1,3 +1,11 @@
+/**
+ * Connections to the target and to a --source server: connectUrl opens a postgres.js pool
+ * with our session settings (application_name, DateStyle, search_path) and proves it with
+ * one round trip, racing connect-probe.ts's verdict and a deadline; connectTarget starts the
+ * embedded server first when the target is one. An interrupted run cancels its own sessions
+ * (cancelSessions, through interrupt.ts). What a failure means to a person is describeError's
+ * (describe-error.ts).
+ */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { attemptOutcome, attemptWhere, connectProbe, describeAttempts, type ConnectProbe } from './connect-probe.js';
@@ -54,7 +62,7 @@ export const APPLICATION_NAME = 'homepot-ts';
  * templates do not rely on this (they read times as numbers or ISO text and
  * write them as UTC literals); it covers every Date postgres.js parses.
  */
-export const TIME_OUTPUT = { DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' } as const;
+const TIME_OUTPUT = { DateStyle: 'ISO, MDY', IntervalStyle: 'postgres' } as const;
 
 /**
  * The search_path of every session on the target, sent as a startup
@@ -74,7 +82,7 @@ export const TARGET_SEARCH_PATH = 'public, pg_temp';
  * interrupted run can find and cancel exactly its own statements (see
  * cancelSessions). The random part keeps others from guessing it.
  */
-export const RUN_APPLICATION_NAME = `${APPLICATION_NAME} ${process.pid}-${randomBytes(6).toString('hex')}`;
+const RUN_APPLICATION_NAME = `${APPLICATION_NAME} ${process.pid}-${randomBytes(6).toString('hex')}`;
 
 /**
  * Open a postgres.js pool for a URL (or PG* variables when url is undefined)

@@ -18,7 +18,7 @@ export interface DeviceDef {
   ip: string | null;
 }
 
-export type DeviceType =
+type DeviceType =
   'pos_terminal' | 'payment_terminal' | 'kiosk' | 'router' | 'digital_signage' | 'inventory_scanner';
 
 interface Profile {
