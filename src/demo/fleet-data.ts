@@ -23,7 +23,7 @@ import {
   PGLITE_MAX_STATEMENT_BYTES,
   resolveMethod,
   upsertFleet,
-  type Target,
+  type ServerLimits,
 } from './fleet-loaders.js';
 import {
   planFleet,
@@ -94,15 +94,15 @@ async function loadInTransaction(
 ): Promise<Exclude<LoadMethod, 'auto'>> {
   const server = await detectServer(tx);
   const method = resolveMethod(spec.method ?? 'auto', server);
-  const target: Target = { maxStatementBytes: server.pglite ? PGLITE_MAX_STATEMENT_BYTES : Infinity };
+  const limits: ServerLimits = { maxStatementBytes: server.pglite ? PGLITE_MAX_STATEMENT_BYTES : Infinity };
   const batchRows = spec.batchRows ?? (method === 'copy' ? 20_000 : 5_000);
 
   const layout = fleetLayout(spec.sites, spec.devicesPerSite);
-  const deviceDbIds = await upsertFleet(tx, layout, target);
+  const deviceDbIds = await upsertFleet(tx, layout, limits);
 
   const gen = new HealthCheckGenerator(layout, plan, (spec.seed ?? 42) >>> 0, deviceDbIds);
   const timestamps = new Timestamps(plan.from.getTime(), plan.intervalSeconds * 1000);
-  const loader = LOADERS[method](tx, timestamps, target);
+  const loader = LOADERS[method](tx, timestamps, limits);
   await pump(gen, loader, batchRows, progress, signal);
   return method;
 }

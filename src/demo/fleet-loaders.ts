@@ -39,26 +39,26 @@ export function resolveMethod(method: LoadMethod, server: ServerInfo): Exclude<L
  */
 export const PGLITE_MAX_STATEMENT_BYTES = 48 * 1024;
 
-export interface Target {
+export interface ServerLimits {
   /** Upper bound for the parameters of one statement. */
   maxStatementBytes: number;
 }
 
-type Sender = (sql: FleetSql, b: Batch, ts: Timestamps, target: Target) => Promise<void>;
+type Sender = (sql: FleetSql, b: Batch, ts: Timestamps, limits: ServerLimits) => Promise<void>;
 
 const COLUMN_LIST = HC_COLUMNS.map((c) => `"${c}"`).join(', ');
 
 /**
  * Insert sites and devices if missing (ON CONFLICT DO NOTHING) and return devices.id for
- * each device in layout order. Chunked so that no statement exceeds the target's budget.
+ * each device in layout order. Chunked so that no statement exceeds the server's limit.
  */
 export async function upsertFleet(
   sql: FleetSql,
   layout: { sites: SiteDef[]; devices: DeviceDef[] },
-  target: Target,
+  limits: ServerLimits,
 ): Promise<number[]> {
   // ~100 bytes a device row, ~150 a site row.
-  const chunk = Math.max(1, Math.min(5_000, Math.floor(target.maxStatementBytes / 200)));
+  const chunk = Math.max(1, Math.min(5_000, Math.floor(limits.maxStatementBytes / 200)));
   const siteDbId = new Map<string, number>();
   for (let i = 0; i < layout.sites.length; i += chunk) {
     const part = layout.sites.slice(i, i + chunk);
@@ -104,12 +104,12 @@ const UNNEST_INSERT = `INSERT INTO health_checks (${COLUMN_LIST})
               $5::text::json[], $6::text::text[], $7::text::timestamptz[]) AS u(d, h, r, s, j, e, t)`;
 
 const SENDERS: Record<'unnest' | 'insert', Sender> = {
-  async unnest(sql, b, ts, target) {
+  async unnest(sql, b, ts, limits) {
     // One text parameter per column, already in array-literal form: the server's array_in
     // parses it, and postgres.js only copies a string (its own array serialiser is slow).
-    // Statements are split to respect target.maxStatementBytes; the rows per statement
+    // Statements are split to respect limits.maxStatementBytes; the rows per statement
     // adapt to the measured size (~270 bytes a row).
-    const budget = target.maxStatementBytes;
+    const budget = limits.maxStatementBytes;
     let perStatement = budget === Infinity ? b.n : Math.max(1, Math.floor(budget / 300));
     for (let lo = 0; lo < b.n;) {
       let hi = Math.min(b.n, lo + perStatement);
@@ -126,11 +126,11 @@ const SENDERS: Record<'unnest' | 'insert', Sender> = {
     }
   },
 
-  async insert(sql, b, ts, target) {
+  async insert(sql, b, ts, limits) {
     // 65 535 bind parameters at most; on PGlite also the statement budget (~300 bytes a row).
     const perStatement = Math.max(
       1,
-      Math.min(Math.floor(65_535 / HC_COLUMNS.length), Math.floor(target.maxStatementBytes / 320)),
+      Math.min(Math.floor(65_535 / HC_COLUMNS.length), Math.floor(limits.maxStatementBytes / 320)),
     );
     for (let lo = 0; lo < b.n; lo += perStatement) {
       const hi = Math.min(b.n, lo + perStatement);
@@ -216,15 +216,18 @@ function copyLoader(sql: FleetSql, ts: Timestamps): Loader {
   };
 }
 
-function statementLoader(send: Sender): (sql: FleetSql, ts: Timestamps, target: Target) => Loader {
-  return (sql, ts, target) => ({
-    send: (b) => send(sql, b, ts, target),
+function statementLoader(send: Sender): (sql: FleetSql, ts: Timestamps, limits: ServerLimits) => Loader {
+  return (sql, ts, limits) => ({
+    send: (b) => send(sql, b, ts, limits),
     finish: async () => {},
     close: async () => {},
   });
 }
 
-export const LOADERS: Record<Exclude<LoadMethod, 'auto'>, (sql: FleetSql, ts: Timestamps, target: Target) => Loader> = {
+export const LOADERS: Record<
+  Exclude<LoadMethod, 'auto'>,
+  (sql: FleetSql, ts: Timestamps, limits: ServerLimits) => Loader
+> = {
   copy: copyLoader,
   unnest: statementLoader(SENDERS.unnest),
   insert: statementLoader(SENDERS.insert),
