@@ -18,8 +18,7 @@ export interface DeviceDef {
   ip: string | null;
 }
 
-type DeviceType =
-  'pos_terminal' | 'payment_terminal' | 'kiosk' | 'router' | 'digital_signage' | 'inventory_scanner';
+type DeviceType = 'pos_terminal' | 'payment_terminal' | 'kiosk' | 'router' | 'digital_signage' | 'inventory_scanner';
 
 interface Profile {
   prefix: string;
