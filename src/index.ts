@@ -2,14 +2,8 @@
 // Each command in src/cli/commands/ calls the functions exported here; README "Library" shows one in use.
 
 // Connecting: pick a target as the CLI does (flags > env > config), connect, read what the server can do.
-export {
-  connectUrl,
-  connectTarget,
-  describeError,
-  describeEndpoint,
-  APPLICATION_NAME,
-  TARGET_SEARCH_PATH,
-} from './db/connection.js';
+export { connectUrl, connectTarget, describeEndpoint, APPLICATION_NAME, TARGET_SEARCH_PATH } from './db/connection.js';
+export { describeError } from './db/describe-error.js';
 export type { Connection, ConnectOptions, Endpoint, Sql } from './db/connection.js';
 export { resolveTarget, resolveSourceUrl, normalizeUrl, readEnvFile, DEFAULT_EMBEDDED_DIR } from './db/target.js';
 export type { Target, TargetInputs, TargetSource, SourceUrlOrigin } from './db/target.js';
