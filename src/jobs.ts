@@ -1,10 +1,10 @@
-import { requireWritable, type Capabilities } from './db/capabilities.js';
+import { detectCapabilities, requireWritable, type Capabilities } from './db/capabilities.js';
 import { requireFeature, requireJobControl } from './db/features.js';
 import type { Sql } from './db/connection.js';
 import { HomepotError } from './core/errors.js';
 import { ExitCode } from './core/exit-codes.js';
 import type { Interval } from './core/intervals.js';
-import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step } from './db/plan.js';
+import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './db/plan.js';
 import { lockTimeoutSetting, query, queryOne, renderStatement } from './db/sql.js';
 
 /**
@@ -178,15 +178,15 @@ export interface JobRunResult {
  */
 export async function runJob(
   sql: Sql,
-  caps: Capabilities,
   jobId: number,
   opts: { dryRun: boolean; lockTimeout: Interval },
-  hooks: { onWait?: () => void } = {},
+  hooks: ChangeHooks = {},
 ): Promise<JobRunResult> {
-  preflightJobs(caps, 'jobs run');
   return withChangeLock(
     sql,
     async (conn) => {
+      const caps = await detectCapabilities(conn);
+      preflightJobs(caps, 'jobs run');
       const job = await findJob(conn, jobId);
       requireJobControl(caps, 'jobs run', 'run_job');
       const statement = `CALL run_job(${job.jobId})`;
@@ -237,17 +237,17 @@ export interface JobScheduleResult extends ApplyResult {
  */
 export async function setJobScheduled(
   sql: Sql,
-  caps: Capabilities,
   jobId: number,
   scheduled: boolean,
   opts: { dryRun: boolean; lockTimeout: Interval },
-  hooks: { onWait?: () => void; signal?: AbortSignal } = {},
+  hooks: ChangeHooks = {},
 ): Promise<JobScheduleResult> {
   const what = scheduled ? 'jobs resume' : 'jobs pause';
-  preflightJobs(caps, what);
   return withChangeLock(
     sql,
     async (conn) => {
+      const caps = await detectCapabilities(conn);
+      preflightJobs(caps, what);
       const job = await findJob(conn, jobId);
       requireJobControl(caps, what, 'alter_job');
       const word = (s: boolean) => (s ? 'scheduled' : 'paused');

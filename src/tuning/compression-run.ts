@@ -1,4 +1,4 @@
-import { requireWritable, type Capabilities } from '../db/capabilities.js';
+import { detectCapabilities, requireWritable } from '../db/capabilities.js';
 import { requireFeature } from '../db/features.js';
 import { resolveHypertable } from '../steps/hypertable.js';
 import type { Sql } from '../db/connection.js';
@@ -100,15 +100,15 @@ async function compressedSizes(conn: Sql, name: HypertableName, result: ApplyRes
  */
 export async function runCompression(
   sql: Sql,
-  caps: Capabilities,
   opts: CompressionRunOptions,
   hooks: ChangeHooks & { onPlan?: (chunks: number) => void } = {},
 ): Promise<CompressionRunResult> {
-  requireWritable(caps, 'compression run');
-  requireFeature(caps, 'community', 'compression run');
   return withChangeLock(
     sql,
     async (conn) => {
+      const caps = await detectCapabilities(conn);
+      requireWritable(caps, 'compression run');
+      requireFeature(caps, 'community', 'compression run');
       const table = await resolveHypertable(conn, caps, opts.table, 'compression run');
       const name = { schema: table.schema, name: table.name };
       const settings = await readCompressionSettings(conn, name);

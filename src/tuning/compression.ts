@@ -1,4 +1,4 @@
-import { requireWritable, type Capabilities } from '../db/capabilities.js';
+import { detectCapabilities, requireWritable, type Capabilities } from '../db/capabilities.js';
 import { featureGap, requireFeature } from '../db/features.js';
 import { resolveHypertable } from '../steps/hypertable.js';
 import { formatOrderBy, quoteIfNeeded, type OrderItem } from '../core/columns.js';
@@ -120,15 +120,15 @@ export interface CompressionChangeResult extends ApplyResult {
  */
 export async function setCompression(
   sql: Sql,
-  caps: Capabilities,
   opts: CompressionSetOptions,
   hooks: ChangeHooks = {},
 ): Promise<CompressionChangeResult> {
-  requireWritable(caps, 'compression set');
-  requireFeature(caps, 'community', 'compression set');
   return withChangeLock(
     sql,
     async (conn) => {
+      const caps = await detectCapabilities(conn);
+      requireWritable(caps, 'compression set');
+      requireFeature(caps, 'community', 'compression set');
       const table = await resolveHypertable(conn, caps, opts.table, 'compression set');
       const steps: Step[] = [
         await compressionSettingsStep(conn, {
@@ -161,15 +161,15 @@ function quoteLiteral(s: string): string {
 /** Remove the compression policy (remove_compression_policy, if_exists); compressed chunks stay compressed. */
 export async function removeCompressionPolicy(
   sql: Sql,
-  caps: Capabilities,
   opts: { table: string; lockTimeout: Interval; dryRun: boolean },
   hooks: ChangeHooks = {},
 ): Promise<CompressionRemoveResult> {
-  requireWritable(caps, 'compression remove');
-  requireFeature(caps, 'community', 'compression remove');
   return withChangeLock(
     sql,
     async (conn) => {
+      const caps = await detectCapabilities(conn);
+      requireWritable(caps, 'compression remove');
+      requireFeature(caps, 'community', 'compression remove');
       const table = await resolveHypertable(conn, caps, opts.table, 'compression remove');
       const name = { schema: table.schema, name: table.name };
       const policy = await readCompressionPolicy(conn, name);

@@ -73,8 +73,8 @@ export function registerCompression(program: Command, run: RunCommand): void {
   ).action((flags: ChangeFlags & { after?: Interval; segmentBy?: string; orderBy?: string }, cmd: Command) =>
     run(cmd, async (ctx) => {
       const opts = resolveSetupOptions({ ...flags, compressAfter: flags.after }, ctx.sources);
-      const result = await withConnection(ctx, (conn, caps) =>
-        withChangeFeedback(ctx, (hooks) => setCompression(conn.sql, caps, opts, hooks)),
+      const result = await withConnection(ctx, (conn) =>
+        withChangeFeedback(ctx, (hooks) => setCompression(conn.sql, opts, hooks)),
       );
       printPlanResult(ctx, 'compression set', result, { hypertable: result.hypertable });
       finish(ctx, result, 'compression set');
@@ -89,8 +89,8 @@ export function registerCompression(program: Command, run: RunCommand): void {
   ).action((flags: ChangeFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
       const opts = tableAndLock(ctx, flags);
-      const result = await withConnection(ctx, (conn, caps) =>
-        withChangeFeedback(ctx, (hooks) => removeCompressionPolicy(conn.sql, caps, opts, hooks)),
+      const result = await withConnection(ctx, (conn) =>
+        withChangeFeedback(ctx, (hooks) => removeCompressionPolicy(conn.sql, opts, hooks)),
       );
       const note = `Removing the policy does not decompress anything: ${result.compressedChunks} compressed chunk${result.compressedChunks === 1 ? '' : 's'} of ${result.hypertable.schema}.${result.hypertable.name} stay${result.compressedChunks === 1 ? 's' : ''} compressed. To decompress them (they grow back to their full size): ${result.decompressHint}`;
       printPlanResult(ctx, 'compression remove', result, {
@@ -122,10 +122,9 @@ export function registerCompression(program: Command, run: RunCommand): void {
       let progress: ReturnType<typeof progressReporter> | undefined;
       let total = 0;
       let started = 0;
-      const result = await withConnection(ctx, (conn, caps) =>
+      const result = await withConnection(ctx, (conn) =>
         runCompression(
           conn.sql,
-          caps,
           {
             table: resolved.table,
             olderThan: flags.olderThan ?? null,

@@ -70,12 +70,11 @@ export function registerJobs(program: Command, run: RunCommand): void {
   ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
       const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
-      const result = await withConnection(ctx, async (conn, caps) => {
+      const result = await withConnection(ctx, async (conn) => {
         const spin = ctx.spinner(`running job ${jobId}`);
         try {
           return await runJob(
             conn.sql,
-            caps,
             jobId,
             { dryRun: Boolean(flags.dryRun), lockTimeout },
             {
@@ -128,10 +127,9 @@ export function registerJobs(program: Command, run: RunCommand): void {
     ).action((jobId: number, flags: JobChangeFlags, cmd: Command) =>
       run(cmd, async (ctx) => {
         const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
-        const result = await withConnection(ctx, (conn, caps) =>
+        const result = await withConnection(ctx, (conn) =>
           setJobScheduled(
             conn.sql,
-            caps,
             jobId,
             scheduled,
             { dryRun: Boolean(flags.dryRun), lockTimeout },
