@@ -79,7 +79,7 @@ export async function checkBlockers(
   }
   const { warnings } = await checkConvertible(conn, table, opts.timeColumn);
   const pre = await readPreflight(conn, table, opts.timeColumn);
-  const fks = await query<{ constraint_name: string; from_table: string }>(conn, 'setup/referencing-fks.sql', [
+  const fks = await query<{ constraint_name: string; from_table: string }>(conn, 'steps/referencing-fks.sql', [
     table.oid,
   ]);
   const online = opts.strategy !== 'in-place';
