@@ -39,7 +39,7 @@ export function renderCopy(
   timeColumn: string,
   keyColumns: string[],
 ): Promise<Record<string, string>> {
-  return renderNamed(conn, 'migrate/online/online/render-copy.sql', [
+  return renderNamed(conn, 'migrate/online/render-copy.sql', [
     table.oid,
     newTable,
     logTable,

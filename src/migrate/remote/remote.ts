@@ -2,17 +2,31 @@ import { describeServerKind, detectCapabilities, type Capabilities } from '../..
 import { TARGET_SEARCH_PATH, type Sql } from '../../db/connection.js';
 import { HomepotError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { findRelation } from '../../db/names.js';
+import { findRelation, type ResolvedTable } from '../../db/names.js';
 import { num } from '../../core/numbers.js';
 import { withChangeLock } from '../../db/plan.js';
 import { redactUrl } from '../../core/redact.js';
 import { requireOwnerRights } from '../../db/table-owner.js';
 import { checkConvertible } from '../../steps/hypertable.js';
 import { executeRendered, inTransaction, query, queryOne, renderStatement } from '../../db/sql.js';
-import { createState, readState, recordRemoteStart, recordResult, renderCreateState } from '../state.js';
+import {
+  createState,
+  readState,
+  recordRemoteStart,
+  recordResult,
+  renderCreateState,
+  type MigrationState,
+} from '../state.js';
 import { describeMismatches, type Verification } from '../verify.js';
 import { ensureTimescale } from '../preflight.js';
-import { followUp, type MigrateHooks, type MigrateOptions, type MigrateResult, type PlannedStep } from '../result.js';
+import {
+  emptyResult,
+  followUp,
+  type MigrateHooks,
+  type MigrateOptions,
+  type MigrateResult,
+  type PlannedStep,
+} from '../result.js';
 import { runStatements } from '../session.js';
 import { connectSource, readFacts, SESSION, sourceTable, type SourceTable, type TableFacts } from './source.js';
 import { checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
@@ -132,16 +146,11 @@ async function readSource(
   const size = await queryOne<{ blocks: string; bytes: string }>(src, 'migrate/remote/blocks.sql', [srcTable.oid]);
   const rows = num(main.row_estimate) ?? 0;
   const result: MigrateResult = {
-    command: 'migrate-from-postgres',
-    table: srcTable.display,
+    ...emptyResult(srcTable.display, caps),
     strategy: 'remote',
     strategyReason: `--source ${shownSource} (${describeServerKind(srcCaps)})`,
     dryRun: opts.dryRun,
-    changed: false,
     outcome: 'copied',
-    resumed: false,
-    server: describeServerKind(caps),
-    edition: caps.timescaledb.edition,
     estimate: {
       rows,
       bytes: num(size?.bytes) ?? 0,
@@ -149,27 +158,9 @@ async function readSource(
       lock: "none on the source (reads only); the target's tables are new and not in use yet",
     },
     plan: [...plan],
-    copied: { rows: 0, batches: 0, seconds: 0, rowsPerSecond: 0 },
-    replayed: 0,
-    locks: [],
-    verification: null,
-    oldTable: null,
-    droppedOld: false,
-    timings: {},
     warnings,
-    nextSteps: [],
   };
-  const state = await readState(conn, srcTable.schema, srcTable.name);
-  if (state && state.strategy !== 'remote') {
-    throw new HomepotError(
-      'usage',
-      `an online migration of ${srcTable.display} on this server is in progress (${state.phase}): finish or abort it before copying from another server`,
-      {
-        hint: 'Run migrate-from-postgres without --source to finish it, or migrate-from-postgres abort.',
-      },
-    );
-  }
-  if (state?.phase === 'finished') throw finishedError(srcTable.display, state);
+  const state = await earlierCopy(conn, srcTable);
   result.resumed = Boolean(state);
   const facts = new Map<number, TableFacts>();
   for (const t of tables) facts.set(t.oid, await readFacts(src, conn, t));
@@ -194,6 +185,22 @@ async function readSource(
     copy: {},
     depCopies: new Map(),
   };
+}
+
+/** The state of an earlier --source run; refused when it is an online migration here or a finished copy. */
+async function earlierCopy(conn: Sql, srcTable: ResolvedTable): Promise<MigrationState | null> {
+  const state = await readState(conn, srcTable.schema, srcTable.name);
+  if (state && state.strategy !== 'remote') {
+    throw new HomepotError(
+      'usage',
+      `an online migration of ${srcTable.display} on this server is in progress (${state.phase}): finish or abort it before copying from another server`,
+      {
+        hint: 'Run migrate-from-postgres without --source to finish it, or migrate-from-postgres abort.',
+      },
+    );
+  }
+  if (state?.phase === 'finished') throw finishedError(srcTable.display, state);
+  return state;
 }
 
 interface SchemaPlan {
