@@ -39,11 +39,5 @@ export function renderCopy(
   timeColumn: string,
   keyColumns: string[],
 ): Promise<Record<string, string>> {
-  return renderNamed(conn, 'migrate/online/render-copy.sql', [
-    table.oid,
-    newTable,
-    logTable,
-    timeColumn,
-    keyColumns,
-  ]);
+  return renderNamed(conn, 'migrate/online/render-copy.sql', [table.oid, newTable, logTable, timeColumn, keyColumns]);
 }
