@@ -115,8 +115,8 @@ export type {
   PlannedStep,
   Strategy,
 } from './migrate/migrate.js';
-export { runMigrateRemote, runMigrateFinish } from './migrate/remote.js';
-export type { CatchUp, FinishResult, Verification } from './migrate/remote.js';
+export { runMigrateRemote, runMigrateFinish } from './migrate/migrate.js';
+export type { CatchUp, FinishResult, Verification } from './migrate/migrate.js';
 
 // demo
 export { applyHomepotSchema } from './demo/schema.js';

@@ -8,24 +8,13 @@ import { oneLineError, snapshot } from './support/assertions.js';
 import { runCli as run, startCli, type CliResult } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { loadPlainRows, publicTables } from './support/homepot.js';
-import { duplicateKeys, fingerprints, insertChecks, loadSource } from './support/remote-source.js';
+import { duplicateKeys, fingerprints, insertChecks, loadSource, migrateArgs, on } from './support/remote-source.js';
 
 const TABLES = ['health_checks', 'devices', 'sites'];
 
 /** The CLI, killed after 40 s: a hang fails the test with the CLI's output instead of a bare timeout. */
 function runCli(args: string[]): Promise<CliResult> {
   return run(args, { timeoutMs: 40_000 });
-}
-
-function migrateArgs(source: string, target: string, ...extra: string[]): string[] {
-  return ['migrate-from-postgres', '--source', source, '--database-url', target, ...extra];
-}
-
-/** Run one statement list on a database and give its connections back (embedded: one at a time). */
-async function on<T = any>(db: TestDatabase, text: string): Promise<T[]> {
-  const rows = await db.sql().unsafe(text);
-  await db.closeClients();
-  return rows as unknown as T[];
 }
 
 /** Count and checksum of each relation on both servers (TimeZone UTC on both): equal, and not empty. */

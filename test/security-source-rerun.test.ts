@@ -11,20 +11,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { oneLineError, snapshot } from './support/assertions.js';
 import { runCli as run, type CliResult } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
-import { loadSource } from './support/remote-source.js';
+import { loadSource, migrateArgs, on } from './support/remote-source.js';
 
 function runCli(args: string[]): Promise<CliResult> {
   return run(args, { timeoutMs: 60_000 });
-}
-
-function migrateArgs(source: string, target: string, ...extra: string[]): string[] {
-  return ['migrate-from-postgres', '--source', source, '--database-url', target, ...extra];
-}
-
-async function on<T = any>(db: TestDatabase, text: string): Promise<T[]> {
-  const rows = await db.sql().unsafe(text);
-  await db.closeClients();
-  return rows as unknown as T[];
 }
 
 describeWithDatabase(

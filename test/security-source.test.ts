@@ -14,7 +14,7 @@ import { oneLineError, snapshot } from './support/assertions.js';
 import { runCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { client, quoteIdent, withClient } from './support/pg.js';
-import { fingerprints, loadSource } from './support/remote-source.js';
+import { fingerprints, loadSource, on } from './support/remote-source.js';
 
 const TABLES = ['health_checks', 'devices', 'sites'];
 
@@ -23,12 +23,6 @@ function asUser(url: string, user: string): string {
   u.username = encodeURIComponent(user);
   u.password = '';
   return u.toString();
-}
-
-async function on<T = any>(db: TestDatabase, text: string): Promise<T[]> {
-  const rows = await db.sql().unsafe(text);
-  await db.closeClients();
-  return rows as unknown as T[];
 }
 
 describeWithDatabase('postgres', 'migrate-from-postgres --source from a database its owner has booby-trapped', () => {

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
-import { sqlFile, executeRendered } from '../db/sql.js';
+import { executeRendered, query, sqlFile, queryOne, renderList, renderStatement } from '../db/sql.js';
 
 /**
  * The migration state of migrate-from-postgres: where an online migration (or
@@ -86,10 +86,7 @@ function untrusted(what: string, owner: string, extra = ''): HomepotError {
  * when schema or table are not the tool's own.
  */
 async function checkTrust(sql: Sql): Promise<{ tableOid: string | null; schemaExists: boolean }> {
-  const [t] = (await sql.unsafe(sqlFile('migrate/state-trust.sql'), [
-    STATE_SCHEMA,
-    STATE_TABLE,
-  ])) as unknown as TrustRow[];
+  const t = await queryOne<TrustRow>(sql, 'migrate/state-trust.sql', [STATE_SCHEMA, STATE_TABLE]);
   if (!t || !t.schema_exists) return { tableOid: null, schemaExists: false };
   if (!t.schema_trusted) throw untrusted(`schema ${STATE_SCHEMA}`, t.schema_owner ?? '?');
   if (!t.table_exists) return { tableOid: null, schemaExists: true };
@@ -114,8 +111,7 @@ export interface LegacyState {
 
 /** A relation homepot_ts_migration in `schema` (where older versions kept the state): looked up in the catalog, never read. */
 export async function findLegacyState(sql: Sql, schema: string): Promise<LegacyState | null> {
-  const [r] = (await sql.unsafe(sqlFile('migrate/state-legacy.sql'), [schema])) as unknown as LegacyState[];
-  return r ?? null;
+  return (await queryOne<LegacyState>(sql, 'migrate/state-legacy.sql', [schema])) ?? null;
 }
 
 function describeLegacy(l: LegacyState): string {
@@ -142,8 +138,7 @@ export async function readState(sql: Sql, schema: string, table: string): Promis
 }
 
 async function readRow(sql: Sql, schema: string, table: string): Promise<MigrationState | null> {
-  const rows = (await sql.unsafe(sqlFile('migrate/state-read.sql'), [schema, table])) as unknown as MigrationState[];
-  return rows[0] ?? null;
+  return (await queryOne<MigrationState>(sql, 'migrate/state-read.sql', [schema, table])) ?? null;
 }
 
 /**
@@ -171,8 +166,7 @@ export async function readStateForStatus(
 
 /** The statements that create the state's schema and table (shown by --dry-run). */
 export async function renderCreateState(sql: Sql): Promise<string[]> {
-  const rows = (await sql.unsafe(sqlFile('migrate/state-create.sql'))) as unknown as { statement: string }[];
-  return rows.map((r) => r.statement);
+  return renderList(sql, 'migrate/state-create.sql', []);
 }
 
 /**
@@ -199,7 +193,8 @@ export interface OnlineStart {
 
 /** Record an online migration just prepared, with the OIDs of what it created (same transaction). */
 export async function recordOnlineStart(tx: Sql, s: OnlineStart): Promise<void> {
-  const r = await tx.unsafe(sqlFile('migrate/state-insert-online.sql'), [
+  // executeRendered: the INSERT's row count (our own file, one statement, parameters bound).
+  const r = await executeRendered(tx, sqlFile('migrate/state-insert-online.sql'), [
     s.tableOid,
     s.newTable,
     s.logTable,
@@ -207,7 +202,7 @@ export async function recordOnlineStart(tx: Sql, s: OnlineStart): Promise<void> 
     s.oldTable,
     s.indexNames,
     s.windowSeconds,
-  ] as never[]);
+  ]);
   if (r.count !== 1)
     throw new HomepotError(
       'internal',
@@ -223,7 +218,7 @@ export async function recordRemoteStart(
   source: string,
   windowSeconds: number,
 ): Promise<void> {
-  await tx.unsafe(sqlFile('migrate/state-insert-remote.sql'), [schema, table, source, windowSeconds] as never[]);
+  await query(tx, 'migrate/state-insert-remote.sql', [schema, table, source, windowSeconds]);
 }
 
 export async function recordBatch(
@@ -234,7 +229,7 @@ export async function recordBatch(
   hi: number,
   rows: number,
 ): Promise<void> {
-  await tx.unsafe(sqlFile('migrate/state-record-batch.sql'), [schema, table, lo, hi, rows] as never[]);
+  await query(tx, 'migrate/state-record-batch.sql', [schema, table, lo, hi, rows]);
 }
 
 /** One batch of a --source copy, with the integer keys it copied (int8multirange text, or null). */
@@ -244,35 +239,24 @@ export async function recordRemoteBatch(
   table: string,
   b: { nextBlock: number; totalBlocks: number; rows: number; keys: string | null },
 ): Promise<void> {
-  await tx.unsafe(sqlFile('migrate/state-record-remote-batch.sql'), [
-    schema,
-    table,
-    b.nextBlock,
-    b.totalBlocks,
-    b.rows,
-    b.keys,
-  ] as never[]);
+  await query(tx, 'migrate/state-record-remote-batch.sql', [schema, table, b.nextBlock, b.totalBlocks, b.rows, b.keys]);
 }
 
 /** Keys copied from the source while reconciling windows. */
 export async function addSourceKeys(tx: Sql, schema: string, table: string, keys: string | null): Promise<void> {
   if (!keys) return;
-  await tx.unsafe(sqlFile('migrate/state-add-source-keys.sql'), [schema, table, keys] as never[]);
+  await query(tx, 'migrate/state-add-source-keys.sql', [schema, table, keys]);
 }
 
 /** The integer keys copied from the source so far (int8multirange text). */
 export async function readSourceKeys(sql: Sql, schema: string, table: string): Promise<string> {
-  const [r] = (await sql.unsafe(sqlFile('migrate/state-source-keys.sql'), [schema, table] as never[])) as unknown as {
-    keys: string;
-  }[];
+  const r = await queryOne<{ keys: string }>(sql, 'migrate/state-source-keys.sql', [schema, table]);
   return r?.keys ?? '{}';
 }
 
 /** migrate-from-postgres finish: the --source copy has ended; returns when. */
 export async function recordFinished(tx: Sql, schema: string, table: string): Promise<Date> {
-  const [r] = (await tx.unsafe(sqlFile('migrate/state-finish.sql'), [schema, table] as never[])) as unknown as {
-    at: Date;
-  }[];
+  const r = await queryOne<{ at: Date }>(tx, 'migrate/state-finish.sql', [schema, table]);
   if (!r) throw new HomepotError('internal', `the migration state of ${schema}.${table} was not found`);
   return r.at;
 }
@@ -284,21 +268,21 @@ export async function remainingBlocks(
   table: string,
   totalBlocks: number,
 ): Promise<[number, number][]> {
-  const rows = (await sql.unsafe(sqlFile('migrate/state-remaining-blocks.sql'), [
+  const rows = await query<{ lo: string; hi: string }>(sql, 'migrate/state-remaining-blocks.sql', [
     schema,
     table,
     totalBlocks,
-  ] as never[])) as unknown as { lo: string; hi: string }[];
+  ]);
   return rows.map((r) => [Number(r.lo), Number(r.hi)]);
 }
 
 export async function setPhase(tx: Sql, schema: string, table: string, phase: MigrationState['phase']): Promise<void> {
-  await tx.unsafe(sqlFile('migrate/state-set-phase.sql'), [schema, table, phase]);
+  await query(tx, 'migrate/state-set-phase.sql', [schema, table, phase]);
 }
 
 /** The swap is done (same transaction): phase done, and the old table's OID for cleanup. */
 export async function recordSwapped(tx: Sql, schema: string, table: string, oldTableOid: number): Promise<void> {
-  await tx.unsafe(sqlFile('migrate/state-swapped.sql'), [schema, table, oldTableOid] as never[]);
+  await query(tx, 'migrate/state-swapped.sql', [schema, table, oldTableOid]);
 }
 
 export async function recordResult(
@@ -308,15 +292,12 @@ export async function recordResult(
   result: unknown,
   windowSeconds: number | null = null,
 ): Promise<void> {
-  await sql.unsafe(sqlFile('migrate/state-result.sql'), [schema, table, result, windowSeconds] as never[]);
+  await query(sql, 'migrate/state-result.sql', [schema, table, result, windowSeconds]);
 }
 
 /** What forgetting a table's migration runs (for --dry-run and the plan). */
 export async function renderForget(sql: Sql, schema: string, table: string): Promise<string> {
-  const [r] = (await sql.unsafe(sqlFile('migrate/state-render-forget.sql'), [schema, table])) as unknown as {
-    statement: string;
-  }[];
-  return r!.statement;
+  return renderStatement(sql, 'migrate/state-render-forget.sql', [schema, table]);
 }
 
 /**
@@ -327,11 +308,9 @@ export async function renderForget(sql: Sql, schema: string, table: string): Pro
 export async function forget(tx: Sql, schema: string, table: string): Promise<void> {
   const { tableOid } = await checkTrust(tx);
   if (!tableOid) return;
-  const [r] = (await tx.unsafe(sqlFile('migrate/state-delete.sql'), [schema, table])) as unknown as { left: number }[];
+  const r = await queryOne<{ left: number }>(tx, 'migrate/state-delete.sql', [schema, table]);
   if ((r?.left ?? 0) > 0) return;
-  const [drop] = (await tx.unsafe(sqlFile('migrate/state-render-drop-state.sql'), [tableOid])) as unknown as {
-    statement: string;
-  }[];
+  const drop = await queryOne<{ statement: string }>(tx, 'migrate/state-render-drop-state.sql', [tableOid]);
   if (drop) await executeRendered(tx, drop.statement);
 }
 
@@ -356,7 +335,7 @@ export async function recordedObjects(
   currentOid: number | null,
 ): Promise<RecordedObject[]> {
   if (!state.table_oid) return [];
-  return (await sql.unsafe(sqlFile('migrate/state-recorded.sql'), [
+  return query<RecordedObject>(sql, 'migrate/state-recorded.sql', [
     state.schema_name,
     currentOid,
     state.table_oid,
@@ -366,7 +345,7 @@ export async function recordedObjects(
     state.log_table_oid,
     state.capture_fn,
     state.capture_fn_oid,
-  ] as never[])) as unknown as RecordedObject[];
+  ]);
 }
 
 /**
@@ -394,18 +373,25 @@ export async function requireRecordedObjects(
   }
 }
 
+interface RecordedOldTable {
+  present: boolean;
+  ok: boolean;
+  display: string;
+  statement: string;
+}
+
 /** After a finished online migration: the old table, by the OID recorded at the swap. */
 export async function recordedOldTable(
   sql: Sql,
   state: MigrationState,
   currentOid: number | null,
-): Promise<{ present: boolean; ok: boolean; display: string; statement: string } | null> {
+): Promise<RecordedOldTable | null> {
   if (!state.old_table_oid || !state.old_table) return null;
-  const [r] = (await sql.unsafe(sqlFile('migrate/state-old-table.sql'), [
+  const r = await queryOne<RecordedOldTable>(sql, 'migrate/state-old-table.sql', [
     state.schema_name,
     currentOid,
     state.old_table,
     state.old_table_oid,
-  ] as never[])) as unknown as { present: boolean; ok: boolean; display: string; statement: string }[];
+  ]);
   return r ?? null;
 }

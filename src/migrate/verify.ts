@@ -79,11 +79,7 @@ export async function windowSums(
   await sql`SELECT set_config('enable_sort', 'off', false)`;
   let rows: { w: string; n: string; h: string }[];
   try {
-    rows = (await executeRendered(sql, statement, params as never[])) as unknown as {
-      w: string;
-      n: string;
-      h: string;
-    }[];
+    rows = await executeRendered<{ w: string; n: string; h: string }[]>(sql, statement, params);
   } finally {
     await sql`RESET enable_sort`;
   }
@@ -150,10 +146,14 @@ export function chooseWindowSeconds(spanSeconds: number): number {
   return 365 * 86400;
 }
 
-/** The time span of a table's rows (seconds since the epoch), or null when empty. */
-export async function timeSpan(sql: Sql, t: TableRef): Promise<{ lo: number; hi: number } | null> {
-  const statement = await renderStatement(sql, 'migrate/time-span.sql', [t.schema, t.name, t.timeColumn]);
-  const [r] = (await executeRendered(sql, statement)) as unknown as { lo: number | null; hi: number | null }[];
+/**
+ * The time span of a table's rows (seconds since the epoch), or null when
+ * empty. `renderOn`: the server that renders the statement (this one, also
+ * when the table is on a --source server).
+ */
+export async function timeSpan(sql: Sql, t: TableRef, renderOn: Sql = sql): Promise<{ lo: number; hi: number } | null> {
+  const statement = await renderStatement(renderOn, 'migrate/time-span.sql', [t.schema, t.name, t.timeColumn]);
+  const [r] = await executeRendered<{ lo: number | null; hi: number | null }[]>(sql, statement);
   if (r?.lo === null || r?.lo === undefined || r.hi === null) return null;
   return { lo: Number(r.lo), hi: Number(r.hi) };
 }

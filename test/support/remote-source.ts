@@ -5,6 +5,7 @@
  */
 import { loadSchema } from './homepot.js';
 import type { Sql } from './pg.js';
+import type { TestDatabase } from './databases.js';
 
 export interface SourceRows {
   /** Health checks to insert. */
@@ -115,4 +116,16 @@ export async function duplicateKeys(sql: Sql): Promise<number> {
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM health_checks GROUP BY id, "timestamp" HAVING count(*) > 1) d`,
   );
   return r.n as number;
+}
+
+/** The arguments of a migrate-from-postgres --source run from `source` into `target`. */
+export function migrateArgs(source: string, target: string, ...extra: string[]): string[] {
+  return ['migrate-from-postgres', '--source', source, '--database-url', target, ...extra];
+}
+
+/** Run one statement list on a database and give its connections back (embedded: one at a time). */
+export async function on<T = any>(db: TestDatabase, text: string): Promise<T[]> {
+  const rows = await db.sql().unsafe<T[]>(text);
+  await db.closeClients();
+  return rows;
 }

@@ -111,7 +111,7 @@ export function registerMigrate(program: Command, run: RunCommand): void {
       const source = resolveSourceUrl({ source: flags.source, config: ctx.config, env: process.env });
       if (source) {
         ctx.logger.debug(`source server from: ${source.origin}`);
-        const { runMigrateRemote } = await import('../../migrate/remote.js');
+        const { runMigrateRemote } = await import('../../migrate/migrate.js');
         const result = await withConnection(ctx, (conn) =>
           withMigrateFeedback(ctx, (hooks) => runMigrateRemote(conn.sql, source.url, opts, hooks, ctx.logger)),
         );
@@ -160,7 +160,7 @@ export function registerMigrate(program: Command, run: RunCommand): void {
       run(sub, async (ctx) => {
         const f = sub.optsWithGlobals<{ table?: string }>();
         const table = resolveSetting('table', f.table, ctx.sources);
-        const { runMigrateFinish } = await import('../../migrate/remote.js');
+        const { runMigrateFinish } = await import('../../migrate/migrate.js');
         const result = await withConnection(ctx, (conn) => runMigrateFinish(conn.sql, { table }));
         if (ctx.options.json) return ctx.printJson(result);
         if (!result.changed)

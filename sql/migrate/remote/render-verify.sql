@@ -1,6 +1,6 @@
 -- Row count and checksum per time window of a table copied from another
 -- server: the same query on both servers, rendered here (on the target) from
--- the copied table's columns, and run on each. As render-verify.sql (its
+-- the copied table's columns, and run on each. As ../render-verify.sql (its
 -- notes on the hash apply), plus on this server: only the rows whose integer
 -- key came from the source ($5, the keys copied so far), so that rows written
 -- here after the cutover do not count as differences.

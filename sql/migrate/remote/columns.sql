@@ -1,7 +1,7 @@
 -- On the source server (search_path pinned to pg_catalog, pg_temp; catalog
 -- functions schema-qualified): the facts of a table's columns, as data. None
 -- of it is SQL for the target: types are looked up there by name and schema
--- (render-remote-types.sql), a default's text is only matched against a short
+-- (render-types.sql), a default's text is only matched against a short
 -- allow-list and re-rendered on the target (see columnDefault in
 -- src/migrate-remote.ts). $1 table oid.
 SELECT a.attnum::int AS attnum,

@@ -1,6 +1,6 @@
 -- On this server: the statements that write rows copied from another server,
 -- rendered here from the column names read there (quoted here with %I) and
--- the types looked up here (render-remote-types.sql).
+-- the types looked up here (render-types.sql).
 -- $1 schema, $2 table, $3 the columns as JSON [{o, name, type_name, typmod,
 -- is_json, identity}], $4 time column, $5 the key columns (primary key; may
 -- be empty), $6 the integer key column whose values the state remembers (or NULL).

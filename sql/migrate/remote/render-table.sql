@@ -3,7 +3,7 @@
 -- its schema, the sequences of its serial columns (named here:
 -- <table>_<column>_seq), the table with its columns (built-in types looked up
 -- here by name), NOT NULL, identity and the defaults the tool recognised, and
--- the sequences' OWNED BY. Keys, indexes and foreign keys: render-remote-key,
+-- the sequences' OWNED BY. Keys, indexes and foreign keys: render-key,
 -- -index, -foreign-key.sql.
 -- $1 schema, $2 table, $3 the columns as JSON: [{ord, name, type_name, typmod,
 -- not_null, identity ('', 'a', 'd'), default_kind (none | serial | literal |
