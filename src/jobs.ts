@@ -5,7 +5,7 @@ import { HomepotError } from './core/errors.js';
 import { ExitCode } from './core/exit-codes.js';
 import type { Interval } from './core/intervals.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './db/plan.js';
-import { lockTimeoutSetting, query, queryOne, renderStatement } from './db/sql.js';
+import { query, queryOne, renderStatement, setLockTimeout } from './db/sql.js';
 
 /**
  * `jobs`: TimescaleDB's background jobs (policies and its own), their stats
@@ -193,7 +193,7 @@ export async function runJob(
       if (opts.dryRun) return { job, dryRun: true, statement, status: 'not run', durationMs: null, error: null };
       // For the session, not a transaction: CALL run_job must run outside a
       // transaction block because policies commit as they go; RESET below.
-      await conn`SELECT set_config('lock_timeout', ${lockTimeoutSetting(opts.lockTimeout)}, false)`;
+      await setLockTimeout(conn, opts.lockTimeout, 'session');
       const started = performance.now();
       try {
         await query(conn, 'jobs/run-job.sql', [job.jobId]);

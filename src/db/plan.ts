@@ -1,7 +1,7 @@
 import type { Sql } from './connection.js';
 import { HomepotError } from '../core/errors.js';
 import type { Interval } from '../core/intervals.js';
-import { executeRendered } from './sql.js';
+import { executeRendered, inTransaction } from './sql.js';
 
 /** What a step finds in the database before anything runs. */
 export type StepState = 'needed' | 'in-place' | 'different' | 'not-available';
@@ -122,13 +122,11 @@ export async function applySteps(
     }
     options.onStep?.(step, i);
     try {
-      await conn`BEGIN`;
-      await conn`SELECT set_config('lock_timeout', ${`${Math.round(options.lockTimeout.seconds * 1000)}ms`}, true)`;
-      for (const statement of step.statements) await executeRendered(conn, statement);
-      await conn`COMMIT`;
+      await inTransaction(conn, { lockTimeout: options.lockTimeout }, async () => {
+        for (const statement of step.statements) await executeRendered(conn, statement);
+      });
       results.push({ ...base, outcome: step.state === 'needed' ? 'created' : 'updated' });
     } catch (err) {
-      await conn`ROLLBACK`.catch(() => {});
       const e = err as { message?: string; code?: string; hint?: string };
       results.push({
         ...base,

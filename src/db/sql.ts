@@ -103,6 +103,21 @@ export function lockTimeoutSetting(lockTimeout: Interval): string {
   return `${Math.round(lockTimeout.seconds * 1000)}ms`;
 }
 
+/**
+ * Set lock_timeout on this connection: for the rest of the transaction
+ * (`local`), or for the session where a statement must run outside a
+ * transaction block (CALL run_job). null: no limit (0), e.g. once the one
+ * lock worth waiting for is held.
+ */
+export async function setLockTimeout(
+  conn: Sql,
+  lockTimeout: Interval | null,
+  scope: 'local' | 'session',
+): Promise<void> {
+  const value = lockTimeout ? lockTimeoutSetting(lockTimeout) : '0';
+  await conn`SELECT set_config('lock_timeout', ${value}, ${scope === 'local'})`;
+}
+
 export interface TransactionOptions {
   /** SET LOCAL lock_timeout: a busy table makes the transaction fail (55P03) instead of blocking writers. */
   lockTimeout?: Interval;
@@ -128,9 +143,7 @@ export async function inTransaction<T>(conn: Sql, options: TransactionOptions, f
   // The mode words are ours (the union above), never user text.
   await conn.unsafe(mode ? `BEGIN ${mode}` : 'BEGIN');
   try {
-    if (options.lockTimeout) {
-      await conn`SELECT set_config('lock_timeout', ${lockTimeoutSetting(options.lockTimeout)}, true)`;
-    }
+    if (options.lockTimeout) await setLockTimeout(conn, options.lockTimeout, 'local');
     const value = await fn();
     await conn.unsafe(options.rollback ? 'ROLLBACK' : 'COMMIT');
     return value;

@@ -1,7 +1,7 @@
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
 import type { ResolvedTable } from '../db/names.js';
-import { executeRendered, inTransaction, renderStatement } from '../db/sql.js';
+import { executeRendered, inTransaction, renderStatement, setLockTimeout } from '../db/sql.js';
 import { compareWindows, describeMismatches, verifyStatement, windowSums, type Verification } from './verify.js';
 import {
   copiedFigures,
@@ -73,7 +73,7 @@ async function convert(
     const lockedAt = performance.now();
     // The lock is ours until COMMIT: the conversion itself may take long, and
     // the locks it takes besides must not fail on --lock-timeout.
-    await conn`SELECT set_config('lock_timeout', '0', true)`;
+    await setLockTimeout(conn, null, 'local');
     const before = await windowSums(conn, s.verify, windowSeconds);
     await executeRendered(conn, s.create);
     const after = await windowSums(conn, s.verify, windowSeconds);
