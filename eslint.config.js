@@ -3,6 +3,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Files matching `files` may not import paths matching `patterns` (except core's own './x.js'). */
+function layer(files, patterns, ignores = []) {
+  return [
+    {
+      files: Array.isArray(files) ? files : [files],
+      ignores,
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [{ group: patterns, message: 'A layer imports only from the layers below it (README, Layout).' }],
+          },
+        ],
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.homepot-ts/', 'bench/', 'bin/', '*.config.*'] },
   js.configs.recommended,
@@ -10,7 +28,50 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // Issue 10: a newcomer reads any file in one sitting.
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 80 }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "TSAsExpression[expression.type='TSAsExpression'][expression.typeAnnotation.type='TSUnknownKeyword']",
+          message: 'No `as unknown as`: type rows with query<T>() / queryOne<T>() from src/db/sql.ts.',
+        },
+      ],
+    },
   },
+  // The layers: cli -> features -> steps -> db -> core. A layer never imports one above it.
+  ...layer('src/core/**/*.ts', ['../*']),
+  ...layer('src/db/**/*.ts', [
+    '../cli/*',
+    '../steps/*',
+    '../setup*',
+    '../tuning/*',
+    '../aggregates/*',
+    '../migrate/*',
+    '../demo/*',
+    '../status.js',
+    '../jobs.js',
+    '../chunks.js',
+  ]),
+  ...layer('src/steps/**/*.ts', [
+    '../cli/*',
+    '../setup*',
+    '../tuning/*',
+    '../aggregates/*',
+    '../migrate/*',
+    '../demo/*',
+    '../status.js',
+    '../jobs.js',
+    '../chunks.js',
+  ]),
+  ...layer(
+    ['src/*.ts', 'src/{setup,tuning,aggregates,migrate,demo}/**/*.ts'],
+    ['../cli/*', './cli/*', '../../cli/*'],
+    ['src/index.ts'],
+  ),
   {
     files: ['test/**/*.ts'],
     languageOptions: { parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname } },

@@ -5,6 +5,7 @@ import { HomepotError } from './core/errors.js';
 import { ExitCode } from './core/exit-codes.js';
 import type { Interval } from './core/intervals.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './db/plan.js';
+import { validDate } from './core/times.js';
 import { query, queryOne, renderStatement, setLockTimeout } from './db/sql.js';
 
 /**
@@ -104,11 +105,6 @@ export async function listJobErrors(sql: Sql, limit = 20): Promise<JobErrorRow[]
     sqlerrcode: r.sqlerrcode,
     message: r.err_message,
   }));
-}
-
-/** TimescaleDB reports "never" as -infinity; JSON and tables want null. */
-export function validDate(d: Date | null): Date | null {
-  return d instanceof Date && Number.isFinite(d.getTime()) ? d : null;
 }
 
 // ---------------------------------------------------------------- run, pause, resume

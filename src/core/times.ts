@@ -16,3 +16,8 @@ export function epochMs(ms: unknown): Date | null {
   const n = num(ms);
   return n === null || !Number.isFinite(n) ? null : new Date(n);
 }
+
+/** TimescaleDB reports "never" as -infinity; JSON and tables want null. */
+export function validDate(d: Date | null): Date | null {
+  return d instanceof Date && Number.isFinite(d.getTime()) ? d : null;
+}

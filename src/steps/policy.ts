@@ -3,7 +3,7 @@ import type { Interval } from '../core/intervals.js';
 import type { ResolvedTable } from '../db/names.js';
 import type { Step } from '../db/plan.js';
 import { queryOne, renderStatement } from '../db/sql.js';
-import { validDate } from '../jobs.js';
+import { validDate } from '../core/times.js';
 
 /**
  * The retention and compression policies of a hypertable, for every feature
