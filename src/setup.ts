@@ -69,9 +69,11 @@ async function tableSteps(
     table,
     isHypertable: hypertable.isHypertable,
     community: hasFeature(afterExtension(caps, extensionWillExist), 'community'),
-    notCommunity: !hasTimescale
-      ? 'needs TimescaleDB (not installed on this server)'
-      : (featureGap(caps, 'community')?.reason ?? ''),
+    notCommunity:
+      (hasTimescale
+        ? featureGap(afterExtension(caps, extensionWillExist), 'community')
+        : featureGap(caps, 'timescaledb')
+      )?.reason ?? '',
   };
   // In the plan's order: the steps read the database as they are planned.
   const indexes = await indexSteps(sql, table, opts);

@@ -30,6 +30,14 @@ export interface FeatureGap {
   hint: string;
 }
 
+/** What each edition offers, in a few words (status's "edition" line); null when unknown. */
+export function editionSummary(edition: Edition | null): { text: string; complete: boolean } | null {
+  if (edition === 'community') return { text: 'Community (license timescale): all features', complete: true };
+  if (edition === 'apache')
+    return { text: 'Apache-2 (license apache): no compression, policies or continuous aggregates', complete: false };
+  return null;
+}
+
 /** The edition as people read it. */
 export function editionLabel(edition: Edition | null): string {
   return edition === 'community' ? 'Community edition' : edition === 'apache' ? 'Apache-2 edition' : 'unknown edition';

@@ -1,4 +1,4 @@
-import { hasFeature, requireFeature } from '../db/features.js';
+import { featureGap, hasFeature, requireFeature } from '../db/features.js';
 import {
   describeServerKind,
   detectCapabilities,
@@ -118,7 +118,7 @@ export async function showRetention(
       : `${table.display} is not a hypertable`;
     note = `retention policies are not available: ${why}. homepot-ts retention run deletes the rows older than the retention in small batches instead; run it from cron, e.g. ${cron}`;
   } else if (!community) {
-    note = `retention policies need the TimescaleDB Community edition; this server runs the Apache-2 edition. homepot-ts retention run drops the chunks older than the retention with drop_chunks (which the Apache edition has); run it from cron, e.g. ${cron}`;
+    note = `retention policies ${featureGap(caps, 'community')?.reason ?? 'are not available here'}. homepot-ts retention run drops the chunks older than the retention with drop_chunks (which the Apache edition has); run it from cron, e.g. ${cron}`;
   } else if (policy && !caps.features.jobScheduler) {
     note = `no TimescaleDB job scheduler runs for this database${caps.server.pglite ? ' (embedded)' : ''}, so the policy does not run by itself: run homepot-ts retention run from cron, or CALL run_job(${policy.jobId}).`;
   }
@@ -212,8 +212,7 @@ async function removeStep(sql: Sql, caps: Capabilities, table: ResolvedTable): P
       state: 'not-available',
       current,
       statements: [],
-      reason:
-        'the Apache-2 edition cannot remove policy jobs (remove_retention_policy needs the Community edition); a Community server, or a superuser deleting the job, must remove it',
+      reason: `remove_retention_policy ${featureGap(caps, 'community')?.reason ?? 'is not available here'}: a Community server, or a superuser deleting the job, must remove the policy`,
     };
   }
   return {

@@ -1,3 +1,4 @@
+import { editionSummary } from '../../db/features.js';
 import { formatBytes, formatTime } from '../render/format.js';
 import { table } from '../render/table.js';
 import { parsePositiveInt } from '../options.js';
@@ -60,12 +61,8 @@ export function renderStatus(report: StatusReport & { endpoint: Endpoint }, c: C
   const ts = caps.timescaledb;
   const out: string[] = [];
   const yes = (b: boolean) => (b ? c.green('yes') : c.red('no'));
-  const edition =
-    ts.edition === 'community'
-      ? c.green('Community (license timescale): all features')
-      : ts.edition === 'apache'
-        ? c.yellow('Apache-2 (license apache): no compression, policies or continuous aggregates')
-        : '-';
+  const summary = editionSummary(ts.edition);
+  const edition = !summary ? '-' : summary.complete ? c.green(summary.text) : c.yellow(summary.text);
   const role = caps.server.superuser ? `${caps.server.role} (superuser)` : caps.server.role;
   out.push(
     table(
