@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { setChunkInterval, showChunkInterval } from '../../tuning/chunk-interval.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import { changeOptions, tableOption } from '../options.js';
-import { finishChange, resolveTuning } from './retention.js';
+import { finishChange, resolveTuning } from './change.js';
 
 const NEW_CHUNKS_ONLY = 'The chunk interval applies to NEW chunks only: existing chunks keep their size.';
 

@@ -8,7 +8,7 @@ import { formatCount } from '../../core/numbers.js';
 import type { ExampleQueryResult } from '../../aggregates/aggregates.js';
 import { runDemo } from '../../demo/pipeline.js';
 import { planFailure } from '../../db/plan.js';
-import { printStatus, statusJson } from './status.js';
+import { printStatus, statusJson } from '../render/status.js';
 
 export function registerDemo(program: Command, run: RunCommand): void {
   program
