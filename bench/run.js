@@ -8,8 +8,7 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import postgres from 'postgres';
-import { startEmbedded, applyHomepotSchema } from '../dist/index.js';
-import { resolveAggregateOptions, runCreateAggregates } from '../dist/aggregates/aggregates.js';
+import { startEmbedded, applyHomepotSchema, runCreateAggregates, resolveAggregateOptions } from '../dist/index.js';
 
 const { values: flags } = parseArgs({
   options: {

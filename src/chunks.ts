@@ -1,8 +1,14 @@
 import type { Capabilities } from './db/capabilities.js';
 import type { Sql } from './db/connection.js';
 import { num } from './core/numbers.js';
-import { sqlFile } from './db/sql.js';
+import { query, queryOne } from './db/sql.js';
 import { resolveHypertable } from './steps/hypertable.js';
+
+/**
+ * `chunks`: a hypertable's chunks, newest or oldest first, with their time
+ * ranges, sizes and compression; and how many chunks a hypertable has
+ * (countChunks, also used by the compression commands). SQL in sql/chunks/.
+ */
 
 export interface ChunkInfo {
   schema: string;
@@ -25,6 +31,27 @@ export interface ChunksReport {
   chunks: ChunkInfo[];
 }
 
+interface ChunkRow {
+  chunk_schema: string;
+  chunk_name: string;
+  range_start: Date | null;
+  range_end: Date | null;
+  range_start_integer: number | null;
+  range_end_integer: number | null;
+  is_compressed: boolean;
+  total_bytes: number | null;
+  before_compression_bytes: number | null;
+  after_compression_bytes: number | null;
+}
+
+/** How many chunks a hypertable has, and how many of them are compressed. */
+export async function countChunks(
+  sql: Sql,
+  table: { schema: string; name: string },
+): Promise<{ total: number; compressed: number } | undefined> {
+  return queryOne<{ total: number; compressed: number }>(sql, 'chunks/chunk-counts.sql', [table.schema, table.name]);
+}
+
 export async function listChunks(
   sql: Sql,
   caps: Capabilities,
@@ -33,27 +60,13 @@ export async function listChunks(
 ): Promise<ChunksReport> {
   const table = await resolveHypertable(sql, caps, tableName);
   const order = options.order ?? 'newest';
-  const rows = (await sql.unsafe(sqlFile('queries/chunks.sql'), [
+  const rows = await query<ChunkRow>(sql, 'chunks/chunks.sql', [
     table.schema,
     table.name,
     order === 'newest',
     options.limit ?? null,
-  ])) as unknown as {
-    chunk_schema: string;
-    chunk_name: string;
-    range_start: Date | null;
-    range_end: Date | null;
-    range_start_integer: number | null;
-    range_end_integer: number | null;
-    is_compressed: boolean;
-    total_bytes: number | null;
-    before_compression_bytes: number | null;
-    after_compression_bytes: number | null;
-  }[];
-  const [counts] = await sql<{ total: number; compressed: number }[]>`
-    SELECT count(*)::int AS total, count(*) FILTER (WHERE is_compressed)::int AS compressed
-    FROM timescaledb_information.chunks
-    WHERE hypertable_schema = ${table.schema} AND hypertable_name = ${table.name}`;
+  ]);
+  const counts = await countChunks(sql, table);
   return {
     hypertable: { schema: table.schema, name: table.name },
     total: counts?.total ?? rows.length,

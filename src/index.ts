@@ -2,14 +2,8 @@
 // Each command in src/cli/commands/ calls the functions exported here; README "Library" shows one in use.
 
 // Connecting: pick a target as the CLI does (flags > env > config), connect, read what the server can do.
-export {
-  connectUrl,
-  connectTarget,
-  describeError,
-  describeEndpoint,
-  APPLICATION_NAME,
-  TARGET_SEARCH_PATH,
-} from './db/connection.js';
+export { connectUrl, connectTarget, describeEndpoint, APPLICATION_NAME, TARGET_SEARCH_PATH } from './db/connection.js';
+export { describeError } from './db/describe-error.js';
 export type { Connection, ConnectOptions, Endpoint, Sql } from './db/connection.js';
 export { resolveTarget, resolveSourceUrl, normalizeUrl, readEnvFile, DEFAULT_EMBEDDED_DIR } from './db/target.js';
 export type { Target, TargetInputs, TargetSource, SourceUrlOrigin } from './db/target.js';
@@ -75,63 +69,39 @@ export { listJobs, listJobErrors, findJob, runJob, setJobScheduled } from './job
 export type { JobRow, JobErrorRow, JobRef, JobRunResult, JobScheduleResult } from './jobs.js';
 
 // retention, compression, chunk-interval
-export { showRetention, setRetention, removeRetention, runRetention } from './tuning/retention.js';
+export { showRetention, setRetention, removeRetention } from './tuning/retention.js';
+export type { RetentionPolicy, RetentionReport } from './tuning/retention.js';
+export { runRetention } from './tuning/retention-run.js';
+export type { RetentionRunOptions, RetentionRunProgress, RetentionRunResult } from './tuning/retention-run.js';
+export type { ChangeOptions, TuningResult } from './tuning/change.js';
+export { showCompression, setCompression, removeCompressionPolicy, describeSettings } from './tuning/compression.js';
 export type {
-  ChangeOptions,
-  RetentionPolicy,
-  RetentionReport,
-  RetentionRunOptions,
-  RetentionRunProgress,
-  RetentionRunResult,
-  TuningResult,
-} from './tuning/retention.js';
-export {
-  showCompression,
-  setCompression,
-  removeCompressionPolicy,
-  runCompression,
-  compressionStats,
-  describeSettings,
-} from './tuning/compression.js';
-export type {
-  ChunkCompressionStats,
   CompressionChangeResult,
   CompressionPolicy,
   CompressionRemoveResult,
-  CompressionRunOptions,
-  CompressionRunResult,
   CompressionSetOptions,
   CompressionShow,
-  HypertableCompressionStats,
   HypertableName,
 } from './tuning/compression.js';
+export { runCompression } from './tuning/compression-run.js';
+export type { CompressionRunOptions, CompressionRunResult } from './tuning/compression-run.js';
+export { compressionStats } from './tuning/compression-stats.js';
+export type { ChunkCompressionStats, HypertableCompressionStats } from './tuning/compression-stats.js';
 export { showChunkInterval, setChunkInterval } from './tuning/chunk-interval.js';
 export type { ChunkIntervalReport } from './tuning/chunk-interval.js';
 
 // aggregates
-export {
-  AGGREGATE_NAMES,
-  describePolicy,
-  exampleQueries,
-  listAggregates,
-  resolveTime,
-  runCreateAggregates,
-  runDrop,
-  runRefresh,
-  runSetPolicy,
-} from './aggregates/aggregates.js';
-export type {
-  AggregateInfo,
-  AggregateKind,
-  AggregateName,
-  AggregateOptions,
-  CreateAggregatesResult,
-  ExampleQueryResult,
-  MaterializeProgress,
-  MaterializeResult,
-  RefreshPolicy,
-  RefreshResult,
-} from './aggregates/aggregates.js';
+export { AGGREGATE_NAMES, describePolicy } from './aggregates/definitions.js';
+export type { AggregateKind, AggregateName, AggregateOptions, RefreshPolicy } from './aggregates/definitions.js';
+export { listAggregates } from './aggregates/inspect.js';
+export type { AggregateInfo } from './aggregates/inspect.js';
+export { runCreateAggregates } from './aggregates/create.js';
+export type { CreateAggregatesResult } from './aggregates/create.js';
+export { resolveTime, runRefresh } from './aggregates/refresh.js';
+export type { MaterializeProgress, MaterializeResult, RefreshResult } from './aggregates/refresh.js';
+export { runDrop, runSetPolicy } from './aggregates/manage.js';
+export { exampleQueries } from './demo/example-queries.js';
+export type { ExampleQueryResult } from './demo/example-queries.js';
 
 // migrate (in place, online, from a --source server; finish; cleanup)
 export { MIGRATE_DEFAULTS, runMigrate, runMigrateCleanup } from './migrate/migrate.js';

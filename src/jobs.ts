@@ -1,11 +1,17 @@
-import { requireWritable, type Capabilities } from './db/capabilities.js';
+import { detectCapabilities, requireWritable, type Capabilities } from './db/capabilities.js';
 import { requireFeature, requireJobControl } from './db/features.js';
 import type { Sql } from './db/connection.js';
 import { HomepotError } from './core/errors.js';
 import { ExitCode } from './core/exit-codes.js';
 import type { Interval } from './core/intervals.js';
-import { applySteps, withChangeLock, type ApplyResult, type Step } from './db/plan.js';
-import { sqlFile, renderStatement } from './db/sql.js';
+import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from './db/plan.js';
+import { lockTimeoutSetting, query, queryOne, renderStatement } from './db/sql.js';
+
+/**
+ * `jobs`: TimescaleDB's background jobs (policies and its own), their stats
+ * and recent errors; and job control: run a job now, pause or resume it.
+ * SQL in sql/jobs/.
+ */
 
 export interface JobRow {
   jobId: number;
@@ -58,7 +64,7 @@ interface RawJob {
 
 /** Background jobs and their stats (timescaledb_information.jobs + job_stats). Needs TimescaleDB. */
 export async function listJobs(sql: Sql, options: { failedOnly?: boolean } = {}): Promise<JobRow[]> {
-  const rows = (await sql.unsafe(sqlFile('queries/jobs.sql'), [options.failedOnly ?? false])) as unknown as RawJob[];
+  const rows = await query<RawJob>(sql, 'jobs/jobs.sql', [options.failedOnly ?? false]);
   return rows.map((r) => ({
     jobId: Number(r.job_id),
     applicationName: r.application_name,
@@ -81,7 +87,7 @@ export async function listJobs(sql: Sql, options: { failedOnly?: boolean } = {})
 
 /** Recent job errors, newest first. Needs TimescaleDB >= 2.15 (capabilities.features.jobErrors). */
 export async function listJobErrors(sql: Sql, limit = 20): Promise<JobErrorRow[]> {
-  const rows = (await sql.unsafe(sqlFile('queries/job-errors.sql'), [limit])) as unknown as {
+  const rows = await query<{
     job_id: number;
     proc_schema: string | null;
     proc_name: string | null;
@@ -89,7 +95,7 @@ export async function listJobErrors(sql: Sql, limit = 20): Promise<JobErrorRow[]
     finish_time: Date | null;
     sqlerrcode: string | null;
     err_message: string | null;
-  }[];
+  }>(sql, 'jobs/job-errors.sql', [limit]);
   return rows.map((r) => ({
     jobId: Number(r.job_id),
     proc: r.proc_name ? `${r.proc_schema}.${r.proc_name}` : null,
@@ -128,7 +134,7 @@ function preflightJobs(caps: Capabilities, what: string): void {
 
 /** Look a job up by id; an unknown id is exit 4 with where to find the ids. */
 export async function findJob(sql: Sql, jobId: number): Promise<JobRef> {
-  const [r] = (await sql.unsafe(sqlFile('jobs/job.sql'), [jobId])) as unknown as {
+  const r = await queryOne<{
     job_id: number;
     application_name: string;
     proc_schema: string;
@@ -136,7 +142,7 @@ export async function findJob(sql: Sql, jobId: number): Promise<JobRef> {
     scheduled: boolean;
     hypertable_schema: string | null;
     hypertable_name: string | null;
-  }[];
+  }>(sql, 'jobs/job.sql', [jobId]);
   if (!r) {
     // No 'unknown-job' kind exists yet; exit 4 is what matters to pipelines, 42704 is what TimescaleDB itself says.
     throw new HomepotError('sql-error', `job ${jobId} does not exist`, {
@@ -172,23 +178,25 @@ export interface JobRunResult {
  */
 export async function runJob(
   sql: Sql,
-  caps: Capabilities,
   jobId: number,
   opts: { dryRun: boolean; lockTimeout: Interval },
-  hooks: { onWait?: () => void } = {},
+  hooks: ChangeHooks = {},
 ): Promise<JobRunResult> {
-  preflightJobs(caps, 'jobs run');
   return withChangeLock(
     sql,
     async (conn) => {
+      const caps = await detectCapabilities(conn);
+      preflightJobs(caps, 'jobs run');
       const job = await findJob(conn, jobId);
       requireJobControl(caps, 'jobs run', 'run_job');
       const statement = `CALL run_job(${job.jobId})`;
       if (opts.dryRun) return { job, dryRun: true, statement, status: 'not run', durationMs: null, error: null };
-      await conn`SELECT set_config('lock_timeout', ${`${Math.round(opts.lockTimeout.seconds * 1000)}ms`}, false)`;
+      // For the session, not a transaction: CALL run_job must run outside a
+      // transaction block because policies commit as they go; RESET below.
+      await conn`SELECT set_config('lock_timeout', ${lockTimeoutSetting(opts.lockTimeout)}, false)`;
       const started = performance.now();
       try {
-        await conn.unsafe(sqlFile('jobs/run-job.sql'), [job.jobId]);
+        await query(conn, 'jobs/run-job.sql', [job.jobId]);
         return {
           job,
           dryRun: false,
@@ -229,17 +237,17 @@ export interface JobScheduleResult extends ApplyResult {
  */
 export async function setJobScheduled(
   sql: Sql,
-  caps: Capabilities,
   jobId: number,
   scheduled: boolean,
   opts: { dryRun: boolean; lockTimeout: Interval },
-  hooks: { onWait?: () => void; signal?: AbortSignal } = {},
+  hooks: ChangeHooks = {},
 ): Promise<JobScheduleResult> {
   const what = scheduled ? 'jobs resume' : 'jobs pause';
-  preflightJobs(caps, what);
   return withChangeLock(
     sql,
     async (conn) => {
+      const caps = await detectCapabilities(conn);
+      preflightJobs(caps, what);
       const job = await findJob(conn, jobId);
       requireJobControl(caps, what, 'alter_job');
       const word = (s: boolean) => (s ? 'scheduled' : 'paused');
@@ -260,11 +268,7 @@ export async function setJobScheduled(
               wanted: word(scheduled),
               statements: [await renderStatement(conn, 'jobs/render-alter-job-scheduled.sql', [job.jobId, scheduled])],
             };
-      const result = await applySteps(conn, [step], {
-        dryRun: opts.dryRun,
-        lockTimeout: opts.lockTimeout,
-        ...(hooks.signal ? { signal: hooks.signal } : {}),
-      });
+      const result = await applySteps(conn, [step], applyOptions(opts, hooks));
       const applied = result.steps[0]?.outcome === 'updated' || result.steps[0]?.outcome === 'unchanged';
       return { ...result, job, scheduled: applied ? scheduled : job.scheduled };
     },
@@ -274,34 +278,4 @@ export async function setJobScheduled(
 
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
-}
-
-/** A policy job's row from sql/queries/policy-job.sql. */
-export interface PolicyJobRow {
-  job_id: number;
-  interval_setting: string | null;
-  schedule_interval: string | null;
-  scheduled: boolean;
-  last_run_status: string | null;
-  last_run_started_at: Date | null;
-  last_successful_finish: Date | null;
-  next_start: Date | null;
-  total_runs: number;
-  total_failures: number;
-}
-
-/** The policy job of a kind on a hypertable (retention, compression), or undefined. */
-export async function findPolicyJob(
-  sql: Sql,
-  table: { schema: string; name: string },
-  proc: 'policy_retention' | 'policy_compression',
-  key: 'drop_after' | 'compress_after',
-): Promise<PolicyJobRow | undefined> {
-  const rows = (await sql.unsafe(sqlFile('queries/policy-job.sql'), [
-    table.schema,
-    table.name,
-    proc,
-    key,
-  ])) as unknown as PolicyJobRow[];
-  return rows[0];
 }

@@ -1,12 +1,18 @@
-import { listAggregates, type AggregateInfo } from './aggregates/aggregates.js';
+import { listAggregates, type AggregateInfo } from './aggregates/inspect.js';
 import { readStateForStatus } from './migrate/state.js';
 import { formatCount } from './core/numbers.js';
 import { detectCapabilities, HOMEPOT_TABLES, type Capabilities } from './db/capabilities.js';
-import { serverKindWarning } from './db/features.js';
+import { hasFeature, serverKindWarning } from './db/features.js';
 import type { Sql } from './db/connection.js';
 import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from './jobs.js';
 import { num } from './core/numbers.js';
-import { sqlFile } from './db/sql.js';
+import { query } from './db/sql.js';
+
+/**
+ * `status`: everything an operator looks at, read-only: HOMEPOT's tables,
+ * hypertables, continuous aggregates, HOMEPOT's aggregates, jobs and their
+ * errors, and warnings in plain words. SQL in sql/status/.
+ */
 
 export interface HypertableInfo {
   schema: string;
@@ -83,7 +89,7 @@ interface HypertableRow {
 }
 
 export async function listHypertables(sql: Sql): Promise<HypertableInfo[]> {
-  const rows = (await sql.unsafe(sqlFile('queries/hypertables.sql'))) as unknown as HypertableRow[];
+  const rows = await query<HypertableRow>(sql, 'status/hypertables.sql');
   return rows.map((r) => ({
     schema: r.schema,
     name: r.name,
@@ -100,7 +106,7 @@ export async function listHypertables(sql: Sql): Promise<HypertableInfo[]> {
 }
 
 export async function listContinuousAggregates(sql: Sql): Promise<ContinuousAggregateInfo[]> {
-  const rows = (await sql.unsafe(sqlFile('queries/continuous-aggregates.sql'))) as unknown as {
+  const rows = await query<{
     schema: string;
     name: string;
     hypertable_schema: string;
@@ -111,7 +117,7 @@ export async function listContinuousAggregates(sql: Sql): Promise<ContinuousAggr
     policy_schedule: string | null;
     policy_last_run_status: string | null;
     policy_last_success: Date | null;
-  }[];
+  }>(sql, 'status/continuous-aggregates.sql');
   return rows.map((r) => ({
     schema: r.schema,
     name: r.name,
@@ -126,7 +132,7 @@ export async function listContinuousAggregates(sql: Sql): Promise<ContinuousAggr
 }
 
 async function homepotTables(sql: Sql, hypertables: HypertableInfo[]): Promise<HomepotTableInfo[]> {
-  const rows = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [[...HOMEPOT_TABLES]])) as unknown as {
+  const rows = await query<{
     name: string;
     schema: string | null;
     exists: boolean;
@@ -134,7 +140,7 @@ async function homepotTables(sql: Sql, hypertables: HypertableInfo[]): Promise<H
     owner: string | null;
     row_estimate: number | null;
     total_bytes: number | null;
-  }[];
+  }>(sql, 'db/homepot-tables.sql', [[...HOMEPOT_TABLES]]);
   return rows.map((r) => {
     const ht = hypertables.find((h) => h.schema === r.schema && h.name === r.name);
     return {
@@ -148,6 +154,30 @@ async function homepotTables(sql: Sql, hypertables: HypertableInfo[]): Promise<H
       totalBytes: ht ? ht.totalBytes : num(r.total_bytes),
     };
   });
+}
+
+/** What status says about health_checks' migration state, or about a plain health_checks table. */
+function migrationWarning(
+  migration: Awaited<ReturnType<typeof readStateForStatus>>['state'],
+  timescaledb: boolean,
+  health: HomepotTableInfo | undefined,
+): string | null {
+  if (migration && migration.phase !== 'done' && migration.strategy === 'online') {
+    return `an online migration of health_checks is in progress (${migration.phase}, ${formatCount(Number(migration.rows_copied))} rows copied): a trigger records every write until it finishes. Run homepot-ts migrate-from-postgres to finish it, or homepot-ts migrate-from-postgres abort.`;
+  }
+  if (migration?.strategy === 'remote' && migration.phase === 'finished') {
+    return `health_checks was copied here from another server (migrate-from-postgres --source); the copy was finished at ${new Date(migration.finished_at as string | Date).toISOString()} and reruns are refused. migrate-from-postgres cleanup forgets the copy's state.`;
+  }
+  if (migration?.strategy === 'remote') {
+    return "health_checks was copied here from another server (migrate-from-postgres --source): run it again to catch up until HOMEPOT writes here, then migrate-from-postgres cleanup forgets the copy's state.";
+  }
+  if (migration?.phase === 'done') {
+    return 'health_checks was migrated online; the old table is kept as health_checks_pre_timescaledb until homepot-ts migrate-from-postgres cleanup.';
+  }
+  if (timescaledb && health?.exists && health.kind !== 'hypertable') {
+    return 'health_checks is a plain table, not a hypertable: run homepot-ts setup to convert it (homepot-ts migrate-from-postgres --dry-run shows how to do it without blocking writes, for a large table).';
+  }
+  return null;
 }
 
 /**
@@ -184,33 +214,13 @@ export async function getStatus(
       ? await readStateForStatus(sql, health.schema, 'health_checks')
       : { state: null, warnings: [] };
   warnings.push(...read.warnings);
-  const migration = read.state;
-  if (migration && migration.phase !== 'done' && migration.strategy === 'online') {
-    warnings.push(
-      `an online migration of health_checks is in progress (${migration.phase}, ${formatCount(Number(migration.rows_copied))} rows copied): a trigger records every write until it finishes. Run homepot-ts migrate-from-postgres to finish it, or homepot-ts migrate-from-postgres abort.`,
-    );
-  } else if (migration?.strategy === 'remote' && migration.phase === 'finished') {
-    warnings.push(
-      `health_checks was copied here from another server (migrate-from-postgres --source); the copy was finished at ${new Date(migration.finished_at as string | Date).toISOString()} and reruns are refused. migrate-from-postgres cleanup forgets the copy's state.`,
-    );
-  } else if (migration?.strategy === 'remote') {
-    warnings.push(
-      "health_checks was copied here from another server (migrate-from-postgres --source): run it again to catch up until HOMEPOT writes here, then migrate-from-postgres cleanup forgets the copy's state.",
-    );
-  } else if (migration?.phase === 'done') {
-    warnings.push(
-      'health_checks was migrated online; the old table is kept as health_checks_pre_timescaledb until homepot-ts migrate-from-postgres cleanup.',
-    );
-  } else if (ts.installedVersion && health?.exists && health.kind !== 'hypertable') {
-    warnings.push(
-      'health_checks is a plain table, not a hypertable: run homepot-ts setup to convert it (homepot-ts migrate-from-postgres --dry-run shows how to do it without blocking writes, for a large table).',
-    );
-  }
+  const warning = migrationWarning(read.state, Boolean(ts.installedVersion), health);
+  if (warning) warnings.push(warning);
   // TimescaleDB's own job-history retention job needs the Community license:
   // on the Apache edition it fails every time it runs (0A000). Say so, so an
   // operator does not chase it.
-  const licenseFailure = (j: JobRow) =>
-    ts.edition === 'apache' && j.proc.endsWith('.policy_job_stat_history_retention');
+  const apache = Boolean(ts.installedVersion) && !hasFeature(caps, 'community');
+  const licenseFailure = (j: JobRow) => apache && j.proc.endsWith('.policy_job_stat_history_retention');
   const failing = jobs.filter((j) => j.lastRunStatus === 'Failed');
   const unexpected = failing.filter((j) => !licenseFailure(j));
   if (unexpected.length > 0) {

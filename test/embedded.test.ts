@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import postgres from 'postgres';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -342,23 +342,29 @@ describe('embedded server persisted to a directory', SLOW, () => {
 });
 
 describe('embedded server in a child process', SLOW, () => {
-  // Compile the current src/db/embedded.ts for a plain `node` child (no TS loader is installed,
-  // and dist/ may be stale). It goes under node_modules so its package imports resolve.
+  // Compile the current src/db/embedded*.ts (embedded.ts and the modules it imports) for a plain
+  // `node` child (no TS loader is installed, and dist/ may be stale). They go under node_modules
+  // so their package imports resolve, in a directory of their own marked as ES modules.
+  let outDir: string;
   let modulePath: string;
   let dataDir: string;
   beforeAll(async () => {
-    const outDir = join(ROOT, 'node_modules', '.cache', 'homepot-embedded-test');
+    outDir = join(ROOT, 'node_modules', '.cache', 'homepot-embedded-test', `embedded-${process.pid}`);
     await mkdir(outDir, { recursive: true });
-    const source = await readFile(join(ROOT, 'src', 'db', 'embedded.ts'), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    });
-    modulePath = join(outDir, `embedded-${process.pid}.mjs`);
-    await writeFile(modulePath, outputText);
+    await writeFile(join(outDir, 'package.json'), '{ "type": "module" }\n');
+    const srcDir = join(ROOT, 'src', 'db');
+    for (const file of (await readdir(srcDir)).filter((f) => /^embedded.*\.ts$/.test(f))) {
+      const source = await readFile(join(srcDir, file), 'utf8');
+      const { outputText } = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      });
+      await writeFile(join(outDir, file.replace(/\.ts$/, '.js')), outputText);
+    }
+    modulePath = join(outDir, 'embedded.js');
     dataDir = await mkdtemp(join(tmpdir(), 'homepot-embedded-child-'));
   });
   afterAll(async () => {
-    if (modulePath) await rm(modulePath, { force: true });
+    if (outDir) await rm(outDir, { recursive: true, force: true });
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
 import { loadFleet, planFleet, type FleetSpec, type LoadProgress } from '../src/demo/fleet-data.js';
 
 // Database: a throwaway embedded PGlite + TimescaleDB server started here (src/embedded.ts),
-// with sql/schema/homepot.sql applied and health_checks made a hypertable, as `demo` does.
+// with sql/demo/homepot.sql applied and health_checks made a hypertable, as `demo` does.
 // (To be switched to the shared harness in test/support/databases.ts.)
 
 const SLOW = { timeout: 240_000 };
@@ -36,7 +36,7 @@ describe('fleet data on embedded PGlite + TimescaleDB', SLOW, () => {
   beforeAll(async () => {
     server = await startEmbedded({ timescaledb: true });
     sql = postgres(server.url, { max: 1, connect_timeout: 60, onnotice: () => {} });
-    await sql.unsafe(await readFile(join(ROOT, 'sql/schema/homepot.sql'), 'utf8'));
+    await sql.unsafe(await readFile(join(ROOT, 'sql/demo/homepot.sql'), 'utf8'));
     await sql`CREATE EXTENSION IF NOT EXISTS timescaledb`;
     await sql`SELECT create_hypertable('health_checks', 'timestamp', chunk_time_interval => interval '1 day')`;
   }, SLOW.timeout);

@@ -237,7 +237,7 @@ describeWithDatabase('apache', 'rendered statements run alone', (db) => {
  * search_path: a database-level setting another role chose (here set by the
  * superuser on mallory's behalf, as a database owner could) puts mallory's
  * schema first. Her pg_total_relation_size(oid) is an exact match for the
- * call in sql/queries/homepot-tables.sql (pg_catalog's takes regclass), so it
+ * call in sql/db/homepot-tables.sql (pg_catalog's takes regclass), so it
  * would win over pg_catalog's even though pg_catalog is searched first.
  */
 for (const flavour of ['apache', 'postgres'] as const) {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, type Sql, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
-import { runCreateAggregates } from '../src/aggregates/aggregates.js';
+import { runCreateAggregates } from '../src/aggregates/create.js';
 import { resolveAggregateOptions } from '../src/cli/options.js';
 import { parseInterval } from '../src/core/intervals.js';
 

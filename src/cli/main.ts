@@ -16,7 +16,7 @@ import { registerChunkInterval } from './commands/chunk-interval.js';
 import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
 import { registerMigrate } from './commands/migrate.js';
-import { describeError } from '../db/connection.js';
+import { describeError } from '../db/describe-error.js';
 import { cancelRunningStatements, endRunningPools } from '../db/interrupt.js';
 
 // The version is package.json's (one place to change); dist/cli/main.js and src/cli/main.ts both sit two levels below it.

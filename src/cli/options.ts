@@ -11,7 +11,7 @@ import {
   type AggregateName,
   type AggregateOptions,
   type RefreshPolicy,
-} from '../aggregates/aggregates.js';
+} from '../aggregates/definitions.js';
 
 /**
  * The one home of settings: every shared flag is declared here once, and

@@ -1,7 +1,7 @@
 import type { Sql } from './connection.js';
 import { HomepotError } from '../core/errors.js';
 import { editionLabel } from './features.js';
-import { sqlFile } from './sql.js';
+import { query, queryOne } from './sql.js';
 
 /** The HOMEPOT tables we look after. */
 export const HOMEPOT_TABLES = ['sites', 'devices', 'health_checks'] as const;
@@ -104,32 +104,13 @@ interface TableRow {
 }
 
 export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
-  const [row] = (await sql.unsafe(sqlFile('queries/capabilities.sql'))) as unknown as CapabilitiesRow[];
+  const row = await queryOne<CapabilitiesRow>(sql, 'db/capabilities.sql');
   if (!row) throw new HomepotError('internal', 'could not read the server capabilities (no row for the current role)');
-  const tables = (await sql.unsafe(sqlFile('queries/homepot-tables.sql'), [
-    [...HOMEPOT_TABLES],
-  ])) as unknown as TableRow[];
-  let jobErrors = false;
-  let scheduler = false;
-  if (row.installed_version) {
-    const [t] = await sql<{ job_errors: boolean; scheduler: boolean }[]>`
-      SELECT to_regclass('timescaledb_information.job_errors') IS NOT NULL AS job_errors,
-             EXISTS (SELECT 1 FROM pg_stat_activity
-                     WHERE backend_type = 'TimescaleDB Background Worker Scheduler'
-                       AND datname = current_database()) AS scheduler`;
-    jobErrors = Boolean(t?.job_errors);
-    scheduler = Boolean(t?.scheduler);
-  }
-
-  const preloadList = (row.shared_preload_libraries ?? '')
-    .split(',')
-    .map((s) => s.trim().replace(/^"|"$/g, ''))
-    .filter(Boolean);
-  const license = row.license && row.license !== '' ? row.license : null;
-  const edition: Edition | null = license === 'timescale' ? 'community' : license === 'apache' ? 'apache' : null;
+  const tables = await query<TableRow>(sql, 'db/homepot-tables.sql', [[...HOMEPOT_TABLES]]);
+  const jobs = row.installed_version ? await jobFeatures(sql) : { jobErrors: false, jobScheduler: false };
+  const timescaledb = timescaleOf(row);
   const installed = row.installed_version !== null;
-  const community = installed && edition === 'community';
-
+  const community = installed && timescaledb.edition === 'community';
   return {
     server: {
       version: row.server_version,
@@ -141,24 +122,7 @@ export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
       readOnly: row.read_only || row.in_recovery,
       pglite: row.pglite,
     },
-    timescaledb: {
-      availableVersion: row.available_version,
-      installedVersion: row.installed_version,
-      schema: row.extension_schema,
-      // A defined license setting proves the library is loaded, which is what
-      // matters; PGlite loads it at start without shared_preload_libraries.
-      preloaded:
-        preloadList.some((l) => l === 'timescaledb' || l.startsWith('timescaledb-')) ||
-        license !== null ||
-        // PGlite loads extension libraries on demand: no preloading exists there.
-        (row.pglite && row.available_version !== null)
-          ? true
-          : row.shared_preload_libraries === null
-            ? null
-            : false,
-      license,
-      edition,
-    },
+    timescaledb,
     role: {
       canCreateExtension: row.superuser || (Boolean(row.extension_trusted) && row.can_create_in_database),
       canCreateInDatabase: row.can_create_in_database,
@@ -175,9 +139,45 @@ export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
       compression: community,
       policies: community,
       continuousAggregates: community,
-      jobErrors,
-      jobScheduler: scheduler,
+      ...jobs,
     },
+  };
+}
+
+/** What an installed TimescaleDB offers for jobs: the job_errors view, a running scheduler. */
+async function jobFeatures(sql: Sql): Promise<{ jobErrors: boolean; jobScheduler: boolean }> {
+  const [t] = await sql<{ job_errors: boolean; scheduler: boolean }[]>`
+    SELECT to_regclass('timescaledb_information.job_errors') IS NOT NULL AS job_errors,
+           EXISTS (SELECT 1 FROM pg_stat_activity
+                   WHERE backend_type = 'TimescaleDB Background Worker Scheduler'
+                     AND datname = current_database()) AS scheduler`;
+  return { jobErrors: Boolean(t?.job_errors), jobScheduler: Boolean(t?.scheduler) };
+}
+
+function timescaleOf(row: CapabilitiesRow): Capabilities['timescaledb'] {
+  const preloadList = (row.shared_preload_libraries ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/^"|"$/g, ''))
+    .filter(Boolean);
+  const license = row.license && row.license !== '' ? row.license : null;
+  const edition: Edition | null = license === 'timescale' ? 'community' : license === 'apache' ? 'apache' : null;
+  return {
+    availableVersion: row.available_version,
+    installedVersion: row.installed_version,
+    schema: row.extension_schema,
+    // A defined license setting proves the library is loaded, which is what
+    // matters; PGlite loads it at start without shared_preload_libraries.
+    preloaded:
+      preloadList.some((l) => l === 'timescaledb' || l.startsWith('timescaledb-')) ||
+      license !== null ||
+      // PGlite loads extension libraries on demand: no preloading exists there.
+      (row.pglite && row.available_version !== null)
+        ? true
+        : row.shared_preload_libraries === null
+          ? null
+          : false,
+    license,
+    edition,
   };
 }
 

@@ -126,7 +126,7 @@ export function connectProbe(): ConnectProbe {
  * request (R), an ErrorResponse (E) or NegotiateProtocolVersion (v), each a
  * type byte and a sane int32 length.
  */
-export function looksLikePostgres(chunk: Buffer, afterSslRequest: boolean): boolean {
+function looksLikePostgres(chunk: Buffer, afterSslRequest: boolean): boolean {
   const type = chunk[0];
   if (afterSslRequest && chunk.length === 1) return type === 0x53 /* S */ || type === 0x4e; /* N */
   if (type !== 0x52 /* R */ && type !== 0x45 /* E */ && type !== 0x76 /* v */ && type !== 0x4e /* N */) return false;

@@ -1,6 +1,6 @@
 import type { Sql } from './connection.js';
 import { HomepotError } from '../core/errors.js';
-import { sqlFile } from './sql.js';
+import { queryOne } from './sql.js';
 
 /**
  * Rows are written or moved only with the rights of the table's owner.
@@ -16,10 +16,7 @@ export async function requireOwnerRights(
   table: { oid: number; display: string },
   command: string,
 ): Promise<void> {
-  const [r] = (await sql.unsafe(sqlFile('queries/table-owner.sql'), [table.oid])) as unknown as {
-    owner: string;
-    trusted: boolean;
-  }[];
+  const r = await queryOne<{ owner: string; trusted: boolean }>(sql, 'db/table-owner.sql', [table.oid]);
   if (!r || r.trusted) return;
   throw new HomepotError(
     'permission-denied',

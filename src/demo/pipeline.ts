@@ -1,5 +1,7 @@
-import { exampleQueries, runCreateAggregates, type ExampleQueryResult } from '../aggregates/aggregates.js';
-import type { AggregateOptions, CreateAggregatesResult, MaterializeProgress } from '../aggregates/aggregates.js';
+import { runCreateAggregates, type CreateAggregatesResult } from '../aggregates/create.js';
+import type { AggregateOptions } from '../aggregates/definitions.js';
+import type { MaterializeProgress } from '../aggregates/refresh.js';
+import { exampleQueries, type ExampleQueryResult } from './example-queries.js';
 import { detectCapabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
 import { planFailure, type Step } from '../db/plan.js';

@@ -245,7 +245,7 @@ async function checkBlockers(
   if (!pre) throw new HomepotError('internal', `could not read ${table.display}`);
   const problems: string[] = [];
   const fixes: string[] = [];
-  const fks = (await conn.unsafe(sqlFile('setup/referencing-fks.sql'), [table.oid])) as unknown as {
+  const fks = (await conn.unsafe(sqlFile('steps/referencing-fks.sql'), [table.oid])) as unknown as {
     constraint_name: string;
     from_table: string;
   }[];

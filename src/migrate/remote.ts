@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describeServerKind, detectCapabilities } from '../db/capabilities.js';
 import { quoteIfNeeded } from '../core/columns.js';
-import { connectUrl, describeError, TARGET_SEARCH_PATH, type Sql } from '../db/connection.js';
+import { connectUrl, TARGET_SEARCH_PATH, type Sql } from '../db/connection.js';
+import { describeError } from '../db/describe-error.js';
 import { HomepotError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import {

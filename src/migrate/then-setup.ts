@@ -1,4 +1,5 @@
-import { runCreateAggregates, type AggregateOptions, type CreateAggregatesResult } from '../aggregates/aggregates.js';
+import { runCreateAggregates, type CreateAggregatesResult } from '../aggregates/create.js';
+import type { AggregateOptions } from '../aggregates/definitions.js';
 import type { Sql } from '../db/connection.js';
 import { planFailure, type ChangeHooks } from '../db/plan.js';
 import { runSetup, type SetupOptions, type SetupResult } from '../setup.js';

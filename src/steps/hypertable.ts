@@ -2,7 +2,8 @@ import { requireWritable, type Capabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
 import { requireExtensionFor, requireFeature } from '../db/features.js';
 import { resolveTable, type ResolvedTable } from '../db/names.js';
-import { query } from '../db/sql.js';
+import { query, queryOne, renderStatement } from '../db/sql.js';
+import type { Interval } from '../core/intervals.js';
 import { quoteIfNeeded } from '../core/columns.js';
 import { HomepotError } from '../core/errors.js';
 
@@ -10,7 +11,8 @@ import { HomepotError } from '../core/errors.js';
  * Checks several features run before they change a table: the server and
  * role can do it (preflight), the table can become a hypertable
  * (checkTimeColumn, checkConvertible), a typed name is a hypertable
- * (resolveHypertable).
+ * (resolveHypertable); and a hypertable's time dimension, read
+ * (readTimeDimension) and changed (renderSetChunkInterval).
  */
 
 /** Refuse, before anything changes, what a command that may create the extension cannot do here. */
@@ -141,4 +143,31 @@ export async function resolveHypertable(
     );
   }
   return table;
+}
+
+/** A hypertable's primary dimension as sql/steps/hypertable-info.sql returns it. */
+export interface TimeDimension {
+  column_name: string;
+  /** null on an integer time column. */
+  chunk_interval: string | null;
+  /** The chunk interval equals the wanted one (null when none was asked about). */
+  interval_matches: boolean | null;
+}
+
+/** The hypertable's primary (time) dimension, or undefined for a table that is not a hypertable. */
+export async function readTimeDimension(
+  sql: Sql,
+  table: { schema: string; name: string },
+  wanted: string | null = null,
+): Promise<TimeDimension | undefined> {
+  return queryOne<TimeDimension>(sql, 'steps/hypertable-info.sql', [table.schema, table.name, wanted]);
+}
+
+/** set_chunk_time_interval for the chunks created from now on. */
+export async function renderSetChunkInterval(
+  sql: Sql,
+  table: { schema: string; name: string },
+  interval: Interval,
+): Promise<string> {
+  return renderStatement(sql, 'steps/render-set-chunk-interval.sql', [table.schema, table.name, interval.text]);
 }

@@ -1,17 +1,25 @@
-import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
+import { detectCapabilities, requireWritable, type Capabilities } from '../db/capabilities.js';
 import { requireFeature } from '../db/features.js';
-import { resolveHypertable } from '../steps/hypertable.js';
+import {
+  readTimeDimension,
+  renderSetChunkInterval,
+  resolveHypertable,
+  type TimeDimension,
+} from '../steps/hypertable.js';
 import { quoteIfNeeded } from '../core/columns.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
 import type { Interval } from '../core/intervals.js';
 import type { ResolvedTable } from '../db/names.js';
 import { num } from '../core/numbers.js';
-import { applySteps, withChangeLock, type Step } from '../db/plan.js';
-import { applyOptions, type ChangeHooks } from '../db/plan.js';
-import { requireWritable } from '../db/capabilities.js';
-import type { ChangeOptions, TuningResult } from './retention.js';
-import { sqlFile, renderStatement } from '../db/sql.js';
+import { applyOptions, applySteps, withChangeLock, type ChangeHooks, type Step } from '../db/plan.js';
+import { tuningResult, type ChangeOptions, type TuningResult } from './change.js';
+
+/**
+ * `chunk-interval show | set`: the interval new chunks of a hypertable get,
+ * read and changed (set_chunk_time_interval; existing chunks keep theirs).
+ * Any TimescaleDB edition.
+ */
 
 export interface ChunkIntervalReport {
   table: string;
@@ -23,22 +31,12 @@ export interface ChunkIntervalReport {
   chunks: number;
 }
 
-interface DimensionRow {
-  column_name: string;
-  chunk_interval: string | null;
-  interval_matches: boolean | null;
-}
-
 async function dimension(
   sql: Sql,
   table: ResolvedTable,
   wanted: string | null,
-): Promise<DimensionRow & { integer_interval: number | null; chunks: number }> {
-  const [d] = (await sql.unsafe(sqlFile('setup/hypertable-info.sql'), [
-    table.schema,
-    table.name,
-    wanted,
-  ])) as unknown as DimensionRow[];
+): Promise<TimeDimension & { integer_interval: number | null; chunks: number }> {
+  const d = await readTimeDimension(sql, table, wanted);
   if (!d)
     throw new HomepotError('not-a-hypertable', `${table.display} has no time dimension`, {
       hint: 'Run homepot-ts setup to convert it.',
@@ -58,7 +56,7 @@ export async function showChunkInterval(
   tableInput: string,
 ): Promise<ChunkIntervalReport> {
   requireFeature(caps, 'timescaledb', 'chunk-interval');
-  const table = await resolveHypertable(sql, caps, tableInput);
+  const table = await resolveHypertable(sql, caps, tableInput, 'chunk-interval');
   const d = await dimension(sql, table, null);
   return {
     table: table.display,
@@ -84,7 +82,7 @@ export async function setChunkInterval(
       const caps = await detectCapabilities(conn);
       requireWritable(caps, 'chunk-interval set');
       requireFeature(caps, 'timescaledb', 'chunk-interval set');
-      const table = await resolveHypertable(conn, caps, opts.table);
+      const table = await resolveHypertable(conn, caps, opts.table, 'chunk-interval set');
       const d = await dimension(conn, table, opts.interval.text);
       if (d.chunk_interval === null) {
         throw new HomepotError(
@@ -104,22 +102,10 @@ export async function setChunkInterval(
             state: 'different',
             current: d.chunk_interval,
             wanted: `${opts.interval.text} (new chunks only; existing chunks keep their size)`,
-            statements: [
-              await renderStatement(conn, 'setup/render-set-chunk-interval.sql', [
-                table.schema,
-                table.name,
-                opts.interval.text,
-              ]),
-            ],
+            statements: [await renderSetChunkInterval(conn, table, opts.interval)],
           };
       const result = await applySteps(conn, [step], applyOptions(opts, hooks));
-      return {
-        ...result,
-        table: table.display,
-        server: describeServerKind(caps),
-        edition: caps.timescaledb.edition,
-        warnings: [],
-      };
+      return tuningResult(result, table.display, caps);
     },
     hooks.onWait,
   );

@@ -5,9 +5,9 @@ import type { Sql } from './pg.js';
 
 const read = (rel: string) => readFileSync(fileURLToPath(new URL(rel, import.meta.url)), 'utf8');
 
-/** HOMEPOT's tables, empty (sql/schema/homepot.sql, as the CLI applies it). */
+/** HOMEPOT's tables, empty (sql/demo/homepot.sql, as the CLI applies it). */
 export async function loadSchema(sql: Sql): Promise<void> {
-  await sql.unsafe(read('../../sql/schema/homepot.sql'));
+  await sql.unsafe(read('../../sql/demo/homepot.sql'));
 }
 
 /** Schema + health_checks as a hypertable with 4 one-day chunks of rows (needs TimescaleDB). */

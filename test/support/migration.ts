@@ -18,7 +18,7 @@ export interface PlainHealthChecks {
 }
 
 /**
- * HOMEPOT's schema (sql/schema/homepot.sql: plain tables, primary key
+ * HOMEPOT's schema (sql/demo/homepot.sql: plain tables, primary key
  * (id, "timestamp")), the index HOMEPOT reads by (idx_health_checks_device_time),
  * one site, `devices` devices and `rows` health checks, deterministic except for
  * the anchor (the last full hour). ANALYZEd (unless analyze: false), so estimates are exact.

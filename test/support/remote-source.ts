@@ -16,7 +16,7 @@ export interface SourceRows {
 }
 
 /**
- * HOMEPOT's schema (sql/schema/homepot.sql), idx_health_checks_device_time,
+ * HOMEPOT's schema (sql/demo/homepot.sql), idx_health_checks_device_time,
  * 3 sites, `devices` devices and `rows` health checks whose columns take NULLs,
  * empty strings, JSON of every shape (raw newlines and tabs kept by the json
  * type, escapes, unicode) and text with tabs, newlines, backslashes, "\." and

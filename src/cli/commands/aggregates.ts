@@ -4,17 +4,11 @@ import { printPlanResult } from '../render/plan.js';
 import { printRefreshResult, renderAggregatesTable, renderMaterialized } from '../render/aggregates.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Argument, type Command } from 'commander';
-import {
-  AGGREGATE_NAMES,
-  listAggregates,
-  resolveTime,
-  runCreateAggregates,
-  runDrop,
-  runRefresh,
-  runSetPolicy,
-  type AggregateName,
-  type MaterializeProgress,
-} from '../../aggregates/aggregates.js';
+import { AGGREGATE_NAMES, type AggregateName } from '../../aggregates/definitions.js';
+import { listAggregates } from '../../aggregates/inspect.js';
+import { runCreateAggregates } from '../../aggregates/create.js';
+import { resolveTime, runRefresh, type MaterializeProgress } from '../../aggregates/refresh.js';
+import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
 import { planFailure } from '../../db/plan.js';

@@ -8,13 +8,9 @@ import {
 } from '../render/compression.js';
 import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
-import {
-  compressionStats,
-  removeCompressionPolicy,
-  runCompression,
-  setCompression,
-  showCompression,
-} from '../../tuning/compression.js';
+import { removeCompressionPolicy, setCompression, showCompression } from '../../tuning/compression.js';
+import { runCompression } from '../../tuning/compression-run.js';
+import { compressionStats } from '../../tuning/compression-stats.js';
 import type { CommandContext } from '../context.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import {
@@ -76,8 +72,8 @@ function registerCompressionSet(compression: Command, run: RunCommand): void {
   ).action((flags: TuningFlags & { after?: Interval; segmentBy?: string; orderBy?: string }, cmd: Command) =>
     run(cmd, async (ctx) => {
       const opts = resolveSetupOptions({ ...flags, compressAfter: flags.after }, ctx.sources);
-      const result = await withConnection(ctx, (conn, caps) =>
-        withChangeFeedback(ctx, (hooks) => setCompression(conn.sql, caps, opts, hooks)),
+      const result = await withConnection(ctx, (conn) =>
+        withChangeFeedback(ctx, (hooks) => setCompression(conn.sql, opts, hooks)),
       );
       printPlanResult(ctx, 'compression set', result, { hypertable: result.hypertable });
       throwIfFailed(ctx, result, 'compression set');
@@ -94,8 +90,8 @@ function registerCompressionRemove(compression: Command, run: RunCommand): void 
   ).action((flags: TuningFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
       const opts = resolveTuning(flags, ctx);
-      const result = await withConnection(ctx, (conn, caps) =>
-        withChangeFeedback(ctx, (hooks) => removeCompressionPolicy(conn.sql, caps, opts, hooks)),
+      const result = await withConnection(ctx, (conn) =>
+        withChangeFeedback(ctx, (hooks) => removeCompressionPolicy(conn.sql, opts, hooks)),
       );
       const n = result.compressedChunks;
       const note = `Removing the policy does not decompress anything: ${n} compressed chunk${n === 1 ? '' : 's'} of ${result.hypertable.schema}.${result.hypertable.name} stay${n === 1 ? 's' : ''} compressed. To decompress them (they grow back to their full size): ${result.decompressHint}`;
@@ -130,10 +126,9 @@ async function compressNow(ctx: CommandContext, flags: TuningFlags & { olderThan
   const resolved = resolveSettings(['table', 'lockTimeout', 'compressAfter'], flags, ctx.sources);
   const dryRun = Boolean(flags.dryRun);
   const feedback = compressionFeedback(ctx, dryRun);
-  const result = await withConnection(ctx, (conn, caps) =>
+  const result = await withConnection(ctx, (conn) =>
     runCompression(
       conn.sql,
-      caps,
       {
         table: resolved.table,
         olderThan: flags.olderThan ?? null,

@@ -102,12 +102,11 @@ function registerJobsRun(jobs: Command, run: RunCommand): void {
 
 async function runJobNow(ctx: CommandContext, jobId: number, flags: JobChangeFlags): Promise<void> {
   const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
-  const result = await withConnection(ctx, async (conn, caps) => {
+  const result = await withConnection(ctx, async (conn) => {
     const spin = ctx.spinner(`running job ${jobId}`);
     try {
       return await runJob(
         conn.sql,
-        caps,
         jobId,
         { dryRun: Boolean(flags.dryRun), lockTimeout },
         { onWait: () => lockWaitNote(ctx) },
@@ -139,10 +138,9 @@ function registerJobsSchedule(
     (jobId: number, flags: JobChangeFlags, cmd: Command) =>
       run(cmd, async (ctx) => {
         const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
-        const result = await withConnection(ctx, (conn, caps) =>
+        const result = await withConnection(ctx, (conn) =>
           setJobScheduled(
             conn.sql,
-            caps,
             jobId,
             scheduled,
             { dryRun: Boolean(flags.dryRun), lockTimeout },

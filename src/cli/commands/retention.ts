@@ -7,7 +7,8 @@ import { HomepotError } from '../../core/errors.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';
 import { planFailure } from '../../db/plan.js';
-import { removeRetention, runRetention, setRetention, showRetention } from '../../tuning/retention.js';
+import { removeRetention, setRetention, showRetention } from '../../tuning/retention.js';
+import { runRetention } from '../../tuning/retention-run.js';
 import { finishChange, resolveTuning, type TuningFlags } from './change.js';
 
 const DEFAULT_BATCH_ROWS = 10_000;

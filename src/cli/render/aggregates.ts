@@ -7,7 +7,7 @@
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatDuration, formatTime } from './format.js';
 import { table } from './table.js';
-import { describePolicy } from '../../aggregates/aggregates.js';
+import { describePolicy } from '../../aggregates/definitions.js';
 import { formatCount } from '../../core/numbers.js';
 import type { AggregateInfo, MaterializeResult, RefreshResult } from '../../index.js';
 

@@ -1,9 +1,14 @@
--- One policy job of a hypertable with its interval setting, schedule and last run.
+-- The policy job of a kind on a hypertable: its config, its interval setting
+-- (and whether that equals a wanted one), schedule and last run.
 -- $1 schema, $2 table, $3 proc name (policy_retention, policy_compression),
--- $4 config key holding its interval (drop_after, compress_after).
+-- $4 config key holding its interval (drop_after, compress_after),
+-- $5 wanted interval, or NULL (then matches is NULL).
 SELECT
     j.job_id,
+    j.config,
     j.config ->> $4                            AS interval_setting,
+    CASE WHEN $5::text IS NULL THEN NULL
+         ELSE (j.config ->> $4)::interval = $5::text::interval END AS matches,
     j.schedule_interval::text                  AS schedule_interval,
     j.scheduled,
     s.last_run_status,

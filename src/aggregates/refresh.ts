@@ -1,0 +1,320 @@
+import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
+import type { Sql } from '../db/connection.js';
+import { HomepotError } from '../core/errors.js';
+import { parseInterval, type Interval } from '../core/intervals.js';
+import { epochMs } from '../core/times.js';
+import { withChangeLock } from '../db/plan.js';
+import { preflight } from '../steps/hypertable.js';
+import { executeRendered, inTransaction, queryOne, renderStatement } from '../db/sql.js';
+import {
+  AGGREGATE_NAMES,
+  aggregateDefinition,
+  type AggregateDefinition,
+  type AggregateKind,
+  type AggregateName,
+  type RefreshPolicy,
+} from './definitions.js';
+import { existingAggregate, missingAggregate, type ExistingAggregate } from './inspect.js';
+
+/**
+ * Materializing: bringing an aggregate's rows up to date. A continuous
+ * aggregate is refreshed in bounded windows, oldest first (so a long history
+ * is done in steps that can be interrupted and continued); a materialized
+ * view with one REFRESH. `refreshAggregate` is what create-aggregates
+ * (history after creating) and `aggregates refresh` (runRefresh, fit for
+ * cron) share; resolveTime reads their --from / --to.
+ */
+
+export interface MaterializeProgress {
+  aggregate: AggregateName;
+  /** Windows (continuous) or whole refreshes (materialized views) done and in all. */
+  done: number;
+  total: number;
+  from: Date | null;
+  to: Date | null;
+  elapsedMs: number;
+}
+
+export interface MaterializeResult {
+  aggregate: AggregateName;
+  kind: AggregateKind;
+  /** What was (or, on --dry-run, would be) refreshed; null bounds for a whole materialized view. */
+  from: Date | null;
+  to: Date | null;
+  windows: number;
+  windowsDone: number;
+  /** The statements, one per window (continuous) or the REFRESH (materialized view). */
+  statements: string[];
+  elapsedMs: number;
+  /** Why nothing was refreshed, when so. */
+  note?: string;
+}
+
+/** A result where nothing was refreshed, and why. */
+export function nothingMaterialized(
+  aggregate: AggregateName,
+  kind: AggregateKind,
+  note: string,
+  bounds: { from: Date | null; to: Date | null; elapsedMs: number } = { from: null, to: null, elapsedMs: 0 },
+): MaterializeResult {
+  const { from, to, elapsedMs } = bounds;
+  return { aggregate, kind, from, to, windows: 0, windowsDone: 0, statements: [], elapsedMs, note };
+}
+
+export interface RefreshOptions {
+  from?: Date | null;
+  to?: Date | null;
+  /** Start at the materialized-up-to mark instead of the oldest raw row (create-aggregates). */
+  continueFromWatermark?: boolean;
+  endOffset: Interval;
+  window: Interval;
+  dryRun: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: MaterializeProgress) => void;
+}
+
+const floorTo = (d: Date, ms: number) => new Date(Math.floor(d.getTime() / ms) * ms);
+
+/**
+ * Refresh one aggregate: a continuous aggregate in bounded windows, oldest
+ * first, each its own CALL refresh_continuous_aggregate (which cannot run in
+ * a transaction block, so on the connection as it is); a materialized view
+ * with one REFRESH, CONCURRENTLY when it is populated and has its unique
+ * index. `from` null: continue from where it is materialized up to (create)
+ * or from the oldest raw row (refresh). Checks `signal` between windows:
+ * interrupted and run again, it continues.
+ */
+export async function refreshAggregate(
+  conn: Sql,
+  caps: Capabilities,
+  name: AggregateName,
+  opts: RefreshOptions,
+): Promise<MaterializeResult> {
+  const t0 = performance.now();
+  const def = aggregateDefinition(name);
+  const existing = await existingAggregate(conn, caps, name);
+  if (!existing || existing.kind === 'other') throw missingAggregate(name);
+  return existing.kind === 'materialized'
+    ? refreshView(conn, name, existing, opts, t0)
+    : refreshContinuous(conn, def, existing, opts, t0);
+}
+
+/** A materialized view: one REFRESH, in its own transaction. */
+async function refreshView(
+  conn: Sql,
+  name: AggregateName,
+  existing: ExistingAggregate,
+  opts: RefreshOptions,
+  t0: number,
+): Promise<MaterializeResult> {
+  const concurrently = existing.populated && existing.hasUniqueIndex;
+  const statement = await renderStatement(conn, 'aggregates/lib/render-refresh-view.sql', [
+    existing.schema,
+    name,
+    concurrently,
+  ]);
+  const progress = (done: number) =>
+    opts.onProgress?.({ aggregate: name, done, total: 1, from: null, to: null, elapsedMs: performance.now() - t0 });
+  if (!opts.dryRun) {
+    opts.signal?.throwIfAborted();
+    progress(0);
+    await inTransaction(conn, {}, async () => {
+      await executeRendered(conn, statement);
+    });
+    progress(1);
+  }
+  return {
+    aggregate: name,
+    kind: 'materialized',
+    from: null,
+    to: null,
+    windows: 1,
+    windowsDone: opts.dryRun ? 0 : 1,
+    statements: [statement],
+    elapsedMs: performance.now() - t0,
+  };
+}
+
+/**
+ * [start, end) cut into windows of windowMs (at least two buckets), the last
+ * one merged into the one before when shorter than two buckets (it may be
+ * refused as "too small").
+ */
+export function refreshWindows(start: Date, end: Date, windowMs: number, bucketMs: number): [Date, Date][] {
+  const step = Math.max(windowMs, 2 * bucketMs);
+  const windows: [Date, Date][] = [];
+  for (let t = start.getTime(); t < end.getTime(); t += step) {
+    windows.push([new Date(t), new Date(Math.min(t + step, end.getTime()))]);
+  }
+  if (windows.length > 1 && windows.at(-1)![1].getTime() - windows.at(-1)![0].getTime() < 2 * bucketMs) {
+    const last = windows.pop()!;
+    windows.at(-1)![1] = last[1];
+  }
+  return windows;
+}
+
+/** Where a continuous aggregate's refresh starts and ends (bucket-aligned); start null when there are no raw rows. */
+async function continuousRange(
+  conn: Sql,
+  def: AggregateDefinition,
+  existing: ExistingAggregate,
+  opts: RefreshOptions,
+): Promise<{ start: Date | null; end: Date }> {
+  const range = await queryOne<{ first_ms: unknown; now_ms: unknown }>(conn, 'aggregates/lib/raw-range.sql');
+  const now = epochMs(range?.now_ms) ?? new Date();
+  const bucketMs = def.bucket.seconds * 1000;
+  const end = floorTo(opts.to ?? new Date(now.getTime() - opts.endOffset.seconds * 1000), bucketMs);
+  let start: Date | null = opts.from ?? epochMs(range?.first_ms);
+  if (opts.from == null && opts.continueFromWatermark && existing.continuous?.watermark) {
+    const w = existing.continuous.watermark;
+    if (!start || w > start) start = w;
+  }
+  return { start: start ? floorTo(start, bucketMs) : null, end };
+}
+
+/** A continuous aggregate: one CALL per window, oldest first, outside a transaction. */
+async function refreshContinuous(
+  conn: Sql,
+  def: AggregateDefinition,
+  existing: ExistingAggregate,
+  opts: RefreshOptions,
+  t0: number,
+): Promise<MaterializeResult> {
+  const name = def.name;
+  const { start, end } = await continuousRange(conn, def, existing, opts);
+  const elapsed = () => performance.now() - t0;
+  if (!start) {
+    return nothingMaterialized(name, 'continuous', 'health_checks is empty', {
+      from: null,
+      to: end,
+      elapsedMs: elapsed(),
+    });
+  }
+  if (start >= end) {
+    return nothingMaterialized(name, 'continuous', 'already materialized up to the end of the window', {
+      from: start,
+      to: end,
+      elapsedMs: elapsed(),
+    });
+  }
+  const windows = refreshWindows(start, end, opts.window.seconds * 1000, def.bucket.seconds * 1000);
+  const statements: string[] = [];
+  for (const [a, b] of windows)
+    statements.push(
+      await renderStatement(conn, 'aggregates/lib/render-refresh-continuous.sql', [existing.schema, name, a, b]),
+    );
+  const progress = (done: number) =>
+    opts.onProgress?.({ aggregate: name, done, total: windows.length, from: start, to: end, elapsedMs: elapsed() });
+  let done = 0;
+  if (!opts.dryRun) {
+    progress(done);
+    for (const [i, statement] of statements.entries()) {
+      if (opts.signal?.aborted) break;
+      // Outside a transaction: refresh_continuous_aggregate refuses to run inside one.
+      await executeRendered(conn, statement);
+      done = i + 1;
+      progress(done);
+    }
+  }
+  return {
+    aggregate: name,
+    kind: 'continuous',
+    from: start,
+    to: end,
+    windows: windows.length,
+    windowsDone: done,
+    statements,
+    elapsedMs: elapsed(),
+  };
+}
+
+/**
+ * Parse --from / --to: an interval ago ("7 days") or a timestamp the server
+ * reads (a timestamp without an offset is in the database's TimeZone; the
+ * result comes back as a number, so no DateStyle shapes it).
+ */
+export async function resolveTime(sql: Sql, value: string | undefined, flag: string): Promise<Date | undefined> {
+  if (value === undefined) return undefined;
+  let ago: Interval | null = null;
+  try {
+    ago = parseInterval(value, flag);
+  } catch {
+    ago = null;
+  }
+  try {
+    const [r] = ago
+      ? await sql<{ ms: number }[]>`SELECT (extract(epoch FROM now() - ${ago.text}::interval) * 1000)::float8 AS ms`
+      : await sql<{ ms: number }[]>`SELECT (extract(epoch FROM ${value}::timestamptz) * 1000)::float8 AS ms`;
+    const t = epochMs(r?.ms);
+    if (t) return t;
+  } catch {
+    // not a timestamp either (or ±infinity): said below
+  }
+  throw new HomepotError('usage', `${flag} "${value}" is neither a timestamp nor an interval ago`, {
+    hint: `Give a timestamp such as 2025-11-01 or 2025-11-01T12:00Z, or an interval such as "7 days" (meaning 7 days ago).`,
+  });
+}
+
+export interface RefreshResult {
+  server: string;
+  results: MaterializeResult[];
+  warnings: string[];
+}
+
+/**
+ * `aggregates refresh`: bring aggregates up to date. Continuous aggregates
+ * in windows over [from, to) (default: the whole raw history up to now - the
+ * policy's end offset; windows with nothing new cost next to nothing);
+ * materialized views are refreshed whole. Fit for cron.
+ */
+export async function runRefresh(
+  sql: Sql,
+  opts: {
+    names: AggregateName[];
+    from?: Date;
+    to?: Date;
+    policies: Record<AggregateName, RefreshPolicy>;
+    window: Interval;
+    dryRun: boolean;
+  },
+  hooks: { onWait?: () => void; onProgress?: (p: MaterializeProgress) => void; signal?: AbortSignal } = {},
+): Promise<RefreshResult> {
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const caps = await detectCapabilities(conn);
+      if (!opts.dryRun) preflight(caps, { require: null });
+      const warnings: string[] = [];
+      const results: MaterializeResult[] = [];
+      for (const name of opts.names) {
+        if (hooks.signal?.aborted) break;
+        const ex = await existingAggregate(conn, caps, name);
+        if (!ex) {
+          if (opts.names.length === AGGREGATE_NAMES.length) {
+            warnings.push(`${name} does not exist: run homepot-ts create-aggregates.`);
+            continue;
+          }
+          throw missingAggregate(name);
+        }
+        if (ex.kind === 'materialized' && (opts.from || opts.to)) {
+          warnings.push(
+            `${name} is a materialized view: it is refreshed whole; --from/--to apply to continuous aggregates only.`,
+          );
+        }
+        results.push(
+          await refreshAggregate(conn, caps, name, {
+            from: opts.from ?? null,
+            to: opts.to ?? null,
+            endOffset: opts.policies[name].endOffset,
+            window: opts.window,
+            dryRun: opts.dryRun,
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+            ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+          }),
+        );
+      }
+      return { server: describeServerKind(caps), results, warnings };
+    },
+    hooks.onWait,
+  );
+}
