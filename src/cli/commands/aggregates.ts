@@ -1,17 +1,16 @@
 import { lockWaitNote } from '../feedback.js';
-import { formatBytes, formatTime, formatDuration } from '../render/format.js';
-import { table } from '../render/table.js';
+import { formatTime, formatDuration } from '../render/format.js';
 import { printPlanResult } from '../render/plan.js';
+import { printRefreshResult, renderAggregatesTable, renderMaterialized } from '../render/aggregates.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Argument, type Command } from 'commander';
-import { AGGREGATE_NAMES, describePolicy, type AggregateName } from '../../aggregates/definitions.js';
-import { listAggregates, type AggregateInfo } from '../../aggregates/inspect.js';
+import { AGGREGATE_NAMES, type AggregateName } from '../../aggregates/definitions.js';
+import { listAggregates } from '../../aggregates/inspect.js';
 import { runCreateAggregates } from '../../aggregates/create.js';
-import { resolveTime, runRefresh, type MaterializeProgress, type MaterializeResult } from '../../aggregates/refresh.js';
+import { resolveTime, runRefresh, type MaterializeProgress } from '../../aggregates/refresh.js';
 import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
-import { formatCount } from '../../core/numbers.js';
 import { planFailure } from '../../db/plan.js';
 import {
   AGGREGATE_WINDOW_DEFAULT,
@@ -22,6 +21,22 @@ import {
   resolveSetting,
   type AggregateFlags,
 } from '../options.js';
+
+interface RefreshFlags {
+  from?: string;
+  to?: string;
+  window?: Interval;
+  dryRun?: boolean;
+}
+interface DropFlags {
+  lockTimeout?: Interval;
+  dryRun?: boolean;
+}
+interface PolicyFlags extends DropFlags {
+  startOffset?: string;
+  endOffset?: Interval;
+  schedule?: Interval;
+}
 
 /** Progress of materializing, for people: one line per window on stderr (spinner on a TTY). */
 function materializeProgress(ctx: CommandContext) {
@@ -38,30 +53,21 @@ function materializeProgress(ctx: CommandContext) {
   };
 }
 
-function renderMaterialized(ctx: CommandContext, results: MaterializeResult[], dryRun: boolean): void {
-  if (results.length === 0) return;
-  const c = ctx.chalk;
-  ctx.print('\n' + c.bold(dryRun ? 'Would materialize:' : 'Materialized:'));
-  ctx.print(
-    table(
-      ['aggregate', 'kind', 'from', 'to', 'windows', 'time'],
-      results.map((m) => [
-        m.aggregate,
-        m.kind === 'continuous' ? 'continuous' : 'materialized view',
-        m.from ? formatTime(m.from) : m.kind === 'materialized' && m.windows ? 'all' : '-',
-        m.to ? formatTime(m.to) : '-',
-        m.note ?? (dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}`),
-        dryRun ? '-' : formatDuration(m.elapsedMs),
-      ]),
-      c,
-    ),
-  );
-  if (dryRun) {
-    for (const m of results) for (const st of m.statements) ctx.print(st + ';');
-  }
+/** create-aggregates, and aggregates with its subcommands list, refresh, policy and drop. */
+export function registerAggregates(program: Command, run: RunCommand): void {
+  registerCreateAggregates(program, run);
+  const agg = program.command('aggregates').description('look after the aggregates: list, refresh, policy, drop');
+  registerAggregatesList(agg, run);
+  registerAggregatesRefresh(agg, run);
+  registerAggregatesPolicy(agg, run);
+  registerAggregatesDrop(agg, run);
 }
 
-export function registerAggregates(program: Command, run: RunCommand): void {
+function nameArg(required: boolean): Argument {
+  return new Argument(required ? '<name>' : '[name]', 'aggregate').choices([...AGGREGATE_NAMES]);
+}
+
+function registerCreateAggregates(program: Command, run: RunCommand): void {
   const create = program
     .command('create-aggregates')
     .description(
@@ -76,46 +82,46 @@ export function registerAggregates(program: Command, run: RunCommand): void {
       intervalOption('--window'),
     );
   changeOptions(create).action((flags: AggregateFlags, cmd: Command) =>
-    run(cmd, async (ctx) => {
-      const opts = resolveAggregateOptions(explicitFlags(cmd, flags), ctx.sources);
-      const result = await withConnection(ctx, async (conn) => {
-        const spin = ctx.spinner('waiting for the change lock');
-        const progress = materializeProgress(ctx);
-        try {
-          return await runCreateAggregates(conn.sql, opts, {
-            onWait: () => lockWaitNote(ctx),
-            onStep: (s) => spin.update(`applying: ${s.title}`),
-            onProgress: (p) => {
-              spin.stop();
-              progress.update(p);
-            },
-            signal: ctx.signal,
-          });
-        } finally {
-          spin.stop();
-          progress.stop();
-        }
-      });
-      printPlanResult(ctx, 'create-aggregates', result, {
-        server: result.server,
-        kind: result.kind,
-        materialized: result.materialized,
-      });
-      if (!ctx.options.json) renderMaterialized(ctx, result.materialized, result.dryRun);
-      if (ctx.signal.aborted) {
-        throw new HomepotError('interrupted', 'interrupted: the steps and windows before the interruption are kept', {
-          hint: 'Run create-aggregates again: it continues where it stopped.',
-        });
-      }
-      const failure = planFailure(result);
-      if (failure) throw failure;
-    }),
+    run(cmd, (ctx) => createAggregates(ctx, explicitFlags(cmd, flags))),
   );
+}
 
-  const agg = program.command('aggregates').description('look after the aggregates: list, refresh, policy, drop');
-  const nameArg = (required: boolean) =>
-    new Argument(required ? '<name>' : '[name]', 'aggregate').choices([...AGGREGATE_NAMES]);
+async function createAggregates(ctx: CommandContext, flags: AggregateFlags): Promise<void> {
+  const opts = resolveAggregateOptions(flags, ctx.sources);
+  const result = await withConnection(ctx, async (conn) => {
+    const spin = ctx.spinner('waiting for the change lock');
+    const progress = materializeProgress(ctx);
+    try {
+      return await runCreateAggregates(conn.sql, opts, {
+        onWait: () => lockWaitNote(ctx),
+        onStep: (s) => spin.update(`applying: ${s.title}`),
+        onProgress: (p) => {
+          spin.stop();
+          progress.update(p);
+        },
+        signal: ctx.signal,
+      });
+    } finally {
+      spin.stop();
+      progress.stop();
+    }
+  });
+  printPlanResult(ctx, 'create-aggregates', result, {
+    server: result.server,
+    kind: result.kind,
+    materialized: result.materialized,
+  });
+  if (!ctx.options.json) renderMaterialized(ctx, result.materialized, result.dryRun);
+  if (ctx.signal.aborted) {
+    throw new HomepotError('interrupted', 'interrupted: the steps and windows before the interruption are kept', {
+      hint: 'Run create-aggregates again: it continues where it stopped.',
+    });
+  }
+  const failure = planFailure(result);
+  if (failure) throw failure;
+}
 
+function registerAggregatesList(agg: Command, run: RunCommand): void {
   agg
     .command('list')
     .description('each aggregate: kind, refresh policy, materialized up to, rows, size')
@@ -131,7 +137,9 @@ export function registerAggregates(program: Command, run: RunCommand): void {
         ctx.print(renderAggregatesTable(list, ctx));
       }),
     );
+}
 
+function registerAggregatesRefresh(agg: Command, run: RunCommand): void {
   agg
     .command('refresh')
     .description(
@@ -152,60 +160,44 @@ export function registerAggregates(program: Command, run: RunCommand): void {
       intervalOption('--window'),
     )
     .option('--dry-run', 'show what would be refreshed; change nothing')
-    .action(
-      (
-        name: AggregateName | undefined,
-        flags: { from?: string; to?: string; window?: Interval; dryRun?: boolean },
-        cmd: Command,
-      ) =>
-        run(cmd, async (ctx) => {
-          const policies = resolvePolicies(ctx.config);
-          const window = resolveSetting('aggregateWindow', flags.window, ctx.sources);
-          const result = await withConnection(ctx, async (conn) => {
-            const from = await resolveTime(conn.sql, flags.from, '--from');
-            const to = await resolveTime(conn.sql, flags.to, '--to');
-            if (from && to && from >= to) throw new HomepotError('usage', '--from must be before --to');
-            const progress = materializeProgress(ctx);
-            try {
-              return await runRefresh(
-                conn.sql,
-                {
-                  names: name ? [name] : [...AGGREGATE_NAMES],
-                  ...(from ? { from } : {}),
-                  ...(to ? { to } : {}),
-                  policies,
-                  window,
-                  dryRun: Boolean(flags.dryRun),
-                },
-                {
-                  onProgress: (p) => progress.update(p),
-                  signal: ctx.signal,
-                  onWait: () => lockWaitNote(ctx),
-                },
-              );
-            } finally {
-              progress.stop();
-            }
-          });
-          if (ctx.options.json) {
-            ctx.printJson({
-              command: 'aggregates refresh',
-              server: result.server,
-              dryRun: Boolean(flags.dryRun),
-              results: result.results,
-              warnings: result.warnings,
-            });
-          } else {
-            for (const w of result.warnings) ctx.logger.warn(w);
-            renderMaterialized(ctx, result.results, Boolean(flags.dryRun));
-          }
-          if (ctx.signal.aborted)
-            throw new HomepotError('interrupted', 'interrupted: the windows before the interruption are refreshed', {
-              hint: 'Run aggregates refresh again to finish.',
-            });
-        }),
+    .action((name: AggregateName | undefined, flags: RefreshFlags, cmd: Command) =>
+      run(cmd, (ctx) => refreshAggregates(ctx, name, flags)),
     );
+}
 
+async function refreshAggregates(ctx: CommandContext, name: AggregateName | undefined, flags: RefreshFlags) {
+  const policies = resolvePolicies(ctx.config);
+  const window = resolveSetting('aggregateWindow', flags.window, ctx.sources);
+  const result = await withConnection(ctx, async (conn) => {
+    const from = await resolveTime(conn.sql, flags.from, '--from');
+    const to = await resolveTime(conn.sql, flags.to, '--to');
+    if (from && to && from >= to) throw new HomepotError('usage', '--from must be before --to');
+    const progress = materializeProgress(ctx);
+    try {
+      return await runRefresh(
+        conn.sql,
+        {
+          names: name ? [name] : [...AGGREGATE_NAMES],
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+          policies,
+          window,
+          dryRun: Boolean(flags.dryRun),
+        },
+        { onProgress: (p) => progress.update(p), signal: ctx.signal, onWait: () => lockWaitNote(ctx) },
+      );
+    } finally {
+      progress.stop();
+    }
+  });
+  printRefreshResult(ctx, result, Boolean(flags.dryRun));
+  if (ctx.signal.aborted)
+    throw new HomepotError('interrupted', 'interrupted: the windows before the interruption are refreshed', {
+      hint: 'Run aggregates refresh again to finish.',
+    });
+}
+
+function registerAggregatesPolicy(agg: Command, run: RunCommand): void {
   const policy = agg
     .command('policy')
     .description(
@@ -215,46 +207,42 @@ export function registerAggregates(program: Command, run: RunCommand): void {
     .option('--start-offset <interval>', 'refresh window start, this long before now ("none": from the beginning)')
     .option('--end-offset <interval>', 'refresh window end, this long before now', intervalOption('--end-offset'))
     .option('--schedule <interval>', 'run the refresh this often', intervalOption('--schedule'));
-  changeOptions(policy).action(
-    (
-      name: AggregateName,
-      flags: {
-        startOffset?: string;
-        endOffset?: Interval;
-        schedule?: Interval;
-        lockTimeout?: Interval;
-        dryRun?: boolean;
-      },
-      cmd: Command,
-    ) =>
-      run(cmd, async (ctx) => {
-        const base = resolvePolicies(ctx.config)[name];
-        const startOffset =
-          flags.startOffset === undefined
-            ? base.startOffset
-            : flags.startOffset.trim().toLowerCase() === 'none'
-              ? null
-              : parseInterval(flags.startOffset, '--start-offset');
-        const wanted = {
-          startOffset,
-          endOffset: flags.endOffset ?? base.endOffset,
-          schedule: flags.schedule ?? base.schedule,
-        };
-        const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
-        const result = await withConnection(ctx, (conn) =>
-          runSetPolicy(conn.sql, name, wanted, { lockTimeout, dryRun: Boolean(flags.dryRun) }),
-        );
-        printPlanResult(ctx, 'aggregates policy', result);
-        const failure = planFailure(result);
-        if (failure) throw failure;
-      }),
+  changeOptions(policy).action((name: AggregateName, flags: PolicyFlags, cmd: Command) =>
+    run(cmd, async (ctx) => {
+      const wanted = wantedPolicy(ctx, name, flags);
+      const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
+      const result = await withConnection(ctx, (conn) =>
+        runSetPolicy(conn.sql, name, wanted, { lockTimeout, dryRun: Boolean(flags.dryRun) }),
+      );
+      printPlanResult(ctx, 'aggregates policy', result);
+      const failure = planFailure(result);
+      if (failure) throw failure;
+    }),
   );
+}
 
+/** The policy asked for: each flag given, else config aggregates.<name>, else the seed's. */
+function wantedPolicy(ctx: CommandContext, name: AggregateName, flags: PolicyFlags) {
+  const base = resolvePolicies(ctx.config)[name];
+  const startOffset =
+    flags.startOffset === undefined
+      ? base.startOffset
+      : flags.startOffset.trim().toLowerCase() === 'none'
+        ? null
+        : parseInterval(flags.startOffset, '--start-offset');
+  return {
+    startOffset,
+    endOffset: flags.endOffset ?? base.endOffset,
+    schedule: flags.schedule ?? base.schedule,
+  };
+}
+
+function registerAggregatesDrop(agg: Command, run: RunCommand): void {
   const drop = agg
     .command('drop')
     .description('drop an aggregate with its materialized rows and policy (destructive; --dry-run shows it)')
     .addArgument(nameArg(true));
-  changeOptions(drop).action((name: AggregateName, flags: { lockTimeout?: Interval; dryRun?: boolean }, cmd: Command) =>
+  changeOptions(drop).action((name: AggregateName, flags: DropFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
       const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
       const result = await withConnection(ctx, (conn) =>
@@ -264,37 +252,5 @@ export function registerAggregates(program: Command, run: RunCommand): void {
       const failure = planFailure(result);
       if (failure) throw failure;
     }),
-  );
-}
-
-export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandContext, 'chalk'>): string {
-  const c = ctx.chalk;
-  return table(
-    ['aggregate', 'kind', 'policy', 'materialized up to', 'rows', 'size'],
-    list.map((a) => [
-      a.name + (a.definitionMatches === false ? c.yellow(' (definition differs)') : ''),
-      !a.exists
-        ? c.red('missing')
-        : a.kind === 'continuous'
-          ? `continuous${a.realTime ? ', real-time' : ''}`
-          : a.kind === 'materialized'
-            ? 'materialized view'
-            : String(a.kind),
-      a.policy
-        ? `job ${a.policy.jobId}, ${describePolicy(a.policy)}`
-        : a.kind === 'materialized'
-          ? c.dim('none: cron aggregates refresh')
-          : a.exists
-            ? c.yellow('none')
-            : '-',
-      a.materializedUpTo
-        ? `${formatTime(a.materializedUpTo)} (${formatDuration((a.behindSeconds ?? 0) * 1000)} ago)`
-        : a.exists
-          ? c.yellow('nothing yet')
-          : '-',
-      formatCount(a.rows),
-      formatBytes(a.totalBytes),
-    ]),
-    c,
   );
 }

@@ -1,10 +1,11 @@
 import { withChangeFeedback } from '../feedback.js';
+import { printChunkInterval } from '../render/chunks.js';
 import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import { setChunkInterval, showChunkInterval } from '../../tuning/chunk-interval.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import { changeOptions, tableOption } from '../options.js';
-import { finishChange, resolveTuning } from './retention.js';
+import { finishChange, resolveTuning } from './change.js';
 
 const NEW_CHUNKS_ONLY = 'The chunk interval applies to NEW chunks only: existing chunks keep their size.';
 
@@ -19,16 +20,7 @@ export function registerChunkInterval(program: Command, run: RunCommand): void {
     run(cmd, async (ctx) => {
       const { table } = resolveTuning(flags, ctx);
       const r = await withConnection(ctx, (conn, caps) => showChunkInterval(conn.sql, caps, table));
-      if (ctx.options.json) return ctx.printJson({ command: 'chunk-interval show', ...r });
-      const c = ctx.chalk;
-      ctx.print(
-        [
-          `${c.bold('table         ')}  ${r.table}`,
-          `${c.bold('time column   ')}  ${r.timeColumn}`,
-          `${c.bold('chunk interval')}  ${r.chunkInterval ?? `${r.integerInterval} (integer)`}`,
-          `${c.bold('chunks        ')}  ${r.chunks}`,
-        ].join('\n'),
-      );
+      printChunkInterval(ctx, r);
     }),
   );
 

@@ -1,59 +1,41 @@
-import { formatTime } from '../render/format.js';
 import { progressReporter, withChangeFeedback } from '../feedback.js';
-import { printPlanResult } from '../render/plan.js';
-import {
-  parsePositiveInt,
-  changeOptions,
-  resolveSetting,
-  resolveSettings,
-  SETUP_DEFAULTS,
-  tableOption,
-} from '../options.js';
+import { printRetention, printRetentionRun } from '../render/retention.js';
+import { parsePositiveInt, changeOptions, resolveSetting, SETUP_DEFAULTS, tableOption } from '../options.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import type { Command } from 'commander';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, type Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';
 import { planFailure } from '../../db/plan.js';
-import { removeRetention, setRetention, showRetention, type RetentionReport } from '../../tuning/retention.js';
-import { runRetention, type RetentionRunResult } from '../../tuning/retention-run.js';
-import type { TuningResult } from '../../tuning/change.js';
+import { removeRetention, setRetention, showRetention } from '../../tuning/retention.js';
+import { runRetention } from '../../tuning/retention-run.js';
+import { finishChange, resolveTuning, type TuningFlags } from './change.js';
 
 const DEFAULT_BATCH_ROWS = 10_000;
 
-interface TuningFlags {
-  table?: string;
-  dryRun?: boolean;
-  lockTimeout?: Interval;
+interface RunFlags extends TuningFlags {
+  olderThan?: Interval;
+  timeColumn?: string;
+  batchRows?: number;
 }
 
-/** --table, --lock-timeout and --dry-run of a tuning command (cli/options.ts resolves them). */
-export function resolveTuning(flags: TuningFlags, ctx: CommandContext) {
-  return { ...resolveSettings(['table', 'lockTimeout'], flags, ctx.sources), dryRun: Boolean(flags.dryRun) };
-}
-
-/** Print a tuning command's plan result and end with its failure, if any. */
-export function finishChange(
-  ctx: CommandContext,
-  command: string,
-  result: TuningResult,
-  extra: Record<string, unknown> = {},
-): void {
-  printPlanResult(ctx, command, result, {
-    table: result.table,
-    server: result.server,
-    edition: result.edition,
-    ...extra,
-  });
-  const failure = planFailure(result);
-  if (failure) throw failure;
-}
-
+/** retention, with its subcommands show (the default), set, remove and run. */
 export function registerRetention(program: Command, run: RunCommand): void {
   const retention = program
     .command('retention')
     .description('how long health checks are kept: show, set or remove the retention policy, or enforce retention now');
+  registerRetentionShow(retention, run);
+  registerRetentionSet(retention, run);
+  registerRetentionRemove(retention, run);
+  registerRetentionRun(retention, run);
+}
 
+/** The retention setup aims for: environment > config setup.retention (false: none) > the seed's 90 days. */
+function defaultRetention(ctx: CommandContext): Interval | null {
+  return resolveSetting('retention', undefined, ctx.sources);
+}
+
+function registerRetentionShow(retention: Command, run: RunCommand): void {
   tableOption(
     retention
       .command('show', { isDefault: true })
@@ -69,7 +51,9 @@ export function registerRetention(program: Command, run: RunCommand): void {
       printRetention(ctx, report);
     }),
   );
+}
 
+function registerRetentionSet(retention: Command, run: RunCommand): void {
   changeOptions(
     tableOption(
       retention
@@ -86,7 +70,9 @@ export function registerRetention(program: Command, run: RunCommand): void {
       finishChange(ctx, 'retention set', result, { dropAfter: interval.text });
     }),
   );
+}
 
+function registerRetentionRemove(retention: Command, run: RunCommand): void {
   changeOptions(
     tableOption(
       retention.command('remove').description('remove the retention policy (idempotent: unchanged when there is none)'),
@@ -100,7 +86,9 @@ export function registerRetention(program: Command, run: RunCommand): void {
       finishChange(ctx, 'retention remove', result);
     }),
   );
+}
 
+function registerRetentionRun(retention: Command, run: RunCommand): void {
   changeOptions(
     tableOption(
       retention
@@ -123,125 +111,41 @@ export function registerRetention(program: Command, run: RunCommand): void {
           (v) => parsePositiveInt(v, '--batch-rows'),
         ),
     ),
-  ).action((flags: TuningFlags & { olderThan?: Interval; timeColumn?: string; batchRows?: number }, cmd: Command) =>
-    run(cmd, async (ctx) => {
-      const olderThan = flags.olderThan ?? defaultRetention(ctx);
-      if (!olderThan) {
-        throw new HomepotError(
-          'usage',
-          'no retention to enforce: the config sets setup.retention to false and --older-than is not given',
-          {
-            hint: "Give --older-than, e.g. --older-than '90 days'.",
-          },
-        );
-      }
-      const opts = {
-        ...resolveTuning(flags, ctx),
-        olderThan,
-        ...(flags.timeColumn !== undefined ? { timeColumn: flags.timeColumn } : {}),
-        defaultTimeColumn: resolveSetting('timeColumn', undefined, ctx.sources),
-        batchRows: flags.batchRows ?? DEFAULT_BATCH_ROWS,
-      };
-      const progress = progressReporter(ctx, 'deleting old rows');
-      const result = await withConnection(ctx, (conn) =>
-        withChangeFeedback(ctx, (hooks) =>
-          runRetention(conn.sql, opts, { ...hooks, onProgress: (p) => progress.update(p) }),
-        ),
-      );
-      if (result.method === 'delete' && result.batches)
-        progress.succeed(`deleted ${formatCount(result.rowsDeleted)} rows in ${result.batches} batches`);
-      finishRun(ctx, result);
-    }),
+  ).action((flags: RunFlags, cmd: Command) => run(cmd, (ctx) => enforceRetention(ctx, flags)));
+}
+
+async function enforceRetention(ctx: CommandContext, flags: RunFlags): Promise<void> {
+  const olderThan = flags.olderThan ?? defaultRetention(ctx);
+  if (!olderThan) {
+    throw new HomepotError(
+      'usage',
+      'no retention to enforce: the config sets setup.retention to false and --older-than is not given',
+      { hint: "Give --older-than, e.g. --older-than '90 days'." },
+    );
+  }
+  const opts = {
+    ...resolveTuning(flags, ctx),
+    olderThan,
+    ...(flags.timeColumn !== undefined ? { timeColumn: flags.timeColumn } : {}),
+    defaultTimeColumn: resolveSetting('timeColumn', undefined, ctx.sources),
+    batchRows: flags.batchRows ?? DEFAULT_BATCH_ROWS,
+  };
+  const progress = progressReporter(ctx, 'deleting old rows');
+  const r = await withConnection(ctx, (conn) =>
+    withChangeFeedback(ctx, (hooks) =>
+      runRetention(conn.sql, opts, { ...hooks, onProgress: (p) => progress.update(p) }),
+    ),
   );
-}
-
-/** The retention setup aims for: environment > config setup.retention (false: none) > the seed's 90 days. */
-function defaultRetention(ctx: CommandContext): Interval | null {
-  return resolveSetting('retention', undefined, ctx.sources);
-}
-
-function finishRun(ctx: CommandContext, r: RetentionRunResult): void {
-  printPlanResult(ctx, 'retention run', r, {
-    table: r.table,
-    server: r.server,
-    edition: r.edition,
-    method: r.method,
-    olderThan: r.olderThan,
-    cutoff: r.cutoff,
-    timeColumn: r.timeColumn,
-    chunksDropped: r.chunksDropped,
-    chunks: r.chunks,
-    rowsDeleted: r.rowsDeleted,
-    rowsEstimate: r.rowsEstimate,
-    batches: r.batches,
-    interrupted: r.interrupted,
-  });
-  ctx.logger.info(runSummary(r));
+  if (r.method === 'delete' && r.batches)
+    progress.succeed(`deleted ${formatCount(r.rowsDeleted)} rows in ${r.batches} batches`);
+  printRetentionRun(ctx, r);
   if (r.interrupted) {
     throw new HomepotError(
       'interrupted',
       `interrupted: ${formatCount(r.rowsDeleted)} rows deleted in ${r.batches} batches stay deleted`,
-      {
-        hint: 'Run homepot-ts retention run again to continue where it stopped.',
-      },
+      { hint: 'Run homepot-ts retention run again to continue where it stopped.' },
     );
   }
   const failure = planFailure(r);
   if (failure) throw failure;
-}
-
-function runSummary(r: RetentionRunResult): string {
-  const older = `older than ${r.olderThan} (before ${formatTime(r.cutoff)})`;
-  if (r.method === 'drop_chunks') {
-    if (!r.chunksDropped) return `no chunk of ${r.table} lies entirely ${older}: nothing to drop.`;
-    const rows =
-      r.rowsEstimate === null
-        ? 'rows not counted (chunks not analyzed yet)'
-        : `about ${formatCount(r.rowsEstimate)} rows`;
-    return `${r.dryRun ? 'would drop' : 'dropped'} ${r.chunksDropped} chunk${r.chunksDropped === 1 ? '' : 's'} of ${r.table} ${older}: ${rows}.`;
-  }
-  if (!r.rowsDeleted) return `no row of ${r.table} is ${older}: nothing to delete.`;
-  return r.dryRun
-    ? `would delete ${formatCount(r.rowsDeleted)} rows of ${r.table} ${older}, in batches.`
-    : `deleted ${formatCount(r.rowsDeleted)} rows of ${r.table} ${older} in ${r.batches} batch${r.batches === 1 ? '' : 'es'}.`;
-}
-
-function printRetention(ctx: CommandContext, r: RetentionReport): void {
-  if (ctx.options.json) {
-    ctx.printJson({ command: 'retention show', ...r });
-    return;
-  }
-  const c = ctx.chalk;
-  const p = r.policy;
-  const lines: [string, string][] = [
-    ['table', r.table],
-    ['server', r.server],
-    [
-      'retention policy',
-      p
-        ? `job ${p.jobId}: drop chunks older than ${p.dropAfter ?? '?'}`
-        : c.dim(r.policiesAvailable ? 'none' : 'none (not available here)'),
-    ],
-  ];
-  if (p) {
-    lines.push(
-      ['schedule', p.scheduled ? `every ${p.scheduleInterval ?? '?'}` : c.yellow('paused')],
-      [
-        'last run',
-        p.lastRunStartedAt
-          ? `${formatTime(p.lastRunStartedAt)} (${p.lastRunStatus === 'Failed' ? c.red('Failed') : (p.lastRunStatus ?? '?')})`
-          : c.dim('never'),
-      ],
-      ['next start', p.scheduled ? formatTime(p.nextStart) : '-'],
-      ['failures', p.totalFailures > 0 ? c.red(String(p.totalFailures)) : '0'],
-    );
-  }
-  if (r.compressAfter) lines.push(['compression', `after ${r.compressAfter}`]);
-  lines.push([
-    'retention run',
-    r.runMethod === 'drop_chunks' ? 'drops old chunks (drop_chunks)' : 'deletes old rows in batches (DELETE)',
-  ]);
-  const width = Math.max(...lines.map(([k]) => k.length));
-  ctx.print(lines.map(([k, v]) => `${c.bold(k.padEnd(width))}  ${v}`).join('\n'));
-  if (r.note) ctx.logger.info(r.note);
 }
