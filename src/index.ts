@@ -65,7 +65,7 @@ export { listChunks } from './chunks.js';
 export { preflight, checkConvertible, checkTimeColumn, resolveHypertable } from './steps/hypertable.js';
 export type { TableInfo } from './steps/hypertable.js';
 export type { ChunkInfo, ChunksReport } from './chunks.js';
-export { listJobs, listJobErrors, findJob, runJob, setJobScheduled } from './jobs.js';
+export { listJobs, listJobErrors, showJobs, showJobErrors, findJob, runJob, setJobScheduled } from './jobs.js';
 export type { JobRow, JobErrorRow, JobRef, JobRunResult, JobScheduleResult } from './jobs.js';
 
 // retention, compression, chunk-interval

@@ -1,5 +1,5 @@
 import { detectCapabilities, requireWritable, type Capabilities } from './db/capabilities.js';
-import { requireFeature, requireJobControl } from './db/features.js';
+import { requireFeature, requireJobControl, requireJobErrorHistory } from './db/features.js';
 import type { Sql } from './db/connection.js';
 import { HomepotError } from './core/errors.js';
 import { ExitCode } from './core/exit-codes.js';
@@ -108,6 +108,18 @@ export async function listJobErrors(sql: Sql, limit = 20): Promise<JobErrorRow[]
 }
 
 // ---------------------------------------------------------------- run, pause, resume
+
+/** `jobs`: the background jobs, after checking TimescaleDB is here (exit 5 with what to do when not). */
+export async function showJobs(sql: Sql, options: { failedOnly?: boolean } = {}): Promise<JobRow[]> {
+  requireFeature(await detectCapabilities(sql), 'timescaledb', 'jobs');
+  return listJobs(sql, options);
+}
+
+/** `jobs errors`: recent job errors, after checking this TimescaleDB records them. */
+export async function showJobErrors(sql: Sql, limit = 20): Promise<JobErrorRow[]> {
+  requireJobErrorHistory(await detectCapabilities(sql), 'jobs errors');
+  return listJobErrors(sql, limit);
+}
 
 /** The job a `jobs run|pause|resume <id>` names. */
 export interface JobRef {

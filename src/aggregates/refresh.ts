@@ -271,14 +271,19 @@ export async function runRefresh(
   sql: Sql,
   opts: {
     names: AggregateName[];
-    from?: Date;
-    to?: Date;
+    /** A Date, or what the user typed: a timestamp or an interval ago (resolveTime). */
+    from?: Date | string;
+    to?: Date | string;
     policies: Record<AggregateName, RefreshPolicy>;
     window: Interval;
     dryRun: boolean;
   },
   hooks: { onWait?: () => void; onProgress?: (p: MaterializeProgress) => void; signal?: AbortSignal } = {},
 ): Promise<RefreshResult> {
+  // Bad times are usage errors before anything waits for the change lock.
+  const from = typeof opts.from === 'string' ? await resolveTime(sql, opts.from, '--from') : opts.from;
+  const to = typeof opts.to === 'string' ? await resolveTime(sql, opts.to, '--to') : opts.to;
+  if (from && to && from >= to) throw new HomepotError('usage', '--from must be before --to');
   return withChangeLock(
     sql,
     async (conn) => {
@@ -296,15 +301,15 @@ export async function runRefresh(
           }
           throw missingAggregate(name);
         }
-        if (ex.kind === 'materialized' && (opts.from || opts.to)) {
+        if (ex.kind === 'materialized' && (from || to)) {
           warnings.push(
             `${name} is a materialized view: it is refreshed whole; --from/--to apply to continuous aggregates only.`,
           );
         }
         results.push(
           await refreshAggregate(conn, caps, name, {
-            from: opts.from ?? null,
-            to: opts.to ?? null,
+            from: from ?? null,
+            to: to ?? null,
             endOffset: opts.policies[name].endOffset,
             window: opts.window,
             dryRun: opts.dryRun,

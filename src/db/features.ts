@@ -187,3 +187,16 @@ export function requireJobControl(caps: Capabilities, what: string, fn: 'run_job
     { hint: COMMUNITY_HINT },
   );
 }
+
+/** timescaledb_information.job_errors exists from TimescaleDB 2.15: say so before reading it. */
+export function requireJobErrorHistory(caps: Capabilities, what: string): void {
+  requireFeature(caps, 'timescaledb', what);
+  if (caps.features.jobErrors) return;
+  throw new HomepotError(
+    'timescaledb-edition',
+    `this TimescaleDB (${caps.timescaledb.installedVersion}) has no job error history`,
+    {
+      hint: 'timescaledb_information.job_errors needs TimescaleDB 2.15 or later; see the server log for job failures.',
+    },
+  );
+}

@@ -109,6 +109,8 @@ export interface MigrateResult {
   timings: Record<string, number>;
   /** --source: what reconciling the windows that differed did in this run (rows inserted, updated, deleted here). */
   caughtUp?: CatchUp;
+  /** --setup: each setup and create-aggregates step's outcome, once the table is a hypertable. */
+  setup?: { steps: { id: string; outcome: string }[]; aggregates: { id: string; outcome: string }[] };
   warnings: string[];
   nextSteps: string[];
 }

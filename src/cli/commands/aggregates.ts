@@ -7,7 +7,7 @@ import { Argument, type Command } from 'commander';
 import { AGGREGATE_NAMES, type AggregateName } from '../../aggregates/definitions.js';
 import { listAggregates } from '../../aggregates/inspect.js';
 import { runCreateAggregates } from '../../aggregates/create.js';
-import { resolveTime, runRefresh, type MaterializeProgress } from '../../aggregates/refresh.js';
+import { runRefresh, type MaterializeProgress } from '../../aggregates/refresh.js';
 import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { HomepotError } from '../../core/errors.js';
 import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
@@ -169,17 +169,14 @@ async function refreshAggregates(ctx: CommandContext, name: AggregateName | unde
   const policies = resolvePolicies(ctx.config);
   const window = resolveSetting('aggregateWindow', flags.window, ctx.sources);
   const result = await withConnection(ctx, async (conn) => {
-    const from = await resolveTime(conn.sql, flags.from, '--from');
-    const to = await resolveTime(conn.sql, flags.to, '--to');
-    if (from && to && from >= to) throw new HomepotError('usage', '--from must be before --to');
     const progress = materializeProgress(ctx);
     try {
       return await runRefresh(
         conn.sql,
         {
           names: name ? [name] : [...AGGREGATE_NAMES],
-          ...(from ? { from } : {}),
-          ...(to ? { to } : {}),
+          ...(flags.from !== undefined ? { from: flags.from } : {}),
+          ...(flags.to !== undefined ? { to: flags.to } : {}),
           policies,
           window,
           dryRun: Boolean(flags.dryRun),

@@ -4,10 +4,9 @@ import { jobLabel, printJobRun, renderJobErrorsTable, renderJobsTable, seconds }
 import { parsePositiveInt, changeOptions, resolveSetting } from '../options.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import type { Command } from 'commander';
-import { requireFeature } from '../../db/features.js';
 import { HomepotError } from '../../core/errors.js';
 import type { Interval } from '../../core/intervals.js';
-import { listJobErrors, listJobs, runJob, setJobScheduled } from '../../jobs.js';
+import { runJob, setJobScheduled, showJobErrors, showJobs } from '../../jobs.js';
 import { planFailure } from '../../db/plan.js';
 
 interface JobChangeFlags {
@@ -48,10 +47,7 @@ function registerJobsList(jobs: Command, run: RunCommand): void {
     .option('--failed', 'only jobs whose last run failed')
     .action((opts: { failed?: boolean }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const rows = await withConnection(ctx, async (conn, caps) => {
-          requireFeature(caps, 'timescaledb', 'jobs');
-          return listJobs(conn.sql, { failedOnly: Boolean(opts.failed) });
-        });
+        const rows = await withConnection(ctx, (conn) => showJobs(conn.sql, { failedOnly: Boolean(opts.failed) }));
         if (ctx.options.json) return ctx.printJson({ jobs: rows });
         if (rows.length === 0) {
           ctx.logger.info(opts.failed ? 'No failing jobs.' : 'No background jobs.');
@@ -69,19 +65,7 @@ function registerJobsErrors(jobs: Command, run: RunCommand): void {
     .option('--limit <n>', 'how many errors', (v) => parsePositiveInt(v, '--limit'), 20)
     .action((opts: { limit: number }, cmd: Command) =>
       run(cmd, async (ctx) => {
-        const rows = await withConnection(ctx, async (conn, caps) => {
-          requireFeature(caps, 'timescaledb', 'jobs errors');
-          if (!caps.features.jobErrors) {
-            throw new HomepotError(
-              'timescaledb-edition',
-              `this TimescaleDB (${caps.timescaledb.installedVersion}) has no job error history`,
-              {
-                hint: 'timescaledb_information.job_errors needs TimescaleDB 2.15 or later; see the server log for job failures.',
-              },
-            );
-          }
-          return listJobErrors(conn.sql, opts.limit);
-        });
+        const rows = await withConnection(ctx, (conn) => showJobErrors(conn.sql, opts.limit));
         if (ctx.options.json) return ctx.printJson({ jobErrors: rows });
         if (rows.length === 0) {
           ctx.logger.info('No job errors recorded.');

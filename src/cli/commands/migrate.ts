@@ -1,3 +1,4 @@
+import type { Sql } from '../../db/connection.js';
 import { lockWaitNote, progressReporter, withChangeFeedback } from '../feedback.js';
 import { printPlanResult } from '../render/plan.js';
 import { printMigrateCleanup, printMigrateFinish, printMigrateResult } from '../render/migrate.js';
@@ -131,7 +132,7 @@ function migrateCommand(program: Command): Command {
 
 async function migrate(ctx: CommandContext, flags: MigrateFlags): Promise<void> {
   const opts = resolveOptions(flags, ctx);
-  const source = resolveSourceUrl({ source: flags.source, config: ctx.config, env: process.env });
+  const source = resolveSourceUrl({ source: flags.source, config: ctx.config, env: ctx.env });
   let result: MigrateResult;
   if (source) {
     ctx.logger.debug(`source server from: ${source.origin}`);
@@ -142,8 +143,7 @@ async function migrate(ctx: CommandContext, flags: MigrateFlags): Promise<void> 
   } else {
     result = await withConnection(ctx, async (conn) => {
       const r = await withMigrateFeedback(ctx, (hooks) => runMigrate(conn.sql, opts, hooks));
-      if (flags.setup) await thenSetup(ctx, conn.sql, opts, r);
-      return r;
+      return flags.setup ? await thenSetup(ctx, conn.sql, opts, r) : r;
     });
   }
   printMigrateResult(ctx, result);
@@ -152,22 +152,17 @@ async function migrate(ctx: CommandContext, flags: MigrateFlags): Promise<void> 
   }
 }
 
-/**
- * --setup: once the table is a hypertable, run setup and create-aggregates; print
- * setup's plan and record both outcomes (and the next step) on the result.
- * Orchestration the library should own (issue 10 report): it stays here for now.
- */
+/** --setup: setup and create-aggregates once the table is a hypertable; setup's plan is printed. */
 async function thenSetup(
   ctx: CommandContext,
-  sql: Parameters<typeof runMigrate>[0],
+  sql: Sql,
   opts: MigrateOptions,
   r: MigrateResult,
-): Promise<void> {
-  if (opts.dryRun) return;
-  if (r.outcome !== 'migrated' && r.outcome !== 'already-migrated' && r.outcome !== 'already-hypertable') return;
+): Promise<MigrateResult> {
   const then = await withChangeFeedback(ctx, (hooks) =>
     runSetupAfterMigrate(
       sql,
+      r,
       {
         setup: resolveSetupOptions({ table: opts.table, lockTimeout: opts.lockTimeout }, ctx.sources),
         aggregates: resolveAggregateOptions({}, ctx.sources),
@@ -175,14 +170,11 @@ async function thenSetup(
       hooks,
     ),
   );
+  if (!then) return r;
   if (!ctx.options.json) printPlanResult(ctx, 'setup', then.setup);
   const failure = planFailure(then.setup);
   if (failure) throw failure;
-  (r as MigrateResult & { setup?: unknown }).setup = {
-    steps: then.setup.steps.map((s) => ({ id: s.id, outcome: s.outcome })),
-    aggregates: (then.aggregates?.steps ?? []).map((s) => ({ id: s.id, outcome: s.outcome })),
-  };
-  r.nextSteps = ['homepot-ts status'];
+  return then.result;
 }
 
 function registerMigrateFinish(cmd: Command, run: RunCommand): void {
