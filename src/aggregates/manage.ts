@@ -3,7 +3,7 @@ import type { Sql } from '../db/connection.js';
 import { featureGap } from '../db/features.js';
 import { HomepotError } from '../core/errors.js';
 import type { Interval } from '../core/intervals.js';
-import { applySteps, withChangeLock, type ApplyResult, type Step } from '../db/plan.js';
+import { applyOptions, applySteps, withChangeLock, type ApplyResult, type ChangeHooks, type Step } from '../db/plan.js';
 import { preflight } from '../steps/hypertable.js';
 import { renderStatement } from '../db/sql.js';
 import {
@@ -30,26 +30,31 @@ export async function runSetPolicy(
   name: AggregateName,
   policy: RefreshPolicy,
   opts: { lockTimeout: Interval; dryRun: boolean },
+  hooks: ChangeHooks = {},
 ): Promise<ApplyResult & { warnings: string[] }> {
   checkPolicy(name, policy);
-  return withChangeLock(sql, async (conn) => {
-    const caps = await detectCapabilities(conn);
-    preflight(caps, { require: null });
-    const ex = await existingAggregate(conn, caps, name);
-    const gap = featureGap(caps, 'community');
-    if (gap || ex?.kind === 'materialized') {
-      throw new HomepotError(
-        gap?.kind ?? 'timescaledb-edition',
-        `refresh policies need continuous aggregates; ${name} here is ${ex ? 'a materialized view' : 'missing'}${gap ? `: a continuous aggregate ${gap.reason}` : ''}`,
-        { hint: `Refresh the materialized views from cron instead, e.g.: ${REFRESH_CRON_LINE}` },
-      );
-    }
-    if (!ex || ex.kind !== 'continuous') throw missingAggregate(name);
-    const step = await policyStep(conn, ex.schema, name, policy, true);
-    const result = await applySteps(conn, [step], { dryRun: opts.dryRun, lockTimeout: opts.lockTimeout });
-    const warnings = await retentionWarnings(conn, caps, { ...defaultPolicies(), [name]: policy });
-    return { ...result, warnings: warnings.filter((x) => x.startsWith(name)) };
-  });
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const caps = await detectCapabilities(conn);
+      preflight(caps, { require: null });
+      const ex = await existingAggregate(conn, caps, name);
+      const gap = featureGap(caps, 'community');
+      if (gap || ex?.kind === 'materialized') {
+        throw new HomepotError(
+          gap?.kind ?? 'timescaledb-edition',
+          `refresh policies need continuous aggregates; ${name} here is ${ex ? 'a materialized view' : 'missing'}${gap ? `: a continuous aggregate ${gap.reason}` : ''}`,
+          { hint: `Refresh the materialized views from cron instead, e.g.: ${REFRESH_CRON_LINE}` },
+        );
+      }
+      if (!ex || ex.kind !== 'continuous') throw missingAggregate(name);
+      const step = await policyStep(conn, ex.schema, name, policy, true);
+      const result = await applySteps(conn, [step], applyOptions(opts, hooks));
+      const warnings = await retentionWarnings(conn, caps, { ...defaultPolicies(), [name]: policy });
+      return { ...result, warnings: warnings.filter((x) => x.startsWith(name)) };
+    },
+    hooks.onWait,
+  );
 }
 
 /** `aggregates drop <name>`: destructive, through a plan (and --dry-run). */
@@ -57,23 +62,28 @@ export async function runDrop(
   sql: Sql,
   name: AggregateName,
   opts: { lockTimeout: Interval; dryRun: boolean },
+  hooks: ChangeHooks = {},
 ): Promise<ApplyResult & { warnings: string[] }> {
-  return withChangeLock(sql, async (conn) => {
-    const caps = await detectCapabilities(conn);
-    preflight(caps, { require: null });
-    const ex = await existingAggregate(conn, caps, name);
-    const step: Step = ex
-      ? {
-          id: `drop:${name}`,
-          title: `drop ${name} (${KIND_TEXT[ex.kind]})`,
-          state: 'needed',
-          destructive: true,
-          wanted: 'dropped, with its materialized rows and refresh policy',
-          statements: [await renderStatement(conn, 'aggregates/lib/render-drop.sql', [ex.schema, name])],
-          warning: `dropping ${name} deletes its materialized rows${ex.kind === 'continuous' ? ' and its refresh policy' : ''}; create-aggregates rebuilds it from health_checks (rows already removed by retention do not come back).`,
-        }
-      : { id: `drop:${name}`, title: `drop ${name}`, state: 'in-place', current: 'does not exist', statements: [] };
-    const result = await applySteps(conn, [step], { dryRun: opts.dryRun, lockTimeout: opts.lockTimeout });
-    return { ...result, warnings: step.warning ? [step.warning] : [] };
-  });
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const caps = await detectCapabilities(conn);
+      preflight(caps, { require: null });
+      const ex = await existingAggregate(conn, caps, name);
+      const step: Step = ex
+        ? {
+            id: `drop:${name}`,
+            title: `drop ${name} (${KIND_TEXT[ex.kind]})`,
+            state: 'needed',
+            destructive: true,
+            wanted: 'dropped, with its materialized rows and refresh policy',
+            statements: [await renderStatement(conn, 'aggregates/lib/render-drop.sql', [ex.schema, name])],
+            warning: `dropping ${name} deletes its materialized rows${ex.kind === 'continuous' ? ' and its refresh policy' : ''}; create-aggregates rebuilds it from health_checks (rows already removed by retention do not come back).`,
+          }
+        : { id: `drop:${name}`, title: `drop ${name}`, state: 'in-place', current: 'does not exist', statements: [] };
+      const result = await applySteps(conn, [step], applyOptions(opts, hooks));
+      return { ...result, warnings: step.warning ? [step.warning] : [] };
+    },
+    hooks.onWait,
+  );
 }

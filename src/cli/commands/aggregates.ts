@@ -1,4 +1,4 @@
-import { lockWaitNote } from '../feedback.js';
+import { lockWaitNote, withChangeFeedback } from '../feedback.js';
 import { formatTime, formatDuration } from '../render/format.js';
 import { printPlanResult } from '../render/plan.js';
 import { printRefreshResult, renderAggregatesTable, renderMaterialized } from '../render/aggregates.js';
@@ -209,7 +209,9 @@ function registerAggregatesPolicy(agg: Command, run: RunCommand): void {
       const wanted = wantedPolicy(ctx, name, flags);
       const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
       const result = await withConnection(ctx, (conn) =>
-        runSetPolicy(conn.sql, name, wanted, { lockTimeout, dryRun: Boolean(flags.dryRun) }),
+        withChangeFeedback(ctx, (hooks) =>
+          runSetPolicy(conn.sql, name, wanted, { lockTimeout, dryRun: Boolean(flags.dryRun) }, hooks),
+        ),
       );
       printPlanResult(ctx, 'aggregates policy', result);
       const failure = planFailure(result);
@@ -243,7 +245,9 @@ function registerAggregatesDrop(agg: Command, run: RunCommand): void {
     run(cmd, async (ctx) => {
       const lockTimeout = resolveSetting('lockTimeout', flags.lockTimeout, ctx.sources);
       const result = await withConnection(ctx, (conn) =>
-        runDrop(conn.sql, name, { lockTimeout, dryRun: Boolean(flags.dryRun) }),
+        withChangeFeedback(ctx, (hooks) =>
+          runDrop(conn.sql, name, { lockTimeout, dryRun: Boolean(flags.dryRun) }, hooks),
+        ),
       );
       printPlanResult(ctx, 'aggregates drop', result);
       const failure = planFailure(result);

@@ -189,7 +189,9 @@ function registerMigrateFinish(cmd: Command, run: RunCommand): void {
         const f = sub.optsWithGlobals<{ table?: string }>();
         const table = resolveSetting('table', f.table, ctx.sources);
         const { runMigrateFinish } = await import('../../migrate/migrate.js');
-        const result = await withConnection(ctx, (conn) => runMigrateFinish(conn.sql, { table }));
+        const result = await withConnection(ctx, (conn) =>
+          withChangeFeedback(ctx, (hooks) => runMigrateFinish(conn.sql, { table }, hooks)),
+        );
         printMigrateFinish(ctx, result);
       }),
     );

@@ -1,7 +1,7 @@
 import type { Sql } from '../../db/connection.js';
 import { HomepotError } from '../../core/errors.js';
 import { findRelation, parseQualifiedName, resolveTable } from '../../db/names.js';
-import { withChangeLock } from '../../db/plan.js';
+import { withChangeLock, type ChangeHooks } from '../../db/plan.js';
 import { readState, recordFinished, type MigrationState } from '../state.js';
 
 /**
@@ -34,30 +34,38 @@ export function finishedError(display: string, state: MigrationState): HomepotEr
  * copy has ended (HOMEPOT writes here now); after it, a --source run refuses.
  * Idempotent.
  */
-export async function runMigrateFinish(sql: Sql, opts: { table: string }): Promise<FinishResult> {
-  return withChangeLock(sql, async (conn) => {
-    const q = parseQualifiedName(opts.table);
-    const table =
-      (await findRelation(conn, { schema: q.schema ?? 'public', name: q.name })) ??
-      (await resolveTable(conn, opts.table));
-    const state = await readState(conn, table.schema, table.name);
-    if (!state || state.strategy !== 'remote') {
-      throw new HomepotError(
-        'usage',
-        `no copy of ${table.display} from another server (--source) is recorded on this server: there is nothing to finish`,
-        {
-          hint: 'finish ends a migrate-from-postgres --source copy once HOMEPOT writes to this server.',
-        },
-      );
-    }
-    const done = state.phase === 'finished' && state.finished_at;
-    const at = done ? new Date(state.finished_at!) : await recordFinished(conn, table.schema, table.name);
-    return {
-      command: 'migrate-from-postgres finish',
-      table: table.display,
-      changed: !done,
-      finishedAt: at.toISOString(),
-      source: state.source,
-    };
-  });
+export async function runMigrateFinish(
+  sql: Sql,
+  opts: { table: string },
+  hooks: ChangeHooks = {},
+): Promise<FinishResult> {
+  return withChangeLock(
+    sql,
+    async (conn) => {
+      const q = parseQualifiedName(opts.table);
+      const table =
+        (await findRelation(conn, { schema: q.schema ?? 'public', name: q.name })) ??
+        (await resolveTable(conn, opts.table));
+      const state = await readState(conn, table.schema, table.name);
+      if (!state || state.strategy !== 'remote') {
+        throw new HomepotError(
+          'usage',
+          `no copy of ${table.display} from another server (--source) is recorded on this server: there is nothing to finish`,
+          {
+            hint: 'finish ends a migrate-from-postgres --source copy once HOMEPOT writes to this server.',
+          },
+        );
+      }
+      const done = state.phase === 'finished' && state.finished_at;
+      const at = done ? new Date(state.finished_at!) : await recordFinished(conn, table.schema, table.name);
+      return {
+        command: 'migrate-from-postgres finish',
+        table: table.display,
+        changed: !done,
+        finishedAt: at.toISOString(),
+        source: state.source,
+      };
+    },
+    hooks.onWait,
+  );
 }
