@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type CliResult } from './support/cli.js';
 import { describeWithDatabase, type Sql } from './support/databases.js';
 import { oneLineError, query, snapshot } from './support/assertions.js';
+import { runContending } from './support/contention.js';
 import {
   duplicateIds,
   expectExit,
@@ -365,12 +366,13 @@ describeWithDatabase('apache', 'migrate-from-postgres online: kill -9, abort, tw
   );
 
   it(
-    'two runs started at the same moment: one migrates, the other waits and finds it migrated',
+    'two runs waiting for the change lock at once: one migrates, the other waits and finds it migrated',
     async () => {
       await withDb('apache', 'migrate-twice', 20_000, async (d) => {
         const before = await fingerprint(d.sql(), 'health_checks');
+        await d.closeClients();
         const args = [MIGRATE, '--strategy', 'online', '--batch-rows', '2000', '--json', '--database-url', d.url];
-        const [a, b] = await Promise.all([startCli(args).result, startCli(args).result]);
+        const [a, b] = await runContending(d, [args, args]);
         expectExit(a, 0);
         expectExit(b, 0);
         expect([a.json().outcome, b.json().outcome].sort()).toEqual(['already-migrated', 'migrated']);

@@ -16,6 +16,11 @@ export function oneLineError(stderr: string, pattern: RegExp): void {
   expect(stderr).not.toMatch(/\n\s+at /);
 }
 
+/** Each step's outcome by step id, from a changing command's --json result. */
+export function outcomes(j: { steps: { id: string; outcome: string }[] }): Record<string, string> {
+  return Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
+}
+
 /** The catalog as a changing command may touch it; the clients are closed after (embedded). */
 export async function snapshot(db: TestDatabase): Promise<unknown> {
   const s = await catalogSnapshot(db.sql());
