@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, flavourInfo, type TestDatabase } from './support/databases.js';
 import { loadPlainRows, loadSchema } from './support/homepot.js';
-import { expectExit, oneLineError, outcomes, query, snapshot } from './support/assertions.js';
+import { expectExit, expectReadOnlyRefusal, oneLineError, outcomes, query, snapshot } from './support/assertions.js';
 import { LOCK_WAIT_NOTE, runContending } from './support/contention.js';
 
 type Step = {
@@ -265,20 +265,10 @@ describeWithDatabase('apache', 'setup: table checks before converting', (db) => 
   }
 
   it('a read-only session: exit 6 before anything runs', async () => {
-    await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
-    await db().closeClients();
-    try {
-      const r = await runCli(['setup', '--database-url', db().url]);
-      expect(r.code).toBe(6);
-      oneLineError(r.stderr, /read-only/);
+    await expectReadOnlyRefusal(db(), [['setup']], /read-only/, async () => {
       const s = await runCli(['status', '--json', '--database-url', db().url]);
       expect(s.json().server.readOnly).toBe(true);
-    } finally {
-      await db()
-        .sql()
-        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
-      await db().closeClients();
-    }
+    });
   });
 });
 
