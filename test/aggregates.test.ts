@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, type Flavour, type Sql, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
-import { snapshot } from './support/assertions.js';
+import { outcomes, snapshot } from './support/assertions.js';
+import { runContending } from './support/contention.js';
 
 type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
-const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
 
 /**
  * HOMEPOT-shaped data, small: 2 sites x 3 devices x 3 days at one check a
@@ -356,9 +356,11 @@ describeWithDatabase('apache', 'create-aggregates: concurrent runs', (db) => {
     await loadData(db().sql(), true);
     await db().closeClients();
   });
-  it('3 processes at once all exit 0; each aggregate is created once', async () => {
-    const runs = await Promise.all(
-      [0, 1, 2].map(() => runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 })),
+  it('3 processes waiting for the change lock at once all exit 0; each aggregate is created once', async () => {
+    const runs = await runContending(
+      db(),
+      [0, 1, 2].map(() => ['create-aggregates', '--json', '--database-url', db().url]),
+      { timeoutMs: 120_000 },
     );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     for (const name of NAMES) {

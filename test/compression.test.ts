@@ -2,10 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
-import { oneLineError, query, snapshot } from './support/assertions.js';
-
-type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
-const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
+import { expectReadOnlyRefusal, oneLineError, outcomes, query, snapshot } from './support/assertions.js';
 
 describe('compression: bad input is refused before any SQL runs', () => {
   for (const args of [
@@ -237,20 +234,15 @@ describeWithDatabase('apache', 'compression on TimescaleDB Apache edition', (db)
   });
 
   it('a read-only session: exit 6 before anything runs', async () => {
-    await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
-    await db().closeClients();
-    try {
-      for (const cmd of ['set', 'run', 'remove']) {
-        const r = await runCli(['compression', cmd, '--database-url', db().url]);
-        expect(r.code, `${cmd}: ${r.stderr}`).toBe(6);
-        oneLineError(r.stderr, /read-only/);
-      }
-    } finally {
-      await db()
-        .sql()
-        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
-      await db().closeClients();
-    }
+    await expectReadOnlyRefusal(
+      db(),
+      [
+        ['compression', 'set'],
+        ['compression', 'run'],
+        ['compression', 'remove'],
+      ],
+      /read-only/,
+    );
   });
 });
 

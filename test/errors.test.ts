@@ -4,17 +4,9 @@ import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
 import { freePort } from './support/pg.js';
+import { expectOneLineError } from './support/assertions.js';
 
 const SECRET = 'S3cr3t-Pa55word!';
-
-function expectOneLineError(r: { stderr: string; stdout: string }, pattern: RegExp) {
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stdout).toBe('');
-}
 
 function expectNoSecret(r: { stderr: string; stdout: string }, secret: string) {
   expect(r.stdout).not.toContain(secret);

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
-import { oneLineError, query, snapshot } from './support/assertions.js';
+import { expectReadOnlyRefusal, oneLineError, query, snapshot } from './support/assertions.js';
 
 describe('jobs run|pause|resume: a bad job id is refused before any SQL runs', () => {
   for (const [cmd, id] of [
@@ -183,19 +183,14 @@ describeWithDatabase('apache', 'jobs run, pause, resume on TimescaleDB Apache ed
   });
 
   it('a read-only session: exit 6 before anything runs', async () => {
-    await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
-    await db().closeClients();
-    try {
-      for (const cmd of ['run', 'pause', 'resume']) {
-        const r = await runCli(['jobs', cmd, '1', '--database-url', db().url]);
-        expect(r.code, `${cmd}: ${r.stderr}`).toBe(6);
-        oneLineError(r.stderr, /read-only/);
-      }
-    } finally {
-      await db()
-        .sql()
-        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
-      await db().closeClients();
-    }
+    await expectReadOnlyRefusal(
+      db(),
+      [
+        ['jobs', 'run', '1'],
+        ['jobs', 'pause', '1'],
+        ['jobs', 'resume', '1'],
+      ],
+      /read-only/,
+    );
   });
 });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { runCli, startCli } from './support/cli.js';
+import { runCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
-import { expectExit, oneLineError, sleep } from './support/assertions.js';
+import { expectExit, oneLineError } from './support/assertions.js';
+import { killMidCopy } from './support/migrate-helpers.js';
 import { fingerprint, isHypertable, loadPlainHealthChecks } from './support/migration.js';
 import { type Sql, client, quoteIdent, quoteLiteral } from './support/pg.js';
 
@@ -154,35 +155,7 @@ describeWithDatabase('apache', 'who moves the rows: a table owned by a less trus
     async () => {
       await withOwnedTable('owner-trigger', 30_000, async (d, m) => {
         // mallory starts the migration; it is killed in the middle of the copy (her state row held, as in migrate.test.ts).
-        const { child, result } = startCli([
-          MIGRATE,
-          '--strategy',
-          'online',
-          '--batch-rows',
-          '500',
-          '--database-url',
-          m.url,
-        ]);
-        const watcher = d.connect({ max: 1 });
-        try {
-          for (const deadline = Date.now() + 30_000; ; await sleep(5)) {
-            const [t] = await watcher`SELECT to_regclass('homepot_ts.migration') IS NOT NULL AS ok`;
-            if (t.ok) {
-              const [s] = await watcher`SELECT next_block FROM homepot_ts.migration WHERE table_name = 'health_checks'`;
-              if (s && Number(s.next_block) > 0) break;
-            }
-            if (Date.now() > deadline || child.exitCode !== null) throw new Error('no copy progress seen');
-          }
-          const held = await watcher.reserve();
-          await held`BEGIN`;
-          await held`SELECT 1 FROM homepot_ts.migration WHERE table_name = 'health_checks' FOR UPDATE`;
-          child.kill('SIGKILL');
-          await result;
-          await held`ROLLBACK`;
-          held.release();
-        } finally {
-          await watcher.end({ timeout: 5 });
-        }
+        await killMidCopy(d, 500, m.url);
         await m.sql.unsafe(`
         CREATE FUNCTION public.mallory_trigger() RETURNS trigger LANGUAGE plpgsql AS $f$
         BEGIN

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { describeWithDatabase, flavourInfo, type TestDatabase } from './support/databases.js';
 import { loadPlainRows, loadSchema } from './support/homepot.js';
-import { oneLineError, snapshot } from './support/assertions.js';
+import { expectExit, expectReadOnlyRefusal, oneLineError, outcomes, query, snapshot } from './support/assertions.js';
+import { LOCK_WAIT_NOTE, runContending } from './support/contention.js';
 
 type Step = {
   id: string;
@@ -12,7 +13,6 @@ type Step = {
   statements: string[];
   error?: { message: string };
 };
-const outcomes = (j: { steps: Step[] }) => Object.fromEntries(j.steps.map((s) => [s.id, s.outcome]));
 
 async function rowCount(db: TestDatabase): Promise<number> {
   const [r] = await db.sql().unsafe(`SELECT count(*)::int AS n FROM health_checks`);
@@ -265,20 +265,10 @@ describeWithDatabase('apache', 'setup: table checks before converting', (db) => 
   }
 
   it('a read-only session: exit 6 before anything runs', async () => {
-    await db().sql().unsafe(`ALTER DATABASE "${db().name}" SET default_transaction_read_only = on`);
-    await db().closeClients();
-    try {
-      const r = await runCli(['setup', '--database-url', db().url]);
-      expect(r.code).toBe(6);
-      oneLineError(r.stderr, /read-only/);
+    await expectReadOnlyRefusal(db(), [['setup']], /read-only/, async () => {
       const s = await runCli(['status', '--json', '--database-url', db().url]);
       expect(s.json().server.readOnly).toBe(true);
-    } finally {
-      await db()
-        .sql()
-        .begin('read write', (tx) => tx.unsafe(`ALTER DATABASE "${db().name}" RESET default_transaction_read_only`));
-      await db().closeClients();
-    }
+    });
   });
 });
 
@@ -288,9 +278,12 @@ describeWithDatabase('apache', 'setup: concurrent pipelines', (db) => {
     await db().closeClients();
   });
 
-  it('4 setup processes at once all exit 0; each object is created once', async () => {
-    const runs = await Promise.all([0, 1, 2, 3].map(() => runCli(['setup', '--json', '--database-url', db().url])));
-    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+  it('4 setup processes waiting for the change lock at once all exit 0; each object is created once', async () => {
+    const runs = await runContending(
+      db(),
+      [0, 1, 2, 3].map(() => ['setup', '--json', '--database-url', db().url]),
+    );
+    for (const r of runs) expectExit(r, 0);
     const created = runs.map((r) => outcomes(r.json()));
     for (const id of ['extension', 'hypertable', 'index:idx_health_checks_device_time', 'index:idx_devices_site']) {
       expect(
@@ -302,13 +295,46 @@ describeWithDatabase('apache', 'setup: concurrent pipelines', (db) => {
         id,
       ).toHaveLength(3);
     }
-    const [n] = await db()
-      .sql()
-      .unsafe(`SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'idx_health_checks_device_time'`);
-    await db().closeClients();
+    const [n] = await query(
+      db(),
+      `SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'idx_health_checks_device_time'`,
+    );
     expect(n.n).toBe(1);
   });
+
+  it('a run that waits for the lock says so on stderr; with --json or --quiet it does not', async () => {
+    const [human, json, quiet] = await runContending(db(), [
+      ['setup', '--database-url', db().url],
+      ['setup', '--json', '--database-url', db().url],
+      ['setup', '--quiet', '--database-url', db().url],
+    ]);
+    for (const r of [human, json, quiet]) expectExit(r, 0);
+    expect(human.stderr).toContain(LOCK_WAIT_NOTE);
+    expect(json.stderr).not.toContain(LOCK_WAIT_NOTE);
+    expect(json.json().steps.length).toBeGreaterThan(0);
+    expect(quiet.stderr).not.toContain(LOCK_WAIT_NOTE);
+  });
 });
+
+/** Four setups on a Community server, leaving one policy of each kind: the jobs as the server lists them. */
+async function policyJobs(db: TestDatabase): Promise<[string, number][]> {
+  const jobs = await query(
+    db,
+    `SELECT proc_name, count(*)::int AS n FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' GROUP BY 1 ORDER BY 1`,
+  );
+  return jobs.map((j) => [j.proc_name, j.n]);
+}
+const SETUP_ONCE_EACH = [
+  ['policy_compression', 1],
+  ['policy_retention', 1],
+];
+
+// The embedded server takes one connection at a time (it queues whole processes), so runs there never
+// overlap: on it this is an idempotency test; on a real Community server the runs contend for the lock.
+const communityOverlaps = (() => {
+  const info = flavourInfo('timescale');
+  return info.available && info.source !== 'embedded';
+})();
 
 describeWithDatabase('timescale', 'setup: concurrent pipelines on Community (policies)', (db) => {
   beforeAll(async () => {
@@ -316,22 +342,27 @@ describeWithDatabase('timescale', 'setup: concurrent pipelines on Community (pol
     await db().closeClients();
   });
 
-  it('4 setup processes at once all exit 0 and leave one policy of each kind', async () => {
-    const runs = await Promise.all(
-      [0, 1, 2, 3].map(() => runCli(['setup', '--json', '--database-url', db().url], { timeoutMs: 240_000 })),
-    );
-    for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const jobs = await db()
-      .sql()
-      .unsafe(
-        `SELECT proc_name, count(*)::int AS n FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' GROUP BY 1 ORDER BY 1`,
+  if (communityOverlaps) {
+    it('4 setup processes waiting for the change lock at once all exit 0 and leave one policy of each kind', async () => {
+      const runs = await runContending(
+        db(),
+        [0, 1, 2, 3].map(() => ['setup', '--json', '--database-url', db().url]),
+        { timeoutMs: 240_000 },
       );
-    await db().closeClients();
-    expect(jobs.map((j) => [j.proc_name, j.n])).toEqual([
-      ['policy_compression', 1],
-      ['policy_retention', 1],
-    ]);
-  }, 300_000);
+      for (const r of runs) expectExit(r, 0);
+      expect(runs.filter((r) => outcomes(r.json())['retention-policy'] === 'created')).toHaveLength(1);
+      expect(await policyJobs(db())).toEqual(SETUP_ONCE_EACH);
+    }, 300_000);
+  } else {
+    it('embedded (one connection at a time): 4 setup processes started together all exit 0 and leave one policy of each kind', async () => {
+      const runs = await Promise.all(
+        [0, 1, 2, 3].map(() => runCli(['setup', '--json', '--database-url', db().url], { timeoutMs: 240_000 })),
+      );
+      for (const r of runs) expectExit(r, 0);
+      expect(runs.filter((r) => outcomes(r.json())['retention-policy'] === 'created')).toHaveLength(1);
+      expect(await policyJobs(db())).toEqual(SETUP_ONCE_EACH);
+    }, 300_000);
+  }
 });
 
 describeWithDatabase('postgres', 'setup where TimescaleDB is installed but not preloaded', (db) => {

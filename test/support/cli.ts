@@ -92,3 +92,22 @@ export function startCli(
   });
   return { child, result };
 }
+
+/** Run the CLI and press Ctrl-C (SIGINT) once its stderr matches `when`; `signalled` says whether it did. */
+export async function runCliInterrupted(
+  args: string[],
+  when: RegExp,
+  options: CliOptions = {},
+): Promise<CliResult & { signalled: boolean }> {
+  const { child, result } = startCli(args, options);
+  let stderr = '';
+  let signalled = false;
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (!signalled && when.test(stderr)) {
+      signalled = true;
+      child.kill('SIGINT');
+    }
+  });
+  return { ...(await result), signalled };
+}

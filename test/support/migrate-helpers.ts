@@ -54,24 +54,26 @@ export async function duplicateIds(sql: Sql): Promise<unknown[]> {
 }
 
 /**
- * Start an online migration with small batches and SIGKILL it in the middle
- * of the copy. To stop it there for sure, the state row is held FOR UPDATE as
- * soon as the first batch is recorded: the next batch then waits on its
- * UPDATE of that row, and the kill lands while it waits (its transaction is
- * rolled back by the server). Returns where the copy stood.
+ * Start an online migration with small batches and stop it with `signal` in the
+ * middle of the copy. To stop it there for sure, the state row is held FOR
+ * UPDATE as soon as the first batch is recorded: the next batch then waits on
+ * its UPDATE of that row, and the signal lands while it waits. SIGKILL: the
+ * server rolls that batch back; SIGINT: the batch finishes once the row is let
+ * go and the run stops before the next. `url` is the run's connection (default
+ * the database's superuser URL); `d` watches. Returns where the copy stood.
  */
-export async function killMidCopy(
+export async function stopMidCopy(
   d: TestDatabase,
-  batchRows: number,
-): Promise<{ nextBlock: number; totalBlocks: number; killed: CliResult }> {
+  options: { batchRows: number; signal: 'SIGKILL' | 'SIGINT'; url?: string },
+): Promise<{ nextBlock: number; totalBlocks: number; phase: string; result: CliResult }> {
   const { child, result } = startCli([
     MIGRATE,
     '--strategy',
     'online',
     '--batch-rows',
-    String(batchRows),
+    String(options.batchRows),
     '--database-url',
-    d.url,
+    options.url ?? d.url,
   ]);
   const watcher = d.connect({ max: 1 });
   const deadline = Date.now() + 30_000;
@@ -94,17 +96,34 @@ export async function killMidCopy(
       await held`BEGIN`;
       const [s] =
         await held`SELECT next_block, total_blocks, phase FROM homepot_ts.migration WHERE table_name = 'health_checks' FOR UPDATE`;
-      child.kill('SIGKILL');
-      const killed = await result;
+      child.kill(options.signal);
+      // A killed run is gone at once; an interrupted one waits for the row, so give the signal time to land.
+      if (options.signal === 'SIGKILL') await result;
+      else await sleep(300);
       await held`ROLLBACK`;
-      expect(s.phase).toBe('copying');
-      return { nextBlock: Number(s.next_block), totalBlocks: Number(s.total_blocks), killed };
+      return {
+        nextBlock: Number(s.next_block),
+        totalBlocks: Number(s.total_blocks),
+        phase: String(s.phase),
+        result: await result,
+      };
     } finally {
       held.release();
     }
   } finally {
     await watcher.end({ timeout: 5 });
   }
+}
+
+/** stopMidCopy with SIGKILL: the copy is left as it was at the kill. */
+export async function killMidCopy(
+  d: TestDatabase,
+  batchRows: number,
+  url?: string,
+): Promise<{ nextBlock: number; totalBlocks: number; killed: CliResult }> {
+  const { nextBlock, totalBlocks, phase, result } = await stopMidCopy(d, { batchRows, signal: 'SIGKILL', url });
+  expect(phase).toBe('copying');
+  return { nextBlock, totalBlocks, killed: result };
 }
 
 // ---------------------------------------------------------------------------
