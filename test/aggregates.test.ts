@@ -239,6 +239,22 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       expect(human.stdout).toMatch(continuous ? /job \d+, every 06:00:00/ : /materialized view/);
       const s = await runCli(['status', '--json', '--database-url', db().url]);
       expect(s.json().aggregates.map((a: any) => a.name)).toEqual(NAMES);
+      // What was listed exists in the catalog as that kind, and the rows listed are the rows it holds.
+      const sql = db().sql();
+      const catalog = continuous
+        ? await sql.unsafe(
+            `SELECT view_name::text AS name, format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name) AS stored FROM timescaledb_information.continuous_aggregates WHERE view_schema = 'public' ORDER BY 1`,
+          )
+        : await sql.unsafe(
+            `SELECT matviewname::text AS name, format('public.%I', matviewname) AS stored FROM pg_matviews WHERE schemaname = 'public' ORDER BY 1`,
+          );
+      const held: Record<string, number> = {};
+      for (const c of catalog)
+        held[c.name] = Number((await sql.unsafe(`SELECT count(*)::int AS n FROM ${c.stored}`))[0].n);
+      await db().closeClients();
+      expect(catalog.map((c) => c.name)).toEqual([...NAMES].sort());
+      for (const a of list) expect(a.rows, a.name).toBe(held[a.name]);
+      for (const name of NAMES) await expectCorrect(db(), name);
     });
 
     it('a definition that differs is detected and left alone; --recreate --dry-run shows the drop; --recreate rebuilds it', async () => {
@@ -303,6 +319,13 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
         expect([job.s, job.so, job.eo]).toEqual(['00:05:00', '1 day', '5 minutes']);
         const c = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
         expect(outcomes(c.json())['policy:device_metrics_hourly']).toBe('updated');
+        // The job itself is back to the configured policy (one job, not a second one).
+        const back = await db().sql().unsafe(
+          // As intervals: the job's config keeps the text it was given ('1 hour' or '01:00:00').
+          `SELECT schedule_interval::text AS s, (config->>'start_offset')::interval::text AS so, (config->>'end_offset')::interval::text AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' AND hypertable_name = 'device_metrics_hourly'`,
+        );
+        await db().closeClients();
+        expect(back.map((x) => [x.s, x.so, x.eo])).toEqual([['01:00:00', '3 days', '01:00:00']]);
         const bad = await runCli([
           'aggregates',
           'policy',

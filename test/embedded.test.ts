@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -184,19 +185,63 @@ describe('embedded server with TimescaleDB', SLOW, () => {
   });
 
   it('queues a second concurrent connection until the first closes', async () => {
+    // B asks while A is connected and still working. The order is read from the server: B's row
+    // is numbered after every row A committed, B's statement saw all of them and not A's last
+    // transaction (left open when A disconnected, rolled back by the session reset), and A never
+    // saw B's row while connected. On the client side, B's query went out only after A closed:
+    // the server did not finish B's handshake before.
+    const events: string[] = [];
+    let asked!: () => void;
+    const bAsked = new Promise<void>((resolve) => (asked = resolve));
     const a = connect(server.url);
-    const b = connect(server.url);
+    const b = postgres(server.url, {
+      max: 1,
+      connect_timeout: 60,
+      // postgres.js's documented socket factory (not in its types): B's socket, to see what B sends.
+      ...({
+        socket: async () => {
+          const s = net.connect(server.port, server.host);
+          await once(s, 'connect');
+          const write = s.write.bind(s);
+          s.write = ((chunk: Uint8Array, ...rest: [BufferEncoding]) => {
+            const first = Buffer.from(chunk)[0];
+            if (first === 0x00) {
+              events.push('b: startup sent'); // the startup message has no type byte
+              asked();
+            }
+            if (first === 0x51 || first === 0x50) events.push('b: query sent'); // 'Q' or 'P'
+            return write(chunk, ...rest);
+          }) as typeof s.write;
+          return s;
+        },
+      } as object),
+    });
     try {
-      await a`SELECT 1`;
-      let bDone = false;
-      const bQuery = b`SELECT 2 AS two`.then((rows) => {
-        bDone = true;
-        return rows;
-      });
-      await new Promise((res) => setTimeout(res, 1000));
-      expect(bDone).toBe(false);
-      await a.end();
-      expect((await bQuery)[0]?.two).toBe(2);
+      await a`CREATE TABLE public.queue_order (id serial PRIMARY KEY, who text NOT NULL)`;
+      await a`INSERT INTO public.queue_order (who) VALUES ('a-0')`;
+      const bQuery = b<{ id: number; seen: string[] }[]>`
+        INSERT INTO public.queue_order (who) VALUES ('b')
+        RETURNING id, (SELECT array_agg(who ORDER BY id) FROM public.queue_order) AS seen`;
+      bQuery.catch(() => {}); // awaited below
+      await bAsked;
+      for (let i = 1; i <= 20; i++) {
+        const [row] = await a`
+          INSERT INTO public.queue_order (who) VALUES (${`a-${i}`})
+          RETURNING (SELECT count(*)::int FROM public.queue_order WHERE who = 'b') AS b_rows`;
+        expect(row?.b_rows, `B's row appeared while A was connected (after a-${i - 1})`).toBe(0);
+      }
+      await a`BEGIN`;
+      await a`INSERT INTO public.queue_order (who) VALUES ('a-open')`;
+      await a.end(); // disconnect with the transaction open
+      events.push('a: closed');
+      const [bRow] = await bQuery;
+      expect(bRow?.seen).toEqual(Array.from({ length: 21 }, (_, i) => `a-${i}`));
+      const [{ maxA } = { maxA: -1 }] = await b`SELECT max(id)::int AS "maxA" FROM public.queue_order WHERE who <> 'b'`;
+      expect(bRow?.id).toBeGreaterThan(maxA);
+      // B's statements (postgres.js may first ask for types) all went out after A closed.
+      expect(events.slice(0, 2)).toEqual(['b: startup sent', 'a: closed']);
+      expect(new Set(events.slice(2))).toEqual(new Set(['b: query sent']));
+      await b`DROP TABLE public.queue_order`;
     } finally {
       await a.end();
       await b.end();

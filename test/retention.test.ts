@@ -196,13 +196,21 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
     expect(after!.n).toBe(before.rows - want.rows);
     expect(new Date(after!.oldest).getTime()).toBeGreaterThanOrEqual(new Date(want.boundary).getTime());
     expect(after!.recent).toBe(3 * 24 * 90);
+    const [left] = await query(
+      db(),
+      `SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'health_checks' AND range_end <= now() - INTERVAL '90 days'`,
+    );
+    expect(left!.n, 'chunks entirely older than 90 days left in the catalog').toBe(0);
 
+    const settled = await snapshot(db());
     const again = await runCli(['retention', 'run', '--database-url', db().url]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/nothing to drop/);
     const againJson = (await runCli(['retention', 'run', '--json', '--database-url', db().url])).json();
     expect(againJson).toMatchObject({ changed: false, chunksDropped: 0 });
     expect(outcomes(againJson)).toEqual({ 'drop-chunks': 'unchanged' });
+    // The second runs dropped nothing: the chunks, the rows and their checksum are what they were.
+    expect(await snapshot(db())).toEqual(settled);
   });
 });
 

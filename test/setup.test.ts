@@ -141,6 +141,25 @@ describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
       hypertable: 'updated',
       compression: 'unchanged',
     });
+    // ... and the catalog says so: the one compression job's config, the time dimension's interval.
+    const [policies, dims] = [
+      await db()
+        .sql()
+        .unsafe(
+          `SELECT proc_name, config->>'compress_after' AS compress_after, config->>'drop_after' AS drop_after FROM timescaledb_information.jobs WHERE hypertable_name = 'health_checks' ORDER BY 1`,
+        ),
+      await db()
+        .sql()
+        .unsafe(
+          `SELECT column_name::text, time_interval::text FROM timescaledb_information.dimensions WHERE hypertable_name = 'health_checks'`,
+        ),
+    ];
+    await db().closeClients();
+    expect(policies.map((p) => [p.proc_name, p.compress_after ?? p.drop_after])).toEqual([
+      ['policy_compression', '14 days'],
+      ['policy_retention', '180 days'],
+    ]);
+    expect(dims.map((d) => [d.column_name, d.time_interval])).toEqual([['timestamp', '1 day']]);
     const again = await runCli([
       'setup',
       '--json',
@@ -207,7 +226,7 @@ describeWithDatabase('apache', 'setup on TimescaleDB Apache edition', (db) => {
       r.stderr,
       /may not create the timescaledb extension .*superuser.*CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE/,
     );
-    expect(r.stderr).not.toContain(db().password!);
+    expect(r.stdout + r.stderr).not.toContain(db().password!);
     expect(await snapshot(db())).toEqual(before);
   });
 
@@ -378,7 +397,17 @@ describeWithDatabase('postgres', 'setup where TimescaleDB is installed but not p
       oneLineError(r.stderr, /not preloaded.*shared_preload_libraries.*restart/);
       expect(await snapshot(db())).toEqual(before);
     } else {
-      expect(r.code).toBe(0);
+      // Not installed at all (e.g. the postgres image): what setup promises on plain PostgreSQL.
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/not available/);
+      const [facts] = await db()
+        .sql()
+        .unsafe(
+          `SELECT (SELECT count(*)::int FROM pg_extension WHERE extname = 'timescaledb') AS ext,
+                  (SELECT array_agg(indexname::text ORDER BY indexname) FROM pg_indexes WHERE indexname IN ('idx_health_checks_device_time', 'idx_devices_site')) AS indexes`,
+        );
+      await db().closeClients();
+      expect(facts).toEqual({ ext: 0, indexes: ['idx_devices_site', 'idx_health_checks_device_time'] });
     }
   });
 });
