@@ -3,6 +3,11 @@
 #   - PostgreSQL 15 server + dev headers, cmake and a C toolchain (Debian packages)
 #   - TimescaleDB (Apache-2 edition) built from Debian 13's (trixie) source
 #     package and installed into PostgreSQL 15.
+#   - a copy of the PostgreSQL 15 tree without any timescaledb* file at
+#     $BARE_ROOT (same relative layout: PostgreSQL finds its share and lib
+#     directories relative to its binaries), from which the tests serve the
+#     `postgres-bare` flavour: a real PostgreSQL on which timescaledb is not
+#     even available.
 # Idempotent: when everything is already installed it only prints a summary.
 # Starts no server; the tests run their own throwaway clusters (initdb/pg_ctl).
 set -euo pipefail
@@ -17,6 +22,9 @@ TSDB_DEB_VERSION=2.19.3+dfsg-1+deb13u1
 DEBIAN_MIRROR=http://deb.debian.org/debian
 DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
 ARCHIVE_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+# The bare tree; test/support/global-setup.ts looks for its bindir here
+# (override there with HOMEPOT_TS_TEST_BARE_BINDIR).
+BARE_ROOT=/opt/homepot-ts-test/pg${PG_MAJOR}-bare
 
 # postgresql-server-dev-15 pulls in libpq-dev -> libssl-dev; listed anyway
 # because src/net/conn_ssl.c includes OpenSSL headers. dpkg-dev: apt-get source.
@@ -50,6 +58,34 @@ summary() {
   log "timescaledb for PG${PG_MAJOR}: $(sed -n "s/^default_version = '\(.*\)'/\1/p" \
     "$share/extension/timescaledb.control") (Apache-only build)"
   log "files: $(tsdb_files | tr '\n' ' ')"
+  log "bare PostgreSQL (no timescaledb): $BARE_ROOT/usr/lib/postgresql/${PG_MAJOR}/bin"
+}
+
+# The bare tree is current when its server binary is the installed one and it
+# holds no timescaledb file.
+bare_current() {
+  local bin=/usr/lib/postgresql/${PG_MAJOR}/bin
+  [[ -x $BARE_ROOT$bin/postgres ]] && cmp -s "$bin/postgres" "$BARE_ROOT$bin/postgres" \
+    && cmp -s "$bin/pg_config" "$BARE_ROOT$bin/pg_config" \
+    && [[ -z $(find "$BARE_ROOT" -name 'timescaledb*' -print -quit) ]]
+}
+# Copy /usr/lib/postgresql/15 and /usr/share/postgresql/15 under $BARE_ROOT
+# (built aside, then renamed into place), leaving out every timescaledb* file.
+make_bare_tree() {
+  local lib=/usr/lib/postgresql/${PG_MAJOR} share=/usr/share/postgresql/${PG_MAJOR} tmp
+  if bare_current; then return 0; fi
+  log "copying PostgreSQL ${PG_MAJOR} without timescaledb to $BARE_ROOT"
+  mkdir -p "$(dirname "$BARE_ROOT")"
+  rm -rf "$BARE_ROOT".new.*   # left by an interrupted copy
+  tmp=$(mktemp -d "$BARE_ROOT.new.XXXXXX")
+  mkdir -p "$tmp$(dirname "$lib")" "$tmp$(dirname "$share")"
+  cp -a "$lib" "$tmp$lib"
+  cp -a "$share" "$tmp$share"
+  find "$tmp" -name 'timescaledb*' -exec rm -rf {} +
+  chmod 755 "$tmp"
+  rm -rf "$BARE_ROOT"
+  mv "$tmp" "$BARE_ROOT"
+  bare_current || die "bare PostgreSQL tree at $BARE_ROOT is incomplete"
 }
 
 need_build=0
@@ -67,6 +103,7 @@ if ((need_build)) && [[ ! -e /usr/share/keyrings/debian-archive-trixie-automatic
 fi
 
 if ((${#missing[@]} == 0 && need_build == 0)); then
+  make_bare_tree
   log "already provisioned, nothing to do"
   summary
   exit 0
@@ -129,5 +166,6 @@ EOF
 fi
 
 tsdb_installed || die "timescaledb files missing after install: $(tsdb_files | tr '\n' ' ')"
+make_bare_tree
 log "done"
 summary

@@ -158,10 +158,14 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
         const jobs = await db()
           .sql()
           .unsafe(
-            `SELECT hypertable_name, schedule_interval::text AS s, config->>'start_offset' AS so, config->>'end_offset' AS eo FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`,
+            // The job's hypertable_name is the view (2.23+) or its materialization hypertable (2.19).
+            `SELECT ca.view_name, j.schedule_interval::text AS s, j.config->>'start_offset' AS so, j.config->>'end_offset' AS eo
+             FROM timescaledb_information.jobs j JOIN timescaledb_information.continuous_aggregates ca
+               ON j.hypertable_name IN (ca.view_name, ca.materialization_hypertable_name)
+             WHERE j.proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`,
           );
         await db().closeClients();
-        expect(jobs.map((x) => [x.hypertable_name, x.s, x.so, x.eo])).toEqual([
+        expect(jobs.map((x) => [x.view_name, x.s, x.so, x.eo])).toEqual([
           ['device_metrics_daily', '06:00:00', '7 days', '01:00:00'],
           ['device_metrics_hourly', '01:00:00', '3 days', '01:00:00'],
           ['site_metrics_hourly', '01:00:00', '3 days', '01:00:00'],

@@ -3,6 +3,9 @@ import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
 import { expectReadOnlyRefusal, oneLineError, query, snapshot } from './support/assertions.js';
+import { NOT_TODAY } from './support/jobs.js';
+
+const escape = (s: string | undefined) => (s ?? '?').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('jobs run|pause|resume: a bad job id is refused before any SQL runs', () => {
   for (const [cmd, id] of [
@@ -24,6 +27,8 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
   let retentionJob = 0;
   let compressionJob = 0;
   let failingJob = 0;
+  /** Each job's name as this server gives it (2.19: "Compression Policy [N]", 2.23+: "Columnstore Policy [N]"). */
+  let names: Record<number, string> = {};
   const url = () => db().url;
   beforeAll(async () => {
     const sql = db().sql();
@@ -31,14 +36,23 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     await sql.unsafe(
       `ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id')`,
     );
-    const [c] = await sql.unsafe(`SELECT add_compression_policy('health_checks', INTERVAL '2 days') AS id`);
-    const [r] = await sql.unsafe(`SELECT add_retention_policy('health_checks', INTERVAL '90 days') AS id`);
+    // Not due today: a real scheduler would otherwise run them in the background, between
+    // the snapshots and counts below (these tests run them with `jobs run`).
+    const [c] = await sql.unsafe(
+      `SELECT add_compression_policy('health_checks', INTERVAL '2 days', initial_start => ${NOT_TODAY}) AS id`,
+    );
+    const [r] = await sql.unsafe(
+      `SELECT add_retention_policy('health_checks', INTERVAL '90 days', initial_start => ${NOT_TODAY}) AS id`,
+    );
     await sql.unsafe(`CREATE PROCEDURE boom(job_id int, config jsonb) LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'disk on fire: cannot write %', 'archive'; END $$`);
-    const [f] = await sql.unsafe(`SELECT add_job('boom', INTERVAL '1 hour') AS id`);
+    const [f] = await sql.unsafe(`SELECT add_job('boom', INTERVAL '1 hour', initial_start => ${NOT_TODAY}) AS id`);
     compressionJob = Number(c.id);
     retentionJob = Number(r.id);
     failingJob = Number(f.id);
+    const jobs = await sql.unsafe(`SELECT job_id, application_name FROM timescaledb_information.jobs`);
+    names = Object.fromEntries(jobs.map((j) => [Number(j.job_id), String(j.application_name)]));
+    expect(names[compressionJob]).toMatch(new RegExp(`^(Columnstore|Compression) Policy \\[${compressionJob}\\]$`));
     await db().closeClients();
   });
 
@@ -47,7 +61,7 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     const r = await runCli(['jobs', 'run', String(compressionJob), '--dry-run', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
-      `job ${compressionJob} (Columnstore Policy [${compressionJob}], public.health_checks) would run: CALL run_job(${compressionJob});`,
+      `job ${compressionJob} (${names[compressionJob]}, public.health_checks) would run: CALL run_job(${compressionJob});`,
     );
     expect(await snapshot(db())).toEqual(before);
   });
@@ -57,7 +71,7 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       new RegExp(
-        `^job ${compressionJob} \\(Columnstore Policy \\[${compressionJob}\\], public\\.health_checks\\): succeeded in \\d+\\.\\d+ s\\n$`,
+        `^job ${compressionJob} \\(${escape(names[compressionJob])}, public\\.health_checks\\): succeeded in \\d+\\.\\d+ s\\n$`,
       ),
     );
     const [n] = await query(db(), `SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE is_compressed`);
@@ -87,7 +101,7 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
     oneLineError(
       r.stderr,
       new RegExp(
-        `job ${failingJob} \\(User-Defined Action \\[${failingJob}\\]\\) failed after \\d+\\.\\d+ s: disk on fire: cannot write archive \\(SQLSTATE P0001\\)`,
+        `job ${failingJob} \\(${escape(names[failingJob])}\\) failed after \\d+\\.\\d+ s: disk on fire: cannot write archive \\(SQLSTATE P0001\\)`,
       ),
     );
     const j = await runCli(['jobs', 'run', String(failingJob), '--json', '--database-url', url()]);

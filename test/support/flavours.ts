@@ -124,19 +124,40 @@ export const knobs = {
   get pgBindir(): string | undefined {
     return process.env.HOMEPOT_TS_TEST_PG_BINDIR || undefined;
   },
+  /**
+   * HOMEPOT_TS_TEST_COMMUNITY_BINDIR: binaries of a PostgreSQL whose pkglibdir has TimescaleDB's
+   * Community module (timescaledb-tsl-*.so); serves `timescale` from a local cluster (decisive when set).
+   */
+  get communityBindir(): string | undefined {
+    return process.env.HOMEPOT_TS_TEST_COMMUNITY_BINDIR || undefined;
+  },
+  /**
+   * HOMEPOT_TS_TEST_BARE_BINDIR: binaries of a PostgreSQL without any timescaledb file; serves
+   * `postgres-bare` from a local cluster. Default: the copy scripts/provision-test-servers.sh makes
+   * (used when it exists, else embedded); decisive when set.
+   */
+  get bareBindir(): string {
+    return process.env.HOMEPOT_TS_TEST_BARE_BINDIR || BARE_BINDIR;
+  },
+  get bareBindirSet(): boolean {
+    return Boolean(process.env.HOMEPOT_TS_TEST_BARE_BINDIR);
+  },
 };
+
+/** Where scripts/provision-test-servers.sh copies PostgreSQL 15 without timescaledb. */
+export const BARE_BINDIR = '/opt/homepot-ts-test/pg15-bare/usr/lib/postgresql/15/bin';
 
 export function howToProvide(flavour: Flavour): string {
   const env = ENV_URL_VARS[flavour];
   switch (flavour) {
     case 'timescale':
-      return `set ${env}=postgres://admin@host/postgres, or start a Docker engine (timescale/timescaledb:latest-pg17), or fix the embedded PGlite (src/embedded.ts)`;
+      return `set ${env}=postgres://admin@host/postgres, or HOMEPOT_TS_TEST_COMMUNITY_BINDIR to the bindir of a PostgreSQL with TimescaleDB's Community module, or start a Docker engine (timescale/timescaledb:latest-pg17), or fix the embedded PGlite (src/embedded.ts)`;
     case 'apache':
       return `set ${env}=postgres://admin@host/postgres, or run scripts/provision-test-servers.sh as root (installs timescaledb.so for the local PostgreSQL 15)`;
     case 'postgres':
       return `set ${env}=postgres://admin@host/postgres, or start a Docker engine (postgres:17), or install PostgreSQL server binaries (initdb, pg_ctl)`;
     case 'postgres-bare':
-      return `set ${env}=postgres://admin@host/postgres, or fix the embedded PGlite (src/embedded.ts)`;
+      return `set ${env}=postgres://admin@host/postgres, or run scripts/provision-test-servers.sh as root (copies PostgreSQL 15 without timescaledb to ${BARE_BINDIR}; or set HOMEPOT_TS_TEST_BARE_BINDIR), or fix the embedded PGlite (src/embedded.ts)`;
   }
 }
 

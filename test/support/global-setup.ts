@@ -7,13 +7,19 @@
  * clusters of runs that were SIGKILLed are reaped at the next start.
  *
  * Sources per flavour, first that works wins:
- *   timescale     : env TEST_DATABASE_URL_TIMESCALE > container timescale/timescaledb:latest-pg17
- *                   > local cluster (only if the TSL module is installed) > embedded PGlite
+ *   timescale     : env TEST_DATABASE_URL_TIMESCALE
+ *                   > local cluster from HOMEPOT_TS_TEST_COMMUNITY_BINDIR (a Community build)
+ *                   > container timescale/timescaledb:latest-pg17
+ *                   > local cluster from the machine's PostgreSQL (only if its TSL module is installed)
+ *                   > embedded PGlite
  *   apache        : env TEST_DATABASE_URL_APACHE > local cluster (needs timescaledb.so)
  *   postgres      : env TEST_DATABASE_URL_POSTGRES > container postgres:17 > local cluster
- *   postgres-bare : env TEST_DATABASE_URL_POSTGRES_BARE > embedded PGlite without timescaledb
- * A set env var is decisive: if that server is unreachable or is not the flavour
- * it claims, the flavour is unavailable (no silent fallback).
+ *   postgres-bare : env TEST_DATABASE_URL_POSTGRES_BARE
+ *                   > local cluster from the bare copy of PostgreSQL (HOMEPOT_TS_TEST_BARE_BINDIR,
+ *                     default: the tree scripts/provision-test-servers.sh makes; no timescaledb files)
+ *                   > embedded PGlite without timescaledb
+ * A set env var (URL or bindir) is decisive: if that server cannot be used or is
+ * not the flavour it claims, the flavour is unavailable (no silent fallback).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -34,6 +40,7 @@ import {
 } from './flavours.js';
 import {
   findPostgres,
+  installationAt,
   reapStaleClusters,
   runAsForRoot,
   startLocalCluster,
@@ -48,7 +55,8 @@ interface Resource {
   stopSync?(): void;
 }
 
-type Attempt = AvailableFlavour | { failed: string };
+/** `decisive`: an explicit setting failed, do not fall back to the next source. */
+type Attempt = AvailableFlavour | { failed: string; decisive?: boolean };
 
 function memo<T>(fn: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -79,15 +87,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ? ({ ok: false, reason: 'disabled by HOMEPOT_TS_TEST_NO_CONTAINERS' } as const)
       : dockerAvailable(),
   );
-  const localPrereqs = memo(async (): Promise<{ pg: PgInstallation; as: RunAs | null } | { reason: string }> => {
+  const machinePostgres = memo(() => Promise.resolve(findPostgres()));
+  const localPrereqs = memo(async (): Promise<{ as: RunAs | null } | { reason: string }> => {
     if (knobs.noLocal) return { reason: 'disabled by HOMEPOT_TS_TEST_NO_LOCAL' };
-    const pg = findPostgres();
-    if ('reason' in pg) return pg;
     const as = runAsForRoot();
     if (as && 'reason' in as) return as;
-    const reaped = await reapStaleClusters(pg, as).catch(() => 0);
+    // Any pg_ctl of the same major version stops a cluster another tree started.
+    const candidates = [knobs.communityBindir, knobs.bareBindir].filter((b): b is string => Boolean(b));
+    const pg = [await machinePostgres(), ...candidates.map(installationAt)].find((p) => !('reason' in p));
+    const reaped = pg && !('reason' in pg) ? await reapStaleClusters(pg, as).catch(() => 0) : 0;
     if (reaped) console.log(`[databases] removed ${reaped} local cluster(s) left behind by an earlier run`);
-    return { pg, as };
+    return { as };
   });
 
   async function fromEnv(flavour: Flavour): Promise<Attempt | null> {
@@ -142,18 +152,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   }
 
+  /** A local cluster from the installation `install` finds (default: the machine's PostgreSQL). */
   async function fromLocalCluster(
     flavour: Flavour,
     needs: (pg: PgInstallation) => string | null,
     settings: Record<string, string>,
+    install: () => PgInstallation | { reason: string } = () => findPostgres(),
   ): Promise<Attempt> {
     const pre = await localPrereqs();
     if ('reason' in pre) return { failed: `local-cluster: ${pre.reason}` };
-    const missing = needs(pre.pg);
+    const pg = install();
+    if ('reason' in pg) return { failed: `local-cluster: ${pg.reason}` };
+    const missing = needs(pg);
     if (missing) return { failed: `local-cluster: ${missing}` };
     let cluster: LocalCluster;
     try {
-      cluster = await startLocalCluster({ name: flavour, pg: pre.pg, as: pre.as, settings });
+      cluster = await startLocalCluster({ name: flavour, pg, as: pre.as, settings });
     } catch (err) {
       return { failed: `local-cluster: ${errorText(err)}` };
     }
@@ -206,6 +220,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const tsl = readdirSync(pg.pkglibdir).some((f) => /^timescaledb-tsl-.*\.so$/.test(f));
     return tsl ? null : `no TSL module (timescaledb-tsl-*.so) in ${pg.pkglibdir}: Apache-only build`;
   };
+  // Really bare: no timescaledb file where this server looks for extensions and libraries
+  // (checked again on the running server: pg_available_extensions, flavourMismatch).
+  const noTimescaledb = (pg: PgInstallation) => {
+    const found = [join(pg.sharedir, 'extension'), pg.pkglibdir].flatMap((dir) =>
+      existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => f.startsWith('timescaledb'))
+            .map((f) => join(dir, f))
+        : [],
+    );
+    return found.length ? `${pg.bindir} is not bare: ${found.slice(0, 3).join(', ')}` : null;
+  };
   const timescaleSettings = (license: 'apache' | 'timescale') => ({
     shared_preload_libraries: "'timescaledb'",
     'timescaledb.license': `'${license}'`,
@@ -214,9 +240,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
     'timescaledb.max_background_workers': '16',
   });
 
+  /** HOMEPOT_TS_TEST_COMMUNITY_BINDIR: a PostgreSQL whose pkglibdir has the TSL module. Decisive when set. */
+  async function fromCommunityBindir(): Promise<Attempt | null> {
+    const bindir = knobs.communityBindir;
+    if (!bindir) return null;
+    const result = await fromLocalCluster('timescale', tslLib, timescaleSettings('timescale'), () =>
+      installationAt(bindir),
+    );
+    if (!('failed' in result)) return result;
+    return { failed: `HOMEPOT_TS_TEST_COMMUNITY_BINDIR=${bindir}: ${result.failed}`, decisive: true };
+  }
+
+  /** The bare copy of PostgreSQL; decisive only when HOMEPOT_TS_TEST_BARE_BINDIR is set. */
+  async function fromBareTree(): Promise<Attempt | null> {
+    const bindir = knobs.bareBindir;
+    if (!existsSync(bindir) && !knobs.bareBindirSet) return { failed: `local-cluster: no ${bindir}` };
+    const result = await fromLocalCluster('postgres-bare', noTimescaledb, {}, () => installationAt(bindir));
+    if (!('failed' in result) || !knobs.bareBindirSet) return result;
+    return { failed: `HOMEPOT_TS_TEST_BARE_BINDIR=${bindir}: ${result.failed}`, decisive: true };
+  }
+
   const plans: Record<Flavour, Array<() => Promise<Attempt | null>>> = {
     timescale: [
       () => fromEnv('timescale'),
+      () => fromCommunityBindir(),
       () => fromContainer('timescale', IMAGES.timescale),
       () => fromLocalCluster('timescale', tslLib, timescaleSettings('timescale')),
       () => fromEmbedded('timescale', true),
@@ -231,7 +278,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       () => fromContainer('postgres', IMAGES.postgres),
       () => fromLocalCluster('postgres', () => null, {}),
     ],
-    'postgres-bare': [() => fromEnv('postgres-bare'), () => fromEmbedded('postgres-bare', false)],
+    'postgres-bare': [() => fromEnv('postgres-bare'), () => fromBareTree(), () => fromEmbedded('postgres-bare', false)],
   };
 
   async function resolve(flavour: Flavour): Promise<FlavourInfo> {
@@ -246,6 +293,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         const hint = `fix ${ENV_URL_VARS[flavour]}, or unset it to use the other sources (${howToProvide(flavour)})`;
         return { flavour, available: false, reason: result.failed, hint };
       }
+      if (result.decisive) return { flavour, available: false, reason: result.failed, hint: howToProvide(flavour) };
     }
     return { flavour, available: false, reason: reasons.join('; '), hint: howToProvide(flavour) };
   }

@@ -23,6 +23,7 @@ const DIR_PREFIX = 'homepot-ts-pg-';
 export interface PgInstallation {
   bindir: string;
   pkglibdir: string;
+  sharedir: string;
   version: string;
 }
 
@@ -43,7 +44,24 @@ export interface LocalCluster {
   stopSync(): void;
 }
 
-/** Locate initdb/pg_ctl. Returns null (with reason) when not installed. */
+/**
+ * The installation whose binaries are in `bindir` (initdb, pg_ctl, pg_config),
+ * or why not. Its pkglibdir and sharedir come from its own pg_config, which
+ * answers relative to where the binaries are (a copied tree reports its copies).
+ */
+export function installationAt(bindir: string): PgInstallation | { reason: string } {
+  for (const tool of ['initdb', 'pg_ctl', 'pg_config'])
+    if (!existsSync(join(bindir, tool))) return { reason: `no ${tool} in ${bindir}` };
+  try {
+    const run = (arg: string) =>
+      execFileSync(join(bindir, 'pg_config'), [arg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { bindir, pkglibdir: run('--pkglibdir'), sharedir: run('--sharedir'), version: run('--version') };
+  } catch (err) {
+    return { reason: `${join(bindir, 'pg_config')} failed: ${String(err)}` };
+  }
+}
+
+/** Locate the machine's initdb/pg_ctl. Returns a reason when not installed. */
 export function findPostgres(): PgInstallation | { reason: string } {
   const candidates: string[] = [];
   if (knobs.pgBindir) candidates.push(knobs.pgBindir);
@@ -65,22 +83,12 @@ export function findPostgres(): PgInstallation | { reason: string } {
     }
   }
   for (const bindir of candidates) {
-    if (!existsSync(join(bindir, 'initdb')) || !existsSync(join(bindir, 'pg_ctl'))) continue;
-    try {
-      const pgConfig = join(bindir, 'pg_config');
-      const run = (arg: string) =>
-        execFileSync(existsSync(pgConfig) ? pgConfig : 'pg_config', [arg], {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'ignore'],
-        }).trim();
-      return { bindir, pkglibdir: run('--pkglibdir'), version: run('--version') };
-    } catch {
-      continue;
-    }
+    const pg = installationAt(bindir);
+    if (!('reason' in pg)) return pg;
   }
   return {
     reason: candidates.length
-      ? `no initdb/pg_ctl in ${candidates.join(', ')}`
+      ? `no initdb/pg_ctl/pg_config in ${candidates.join(', ')}`
       : 'no PostgreSQL server binaries (pg_config not on PATH, no /usr/lib/postgresql/*/bin)',
   };
 }
