@@ -4,6 +4,7 @@ import { describeWithDatabase, type Flavour, type Sql, type TestDatabase } from 
 import { loadSchema } from './support/homepot.js';
 import { outcomes, snapshot } from './support/assertions.js';
 import { runContending } from './support/contention.js';
+import { AGGREGATE_NAMES, expectAggregateMatchesSql } from './support/aggregates.js';
 
 type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
 
@@ -42,78 +43,16 @@ async function insertChecks(sql: Sql, from: string, to: string, step: string): P
     FROM devices d, generate_series(${from}, ${to}, INTERVAL '${step}') t`);
 }
 
-// The same numbers by plain SQL over health_checks, for each aggregate.
-const measures = `
-  count(*) AS check_count,
-  avg((response_data->'system'->>'cpu_percent')::float8) AS avg_cpu, max((response_data->'system'->>'cpu_percent')::float8) AS max_cpu,
-  avg((response_data->'system'->>'memory_percent')::float8) AS avg_memory, max((response_data->'system'->>'memory_percent')::float8) AS max_memory,
-  avg((response_data->'system'->>'disk_percent')::float8) AS avg_disk, max((response_data->'system'->>'disk_percent')::float8) AS max_disk,
-  sum((response_data->'app_metrics'->>'transactions_count')::int) AS total_transactions, sum((response_data->'app_metrics'->>'errors_count')::int) AS total_errors,
-  avg((response_data->'network'->>'latency_ms')::float8) AS avg_latency, avg(response_time_ms) AS avg_response_time,
-  sum(CASE WHEN is_healthy THEN 0 ELSE 1 END) AS unhealthy_count`;
-const EXPECTED: Record<string, { expected: string; actual: string; exact: string[]; approx: string[] }> = {
-  device_metrics_hourly: {
-    expected: `SELECT date_trunc('hour', "timestamp" AT TIME ZONE 'UTC') AS t, device_id AS k, ${measures} FROM health_checks GROUP BY 1, 2 ORDER BY 1, 2`,
-    actual: `SELECT hour AT TIME ZONE 'UTC' AS t, device_id AS k, * FROM device_metrics_hourly ORDER BY 1, 2`,
-    exact: [
-      'check_count',
-      'total_transactions',
-      'total_errors',
-      'unhealthy_count',
-      'max_cpu',
-      'max_memory',
-      'max_disk',
-    ],
-    approx: ['avg_cpu', 'avg_memory', 'avg_disk', 'avg_latency', 'avg_response_time'],
-  },
-  device_metrics_daily: {
-    expected: `SELECT date_trunc('day', "timestamp" AT TIME ZONE 'UTC') AS t, device_id AS k, ${measures},
-                 avg((response_data->'system'->>'uptime_seconds')::float8) AS avg_uptime FROM health_checks GROUP BY 1, 2 ORDER BY 1, 2`,
-    actual: `SELECT day AT TIME ZONE 'UTC' AS t, device_id AS k, * FROM device_metrics_daily ORDER BY 1, 2`,
-    exact: ['check_count', 'total_transactions', 'total_errors', 'unhealthy_count', 'max_cpu'],
-    approx: ['avg_cpu', 'avg_memory', 'avg_disk', 'avg_latency', 'avg_response_time', 'avg_uptime'],
-  },
-  site_metrics_hourly: {
-    expected: `SELECT date_trunc('hour', h."timestamp" AT TIME ZONE 'UTC') AS t, d.site_id AS k,
-                 count(DISTINCT h.device_id) AS device_count, count(*) AS total_checks,
-                 avg((h.response_data->'system'->>'cpu_percent')::float8) AS avg_cpu, avg((h.response_data->'system'->>'memory_percent')::float8) AS avg_memory,
-                 sum((h.response_data->'app_metrics'->>'transactions_count')::int) AS total_transactions,
-                 sum((h.response_data->'app_metrics'->>'errors_count')::int) AS total_errors,
-                 avg(h.response_time_ms) AS avg_response_time, sum(CASE WHEN h.is_healthy THEN 0 ELSE 1 END) AS unhealthy_checks
-               FROM health_checks h JOIN devices d ON d.id = h.device_id GROUP BY 1, 2 ORDER BY 1, 2`,
-    actual: `SELECT hour AT TIME ZONE 'UTC' AS t, site_id AS k, * FROM site_metrics_hourly ORDER BY 1, 2`,
-    exact: ['device_count', 'total_checks', 'total_transactions', 'total_errors', 'unhealthy_checks'],
-    approx: ['avg_cpu', 'avg_memory', 'avg_response_time'],
-  },
-};
-
-/** Every row of the aggregate equals the plain-SQL numbers: counts and sums exactly, averages within 1e-9 relative. */
+/** Every row of the aggregate equals the plain-SQL numbers (test/support/aggregates.ts). */
 async function expectCorrect(db: TestDatabase, name: string): Promise<number> {
-  const q = EXPECTED[name];
-  const sql = db.sql();
-  const expected = await sql.unsafe(q.expected);
-  const actual = await sql.unsafe(q.actual);
-  await db.closeClients();
-  expect(actual.length, `${name}: rows`).toBe(expected.length);
-  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  for (const [i, e] of expected.entries()) {
-    const a = actual[i];
-    const where = `${name} ${new Date(e.t).toISOString()} key ${e.k}`;
-    expect(String(a.t), where).toBe(String(e.t));
-    expect(a.k, where).toBe(e.k);
-    for (const col of q.exact) expect(n(a[col]), `${where} ${col}`).toBe(n(e[col]));
-    for (const col of q.approx) {
-      if (e[col] === null) expect(a[col], `${where} ${col}`).toBeNull();
-      else
-        expect(Math.abs(n(a[col])! - n(e[col])!), `${where} ${col}`).toBeLessThanOrEqual(
-          1e-9 * Math.max(1, Math.abs(n(e[col])!)),
-        );
-    }
+  try {
+    return await expectAggregateMatchesSql(db.sql(), name);
+  } finally {
+    await db.closeClients();
   }
-  return expected.length;
 }
 
-const NAMES = ['device_metrics_hourly', 'device_metrics_daily', 'site_metrics_hourly'];
+const NAMES = AGGREGATE_NAMES;
 
 for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
   const continuous = flavour === 'timescale';

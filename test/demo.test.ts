@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startEmbedded } from '../src/db/embedded.js';
+import { AGGREGATE_NAMES, expectAggregateMatchesSql } from './support/aggregates.js';
 import { runCli } from './support/cli.js';
 
 // `demo` needs no server: it starts the embedded TimescaleDB itself.
@@ -34,6 +37,23 @@ describe('demo (embedded TimescaleDB, no server)', () => {
     expect(site.rows.length).toBeGreaterThan(24);
     const checks = fleet.rows.reduce((n: number, row: any) => n + Number(row.checks), 0);
     expect(checks).toBe(4 * 2 * 1440);
+
+    // The listed names are not enough: open the demo's database and compare each view, row by
+    // row, with plain SQL over health_checks (a missing, extra or wrong row fails).
+    const server = await startEmbedded({ dir: db });
+    const sql = postgres(server.url, { max: 1, onnotice: () => {} });
+    try {
+      const kinds = await sql<{ name: string; continuous: boolean }[]>`
+        SELECT c.relname AS name, EXISTS (SELECT FROM timescaledb_information.continuous_aggregates a
+                                          WHERE a.view_schema = 'public' AND a.view_name = c.relname) AS continuous
+        FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY(${AGGREGATE_NAMES})
+        ORDER BY 1`;
+      expect(kinds).toEqual([...AGGREGATE_NAMES].sort().map((name) => ({ name, continuous: true })));
+      for (const name of AGGREGATE_NAMES) expect(await expectAggregateMatchesSql(sql, name), name).toBeGreaterThan(0);
+    } finally {
+      await sql.end();
+      await server.stop();
+    }
   }, 300_000);
 
   it('run again on the same directory: does not load twice, setup reports unchanged', async () => {
