@@ -89,7 +89,22 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
       `SELECT job_id, config FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_name = 'health_checks'`,
     );
 
+  /**
+   * Each test sets up the retention policy it needs, whatever the tests before it did:
+   * none, or one dropping after `dropAfter` (added as the CLI adds it, not due today).
+   */
+  async function usePolicy(dropAfter: string | null): Promise<void> {
+    await query(db(), `SELECT remove_retention_policy('health_checks', if_exists => true)`);
+    if (dropAfter)
+      await query(
+        db(),
+        `SELECT add_retention_policy('health_checks', drop_after => INTERVAL '${dropAfter}', initial_start => ${NOT_TODAY})`,
+      );
+    expect((await policies()).map((p) => p.config.drop_after)).toEqual(dropAfter ? [dropAfter] : []);
+  }
+
   it('show: no policy yet', async () => {
+    await usePolicy(null);
     const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({
@@ -103,6 +118,7 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
   });
 
   it('set creates the policy; the same again is unchanged; another interval updates the one job', async () => {
+    await usePolicy(null);
     const first = await runCli(['retention', 'set', '90d', '--json', '--database-url', db().url]);
     expect(first.code, first.stderr).toBe(0);
     expect(outcomes(first.json())).toEqual({ 'retention-policy': 'created' });
@@ -139,6 +155,7 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
   });
 
   it('show: the policy with its job, drop_after and schedule', async () => {
+    await usePolicy('180 days');
     const [job] = await policies();
     const r = await runCli(['retention', 'show', '--json', '--database-url', db().url]);
     expect(r.json().policy).toMatchObject({
@@ -159,6 +176,7 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
   });
 
   it('remove removes it; again is unchanged', async () => {
+    await usePolicy('180 days');
     const r = await runCli(['retention', 'remove', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     expect(outcomes(r.json())).toEqual({ 'retention-policy': 'updated' });
@@ -169,7 +187,9 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
   });
 
   it('run: --dry-run counts, the run drops the old chunks, a second run drops nothing', async () => {
-    // Put back the old rows a background run of the (removed) policy may have dropped.
+    // No policy (a background run of one could drop chunks under the counts), and put back
+    // the old rows a background run of an earlier test's policy may have dropped.
+    await usePolicy(null);
     await query(
       db(),
       `INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, "timestamp")
