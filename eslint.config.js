@@ -3,6 +3,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The feature modules, as a lower layer imports them. */
+const FEATURES = [
+  '../setup*',
+  '../tuning/*',
+  '../aggregates/*',
+  '../migrate/*',
+  '../demo/*',
+  '../status.js',
+  '../jobs.js',
+  '../chunks.js',
+];
+
 /** Files matching `files` may not import paths matching `patterns` (except core's own './x.js'). */
 function layer(files, patterns, ignores = []) {
   return [
@@ -44,29 +56,8 @@ export default tseslint.config(
   },
   // The layers: cli -> features -> steps -> db -> core. A layer never imports one above it.
   ...layer('src/core/**/*.ts', ['../*']),
-  ...layer('src/db/**/*.ts', [
-    '../cli/*',
-    '../steps/*',
-    '../setup*',
-    '../tuning/*',
-    '../aggregates/*',
-    '../migrate/*',
-    '../demo/*',
-    '../status.js',
-    '../jobs.js',
-    '../chunks.js',
-  ]),
-  ...layer('src/steps/**/*.ts', [
-    '../cli/*',
-    '../setup*',
-    '../tuning/*',
-    '../aggregates/*',
-    '../migrate/*',
-    '../demo/*',
-    '../status.js',
-    '../jobs.js',
-    '../chunks.js',
-  ]),
+  ...layer('src/db/**/*.ts', ['../cli/*', '../steps/*', ...FEATURES]),
+  ...layer('src/steps/**/*.ts', ['../cli/*', ...FEATURES]),
   ...layer(
     ['src/*.ts', 'src/{setup,tuning,aggregates,migrate,demo}/**/*.ts'],
     ['../cli/*', './cli/*', '../../cli/*'],

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseColumnList, parseOrderBy, type OrderItem } from '../core/columns.js';
+import { parseColumnList, parseOrderBy } from '../core/columns.js';
 import type { ConfigFile } from '../core/config.js';
 import { HomepotError } from '../core/errors.js';
 import { intervalOption, parseInterval, type Interval } from '../core/intervals.js';
@@ -42,19 +42,8 @@ export interface SettingSources {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** The settings and their resolved types. */
-export interface Settings {
-  table: string;
-  timeColumn: string;
-  chunkInterval: Interval;
-  compression: boolean;
-  compressAfter: Interval;
-  segmentBy: string[];
-  orderBy: OrderItem[];
-  /** null: no retention policy (--no-retention, config setup.retention: false). */
-  retention: Interval | null;
-  require: 'timescaledb' | 'community' | null;
-  lockTimeout: Interval;
+/** The settings and their resolved types: setup's options (but dryRun, a plain flag) and a few more. */
+export interface Settings extends Omit<SetupOptions, 'dryRun'> {
   aggregateWindow: Interval;
   realTime: boolean;
   /** Seconds to wait for a connection (1-600). */

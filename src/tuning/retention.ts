@@ -42,18 +42,8 @@ export async function timeDimension(
 
 // ---------------------------------------------------------------- show
 
-export interface RetentionPolicy {
-  jobId: number;
-  dropAfter: string | null;
-  scheduleInterval: string | null;
-  scheduled: boolean;
-  lastRunStatus: string | null;
-  lastRunStartedAt: Date | null;
-  lastSuccessfulFinish: Date | null;
-  nextStart: Date | null;
-  totalRuns: number;
-  totalFailures: number;
-}
+/** The retention policy job: the shared policy reading, with drop_after named as what it is. */
+export type RetentionPolicy = Omit<PolicyJob, 'config' | 'setting' | 'matches'> & { dropAfter: string | null };
 
 export interface RetentionReport {
   table: string;
