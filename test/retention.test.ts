@@ -360,17 +360,30 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
 });
 
 describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
-  let expected = 0;
   beforeAll(async () => {
     await loadOldRows(db().sql(), false);
     await db().sql().unsafe(`CREATE TABLE text_time (id int, "timestamp" text NOT NULL)`);
     await db().closeClients();
+  });
+
+  /**
+   * Each test that counts starts from the same old rows, whatever the tests before it deleted:
+   * 3 devices, one row an hour for the 30 days before the 90-day cutoff (half past the hour).
+   */
+  async function useOldRows(): Promise<number> {
+    await query(db(), `DELETE FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`);
+    await query(
+      db(),
+      `INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, "timestamp")
+       SELECT d.id, true, 20, 200, t FROM devices d,
+         generate_series(now() - INTERVAL '120 days' + INTERVAL '30 minutes', now() - INTERVAL '90 days', INTERVAL '1 hour') t`,
+    );
     const [r] = await query(
       db(),
       `SELECT count(*)::int AS n FROM health_checks WHERE "timestamp" < now() - INTERVAL '90 days'`,
     );
-    expected = r!.n;
-  });
+    return r!.n as number;
+  }
 
   it('retention set and chunk-interval set: exit 5', async () => {
     const r = await runCli(['retention', 'set', '90d', '--database-url', db().url]);
@@ -398,6 +411,7 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
   });
 
   it('--dry-run counts exactly and changes nothing', async () => {
+    const expected = await useOldRows();
     expect(expected).toBe(3 * 24 * 30);
     const before = await snapshot(db());
     const r = await runCli([
@@ -427,6 +441,8 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
   });
 
   it('run deletes the old rows in batches (exact count); a second run deletes nothing', async () => {
+    const expected = await useOldRows();
+    expect(expected).toBe(3 * 24 * 30);
     const before = await snapshot(db());
     const r = await runCli(['retention', 'run', '--batch-rows', '500', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
