@@ -4,7 +4,7 @@ import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
 import { cellAfter, expectReadOnlyRefusal, oneLineError, outcomes, query, snapshot } from './support/assertions.js';
 import { formatBytes } from '../src/cli/render/format.js';
-import { holdJobs, lastRunStartedAt } from './support/jobs.js';
+import { holdJobs, lastRunStartedAt, NOT_TODAY } from './support/jobs.js';
 
 describe('compression: bad input is refused before any SQL runs', () => {
   for (const args of [
@@ -28,7 +28,55 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     await db().closeClients();
   });
 
+  /**
+   * Each test sets up the compression state it needs, whatever the tests before it did:
+   * compression off (no policy, nothing compressed), or on with HOMEPOT's settings, a policy
+   * compressing after `after` (added as the CLI adds it, not due today) and the `compressed`
+   * oldest chunks compressed.
+   */
+  async function useCompression(state: { after: string; compressed: number } | null): Promise<void> {
+    const [h] = await query(
+      db(),
+      `SELECT compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks'`,
+    );
+    if (h.compression_enabled) {
+      await query(db(), `SELECT remove_compression_policy('health_checks', if_exists => true)`);
+      await query(db(), `SELECT decompress_chunk(c, if_compressed => true) FROM show_chunks('health_checks') c`);
+      await query(db(), `ALTER TABLE health_checks SET (timescaledb.compress = false)`);
+    }
+    if (state) {
+      await query(
+        db(),
+        `ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id',
+           timescaledb.compress_orderby = '"timestamp" DESC, id')`,
+      );
+      await query(
+        db(),
+        `SELECT add_compression_policy('health_checks', compress_after => INTERVAL '${state.after}', initial_start => ${NOT_TODAY})`,
+      );
+      if (state.compressed > 0)
+        await query(
+          db(),
+          `SELECT compress_chunk(c.chunk) FROM (SELECT format('%I.%I', chunk_schema, chunk_name) AS chunk
+             FROM timescaledb_information.chunks WHERE hypertable_name = 'health_checks'
+             ORDER BY range_start LIMIT ${state.compressed}) c`,
+        );
+    }
+    const [now] = await query(
+      db(),
+      `SELECT (SELECT compression_enabled FROM timescaledb_information.hypertables WHERE hypertable_name = 'health_checks') AS enabled,
+              (SELECT count(*)::int FROM timescaledb_information.chunks WHERE hypertable_name = 'health_checks' AND is_compressed) AS compressed,
+              (SELECT array_agg(config->>'compress_after') FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression') AS after`,
+    );
+    expect(now).toEqual({
+      enabled: state !== null,
+      compressed: state?.compressed ?? 0,
+      after: state ? [state.after] : null,
+    });
+  }
+
   it('set: enables compression and adds the policy; a second run is unchanged', async () => {
+    await useCompression(null);
     const dry = await runCli(['compression', 'set', '--dry-run', '--database-url', url()]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(
@@ -61,6 +109,7 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
   });
 
   it('set --after: updates exactly the policy (no second policy); then unchanged', async () => {
+    await useCompression({ after: '7 days', compressed: 0 });
     const r = await runCli(['compression', 'set', '--after', '2d', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     expect(outcomes(r.json())).toEqual({ compression: 'unchanged', 'compression-policy': 'updated' });
@@ -75,11 +124,11 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
   });
 
   it('show: settings, policy and chunk counts, as JSON and for people', async () => {
+    await useCompression({ after: '2 days', compressed: 1 });
     const r = await runCli(['compression', 'show', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
-    // A real server runs a scheduler (which may have run the policy before holdJobs held it);
-    // the embedded one has none, and says so.
+    // A real server runs a scheduler; the embedded one has none, and says so.
     const scheduler = db().source !== 'embedded';
     const [chunks] = await query(
       db(),
@@ -100,7 +149,7 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
       chunks: { total: 4, compressed: chunks.compressed },
       jobScheduler: scheduler,
     });
-    expect(chunks.total).toBe(4);
+    expect(chunks).toEqual({ total: 4, compressed: 1 });
     expect(j.policy.lastRunStartedAt).toBe(await lastRunStartedAt(db(), j.policy.jobId));
     if (!scheduler) expect(j.policy.lastRunStartedAt).toBeNull();
     const human = await runCli(['compression', 'show', '--database-url', url()]);
@@ -110,11 +159,10 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     expect(cellAfter(human.stdout, 'compressed chunks')).toBe(`${chunks.compressed} of 4`);
     if (scheduler) expect(human.stderr).not.toMatch(/No job scheduler/);
     else expect(human.stderr).toMatch(/No job scheduler runs here/);
-    // What the next tests compress: undo whatever a background run did before it was held.
-    await query(db(), `SELECT decompress_chunk(c, if_compressed => true) FROM show_chunks('health_checks') c`);
   });
 
   it('run --dry-run lists the chunks it would compress and changes nothing', async () => {
+    await useCompression({ after: '2 days', compressed: 0 });
     const before = await snapshot(db());
     const r = await runCli(['compression', 'run', '--dry-run', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
@@ -141,6 +189,7 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
   });
 
   it('run compresses the old chunks, with progress and sizes; stats shows the sizes the server holds', async () => {
+    await useCompression({ after: '2 days', compressed: 0 });
     const r = await runCli(['compression', 'run', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     // Not a terminal: plain progress lines, then what was saved.
@@ -206,6 +255,7 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
   });
 
   it('run again: nothing to compress, and says so', async () => {
+    await useCompression({ after: '2 days', compressed: 2 });
     const before = await snapshot(db());
     const r = await runCli(['compression', 'run', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
@@ -219,6 +269,7 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
   });
 
   it('remove: the policy goes, compressed chunks stay compressed (and how to decompress); again: unchanged', async () => {
+    await useCompression({ after: '2 days', compressed: 2 });
     const r = await runCli(['compression', 'remove', '--json', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     expect(outcomes(r.json())).toEqual({ 'compression-policy': 'updated' });
