@@ -189,7 +189,9 @@ describe('embedded server with TimescaleDB', SLOW, () => {
     // is numbered after every row A committed, B's statement saw all of them and not A's last
     // transaction (left open when A disconnected, rolled back by the session reset), and A never
     // saw B's row while connected. On the client side, B's query went out only after A closed:
-    // the server did not finish B's handshake before.
+    // the server did not finish B's handshake before. Two layers queue: pglite-socket's own
+    // connection queue and the PGlite exclusive lock our socket wrapper takes for a connection's
+    // life (src/db/embedded-socket.ts); with either alone this passes, with neither it fails.
     const events: string[] = [];
     let asked!: () => void;
     const bAsked = new Promise<void>((resolve) => (asked = resolve));
