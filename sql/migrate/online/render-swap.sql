@@ -8,7 +8,9 @@
 -- one (jsonb: old name -> name), $8 the new table's default time index as
 -- TimescaleDB named it, $9 the name an in-place conversion gives it
 -- ($7 to $9 cut to 63 bytes on a character boundary by the tool, as
--- PostgreSQL cuts names it derives).
+-- PostgreSQL cuts names it derives), $10 identity sequences (jsonb array of
+-- {old_seq, moved, new_seq}: the old table's sequence moves aside, the new
+-- table's takes its name).
 WITH t AS (
     SELECT c.oid, n.nspname AS schema, c.relname AS name, to_regclass(format('%I.%I', n.nspname, $2::text)) AS new_oid
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid
@@ -42,9 +44,11 @@ WITH t AS (
     UNION ALL
     SELECT 6, 0, format('ALTER INDEX %I.%I RENAME TO %I', t.schema, d.current, d.wanted)
     FROM t, default_index d
+    -- Only when no relation has that name: an old index of that name
+    -- (CREATE INDEX ON health_checks ("timestamp")) moves aside, but its copy
+    -- takes the name back (step 5).
     WHERE NOT EXISTS (SELECT 1 FROM pg_class x JOIN pg_namespace xn ON xn.oid = x.relnamespace
-                      WHERE xn.nspname = t.schema AND x.relname = d.wanted
-                        AND x.relname NOT IN (SELECT name FROM old_names))
+                      WHERE xn.nspname = t.schema AND x.relname = d.wanted)
     UNION ALL
     -- serial columns: the sequence now belongs to the new table (so dropping the old one keeps it)
     SELECT 7, a.attnum, format('ALTER SEQUENCE %s OWNED BY %I.%I.%I', s.seq::regclass, t.schema, t.name, a.attname)
@@ -56,5 +60,12 @@ WITH t AS (
     SELECT 8, a.attnum, format('SELECT setval(%L::regclass, last_value, is_called) FROM %s',
                                pg_get_serial_sequence(format('%I.%I', t.schema, $2::text), a.attname), pg_get_serial_sequence(format('%I.%I', t.schema, t.name), a.attname))
     FROM t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''
+    UNION ALL
+    -- ... and its name: the old one's moves aside first
+    SELECT 9, 2 * (s.o)::int, format('ALTER SEQUENCE %I.%I RENAME TO %I', t.schema, s.v->>'old_seq', s.v->>'moved')
+    FROM t, jsonb_array_elements($10::jsonb) WITH ORDINALITY s(v, o)
+    UNION ALL
+    SELECT 9, 2 * (s.o)::int + 1, format('ALTER SEQUENCE %I.%I RENAME TO %I', t.schema, s.v->>'new_seq', s.v->>'old_seq')
+    FROM t, jsonb_array_elements($10::jsonb) WITH ORDINALITY s(v, o)
 )
 SELECT statement FROM stmts ORDER BY ord, sub;
