@@ -286,6 +286,26 @@ describeWithDatabase('apache', 'migrate-from-postgres online never gets stuck', 
   );
 
   it(
+    'an old index named as TimescaleDB names its default time index, on other columns: no 42P07, numbered as PostgreSQL would',
+    async () => {
+      await withDb('apache', 'mig-app-idx', 5_000, async (d) => {
+        await d.sql().unsafe(`CREATE INDEX health_checks_timestamp_idx ON health_checks ("timestamp", device_id)`);
+        const before = await fingerprint(d.sql(), 'health_checks');
+        await d.closeClients();
+        const dry = await runCli([MIGRATE, '--strategy', 'online', '--dry-run', '--json', '--database-url', d.url]);
+        expectExit(dry, 0);
+        const r = await runCli([MIGRATE, '--strategy', 'online', '--json', '--database-url', d.url]);
+        expectExit(r, 0);
+        expect(await fingerprint(d.sql(), 'health_checks')).toEqual(before);
+        const names = await indexNames(d);
+        expect(names).toContain('health_checks_timestamp_idx btree ("timestamp", device_id)');
+        expect(names).toContain('health_checks_timestamp_idx1 btree ("timestamp" DESC)');
+      });
+    },
+    SLOW,
+  );
+
+  it(
     'a failed run says the capture trigger is still there and how to remove it',
     async () => {
       await withDb('apache', 'mig-app-left', 20_000, async (d) => {

@@ -116,7 +116,7 @@ export async function checkBlockers(
 /**
  * TimescaleDB routes a row to its chunk when it is inserted; an UPDATE that
  * moves "timestamp" into another chunk's range fails (23514) where it
- * succeeded on the plain table (measured on 2.19.3 and 2.23).
+ * succeeded on the plain table (seen on 2.19.3 and 2.28.3).
  */
 const CROSS_CHUNK_UPDATES =
   "after the migration, an UPDATE that moves a row's time into another chunk fails (23514, a TimescaleDB limitation): delete the row and insert it again instead";

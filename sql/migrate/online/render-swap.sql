@@ -42,13 +42,11 @@ WITH t AS (
                 ELSE format('ALTER INDEX %I.%I RENAME TO %I', t.schema, m.value, m.key) END
     FROM t, jsonb_each_text($6::jsonb) m JOIN old_names o ON o.name = m.key
     UNION ALL
+    -- $9 is free: the tool picked it among the names no relation has or
+    -- takes here (an old index of that name moves aside, but its copy takes
+    -- the name back in step 5).
     SELECT 6, 0, format('ALTER INDEX %I.%I RENAME TO %I', t.schema, d.current, d.wanted)
     FROM t, default_index d
-    -- Only when no relation has that name: an old index of that name
-    -- (CREATE INDEX ON health_checks ("timestamp")) moves aside, but its copy
-    -- takes the name back (step 5).
-    WHERE NOT EXISTS (SELECT 1 FROM pg_class x JOIN pg_namespace xn ON xn.oid = x.relnamespace
-                      WHERE xn.nspname = t.schema AND x.relname = d.wanted)
     UNION ALL
     -- serial columns: the sequence now belongs to the new table (so dropping the old one keeps it)
     SELECT 7, a.attnum, format('ALTER SEQUENCE %s OWNED BY %I.%I.%I', s.seq::regclass, t.schema, t.name, a.attname)

@@ -56,6 +56,17 @@ export async function tempIndexNames(conn: Sql, table: ResolvedTable): Promise<R
   return map;
 }
 
+/**
+ * The name an in-place conversion gives TimescaleDB's default time index,
+ * numbered as PostgreSQL numbers a name it picks when another relation (an
+ * old index of that name, whose copy takes it back) has it.
+ */
+function freeIndexName(table: string, timeColumn: string, taken: Set<string>): string {
+  let candidate = objectName(table, timeColumn, 'idx');
+  for (let i = 1; taken.has(candidate); i++) candidate = objectName(table, timeColumn, `idx${i}`);
+  return candidate;
+}
+
 /** A name for `name` (an old object) once it belongs to the old table, none of `taken`. */
 function movedName(name: string, table: ResolvedTable, oldTable: string, taken: Set<string>): string {
   const [base, suffix] = name.startsWith(table.name)
@@ -95,6 +106,6 @@ export async function swapNames(
     moved,
     sequences,
     defaultIndex: objectName(newTable, timeColumn, 'idx'),
-    wantedIndex: objectName(table.name, timeColumn, 'idx'),
+    wantedIndex: freeIndexName(table.name, timeColumn, taken),
   };
 }
