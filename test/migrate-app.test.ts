@@ -286,6 +286,31 @@ describeWithDatabase('apache', 'migrate-from-postgres online never gets stuck', 
   );
 
   it(
+    'a second unique key in the replay: a row takes the (device_id, "timestamp") another row gave up just before',
+    async () => {
+      await withDb('apache', 'mig-app-uniq2', 20_000, async (d) => {
+        await d.sql().unsafe(`ALTER TABLE health_checks ADD CONSTRAINT hc_device_time UNIQUE (device_id, "timestamp")`);
+        await d.closeClients();
+        await killMidCopy(d, 500);
+        // Both rows are copied; the one with the higher id moves to another
+        // device, then the one with the lower id takes its device and time.
+        await d.sql().unsafe(`CREATE TEMP TABLE pair AS
+            SELECT (SELECT min(id) FROM health_checks WHERE ctid < '(1,0)') AS b, (SELECT max(id) FROM health_checks WHERE ctid < '(1,0)') AS a;
+          CREATE TEMP TABLE was AS SELECT h.device_id, h."timestamp" FROM health_checks h, pair WHERE h.id = pair.a;
+          UPDATE health_checks h SET device_id = (SELECT min(id) FROM devices WHERE id <> h.device_id) FROM pair WHERE h.id = pair.a;
+          UPDATE health_checks h SET device_id = was.device_id, "timestamp" = was."timestamp" FROM pair, was WHERE h.id = pair.b;`);
+        const before = await fingerprint(d.sql(), 'health_checks');
+        await d.closeClients();
+        const r = await runCli([MIGRATE, '--strategy', 'online', '--json', '--database-url', d.url]);
+        expectExit(r, 0);
+        expect(r.json().replayed).toBeGreaterThanOrEqual(3);
+        expect(await fingerprint(d.sql(), 'health_checks')).toEqual(before);
+      });
+    },
+    SLOW,
+  );
+
+  it(
     'an old index named as TimescaleDB names its default time index, on other columns: no 42P07, numbered as PostgreSQL would',
     async () => {
       await withDb('apache', 'mig-app-idx', 5_000, async (d) => {
