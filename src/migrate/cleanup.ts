@@ -10,6 +10,7 @@ import { followUp, type MigrateOptions, type MigrateResult } from './result.js';
 import { resolveNames } from './preflight.js';
 import { runStatements } from './session.js';
 import { migrationNames } from './online/names.js';
+import { oldTableDependents } from './app-objects.js';
 
 /**
  * After an online migration: cleanup (drop the old table once the migration
@@ -48,22 +49,38 @@ export async function finished(
   result.verification = saved?.verification ?? null;
   result.oldTable = old?.ok ? old.display : null;
   if (old?.ok && opts.dropOld && !opts.dryRun) {
-    await dropOld(conn, state, q.oid);
-    result.droppedOld = true;
-    result.changed = true;
-    result.oldTable = null;
+    result.keptBy = await dropOld(conn, state, q.oid);
+    result.droppedOld = result.keptBy.length === 0;
+    result.changed = result.droppedOld;
+    if (result.droppedOld) result.oldTable = null;
+    else result.warnings.push(dropRefused(result.oldTable ?? state.old_table ?? '', result.keptBy));
   }
-  result.nextSteps = followUp(q.name);
+  result.nextSteps = followUp(q);
   return result;
 }
 
-/** --drop-old: the old table (by the OID recorded at the swap) goes, and with it the migration's state (as cleanup does). */
-export async function dropOld(conn: Sql, state: MigrationState, currentOid: number | null = null): Promise<void> {
-  await inTransaction(conn, { lockTimeout: CLEANUP_LOCK_TIMEOUT }, async () => {
+/**
+ * --drop-old: the old table (by the OID recorded at the swap) goes, and with
+ * it the migration's state (as cleanup does); unless objects bound to it by
+ * OID (functions returning its row type, ...) keep it: then nothing is
+ * dropped and those objects are returned (never CASCADE: it would drop them).
+ */
+export async function dropOld(conn: Sql, state: MigrationState, currentOid: number | null = null): Promise<string[]> {
+  return inTransaction(conn, { lockTimeout: CLEANUP_LOCK_TIMEOUT }, async () => {
     const old = await recordedOldTable(conn, state, currentOid);
-    if (old?.ok) await executeRendered(conn, old.statement);
+    if (old?.ok) {
+      const keptBy = await oldTableDependents(conn, Number(state.old_table_oid));
+      if (keptBy.length > 0) return keptBy;
+      await executeRendered(conn, old.statement);
+    }
     await forget(conn, state.schema_name, state.table_name);
+    return [];
   });
+}
+
+/** Why --drop-old kept the old table, and what to do. */
+export function dropRefused(oldTable: string, keptBy: string[]): string {
+  return `the migration is done, but the old table ${oldTable} was kept (--drop-old refused): ${keptBy.join(', ')} still use${keptBy.length === 1 ? 's' : ''} it; re-create ${keptBy.length === 1 ? 'it' : 'them'} against the new table (DROP and CREATE again, never DROP … CASCADE), then run migrate-from-postgres cleanup`;
 }
 
 /**
@@ -121,6 +138,7 @@ async function planCleanup(
   if (state?.phase === 'done') {
     const old = await recordedOldTable(conn, state, q.oid);
     if (old?.ok) {
+      await refuseWhileUsed(conn, old.display, Number(state.old_table_oid));
       res.statements.push(old.statement);
       res.dropped.push(old.display);
     } else if (old?.present) {
@@ -138,6 +156,19 @@ async function planCleanup(
     );
   }
   return false;
+}
+
+/** The old table stays while objects are bound to it by OID: named, with the fix (never CASCADE). */
+async function refuseWhileUsed(conn: Sql, display: string, oid: number): Promise<void> {
+  const keptBy = await oldTableDependents(conn, oid);
+  if (keptBy.length === 0) return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `${display} cannot be dropped: ${keptBy.join(', ')} still use${keptBy.length === 1 ? 's' : ''} it or its row type`,
+    {
+      hint: `Re-create ${keptBy.length === 1 ? 'it' : 'them'} against the new table (DROP, then CREATE again; DROP … CASCADE would drop ${keptBy.length === 1 ? 'it' : 'them'} for good), then run cleanup again. Nothing was changed.`,
+    },
+  );
 }
 
 /**

@@ -57,7 +57,7 @@ export async function inPlace(
   result.copied = copiedFigures(verification.rows, 1, (done - started) / 1000);
   result.changed = true;
   result.outcome = 'migrated';
-  result.nextSteps = followUp(table.name);
+  result.nextSteps = followUp(table);
   return result;
 }
 

@@ -5,7 +5,7 @@ import { resolveTable, type ResolvedTable } from '../db/names.js';
 import { withChangeLock } from '../db/plan.js';
 import { requireOwnerRights } from '../db/table-owner.js';
 import { readState, type MigrationState } from './state.js';
-import { checkBlockers, chooseStrategy, ensureTimescale, estimate, isHypertable, resolveNames } from './preflight.js';
+import { checkBlockers, ensureTimescale, estimate, isHypertable, resolveNames } from './preflight.js';
 import { emptyResult, followUp, type MigrateHooks, type MigrateOptions, type MigrateResult } from './result.js';
 import { withMigrationSession, workerCount } from './session.js';
 import { inPlace } from './in-place.js';
@@ -71,7 +71,7 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
   if (!state && caps.timescaledb.installedVersion && (await isHypertable(conn, table))) {
     result.outcome = 'already-hypertable';
     result.strategyReason = `${table.display} is already a hypertable`;
-    result.nextSteps = followUp(q.name);
+    result.nextSteps = followUp(q);
     return result;
   }
   // Rows move from here on: only with the rights of the table's owner (README "Who moves the rows").
@@ -128,9 +128,8 @@ async function start(
   caps: Capabilities,
   createExtension: boolean,
 ): Promise<MigrateResult> {
-  const { pre, warnings } = await checkBlockers(conn, table, opts, caps);
+  const { pre, warnings, choice } = await checkBlockers(conn, table, opts, caps);
   result.warnings.push(...warnings);
-  const choice = await chooseStrategy(conn, table, opts, pre);
   result.strategy = choice.strategy;
   result.strategyReason = choice.reason;
   result.estimate = await estimate(conn, table, opts, pre, choice.strategy);

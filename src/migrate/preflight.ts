@@ -6,6 +6,7 @@ import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } fr
 import { num } from '../core/numbers.js';
 import { checkConvertible, preflight as setupPreflight } from '../steps/hypertable.js';
 import { executeRendered, query, queryOne, renderStatement } from '../db/sql.js';
+import { appObjectChecks } from './app-objects.js';
 import { RATE, type MigrateOptions, type MigrateResult, type PlannedStep, type Strategy } from './result.js';
 
 /**
@@ -65,13 +66,18 @@ export async function readPreflight(conn: Sql, table: ResolvedTable, timeColumn:
   return pre;
 }
 
-/** Everything that stops a conversion, as one error naming each problem and its fix. */
+/**
+ * Everything that stops a conversion, as one error naming each problem and
+ * its fix; and the strategy, chosen first: the online strategy's blockers
+ * apply only when the table will move online (`auto` converts a small table
+ * in place, views and triggers included).
+ */
 export async function checkBlockers(
   conn: Sql,
   table: ResolvedTable,
   opts: MigrateOptions,
   caps: Capabilities,
-): Promise<{ pre: Preflight; warnings: string[] }> {
+): Promise<{ pre: Preflight; warnings: string[]; choice: { strategy: Strategy; reason: string } }> {
   if (table.relkind !== 'r') {
     throw new HomepotError('unsuitable-table', `${table.display} is not a plain table and cannot become a hypertable`, {
       hint: 'Point --table at an ordinary table.',
@@ -79,11 +85,21 @@ export async function checkBlockers(
   }
   const { warnings } = await checkConvertible(conn, table, opts.timeColumn);
   const pre = await readPreflight(conn, table, opts.timeColumn);
+  const hasRows = await anyRow(conn, table);
+  const choice = strategyFor(opts, pre, hasRows);
+  const online = choice.strategy === 'online';
   const fks = await query<{ constraint_name: string; from_table: string }>(conn, 'steps/referencing-fks.sql', [
     table.oid,
   ]);
-  const online = opts.strategy !== 'in-place';
-  const { problems, fixes } = blockers(pre, fks, caps, online);
+  const { problems, fixes } = blockers(pre, fks, caps, online, hasRows);
+  const app = await appObjectChecks(conn, table, {
+    online,
+    hasRows,
+    timeColumn: opts.timeColumn,
+    keyColumns: pre.key_columns,
+  });
+  problems.push(...app.problems);
+  fixes.push(...app.fixes);
   if (problems.length > 0) {
     throw new HomepotError(
       'unsuitable-table',
@@ -93,8 +109,17 @@ export async function checkBlockers(
       },
     );
   }
-  return { pre, warnings };
+  if (online) requireKey(table, opts, pre);
+  return { pre, warnings: [...warnings, ...app.warnings, CROSS_CHUNK_UPDATES], choice };
 }
+
+/**
+ * TimescaleDB routes a row to its chunk when it is inserted; an UPDATE that
+ * moves "timestamp" into another chunk's range fails (23514) where it
+ * succeeded on the plain table (seen on 2.19.3 and 2.28.3).
+ */
+const CROSS_CHUNK_UPDATES =
+  "after the migration, an UPDATE that moves a row's time into another chunk fails (23514, a TimescaleDB limitation): delete the row and insert it again instead";
 
 /** The problems that stop a conversion (each with its fix). */
 function blockers(
@@ -102,17 +127,21 @@ function blockers(
   fks: { constraint_name: string; from_table: string }[],
   caps: Capabilities,
   online: boolean,
+  hasRows: boolean,
 ): { problems: string[]; fixes: string[] } {
   const problems: string[] = [];
   const fixes: string[] = [];
   const tsVersion = caps.timescaledb.installedVersion ?? caps.timescaledb.availableVersion ?? '0';
-  const fkSupported = compareVersions(tsVersion, '2.16.0') >= 0;
+  // TimescaleDB 2.16+ keeps foreign keys into an empty table it converts, but
+  // create_hypertable(migrate_data) truncates the table after moving its rows,
+  // and PostgreSQL refuses that while foreign keys point in (0A000; 2.19.3, 2.23, 2.28.3).
+  const fkSupported = compareVersions(tsVersion, '2.16.0') >= 0 && !hasRows;
   if (fks.length > 0 && (online || !fkSupported)) {
     problems.push(`foreign keys point into it (${fks.map((f) => `${f.from_table}.${f.constraint_name}`).join(', ')})`);
     fixes.push(
       online
-        ? 'drop those foreign keys and re-create them after the migration (or use --strategy in-place, which keeps them on TimescaleDB 2.16+)'
-        : 'drop those foreign keys and re-create them after the migration (TimescaleDB before 2.16 cannot keep them)',
+        ? 'drop those foreign keys and re-create them after the migration (TimescaleDB 2.16+ keeps foreign keys that point into a hypertable)'
+        : 'drop those foreign keys and re-create them after the migration (moving the rows into chunks truncates the table, which PostgreSQL refuses while foreign keys point into it; TimescaleDB 2.16+ keeps foreign keys added afterwards)',
     );
   }
   if (pre.inheritance) {
@@ -148,27 +177,23 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Pick the strategy (the table holds rows or not); explain the choice. */
-export async function chooseStrategy(
-  conn: Sql,
-  table: ResolvedTable,
-  opts: MigrateOptions,
-  pre: Preflight,
-): Promise<{ strategy: Strategy; reason: string }> {
+async function anyRow(conn: Sql, table: ResolvedTable): Promise<boolean> {
   const [any] = await conn<
     { any: boolean }[]
   >`SELECT EXISTS (SELECT 1 FROM ${conn(table.schema)}.${conn(table.name)}) AS any`;
-  const choice = strategyFor(opts, pre, Boolean(any?.any));
-  if (choice.strategy === 'online' && !pre.key_columns) {
-    throw new HomepotError(
-      'unsuitable-table',
-      `${table.display} has no primary key (or unique NOT NULL key) that includes ${quoteIfNeeded(opts.timeColumn)}: the online strategy needs one to replay the writes that arrive during the copy`,
-      {
-        hint: `Add one (for HOMEPOT: ALTER TABLE ${table.display} ADD PRIMARY KEY (id, ${quoteIfNeeded(opts.timeColumn)});), or use --strategy in-place (blocks writes for the whole conversion).`,
-      },
-    );
-  }
-  return choice;
+  return Boolean(any?.any);
+}
+
+/** The online strategy replays captured writes by key: the table must have one that contains the time column. */
+function requireKey(table: ResolvedTable, opts: MigrateOptions, pre: Preflight): void {
+  if (pre.key_columns) return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `${table.display} has no primary key (or unique NOT NULL key) that includes ${quoteIfNeeded(opts.timeColumn)}: the online strategy needs one to replay the writes that arrive during the copy`,
+    {
+      hint: `Add one (for HOMEPOT: ALTER TABLE ${table.display} ADD PRIMARY KEY (id, ${quoteIfNeeded(opts.timeColumn)});), or use --strategy in-place (blocks writes for the whole conversion).`,
+    },
+  );
 }
 
 function strategyFor(opts: MigrateOptions, pre: Preflight, hasRows: boolean): { strategy: Strategy; reason: string } {

@@ -4,6 +4,7 @@ import type { Interval } from '../core/intervals.js';
 import type { ChangeHooks } from '../db/plan.js';
 import type { ResolvedTable } from '../db/names.js';
 import type { Verification } from './verify.js';
+import { quoteIfNeeded } from '../core/columns.js';
 
 /**
  * What migrate-from-postgres is asked and what it reports, for every strategy
@@ -105,6 +106,8 @@ export interface MigrateResult {
   verification: Verification | null;
   oldTable: string | null;
   droppedOld: boolean;
+  /** --drop-old refused (the swap is done): the objects bound to the old table by OID that keep it. */
+  keptBy: string[];
   /** Seconds spent per phase (online: prepare, copy, foreignKeys, analyze, replay, verify, finalStep). */
   timings: Record<string, number>;
   /** --source: what reconciling the windows that differed did in this run (rows inserted, updated, deleted here). */
@@ -136,16 +139,30 @@ export function emptyResult(table: string, caps: Capabilities): MigrateResult {
     verification: null,
     oldTable: null,
     droppedOld: false,
+    keptBy: [],
     timings: {},
     warnings: [],
     nextSteps: [],
   };
 }
 
-/** The commands to run after a migration (printed, and run with --setup). */
-export function followUp(table: string): string[] {
-  const t = table === 'health_checks' ? '' : ` --table ${table}`;
+/**
+ * The commands to run after a migration (printed, and run with --setup):
+ * --table as one shell word that --table reads back as the same table
+ * (`app.health_checks`, `'"HealthChecks"'`), left out for public.health_checks.
+ */
+export function followUp(table: { schema: string; name: string }): string[] {
+  const qualified =
+    table.schema === 'public'
+      ? quoteIfNeeded(table.name)
+      : `${quoteIfNeeded(table.schema)}.${quoteIfNeeded(table.name)}`;
+  const t = qualified === 'health_checks' ? '' : ` --table ${shellWord(qualified)}`;
   return [`homepot-ts setup${t}`, 'homepot-ts create-aggregates', 'homepot-ts status'];
+}
+
+/** `text` as one POSIX shell word: as is when plain, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_.,:@%+=/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 export function round1(x: number): number {

@@ -81,7 +81,9 @@ export async function windowSums(
   try {
     rows = await executeRendered<{ w: string; n: string; h: string }[]>(sql, statement, params);
   } finally {
-    await sql`RESET enable_sort`;
+    // Inside a transaction the statement failed in, RESET fails too (25P02):
+    // it must not replace the first error, which says what went wrong.
+    await sql`RESET enable_sort`.catch(() => {});
   }
   return new Map(rows.map((r) => [Number(r.w), { w: Number(r.w), n: Number(r.n), h: String(r.h) }]));
 }

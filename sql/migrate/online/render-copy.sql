@@ -24,14 +24,19 @@ SELECT 'backfill' AS name,
               t.schema, $2::text, cols.list, t.schema, t.name) AS statement
 FROM t, cols
 UNION ALL
--- The same, skipping rows already there (a row an UPDATE moved ahead of the copy).
+-- The same, skipping rows that conflict with one already there on any unique
+-- key (a row an UPDATE moved ahead of the copy; a row the application
+-- replaced, deleting one and inserting another with the same second unique
+-- key, whose delete is still in the log): the log replays them.
 SELECT 'backfill-skip-existing',
-       format('INSERT INTO %I.%I OVERRIDING SYSTEM VALUE SELECT %s FROM %I.%I WHERE ctid >= format(''(%%s,0)'', $1::bigint)::tid AND ctid < format(''(%%s,0)'', $2::bigint)::tid ON CONFLICT (%s) DO NOTHING',
-              t.schema, $2::text, cols.list, t.schema, t.name, k.list)
-FROM t, cols, k
+       format('INSERT INTO %I.%I OVERRIDING SYSTEM VALUE SELECT %s FROM %I.%I WHERE ctid >= format(''(%%s,0)'', $1::bigint)::tid AND ctid < format(''(%%s,0)'', $2::bigint)::tid ON CONFLICT DO NOTHING',
+              t.schema, $2::text, cols.list, t.schema, t.name)
+FROM t, cols
 UNION ALL
 -- Replay up to $1 captured changes, oldest first: per key only the last one
--- counts (a delete, or the row as it was last written).
+-- counts (a delete, or the row as it was last written). Deletes go first and
+-- rows are written in the order they were, so a row that took another's
+-- second unique key (the other deleted or changed before) finds it free.
 SELECT 'replay',
        format($q$WITH batch AS (
   DELETE FROM %1$I.%3$I WHERE homepot_ts_seq IN (SELECT homepot_ts_seq FROM %1$I.%3$I ORDER BY homepot_ts_seq LIMIT $1)
@@ -41,7 +46,7 @@ SELECT 'replay',
 ), gone AS (
   DELETE FROM %1$I.%2$I n USING last l WHERE l.homepot_ts_op = 'D' AND %5$s RETURNING 1
 ), put AS (
-  INSERT INTO %1$I.%2$I OVERRIDING SYSTEM VALUE SELECT %6$s FROM last WHERE homepot_ts_op = 'I'
+  INSERT INTO %1$I.%2$I OVERRIDING SYSTEM VALUE SELECT %6$s FROM last WHERE homepot_ts_op = 'I' ORDER BY homepot_ts_seq
   ON CONFLICT (%4$s) DO %7$s RETURNING 1
 )
 SELECT (SELECT count(*) FROM batch)::int AS entries,

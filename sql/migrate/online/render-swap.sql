@@ -8,7 +8,9 @@
 -- one (jsonb: old name -> name), $8 the new table's default time index as
 -- TimescaleDB named it, $9 the name an in-place conversion gives it
 -- ($7 to $9 cut to 63 bytes on a character boundary by the tool, as
--- PostgreSQL cuts names it derives).
+-- PostgreSQL cuts names it derives), $10 identity sequences (jsonb array of
+-- {old_seq, moved, new_seq}: the old table's sequence moves aside, the new
+-- table's takes its name).
 WITH t AS (
     SELECT c.oid, n.nspname AS schema, c.relname AS name, to_regclass(format('%I.%I', n.nspname, $2::text)) AS new_oid
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid
@@ -40,11 +42,11 @@ WITH t AS (
                 ELSE format('ALTER INDEX %I.%I RENAME TO %I', t.schema, m.value, m.key) END
     FROM t, jsonb_each_text($6::jsonb) m JOIN old_names o ON o.name = m.key
     UNION ALL
+    -- $9 is free: the tool picked it among the names no relation has or
+    -- takes here (an old index of that name moves aside, but its copy takes
+    -- the name back in step 5).
     SELECT 6, 0, format('ALTER INDEX %I.%I RENAME TO %I', t.schema, d.current, d.wanted)
     FROM t, default_index d
-    WHERE NOT EXISTS (SELECT 1 FROM pg_class x JOIN pg_namespace xn ON xn.oid = x.relnamespace
-                      WHERE xn.nspname = t.schema AND x.relname = d.wanted
-                        AND x.relname NOT IN (SELECT name FROM old_names))
     UNION ALL
     -- serial columns: the sequence now belongs to the new table (so dropping the old one keeps it)
     SELECT 7, a.attnum, format('ALTER SEQUENCE %s OWNED BY %I.%I.%I', s.seq::regclass, t.schema, t.name, a.attname)
@@ -56,5 +58,12 @@ WITH t AS (
     SELECT 8, a.attnum, format('SELECT setval(%L::regclass, last_value, is_called) FROM %s',
                                pg_get_serial_sequence(format('%I.%I', t.schema, $2::text), a.attname), pg_get_serial_sequence(format('%I.%I', t.schema, t.name), a.attname))
     FROM t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''
+    UNION ALL
+    -- ... and its name: the old one's moves aside first
+    SELECT 9, 2 * (s.o)::int, format('ALTER SEQUENCE %I.%I RENAME TO %I', t.schema, s.v->>'old_seq', s.v->>'moved')
+    FROM t, jsonb_array_elements($10::jsonb) WITH ORDINALITY s(v, o)
+    UNION ALL
+    SELECT 9, 2 * (s.o)::int + 1, format('ALTER SEQUENCE %I.%I RENAME TO %I', t.schema, s.v->>'new_seq', s.v->>'old_seq')
+    FROM t, jsonb_array_elements($10::jsonb) WITH ORDINALITY s(v, o)
 )
 SELECT statement FROM stmts ORDER BY ord, sub;

@@ -84,7 +84,9 @@ function doneRows(ctx: CommandContext, r: MigrateResult): (string | number)[][] 
       `${formatCount(r.verification.rows)} rows in ${r.verification.windows} windows of ${formatDuration(r.verification.windowSeconds * 1000)}: ${r.verification.ok ? c.green('counts and checksums match') : c.red(`${r.verification.mismatches.length} window(s) differ`)}`,
     ]);
   }
-  if (r.oldTable) rows.push(['old table', `${r.oldTable} (kept; migrate-from-postgres cleanup drops it)`]);
+  if (r.oldTable && r.keptBy.length > 0)
+    rows.push(['old table', `${r.oldTable} (kept: used by ${r.keptBy.join(', ')})`]);
+  else if (r.oldTable) rows.push(['old table', `${r.oldTable} (kept; migrate-from-postgres cleanup drops it)`]);
   if (r.droppedOld) rows.push(['old table', 'dropped (--drop-old)']);
   return rows;
 }

@@ -23,18 +23,59 @@ export function migrationNames(table: string) {
 
 export type MigrationNames = ReturnType<typeof migrationNames>;
 
+/** An identity column's sequence at the swap: the old table's moves aside, the new table's takes its name. */
+export interface Sequence {
+  old_seq: string;
+  new_seq: string;
+  moved: string;
+}
+
 function indexNames(conn: Sql, table: ResolvedTable): Promise<{ name: string }[]> {
   return query<{ name: string }>(conn, 'migrate/online/index-names.sql', [table.oid]);
 }
 
-/** Temporary names for the copies of the old table's indexes and key constraints. */
+async function relationNames(conn: Sql, table: ResolvedTable): Promise<string[]> {
+  return (await queryOne<{ names: string[] }>(conn, 'migrate/online/relation-names.sql', [table.oid]))?.names ?? [];
+}
+
+/**
+ * Temporary names for the copies of the old table's indexes and key
+ * constraints: none the schema already has, so the copies can never collide
+ * with an index there (the swap gives them the old names back).
+ */
 export async function tempIndexNames(conn: Sql, table: ResolvedTable): Promise<Record<string, string>> {
   const rows = await indexNames(conn, table);
+  const taken = new Set(await relationNames(conn, table));
   const map: Record<string, string> = {};
   rows.forEach((r, i) => {
-    map[r.name] = derivedName(r.name, `_tsdb${i}`);
+    let candidate = derivedName(r.name, `_tsdb${i}`);
+    for (let j = 1; taken.has(candidate); j++) candidate = derivedName(r.name, `_tsdb${i}_${j}`);
+    taken.add(candidate);
+    map[r.name] = candidate;
   });
   return map;
+}
+
+/**
+ * The name an in-place conversion gives TimescaleDB's default time index,
+ * numbered as PostgreSQL numbers a name it picks when another relation (an
+ * old index of that name, whose copy takes it back) has it.
+ */
+function freeIndexName(table: string, timeColumn: string, taken: Set<string>): string {
+  let candidate = objectName(table, timeColumn, 'idx');
+  for (let i = 1; taken.has(candidate); i++) candidate = objectName(table, timeColumn, `idx${i}`);
+  return candidate;
+}
+
+/** A name for `name` (an old object) once it belongs to the old table, none of `taken`. */
+function movedName(name: string, table: ResolvedTable, oldTable: string, taken: Set<string>): string {
+  const [base, suffix] = name.startsWith(table.name)
+    ? [oldTable, name.slice(table.name.length)]
+    : [name, '_pre_timescaledb'];
+  let candidate = derivedName(base, suffix);
+  for (let i = 1; taken.has(candidate); i++) candidate = derivedName(base, `${suffix}${i}`);
+  taken.add(candidate);
+  return candidate;
 }
 
 /**
@@ -49,26 +90,22 @@ export async function swapNames(
   newTable: string,
   oldTable: string,
   timeColumn: string,
-): Promise<{ moved: Record<string, string>; defaultIndex: string; wantedIndex: string }> {
+): Promise<{ moved: Record<string, string>; sequences: Sequence[]; defaultIndex: string; wantedIndex: string }> {
   const rows = await indexNames(conn, table);
   // Cut names can meet (each other, the old table's name, another relation):
   // then a number goes into the suffix, as PostgreSQL does for names it picks.
-  const taken = new Set([oldTable, ...rows.map((r) => r.name)]);
-  const existing = await queryOne<{ names: string[] }>(conn, 'migrate/online/relation-names.sql', [table.oid]);
-  for (const n of existing?.names ?? []) taken.add(n);
+  const taken = new Set([oldTable, ...rows.map((r) => r.name), ...(await relationNames(conn, table))]);
   const moved: Record<string, string> = {};
-  for (const { name } of rows) {
-    const [base, suffix] = name.startsWith(table.name)
-      ? [oldTable, name.slice(table.name.length)]
-      : [name, '_pre_timescaledb'];
-    let candidate = derivedName(base, suffix);
-    for (let i = 1; taken.has(candidate); i++) candidate = derivedName(base, `${suffix}${i}`);
-    taken.add(candidate);
-    moved[name] = candidate;
-  }
+  for (const { name } of rows) moved[name] = movedName(name, table, oldTable, taken);
+  const identity = await query<{ old_seq: string; new_seq: string }>(conn, 'migrate/online/identity-sequences.sql', [
+    table.oid,
+    newTable,
+  ]);
+  const sequences = identity.map((s) => ({ ...s, moved: movedName(s.old_seq, table, oldTable, taken) }));
   return {
     moved,
+    sequences,
     defaultIndex: objectName(newTable, timeColumn, 'idx'),
-    wantedIndex: objectName(table.name, timeColumn, 'idx'),
+    wantedIndex: freeIndexName(table.name, timeColumn, taken),
   };
 }

@@ -7,6 +7,8 @@ import { secondsSince, type MigrateHooks, type MigrateOptions, type MigrateResul
 import { replayUntilSmall, validateAndAnalyze } from './catch-up.js';
 import { copyPhase } from './copy.js';
 import { migrationNames } from './names.js';
+import { describeError } from '../../db/describe-error.js';
+import { ExitCode } from '../../core/exit-codes.js';
 import { prepareOnline, resumeOnline } from './prepare.js';
 import { renderCopy, type OnlineRun } from './run.js';
 import { finishOnline, swapPhase } from './swap.js';
@@ -54,7 +56,18 @@ export async function online(
     newTable: { schema: table.schema, name: state.new_table, oid: Number(state.new_table_oid) },
     copy: await renderCopy(conn, table, state.new_table, state.log_table, opts.timeColumn, keyColumns),
   };
-  if (state.phase === 'copying') await copyPhase(run, pre);
+  try {
+    await untilSwapped(run, pre);
+  } catch (err) {
+    throw triggerLeft(err, table, state);
+  }
+  return finishOnline(run);
+}
+
+/** From the copy (or where the state says) to the swap. */
+async function untilSwapped(run: OnlineRun, pre?: Preflight): Promise<void> {
+  const { hooks, result } = run;
+  if (run.state.phase === 'copying') await copyPhase(run, pre);
   // Beside the replay and the verification, on a connection of its own.
   const beside = await validateAndAnalyze(run);
   hooks.onPhase?.('replaying the writes captured during the copy');
@@ -65,5 +78,21 @@ export async function online(
   hooks.onPhase?.('validating foreign keys and analyzing the new table');
   await beside();
   await swapPhase(run, first);
-  return finishOnline(run);
+}
+
+/**
+ * A run that fails before the swap leaves the capture trigger on the table
+ * (it keeps logging every write): the error says so, and how to remove it.
+ * An interrupted run already says so; after the swap the trigger is gone.
+ */
+function triggerLeft(err: unknown, table: ResolvedTable, state: MigrationState): unknown {
+  const e = describeError(err);
+  if (e.kind === 'interrupted' || e.exitCode === ExitCode.terminated || state.phase === 'done') return err;
+  const left = `The capture trigger homepot_ts_capture is still on ${table.display} and logs every write into ${state.log_table}: run migrate-from-postgres again once the cause is fixed (it continues), or migrate-from-postgres abort to remove the trigger, the log and ${state.new_table}.`;
+  return new HomepotError(e.kind, e.message, {
+    hint: e.hint ? `${e.hint} ${left}` : left,
+    exitCode: e.exitCode,
+    ...(e.sqlstate ? { sqlstate: e.sqlstate } : {}),
+    cause: err,
+  });
 }

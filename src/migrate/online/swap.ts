@@ -5,7 +5,7 @@ import { describeMismatches, type Verification } from '../verify.js';
 import { recordResult, recordSwapped } from '../state.js';
 import { followUp, interrupted, MIGRATE_DEFAULTS, secondsSince, type MigrateResult } from '../result.js';
 import { runStatements } from '../session.js';
-import { dropOld } from '../cleanup.js';
+import { dropOld, dropRefused } from '../cleanup.js';
 import { replayUntilSmall } from './catch-up.js';
 import { guardNewTable } from './guard.js';
 import { swapNames } from './names.js';
@@ -37,6 +37,7 @@ export async function swapPhase(run: OnlineRun, first: Verification): Promise<vo
     sn.moved,
     sn.defaultIndex,
     sn.wantedIndex,
+    sn.sequences,
   ]);
   for (let attempt = 1; ; attempt++) {
     if (hooks.signal?.aborted) throw interrupted(table, 'online');
@@ -144,12 +145,13 @@ export async function finishOnline(run: OnlineRun): Promise<MigrateResult> {
   result.oldTable = `${quoteIfNeeded(table.schema)}.${quoteIfNeeded(oldTable)}`;
   await recordResult(conn, table.schema, table.name, { verification: result.verification, locks: result.locks });
   if (run.opts.dropOld) {
-    await dropOld(conn, { ...state, old_table: oldTable, old_table_oid: String(table.oid) });
-    result.droppedOld = true;
-    result.oldTable = null;
+    result.keptBy = await dropOld(conn, { ...state, old_table: oldTable, old_table_oid: String(table.oid) });
+    result.droppedOld = result.keptBy.length === 0;
+    if (result.droppedOld) result.oldTable = null;
+    else result.warnings.push(dropRefused(result.oldTable, result.keptBy));
   }
   result.nextSteps = [
-    ...followUp(table.name),
+    ...followUp(table),
     ...(result.droppedOld
       ? []
       : [`homepot-ts migrate-from-postgres cleanup   # drops ${oldTable} once you no longer need it`]),

@@ -332,7 +332,7 @@ function conclude(run: RemoteRun, v: Verification, windowSeconds: number): Migra
       ? ['stop HOMEPOT (or its writes to the source), then run this command again to copy and verify the rest']
       : []),
     'point HOMEPOT at this server (DATABASE__URL in backend/.env) and start it, then run migrate-from-postgres --source ... finish (a rerun after that is refused)',
-    ...followUp(run.srcTable.name),
+    ...followUp(run.srcTable),
   ];
   return result;
 }
