@@ -2,7 +2,7 @@ import { executeRendered, inTransaction, query, renderStatement } from '../../db
 import { addSourceKeys, readSourceKeys } from '../state.js';
 import { chooseWindowSeconds, compareWindows, timeSpan, windowSums, type Verification } from '../verify.js';
 import type { CatchUp } from '../result.js';
-import { copyOut, stage, stagedKeys } from './copy.js';
+import { copyOut, stage, stagedKeys, translateStaged } from './copy.js';
 import type { RemoteRun } from './run.js';
 
 /**
@@ -16,13 +16,14 @@ import type { RemoteRun } from './run.js';
 async function verifyStatements(run: RemoteRun) {
   const { conn, srcTable, opts, mainFacts } = run;
   const ref = [srcTable.schema, srcTable.name, opts.timeColumn];
-  const source = await renderStatement(conn, 'migrate/remote/render-verify.sql', [...ref, null, null]);
+  const source = await renderStatement(conn, 'migrate/remote/render-verify.sql', [...ref, null, null, null]);
   // Here, with the keys copied so far (they change as windows are reconciled).
   const target = async () =>
     renderStatement(conn, 'migrate/remote/render-verify.sql', [
       ...ref,
       mainFacts.intKey,
       mainFacts.intKey ? await readSourceKeys(conn, srcTable.schema, srcTable.name) : null,
+      run.references.length > 0 ? JSON.stringify(run.references) : null,
     ]);
   return { source, target };
 }
@@ -91,6 +92,7 @@ async function reconcile(
   const what = run.pglite ? 'json-windows' : 'copy-windows';
   const out = await copyOut(conn, f, run.opts.timeColumn, what, { w, windows });
   await stage(run.src, conn, s, out, run.pglite);
+  await translateStaged(run);
   // The freshly copied chunks have no statistics yet: the planner expects a row or two in the
   // windows and joins them to the staged rows by nested loops, which took 166 s for 34,000
   // staged rows here; hash joins take well under a second. For this transaction only.

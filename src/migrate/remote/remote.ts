@@ -30,7 +30,8 @@ import {
 import { runStatements } from '../session.js';
 import { connectSource, readFacts, SESSION, sourceTable, type SourceTable, type TableFacts } from './source.js';
 import { checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
-import { copyBlocks, copyDependencies, copyOut, renderCopy } from './copy.js';
+import { copyBlocks, copyOut, renderCopy } from './copy.js';
+import { planNaturalKeys, syncReferenced } from './natural-keys.js';
 import { advanceSequences, verifyAndReconcile } from './reconcile.js';
 import { finishedError } from './finish.js';
 import type { RemoteRun } from './run.js';
@@ -109,6 +110,7 @@ async function migrate(
   const ensured = await ensureTimescale(conn, caps, true);
   const run = await readSource(conn, src, shownSource, opts, hooks, caps, ensured.plan);
   const schema = await planSchema(run);
+  await planNaturalKeys(run);
   await planCopy(run);
   if (opts.dryRun) {
     run.result.outcome = 'planned';
@@ -116,7 +118,7 @@ async function migrate(
   }
   if (ensured.plan.length > 0) await createExtension(run, ensured.plan);
   await createSchema(run, schema);
-  await copyDependencies(run);
+  await syncReferenced(run);
   await copyBlocks(run);
   const { v, windowSeconds } = await verifyAndReconcile(run);
   await advanceSequences(run);
@@ -184,6 +186,9 @@ async function readSource(
     state,
     copy: {},
     depCopies: new Map(),
+    keyed: [],
+    references: [],
+    translate: null,
   };
 }
 
@@ -255,8 +260,10 @@ async function planCopy(run: RemoteRun): Promise<void> {
   if (deps.length > 0)
     result.plan.push({
       id: 'dependencies',
-      title: `add the ${deps.map((d) => d.name).join(', ')} rows this server lacks ($1: the source's rows as JSON)`,
-      statements: deps.map((d) => run.depCopies.get(d.oid)!['json-in-missing']!),
+      title: `match the ${run.keyed.map((d) => `${d.facts.table.name} by ${d.natural.join(', ')}`).join(', ')} rows to this server's by their natural keys: add the missing ones, update the ones the source changed since the last copy, and translate the references of the copied rows where the keys differ here ($1: the source's rows as JSON, $2: their hashes as last copied)`,
+      statements: run.keyed.flatMap((d) =>
+        ['sync-insert', 'sync-insert-new-key', 'sync-update', 'sync-map'].flatMap((n) => d.statements[n] ?? []),
+      ),
     });
   result.plan.push({
     id: 'copy',
