@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cellAfter, oneLineError, snapshot } from './support/assertions.js';
 import { runCli as run, type CliResult } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
-import { loadSchema } from './support/homepot.js';
+import { loadPlainRows, loadSchema } from './support/homepot.js';
 import { fingerprints, loadSource, migrateArgs, on } from './support/remote-source.js';
 
 function runCli(args: string[]): Promise<CliResult> {
@@ -170,5 +170,33 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Commun
     expect(r.json()).toMatchObject({ outcome: 'migrated', verification: { ok: true, rows: 3_000 } });
     expect(r.json().referenced.map((d: { translated: boolean }) => d.translated)).toEqual([true, true]);
     await expectSameByNaturalKeys(source(), target);
+  });
+});
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source after a finished online migration here', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 200, days: 1 });
+    await source().closeClients();
+    target = await createTestDatabase('apache', { label: 'migrate-remote-after-online' });
+    await loadPlainRows(target.sql());
+    await target.closeClients();
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('says the table was already migrated here (not "in progress (done)"): exit 4, nothing changed', async () => {
+    const online = await runCli(['migrate-from-postgres', '--strategy', 'online', '--database-url', target.url]);
+    expect(online.code, online.stderr).toBe(0);
+    const before = await snapshot(target);
+    const r = await runCli(migrateArgs(source().url, target.url));
+    expect(r.code, r.stderr).toBe(4);
+    oneLineError(
+      r.stderr,
+      /public\.health_checks on this server was already migrated to a hypertable here .*old table is kept/,
+    );
+    expect(r.stderr).not.toMatch(/in progress/);
+    expect(await snapshot(target)).toEqual(before);
   });
 });

@@ -195,6 +195,15 @@ async function readSource(
 /** The state of an earlier --source run; refused when it is an online migration here or a finished copy. */
 async function earlierCopy(conn: Sql, srcTable: ResolvedTable): Promise<MigrationState | null> {
   const state = await readState(conn, srcTable.schema, srcTable.name);
+  if (state && state.strategy !== 'remote' && state.phase === 'done') {
+    throw new HomepotError(
+      'unsuitable-table',
+      `${srcTable.display} on this server was already migrated to a hypertable here (migrate-from-postgres, ${state.strategy}; its old table is kept): homepot-ts copies nothing from another server into it`,
+      {
+        hint: 'Copy from another server into a database without health_checks; this one needs no copy (migrate-from-postgres cleanup drops the old table).',
+      },
+    );
+  }
   if (state && state.strategy !== 'remote') {
     throw new HomepotError(
       'usage',
