@@ -1,6 +1,6 @@
 import { executeRendered, inTransaction, query, renderStatement } from '../../db/sql.js';
 import { addSourceKeys, readSourceKeys } from '../state.js';
-import { chooseWindowSeconds, compareWindows, timeSpan, windowSums, type Verification } from '../verify.js';
+import { chooseWindowSeconds, compareWindows, windowSums, type Verification } from '../verify.js';
 import type { CatchUp } from '../result.js';
 import { copyOut, stage, stagedKeys, translateStaged } from './copy.js';
 import type { RemoteRun } from './run.js';
@@ -28,12 +28,22 @@ async function verifyStatements(run: RemoteRun) {
   return { source, target };
 }
 
-/** The verification window: from the source table's time span. */
+/**
+ * The verification window: from the span of the source table's rows between
+ * the 0.1% and 99.9% quantiles of time (time-quantiles.sql), not min to max:
+ * one row from 1970 among 605,000 of the last week made 30-day windows, and a
+ * catch-up then re-copied the whole table in one transaction (23.5 s, 396 MB
+ * instead of 1.5 s, 79 MB).
+ */
 async function windowLength(run: RemoteRun): Promise<number> {
   const { srcTable, opts } = run;
-  const ref = { schema: srcTable.schema, name: srcTable.name, timeColumn: opts.timeColumn };
-  const span = await timeSpan(run.src, ref, run.conn);
-  return chooseWindowSeconds(span ? span.hi - span.lo : 0);
+  const statement = await renderStatement(run.conn, 'migrate/remote/time-quantiles.sql', [
+    srcTable.schema,
+    srcTable.name,
+    opts.timeColumn,
+  ]);
+  const [r] = await executeRendered<{ lo: number | null; hi: number | null }[]>(run.src, statement);
+  return chooseWindowSeconds(r?.lo != null && r.hi != null ? Number(r.hi) - Number(r.lo) : 0);
 }
 
 /** Verify per window; reconcile the windows that differ by key (two rounds at most), then verify them again. */

@@ -1,0 +1,51 @@
+/**
+ * migrate-from-postgres --source (issue 16, cost): verification windows are
+ * sized by where the rows are (quantiles of time), not by the min-max span.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { fingerprints, loadSource, migrateArgs, on } from './support/remote-source.js';
+
+const TABLES = ['health_checks', 'devices', 'sites'];
+
+async function expectSameRows(source: TestDatabase, target: TestDatabase): Promise<void> {
+  const expected = await fingerprints(source.sql(), TABLES);
+  await source.closeClients();
+  const actual = await fingerprints(target.sql(), TABLES);
+  await target.closeClients();
+  expect(actual).toEqual(expected);
+}
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source with one health check from 1970', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 20_000, days: 2 });
+    await source().closeClients();
+    // A device without a clock.
+    await on(
+      source(),
+      `INSERT INTO health_checks (device_id, is_healthy, "timestamp") SELECT id, true, '1970-01-01 00:00:07+00' FROM devices WHERE device_id = 'src-dev-1'`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-cost' });
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('verifies in hourly windows (the outlier in a window of its own), and a catch-up re-reads only the hour that changed', async () => {
+    const r = await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().verification).toMatchObject({ ok: true, rows: 20_001, windowSeconds: 3600 });
+    await on(
+      source(),
+      `UPDATE health_checks SET is_healthy = NOT is_healthy WHERE id IN (SELECT id FROM health_checks WHERE "timestamp" > now() - interval '1 day' ORDER BY "timestamp" LIMIT 3)`,
+    );
+    const again = await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 });
+    expect(again.code, again.stderr).toBe(0);
+    const j = again.json();
+    expect(j.verification).toMatchObject({ ok: true, windowSeconds: 3600 });
+    expect(j.caughtUp).toMatchObject({ windows: 1, updated: 3, inserted: 0, deleted: 0 });
+    await expectSameRows(source(), target);
+  });
+});
