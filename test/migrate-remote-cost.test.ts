@@ -1,10 +1,13 @@
 /**
  * migrate-from-postgres --source (issue 16, cost): verification windows are
- * sized by where the rows are (quantiles of time), not by the min-max span.
+ * sized by where the rows are (quantiles of time), not by the min-max span;
+ * a partitioned source is refused up front.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { oneLineError, snapshot } from './support/assertions.js';
 import { runCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { loadSchema } from './support/homepot.js';
 import { fingerprints, loadSource, migrateArgs, on } from './support/remote-source.js';
 
 const TABLES = ['health_checks', 'devices', 'sites'];
@@ -47,5 +50,35 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source with one health
     expect(j.verification).toMatchObject({ ok: true, windowSeconds: 3600 });
     expect(j.caughtUp).toMatchObject({ windows: 1, updated: 3, inserted: 0, deleted: 0 });
     await expectSameRows(source(), target);
+  });
+});
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source from a partitioned health_checks', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSchema(source().sql());
+    await on(
+      source(),
+      `DROP TABLE health_checks;
+       CREATE TABLE health_checks (id serial, device_id integer NOT NULL REFERENCES devices (id), is_healthy boolean NOT NULL,
+         "timestamp" timestamptz NOT NULL, PRIMARY KEY (id, "timestamp")) PARTITION BY RANGE ("timestamp");
+       CREATE TABLE health_checks_old PARTITION OF health_checks FOR VALUES FROM (MINVALUE) TO (now());
+       CREATE TABLE health_checks_new PARTITION OF health_checks FOR VALUES FROM (now()) TO (MAXVALUE);
+       INSERT INTO sites (site_id, name) VALUES ('S', 'S');
+       INSERT INTO devices (device_id, name, device_type, site_id) SELECT 'd', 'd', 'pos', id FROM sites;
+       INSERT INTO health_checks (device_id, is_healthy, "timestamp") SELECT d.id, true, now() - i * interval '1 minute' FROM devices d, generate_series(1, 100) i;`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-partitioned' });
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('is refused before anything changes: exit 4 naming the table', async () => {
+    const before = await snapshot(target);
+    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(4);
+    oneLineError(r.stderr, /^error: source server: public\.health_checks is a partitioned table/);
+    expect(await snapshot(target)).toEqual(before);
   });
 });

@@ -142,6 +142,7 @@ async function readSource(
 ): Promise<RemoteRun> {
   const srcCaps = await detectCapabilities(src);
   const srcTable = await sourceTable(src, opts.table);
+  refusePartitioned(srcTable);
   const { warnings } = await checkConvertible(src, srcTable, opts.timeColumn);
   const tables = await query<SourceTable>(src, 'migrate/remote/tables.sql', [srcTable.oid]);
   const main = tables.find((t) => t.oid === srcTable.oid)!;
@@ -190,6 +191,22 @@ async function readSource(
     references: [],
     translate: null,
   };
+}
+
+/**
+ * A partitioned source table has no blocks of its own: the copy by block
+ * ranges would move nothing and leave every row to the window reconciliation,
+ * in one transaction per run. Refused before anything changes.
+ */
+function refusePartitioned(t: ResolvedTable): void {
+  if (t.relkind !== 'p') return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `source server: ${t.display} is a partitioned table: homepot-ts copies a plain table by block ranges, and a partitioned one has no blocks of its own`,
+    {
+      hint: `On the source, move its rows into a plain table of that name (rename it; CREATE TABLE ... (LIKE ... INCLUDING ALL); INSERT INTO ... SELECT ...), or copy it with pg_dump yourself.`,
+    },
+  );
 }
 
 /** The state of an earlier --source run; refused when it is an online migration here or a finished copy. */
