@@ -4,11 +4,13 @@
  * the references of the copied rows are translated; a rerun carries the
  * source's changes to them; a mapping that is ambiguous is refused.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cellAfter, oneLineError, snapshot } from './support/assertions.js';
 import { runCli as run, type CliResult } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { loadPlainRows, loadSchema } from './support/homepot.js';
+import { withClient } from './support/pg.js';
 import { fingerprints, loadSource, migrateArgs, on } from './support/remote-source.js';
 
 function runCli(args: string[]): Promise<CliResult> {
@@ -198,5 +200,65 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source after a finishe
     );
     expect(r.stderr).not.toMatch(/in progress/);
     expect(await snapshot(target)).toEqual(before);
+  });
+});
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source carries grants', (source) => {
+  const app = `hp_app_${randomBytes(3).toString('hex')}`;
+  const ghost = `hp_ghost_${randomBytes(3).toString('hex')}`;
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 300, days: 1 });
+    await on(
+      source(),
+      `CREATE ROLE ${app} LOGIN; CREATE ROLE ${ghost};
+       GRANT SELECT ON health_checks, devices, sites TO ${app};
+       GRANT INSERT (device_id, is_healthy, "timestamp") ON health_checks TO ${app};
+       GRANT USAGE ON SEQUENCE health_checks_id_seq TO ${app};
+       GRANT SELECT ON health_checks TO ${ghost};`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-grants' });
+    await on(target, `CREATE ROLE ${app} LOGIN`);
+  });
+  afterAll(async () => {
+    await source()
+      .sql()
+      .unsafe(`DROP OWNED BY ${app}, ${ghost}; DROP ROLE ${app}; DROP ROLE ${ghost}`)
+      .catch(() => {});
+    await target?.dropAndClose();
+    if (target?.info.adminUrl)
+      await withClient(target.info.adminUrl, (a) => a.unsafe(`DROP ROLE IF EXISTS ${app}`)).catch(() => {});
+  });
+
+  it('table, column and sequence grants for roles that exist here; the others named', async () => {
+    const r = await runCli(migrateArgs(source().url, target.url, '--json'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().warnings.join('\n')).toMatch(
+      new RegExp(`role\\(s\\) ${ghost} have grants on the source but do not exist on this server`),
+    );
+    const privileges = `SELECT has_table_privilege('${app}', 'health_checks', 'SELECT') AS hc_select,
+        has_table_privilege('${app}', 'devices', 'SELECT') AS dev_select,
+        has_table_privilege('${app}', 'health_checks', 'INSERT') AS hc_insert_all,
+        has_column_privilege('${app}', 'health_checks', 'device_id', 'INSERT') AS insert_device,
+        has_column_privilege('${app}', 'health_checks', 'endpoint', 'INSERT') AS insert_endpoint,
+        has_sequence_privilege('${app}', 'health_checks_id_seq', 'USAGE') AS seq_usage`;
+    const [expected] = await on(source(), privileges);
+    const [actual] = await on(target, privileges);
+    expect(actual).toEqual(expected);
+    expect(actual).toMatchObject({ hc_select: true, insert_device: true, insert_endpoint: false, seq_usage: true });
+    // The application's writer, as on the source.
+    const url = new URL(target.url);
+    url.username = app;
+    url.password = '';
+    await withClient(url.toString(), async (w) => {
+      await w.unsafe(
+        `INSERT INTO health_checks (device_id, is_healthy, "timestamp") SELECT id, true, now() FROM devices LIMIT 1`,
+      );
+      await expect(
+        w.unsafe(
+          `INSERT INTO health_checks (device_id, is_healthy, endpoint, "timestamp") SELECT id, true, '/x', now() FROM devices LIMIT 1`,
+        ),
+      ).rejects.toThrow(/permission denied/);
+    });
   });
 });

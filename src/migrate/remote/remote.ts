@@ -32,6 +32,7 @@ import { connectSource, readFacts, SESSION, sourceTable, type SourceTable, type 
 import { checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
 import { copyBlocks, copyOut, renderCopy } from './copy.js';
 import { planNaturalKeys, syncReferenced } from './natural-keys.js';
+import { planGrants } from './grants.js';
 import { advanceSequences, verifyAndReconcile } from './reconcile.js';
 import { finishedError } from './finish.js';
 import type { RemoteRun } from './run.js';
@@ -237,6 +238,7 @@ async function earlierCopy(conn: Sql, srcTable: ResolvedTable): Promise<Migratio
 interface SchemaPlan {
   steps: { table: SourceTable; statements: string[] }[];
   foreignKeys: string[];
+  grants: string[];
   stateStatements: string[];
 }
 
@@ -267,15 +269,19 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
   const foreignKeys: string[] = [];
   for (const s of steps)
     foreignKeys.push(...(await renderForeignKeys(conn, run.facts.get(s.table.oid)!, run.tables, result.warnings)));
+  const grants = await planGrants(
+    run,
+    steps.map((s) => s.table),
+  );
   const stateStatements = await renderCreateState(conn);
   if (steps.length > 0) {
     result.plan.push({
       id: 'schema',
       title: `create ${steps.map((s) => `${s.table.schema}.${s.table.name}`).join(', ')} on this server (from the source's catalog)`,
-      statements: [...new Set([...steps.flatMap((s) => s.statements), ...foreignKeys])],
+      statements: [...new Set([...steps.flatMap((s) => s.statements), ...foreignKeys, ...grants])],
     });
   }
-  return { steps, foreignKeys, stateStatements };
+  return { steps, foreignKeys, grants, stateStatements };
 }
 
 /** The copy statements (into run), and their plan. */
@@ -333,6 +339,7 @@ async function createSchema(run: RemoteRun, schema: SchemaPlan): Promise<void> {
   await inTransaction(conn, { lockTimeout: run.opts.lockTimeout }, async () => {
     await runStatements(conn, new Set(schema.steps.flatMap((s) => s.statements)));
     await runStatements(conn, schema.foreignKeys);
+    await runStatements(conn, schema.grants);
     await createState(conn, schema.stateStatements);
     await recordRemoteStart(conn, srcTable.schema, srcTable.name, run.shownSource, 3600);
   });
