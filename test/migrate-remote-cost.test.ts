@@ -1,7 +1,8 @@
 /**
  * migrate-from-postgres --source (issue 16, cost): verification windows are
  * sized by where the rows are (quantiles of time), not by the min-max span;
- * a partitioned source is refused up front.
+ * batches are bounded by bytes as well as rows; a partitioned source is
+ * refused up front.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { oneLineError, snapshot } from './support/assertions.js';
@@ -49,6 +50,34 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source with one health
     const j = again.json();
     expect(j.verification).toMatchObject({ ok: true, windowSeconds: 3600 });
     expect(j.caughtUp).toMatchObject({ windows: 1, updated: 3, inserted: 0, deleted: 0 });
+    await expectSameRows(source(), target);
+  });
+});
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source of wide rows', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 100, days: 1 });
+    // 40 rows of 1 MB each that do not compress (hex digits of md5s), stored out of line.
+    await on(
+      source(),
+      `ALTER TABLE health_checks ALTER COLUMN error_message SET STORAGE EXTERNAL;
+       UPDATE health_checks SET error_message = (SELECT string_agg(md5(id::text || '-' || g::text), '') FROM generate_series(1, 32768) g) WHERE id <= 40;
+       ANALYZE health_checks;`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-wide' });
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('copies them in batches bounded by bytes (16 MB), not one batch of 40 MB; the rows are equal', async () => {
+    const r = await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j.verification).toMatchObject({ ok: true, rows: 100 });
+    expect(j.copied.rows).toBe(100);
+    expect(j.copied.batches).toBeGreaterThanOrEqual(3);
     await expectSameRows(source(), target);
   });
 });

@@ -165,15 +165,26 @@ export async function translateStaged(run: RemoteRun): Promise<void> {
   await executeRendered(run.conn, t['stage-translate']!);
 }
 
+/**
+ * The most bytes of rows (as stored on the source) one batch reads: at least
+ * one block, so a block full of TOASTed values can still exceed it.
+ */
+export const BATCH_BYTES = 16 * 1024 * 1024;
+
 /** The source table in block ranges; a rerun continues from next_block and picks up what was appended. */
 export async function copyBlocks(run: RemoteRun): Promise<void> {
   const { conn, src, srcTable, opts, hooks, result } = run;
   const st = (await readState(conn, srcTable.schema, srcTable.name))!;
-  const b = await queryOne<{ blocks: string }>(src, 'migrate/remote/blocks.sql', [srcTable.oid]);
+  const b = await queryOne<{ blocks: string; table_bytes: string }>(src, 'migrate/remote/blocks.sql', [srcTable.oid]);
   const totalBlocks = Number(b?.blocks ?? 0);
   let next = Number(st.next_block);
   const rowsPerBlock = Math.max(1, (num(run.main.row_estimate) ?? 0) / Math.max(1, Number(run.main.pages ?? 1)));
-  const blocksPerBatch = Math.max(1, Math.round(opts.batchRows / rowsPerBlock));
+  // Bounded by bytes too (the rows' size on the source, TOAST included): 300 rows of 1 MB JSON were one 440 MB batch.
+  const bytesPerBlock = Math.max(1, Number(b?.table_bytes ?? 0) / Math.max(1, totalBlocks));
+  const blocksPerBatch = Math.max(
+    1,
+    Math.min(Math.round(opts.batchRows / rowsPerBlock), Math.floor(BATCH_BYTES / bytesPerBlock)),
+  );
   const started = performance.now();
   let copied = 0;
   const estimate = Math.max(0, Math.round((totalBlocks - next) * rowsPerBlock));
