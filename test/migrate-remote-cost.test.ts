@@ -52,6 +52,19 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source with one health
     expect(j.caughtUp).toMatchObject({ windows: 1, updated: 3, inserted: 0, deleted: 0 });
     await expectSameRows(source(), target);
   });
+
+  it('a column added on the source since the copy began is named: exit 4, nothing changed (not "verification failed ... windows")', async () => {
+    await on(source(), `ALTER TABLE health_checks ADD COLUMN firmware text DEFAULT '1.0'`);
+    const before = await snapshot(target);
+    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(4);
+    oneLineError(
+      r.stderr,
+      /public\.health_checks changed on the source since the copy began: column firmware \(text\) is on the source but not here/,
+    );
+    expect(await snapshot(target)).toEqual(before);
+    await on(source(), `ALTER TABLE health_checks DROP COLUMN firmware`);
+  });
 });
 
 describeWithDatabase('postgres', 'migrate-from-postgres --source of wide rows', (source) => {

@@ -29,7 +29,7 @@ import {
 } from '../result.js';
 import { runStatements } from '../session.js';
 import { connectSource, readFacts, SESSION, sourceTable, type SourceTable, type TableFacts } from './source.js';
-import { checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
+import { checkSameColumns, checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
 import { copyBlocks, copyOut, renderCopy } from './copy.js';
 import { planNaturalKeys, syncReferenced } from './natural-keys.js';
 import { planGrants } from './grants.js';
@@ -250,6 +250,7 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
     const exists = await findRelation(conn, { schema: t.schema, name: t.name });
     if (exists) {
       if (t.oid === main.oid && !state) await checkTargetTable(conn, exists);
+      if (t.oid === main.oid) await checkSameColumns(conn, run.facts.get(t.oid)!, exists);
       // Rows are written here: only with its owner's rights (README, "Who moves the rows").
       await requireOwnerRights(conn, exists, 'migrate-from-postgres --source');
       continue;
