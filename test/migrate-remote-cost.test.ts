@@ -124,3 +124,26 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a partitio
     expect(await snapshot(target)).toEqual(before);
   });
 });
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source of a table with a generated column', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 100, days: 1 });
+    await on(
+      source(),
+      `ALTER TABLE health_checks ADD COLUMN slow boolean GENERATED ALWAYS AS (response_time_ms > 500) STORED`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-generated' });
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('is refused before anything changes (not copied as a plain column): exit 4 naming the column', async () => {
+    const before = await snapshot(target);
+    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(4);
+    oneLineError(r.stderr, /^error: source server: public\.health_checks\.slow is a generated column/);
+    expect(await snapshot(target)).toEqual(before);
+  });
+});

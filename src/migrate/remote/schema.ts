@@ -90,10 +90,14 @@ function columnDefault(
   const none = { default_kind: 'none', default_value: null, sequence: null };
   const where = shown(f.table.schema, f.table.name, c.name);
   if (c.generated) {
-    warnings.push(
-      `${where} is a generated column on the source: its expression is source text homepot-ts does not run, so it is copied as a plain column; add the expression by hand if you trust it`,
+    // Copied as a plain column, the application's INSERTs would store NULL where the source computed a value.
+    throw new HomepotError(
+      'unsuitable-table',
+      `source server: ${where} is a generated column: its expression is source text homepot-ts does not run, so it cannot create the column here`,
+      {
+        hint: `Create ${shown(f.table.schema, f.table.name)} on this server yourself (with the generated column), or drop the expression on the source (ALTER TABLE ... ALTER COLUMN ${shown(c.name)} DROP EXPRESSION).`,
+      },
     );
-    return none;
   }
   if (c.identity === 'a' || c.identity === 'd' || c.default_text === null) return none;
   const text = c.default_text.trim();
