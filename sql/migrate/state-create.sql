@@ -31,6 +31,9 @@ SELECT statement FROM (VALUES
     copied_blocks  int8multirange NOT NULL DEFAULT '{}',
     -- --source: the integer keys copied from the source (a rerun deletes only rows whose key is here)
     source_keys    int8multirange NOT NULL DEFAULT '{}',
+    -- --source: each referenced table's rows as last copied (a hash by natural key), so a rerun
+    -- copies what changed on the source and keeps what was changed here
+    source_rows    jsonb NOT NULL DEFAULT '{}',
     rows_copied    bigint NOT NULL DEFAULT 0,
     window_seconds integer NOT NULL DEFAULT 3600,
     batches        integer NOT NULL DEFAULT 0,

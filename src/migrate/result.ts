@@ -75,6 +75,21 @@ export interface PlannedStep {
   statements: string[];
 }
 
+/** What matching one referenced table (--source) did in this run. */
+export interface ReferencedSync {
+  table: string;
+  naturalKey: string[];
+  rows: number;
+  inserted: number;
+  updated: number;
+  /** Rows changed here (and not on the source since the last copy): kept. */
+  keptHere: number;
+  /** Rows copied earlier that the source no longer has: kept here. */
+  goneFromSource: number;
+  /** The source's key values differ from this server's for some rows: references are translated. */
+  translated: boolean;
+}
+
 /** What the window reconciliation of a --source run did in this run. */
 export interface CatchUp {
   windows: number;
@@ -112,6 +127,8 @@ export interface MigrateResult {
   timings: Record<string, number>;
   /** --source: what reconciling the windows that differed did in this run (rows inserted, updated, deleted here). */
   caughtUp?: CatchUp;
+  /** --source: how each referenced table (sites, devices) was matched by its natural key in this run. */
+  referenced?: ReferencedSync[];
   /** --setup: each setup and create-aggregates step's outcome, once the table is a hypertable. */
   setup?: { steps: { id: string; outcome: string }[]; aggregates: { id: string; outcome: string }[] };
   warnings: string[];

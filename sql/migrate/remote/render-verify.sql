@@ -5,15 +5,22 @@
 -- key came from the source ($5, the keys copied so far), so that rows written
 -- here after the cutover do not count as differences.
 -- $1 schema, $2 table, $3 time column; $4 the integer key column and $5 the
--- copied keys (int8multirange as text), both NULL for the source's side.
+-- copied keys (int8multirange as text), both NULL for the source's side; $6
+-- on this server, the references whose key values differ here as JSON
+-- [{name, rel}] (NULL: none): hashed as the source's values, translated back
+-- through the map of the referenced tables (render-natural-keys.sql).
 -- Rendered statement: $1 window length in seconds; $2/$3 time range [from, to)
 -- as timestamptz (NULL: everything).
 WITH cols AS (
     SELECT pg_catalog.string_agg(
-               CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
+               CASE WHEN r.rel IS NOT NULL
+                    THEN pg_catalog.format('(SELECT m.source_key FROM pg_temp.homepot_ts_keymap m WHERE m.rel = %L AND m.target_key = t.%I::text)::%s',
+                                           r.rel, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod))
+                    WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
                                  WHERE am.amname = 'hash' AND oc.opcdefault AND oc.opcintype = a.atttypid)
                     THEN pg_catalog.format('t.%I', a.attname) ELSE pg_catalog.format('t.%I::text', a.attname) END, ', ' ORDER BY a.attnum) AS row_list
     FROM pg_catalog.pg_attribute a
+    LEFT JOIN pg_catalog.jsonb_to_recordset(coalesce($6::text, '[]')::pg_catalog.jsonb) AS r(name text, rel text) ON r.name = a.attname
     WHERE a.attrelid = pg_catalog.format('%I.%I', $1::text, $2::text)::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
 )
 SELECT pg_catalog.format($q$SELECT pg_catalog.floor(extract(epoch FROM t.%3$I) / $1::float8)::bigint AS w,

@@ -78,6 +78,12 @@ function doneRows(ctx: CommandContext, r: MigrateResult): (string | number)[][] 
         : `${u.windows} window(s) reconciled by key: ${formatCount(u.inserted)} inserted, ${formatCount(u.updated)} updated, ${formatCount(u.deleted)} deleted${u.keyColumn ? '' : ' (no integer key: nothing is ever deleted here)'}`,
     ]);
   }
+  for (const d of r.referenced ?? []) {
+    rows.push([
+      d.table,
+      `${formatCount(d.rows)} rows matched by ${d.naturalKey.join(', ')}: ${formatCount(d.inserted)} inserted, ${formatCount(d.updated)} updated${d.keptHere ? `, ${formatCount(d.keptHere)} changed here kept` : ''}${d.goneFromSource ? `, ${formatCount(d.goneFromSource)} gone from the source kept` : ''}${d.translated ? ' (other ids here: references translated)' : ''}`,
+    ]);
+  }
   if (r.verification) {
     rows.push([
       'verified',

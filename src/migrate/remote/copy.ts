@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../../db/connection.js';
 import { num } from '../../core/numbers.js';
+import { HomepotError } from '../../core/errors.js';
 import { executeRendered, inTransaction, queryOne, renderNamed, renderStatement } from '../../db/sql.js';
 import { readState, recordRemoteBatch } from '../state.js';
 import { copiedFigures, interrupted } from '../result.js';
@@ -106,13 +107,15 @@ async function copyOutChunks(src: Sql, out: string): Promise<Buffer[]> {
 }
 
 /** Move one batch from the source to the target (inside the caller's target transaction); the rows inserted, and the batch's integer keys. */
-async function moveRows(
-  src: Sql,
-  conn: Sql,
-  s: Record<string, string>,
-  out: string,
-  pglite: boolean,
-): Promise<{ count: number; keys: string | null }> {
+async function moveRows(run: RemoteRun, out: string): Promise<{ count: number; keys: string | null }> {
+  const { src, conn, copy: s, pglite } = run;
+  if (run.translate) {
+    // References to translate (the referenced tables' keys differ here): through the staging table on every server.
+    await stage(src, conn, s, out, pglite);
+    await translateStaged(run);
+    const r = await executeRendered(conn, s['stage-insert']!);
+    return { count: r.count, keys: await stagedKeys(conn, s) };
+  }
   if (pglite) {
     const [o] = await executeRendered<JsonRows[]>(src, out);
     if (!o || o.n === 0) return { count: 0, keys: null };
@@ -143,26 +146,45 @@ export async function stagedKeys(conn: Sql, s: Record<string, string>): Promise<
   return k?.keys ?? null;
 }
 
-/** The referenced tables: add the rows the target lacks, never overwrite. */
-export async function copyDependencies(run: RemoteRun): Promise<void> {
-  const { conn, src } = run;
-  for (const d of run.deps) {
-    const out = await copyOut(conn, run.facts.get(d.oid)!, null, 'json-all');
-    const [rows] = await executeRendered<JsonRows[]>(src, out);
-    const res = await executeRendered(conn, run.depCopies.get(d.oid)!['json-in-missing']!, [rows?.rows ?? '[]']);
-    if (res.count > 0) run.result.changed = true;
+/**
+ * Translate the references of the staged rows to this server's keys (inside
+ * the caller's transaction); a staged row referencing a row the source did
+ * not have when the referenced tables were matched is refused (run again).
+ */
+export async function translateStaged(run: RemoteRun): Promise<void> {
+  const t = run.translate;
+  if (!t) return;
+  const [u] = await executeRendered<{ n: number }[]>(run.conn, t['stage-unmapped']!);
+  if (u && u.n > 0) {
+    throw new HomepotError(
+      'sql-error',
+      `${u.n} row(s) of ${run.srcTable.display} reference ${run.references.map((r) => r.rel).join(', ')} rows that appeared on the source after this run matched those tables`,
+      { hint: 'Run migrate-from-postgres --source again: it matches them first, then copies the rest.' },
+    );
   }
+  await executeRendered(run.conn, t['stage-translate']!);
 }
+
+/**
+ * The most bytes of rows (as stored on the source) one batch reads: at least
+ * one block, so a block full of TOASTed values can still exceed it.
+ */
+export const BATCH_BYTES = 16 * 1024 * 1024;
 
 /** The source table in block ranges; a rerun continues from next_block and picks up what was appended. */
 export async function copyBlocks(run: RemoteRun): Promise<void> {
   const { conn, src, srcTable, opts, hooks, result } = run;
   const st = (await readState(conn, srcTable.schema, srcTable.name))!;
-  const b = await queryOne<{ blocks: string }>(src, 'migrate/remote/blocks.sql', [srcTable.oid]);
+  const b = await queryOne<{ blocks: string; table_bytes: string }>(src, 'migrate/remote/blocks.sql', [srcTable.oid]);
   const totalBlocks = Number(b?.blocks ?? 0);
   let next = Number(st.next_block);
   const rowsPerBlock = Math.max(1, (num(run.main.row_estimate) ?? 0) / Math.max(1, Number(run.main.pages ?? 1)));
-  const blocksPerBatch = Math.max(1, Math.round(opts.batchRows / rowsPerBlock));
+  // Bounded by bytes too (the rows' size on the source, TOAST included): 300 rows of 1 MB JSON were one 440 MB batch.
+  const bytesPerBlock = Math.max(1, Number(b?.table_bytes ?? 0) / Math.max(1, totalBlocks));
+  const blocksPerBatch = Math.max(
+    1,
+    Math.min(Math.round(opts.batchRows / rowsPerBlock), Math.floor(BATCH_BYTES / bytesPerBlock)),
+  );
   const started = performance.now();
   let copied = 0;
   const estimate = Math.max(0, Math.round((totalBlocks - next) * rowsPerBlock));
@@ -192,7 +214,7 @@ function copyBatch(run: RemoteRun, lo: number, hi: number, totalBlocks: number):
       lo,
       hi,
     });
-    const moved = await moveRows(run.src, conn, run.copy, out, run.pglite);
+    const moved = await moveRows(run, out);
     await recordRemoteBatch(conn, srcTable.schema, srcTable.name, {
       nextBlock: hi,
       totalBlocks,

@@ -1,8 +1,8 @@
 import { executeRendered, inTransaction, query, renderStatement } from '../../db/sql.js';
 import { addSourceKeys, readSourceKeys } from '../state.js';
-import { chooseWindowSeconds, compareWindows, timeSpan, windowSums, type Verification } from '../verify.js';
+import { chooseWindowSeconds, compareWindows, windowSums, type Verification } from '../verify.js';
 import type { CatchUp } from '../result.js';
-import { copyOut, stage, stagedKeys } from './copy.js';
+import { copyOut, stage, stagedKeys, translateStaged } from './copy.js';
 import type { RemoteRun } from './run.js';
 
 /**
@@ -16,23 +16,34 @@ import type { RemoteRun } from './run.js';
 async function verifyStatements(run: RemoteRun) {
   const { conn, srcTable, opts, mainFacts } = run;
   const ref = [srcTable.schema, srcTable.name, opts.timeColumn];
-  const source = await renderStatement(conn, 'migrate/remote/render-verify.sql', [...ref, null, null]);
+  const source = await renderStatement(conn, 'migrate/remote/render-verify.sql', [...ref, null, null, null]);
   // Here, with the keys copied so far (they change as windows are reconciled).
   const target = async () =>
     renderStatement(conn, 'migrate/remote/render-verify.sql', [
       ...ref,
       mainFacts.intKey,
       mainFacts.intKey ? await readSourceKeys(conn, srcTable.schema, srcTable.name) : null,
+      run.references.length > 0 ? JSON.stringify(run.references) : null,
     ]);
   return { source, target };
 }
 
-/** The verification window: from the source table's time span. */
+/**
+ * The verification window: from the span of the source table's rows between
+ * the 0.1% and 99.9% quantiles of time (time-quantiles.sql), not min to max:
+ * one row from 1970 among 605,000 of the last week made 30-day windows, and a
+ * catch-up then re-copied the whole table in one transaction (23.5 s, 396 MB
+ * instead of 1.5 s, 79 MB).
+ */
 async function windowLength(run: RemoteRun): Promise<number> {
   const { srcTable, opts } = run;
-  const ref = { schema: srcTable.schema, name: srcTable.name, timeColumn: opts.timeColumn };
-  const span = await timeSpan(run.src, ref, run.conn);
-  return chooseWindowSeconds(span ? span.hi - span.lo : 0);
+  const statement = await renderStatement(run.conn, 'migrate/remote/time-quantiles.sql', [
+    srcTable.schema,
+    srcTable.name,
+    opts.timeColumn,
+  ]);
+  const [r] = await executeRendered<{ lo: number | null; hi: number | null }[]>(run.src, statement);
+  return chooseWindowSeconds(r?.lo != null && r.hi != null ? Number(r.hi) - Number(r.lo) : 0);
 }
 
 /** Verify per window; reconcile the windows that differ by key (two rounds at most), then verify them again. */
@@ -91,6 +102,7 @@ async function reconcile(
   const what = run.pglite ? 'json-windows' : 'copy-windows';
   const out = await copyOut(conn, f, run.opts.timeColumn, what, { w, windows });
   await stage(run.src, conn, s, out, run.pglite);
+  await translateStaged(run);
   // The freshly copied chunks have no statistics yet: the planner expects a row or two in the
   // windows and joins them to the staged rows by nested loops, which took 166 s for 34,000
   // staged rows here; hash joins take well under a second. For this transaction only.

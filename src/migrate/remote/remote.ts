@@ -29,8 +29,10 @@ import {
 } from '../result.js';
 import { runStatements } from '../session.js';
 import { connectSource, readFacts, SESSION, sourceTable, type SourceTable, type TableFacts } from './source.js';
-import { checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
-import { copyBlocks, copyDependencies, copyOut, renderCopy } from './copy.js';
+import { checkSameColumns, checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
+import { copyBlocks, copyOut, renderCopy } from './copy.js';
+import { planNaturalKeys, syncReferenced } from './natural-keys.js';
+import { planGrants } from './grants.js';
 import { advanceSequences, verifyAndReconcile } from './reconcile.js';
 import { finishedError } from './finish.js';
 import type { RemoteRun } from './run.js';
@@ -109,6 +111,7 @@ async function migrate(
   const ensured = await ensureTimescale(conn, caps, true);
   const run = await readSource(conn, src, shownSource, opts, hooks, caps, ensured.plan);
   const schema = await planSchema(run);
+  await planNaturalKeys(run);
   await planCopy(run);
   if (opts.dryRun) {
     run.result.outcome = 'planned';
@@ -116,7 +119,7 @@ async function migrate(
   }
   if (ensured.plan.length > 0) await createExtension(run, ensured.plan);
   await createSchema(run, schema);
-  await copyDependencies(run);
+  await syncReferenced(run);
   await copyBlocks(run);
   const { v, windowSeconds } = await verifyAndReconcile(run);
   await advanceSequences(run);
@@ -140,6 +143,7 @@ async function readSource(
 ): Promise<RemoteRun> {
   const srcCaps = await detectCapabilities(src);
   const srcTable = await sourceTable(src, opts.table);
+  refusePartitioned(srcTable);
   const { warnings } = await checkConvertible(src, srcTable, opts.timeColumn);
   const tables = await query<SourceTable>(src, 'migrate/remote/tables.sql', [srcTable.oid]);
   const main = tables.find((t) => t.oid === srcTable.oid)!;
@@ -184,12 +188,40 @@ async function readSource(
     state,
     copy: {},
     depCopies: new Map(),
+    keyed: [],
+    references: [],
+    translate: null,
   };
+}
+
+/**
+ * A partitioned source table has no blocks of its own: the copy by block
+ * ranges would move nothing and leave every row to the window reconciliation,
+ * in one transaction per run. Refused before anything changes.
+ */
+function refusePartitioned(t: ResolvedTable): void {
+  if (t.relkind !== 'p') return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `source server: ${t.display} is a partitioned table: homepot-ts copies a plain table by block ranges, and a partitioned one has no blocks of its own`,
+    {
+      hint: `On the source, move its rows into a plain table of that name (rename it; CREATE TABLE ... (LIKE ... INCLUDING ALL); INSERT INTO ... SELECT ...), or copy it with pg_dump yourself.`,
+    },
+  );
 }
 
 /** The state of an earlier --source run; refused when it is an online migration here or a finished copy. */
 async function earlierCopy(conn: Sql, srcTable: ResolvedTable): Promise<MigrationState | null> {
   const state = await readState(conn, srcTable.schema, srcTable.name);
+  if (state && state.strategy !== 'remote' && state.phase === 'done') {
+    throw new HomepotError(
+      'unsuitable-table',
+      `${srcTable.display} on this server was already migrated to a hypertable here (migrate-from-postgres, ${state.strategy}; its old table is kept): homepot-ts copies nothing from another server into it`,
+      {
+        hint: 'Copy from another server into a database without health_checks; this one needs no copy (migrate-from-postgres cleanup drops the old table).',
+      },
+    );
+  }
   if (state && state.strategy !== 'remote') {
     throw new HomepotError(
       'usage',
@@ -206,6 +238,7 @@ async function earlierCopy(conn: Sql, srcTable: ResolvedTable): Promise<Migratio
 interface SchemaPlan {
   steps: { table: SourceTable; statements: string[] }[];
   foreignKeys: string[];
+  grants: string[];
   stateStatements: string[];
 }
 
@@ -217,6 +250,7 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
     const exists = await findRelation(conn, { schema: t.schema, name: t.name });
     if (exists) {
       if (t.oid === main.oid && !state) await checkTargetTable(conn, exists);
+      if (t.oid === main.oid) await checkSameColumns(conn, run.facts.get(t.oid)!, exists);
       // Rows are written here: only with its owner's rights (README, "Who moves the rows").
       await requireOwnerRights(conn, exists, 'migrate-from-postgres --source');
       continue;
@@ -236,15 +270,19 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
   const foreignKeys: string[] = [];
   for (const s of steps)
     foreignKeys.push(...(await renderForeignKeys(conn, run.facts.get(s.table.oid)!, run.tables, result.warnings)));
+  const grants = await planGrants(
+    run,
+    steps.map((s) => s.table),
+  );
   const stateStatements = await renderCreateState(conn);
   if (steps.length > 0) {
     result.plan.push({
       id: 'schema',
       title: `create ${steps.map((s) => `${s.table.schema}.${s.table.name}`).join(', ')} on this server (from the source's catalog)`,
-      statements: [...new Set([...steps.flatMap((s) => s.statements), ...foreignKeys])],
+      statements: [...new Set([...steps.flatMap((s) => s.statements), ...foreignKeys, ...grants])],
     });
   }
-  return { steps, foreignKeys, stateStatements };
+  return { steps, foreignKeys, grants, stateStatements };
 }
 
 /** The copy statements (into run), and their plan. */
@@ -255,8 +293,10 @@ async function planCopy(run: RemoteRun): Promise<void> {
   if (deps.length > 0)
     result.plan.push({
       id: 'dependencies',
-      title: `add the ${deps.map((d) => d.name).join(', ')} rows this server lacks ($1: the source's rows as JSON)`,
-      statements: deps.map((d) => run.depCopies.get(d.oid)!['json-in-missing']!),
+      title: `match the ${run.keyed.map((d) => `${d.facts.table.name} by ${d.natural.join(', ')}`).join(', ')} rows to this server's by their natural keys: add the missing ones, update the ones the source changed since the last copy, and translate the references of the copied rows where the keys differ here ($1: the source's rows as JSON, $2: their hashes as last copied)`,
+      statements: run.keyed.flatMap((d) =>
+        ['sync-insert', 'sync-insert-new-key', 'sync-update', 'sync-map'].flatMap((n) => d.statements[n] ?? []),
+      ),
     });
   result.plan.push({
     id: 'copy',
@@ -300,6 +340,7 @@ async function createSchema(run: RemoteRun, schema: SchemaPlan): Promise<void> {
   await inTransaction(conn, { lockTimeout: run.opts.lockTimeout }, async () => {
     await runStatements(conn, new Set(schema.steps.flatMap((s) => s.statements)));
     await runStatements(conn, schema.foreignKeys);
+    await runStatements(conn, schema.grants);
     await createState(conn, schema.stateStatements);
     await recordRemoteStart(conn, srcTable.schema, srcTable.name, run.shownSource, 3600);
   });

@@ -3,6 +3,7 @@ import type { ResolvedTable } from '../../db/names.js';
 import type { MigrationState } from '../state.js';
 import type { MigrateHooks, MigrateOptions, MigrateResult } from '../result.js';
 import type { SourceTable, TableFacts } from './source.js';
+import type { KeyedTable, Reference } from './natural-keys.js';
 
 /**
  * One --source run, as its phases (schema, copy, verify and reconcile,
@@ -35,4 +36,9 @@ export interface RemoteRun {
   /** Named statements of remote/render-copy.sql, for the source table and each dependency (by OID). */
   copy: Record<string, string>;
   depCopies: Map<number, Record<string, string>>;
+  /** The referenced tables matched by natural key (natural-keys.ts). */
+  keyed: KeyedTable[];
+  /** The source table's references whose key values differ here, and the statements translating them (or null). */
+  references: Reference[];
+  translate: Record<string, string> | null;
 }

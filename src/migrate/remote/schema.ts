@@ -30,6 +30,38 @@ export async function checkTargetTable(conn: Sql, t: ResolvedTable): Promise<voi
   });
 }
 
+/**
+ * A table an earlier run created here must still have the source's columns
+ * (names and types): a column added, dropped or retyped on the source since
+ * then is named (exit 4) before anything changes, instead of every window
+ * failing verification.
+ */
+export async function checkSameColumns(conn: Sql, f: TableFacts, here: ResolvedTable): Promise<void> {
+  const cols = await conn<{ name: string; type_sql: string }[]>`
+    SELECT a.attname::text AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_sql
+    FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = ${here.oid}::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped`;
+  const mine = new Map(cols.map((c) => [c.name, c.type_sql]));
+  const problems: string[] = [];
+  f.types.forEach((ty) => {
+    const t = mine.get(ty.name);
+    if (t === undefined)
+      problems.push(`column ${shown(ty.name)} (${ty.type_sql ?? '?'}) is on the source but not here`);
+    else if (t !== ty.type_sql)
+      problems.push(`column ${shown(ty.name)} is ${ty.type_sql ?? '?'} on the source but ${t} here`);
+  });
+  for (const name of mine.keys())
+    if (!f.types.some((ty) => ty.name === name)) problems.push(`column ${shown(name)} is here but not on the source`);
+  if (problems.length === 0) return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `${f.display} changed on the source since the copy began: ${problems.join('; ')}`,
+    {
+      hint: `Make ${f.display} here match (ALTER TABLE ... ADD COLUMN / DROP COLUMN / ALTER COLUMN ... TYPE, as on the source), then run again.`,
+    },
+  );
+}
+
 const DEFAULT_EXPRESSIONS = new Set([
   'now()',
   'CURRENT_TIMESTAMP',
@@ -58,10 +90,14 @@ function columnDefault(
   const none = { default_kind: 'none', default_value: null, sequence: null };
   const where = shown(f.table.schema, f.table.name, c.name);
   if (c.generated) {
-    warnings.push(
-      `${where} is a generated column on the source: its expression is source text homepot-ts does not run, so it is copied as a plain column; add the expression by hand if you trust it`,
+    // Copied as a plain column, the application's INSERTs would store NULL where the source computed a value.
+    throw new HomepotError(
+      'unsuitable-table',
+      `source server: ${where} is a generated column: its expression is source text homepot-ts does not run, so it cannot create the column here`,
+      {
+        hint: `Create ${shown(f.table.schema, f.table.name)} on this server yourself (with the generated column), or drop the expression on the source (ALTER TABLE ... ALTER COLUMN ${shown(c.name)} DROP EXPRESSION).`,
+      },
     );
-    return none;
   }
   if (c.identity === 'a' || c.identity === 'd' || c.default_text === null) return none;
   const text = c.default_text.trim();
