@@ -4,6 +4,7 @@ import { describeWithDatabase, flavourInfo, type TestDatabase } from './support/
 import { loadPlainRows, loadSchema } from './support/homepot.js';
 import { expectExit, expectReadOnlyRefusal, oneLineError, outcomes, query, snapshot } from './support/assertions.js';
 import { LOCK_WAIT_NOTE, runContending } from './support/contention.js';
+import { holdJobs } from './support/jobs.js';
 
 type Step = {
   id: string;
@@ -37,35 +38,31 @@ describe('setup: bad intervals are refused before any SQL runs', () => {
   }
 });
 
-describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
-  let rows = 0;
-  beforeAll(async () => {
+describeWithDatabase('timescale', 'setup on a plain database, TimescaleDB Community', (db) => {
+  // One test, two steps: the extension cannot be dropped and created again in the embedded
+  // database's single backend, so "a plain database" exists once per block.
+  it('--dry-run shows the plan with its SQL and changes nothing; the first run then creates everything, keeps every row, and warns about the conversion lock', async () => {
     await loadPlainRows(db().sql());
     await db().closeClients();
-    rows = await rowCount(db());
-  });
-
-  it('--dry-run shows the plan with its SQL and changes nothing', async () => {
+    const rows = await rowCount(db());
     const before = await snapshot(db());
-    const r = await runCli(['setup', '--dry-run', '--database-url', db().url]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE;');
-    expect(r.stdout).toMatch(
+    const dry = await runCli(['setup', '--dry-run', '--database-url', db().url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE;');
+    expect(dry.stdout).toMatch(
       /SELECT create_hypertable\('public\.health_checks'::regclass, by_range\('timestamp', '7 days'::interval\), migrate_data => true\);/,
     );
-    expect(r.stdout).toContain(
+    expect(dry.stdout).toContain(
       `timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`,
     );
-    expect(r.stdout).toContain(
+    expect(dry.stdout).toContain(
       `SELECT add_retention_policy('public.health_checks'::regclass, drop_after => '90 days'::interval);`,
     );
-    const j = (await runCli(['setup', '--dry-run', '--json', '--database-url', db().url])).json();
-    expect(j.dryRun).toBe(true);
-    expect(j.changed).toBe(false);
+    const dryJson = (await runCli(['setup', '--dry-run', '--json', '--database-url', db().url])).json();
+    expect(dryJson.dryRun).toBe(true);
+    expect(dryJson.changed).toBe(false);
     expect(await snapshot(db())).toEqual(before);
-  });
 
-  it('first run creates everything, keeps every row, and warns about the conversion lock', async () => {
     const r = await runCli(['setup', '--json', '--require', 'community', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     const j = r.json();
@@ -95,8 +92,26 @@ describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
       ['policy_retention', '90 days'],
     ]);
   });
+});
+
+describeWithDatabase('timescale', 'setup run again, TimescaleDB Community', (db) => {
+  /**
+   * Each test starts from HOMEPOT set up with the defaults, whatever the tests before it did:
+   * the tables loaded again and a default `setup` (its policies held, so a real scheduler
+   * changes nothing under the test).
+   */
+  async function useDefaultSetup(): Promise<void> {
+    // One at a time: a hypertable cannot be dropped along with other objects.
+    for (const t of ['health_checks', 'devices', 'sites']) await query(db(), `DROP TABLE IF EXISTS ${t} CASCADE`);
+    await loadPlainRows(db().sql());
+    await db().closeClients();
+    const r = await runCli(['setup', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    await holdJobs(db());
+  }
 
   it('second run: every step unchanged, and says so', async () => {
+    await useDefaultSetup();
     const before = await snapshot(db());
     const r = await runCli(['setup', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
@@ -108,6 +123,7 @@ describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
   });
 
   it('a changed setting updates exactly the policy it concerns (no duplicate policy)', async () => {
+    await useDefaultSetup();
     const r = await runCli(['setup', '--json', '--retention', '180d', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     const o = outcomes(r.json());
@@ -176,6 +192,7 @@ describeWithDatabase('timescale', 'setup on TimescaleDB Community', (db) => {
   });
 
   it('different compression settings are detected and updated', async () => {
+    await useDefaultSetup();
     const r = await runCli([
       'setup',
       '--json',
