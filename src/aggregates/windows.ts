@@ -162,7 +162,7 @@ export function planWindows(input: WindowPlanInput): WindowPlan {
   const lowest = firstBucket > oldestComplete ? firstBucket : oldestComplete;
   const asked = input.from ? bucketStart(input.from, bucketMs) : lowest;
   const start = asked < lowest ? lowest : asked;
-  const reason = firstBucket > oldestComplete ? ('no-raw-rows' as const) : ('incomplete' as const);
+  const reason = firstBucket >= oldestComplete ? ('no-raw-rows' as const) : ('incomplete' as const);
   const clipped = asked < start ? { asked, to: start, reason } : null;
   const windows: [Date, Date][] = [];
   for (let t = start.getTime(); t < end.getTime(); t += windowMs) {
