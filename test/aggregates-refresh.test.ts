@@ -58,12 +58,12 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
     it('create-aggregates --window 150m: every hour and day is materialized', async () => {
       const r = await cli(db(), 'create-aggregates', '--window', '150m', '--json');
       expect(r.code, r.stderr).toBe(0);
+      await expectAllMatch(db());
       if (flavour === 'timescale') {
         const hourly = r.json().materialized.find((m: any) => m.aggregate === 'device_metrics_hourly');
         expect(hourly.windowSeconds).toBe(3 * 3600);
         expect(hourly.notes.join(' ')).toMatch(/150 minutes rounded up to whole 1 hour buckets/);
       }
-      await expectAllMatch(db());
     }, 240_000);
 
     it('aggregates refresh --window 150m, then config aggregates.window 60h: every stale bucket is recomputed', async () => {
@@ -77,11 +77,11 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       writeFileSync(config, JSON.stringify({ aggregates: { window: '60h' } }));
       const c = await cli(db(), 'aggregates', 'refresh', '--config', config, '--json');
       expect(c.code, c.stderr).toBe(0);
+      await expectAllMatch(db());
       if (flavour === 'timescale') {
         const daily = c.json().results.find((m: any) => m.aggregate === 'device_metrics_daily');
         expect(daily.windowSeconds).toBe(3 * 86400);
       }
-      await expectAllMatch(db());
     }, 240_000);
   });
 }
@@ -106,10 +106,10 @@ describeWithDatabase('timescale', 'aggregates refresh: a device that changes sit
     expect(wrong, 'before the refresh the materialized hours keep the old sites').toBeGreaterThan(0);
     const r = await cli(db(), 'aggregates', 'refresh', 'site_metrics_hourly', '--from', '6 days', '--json');
     expect(r.code, r.stderr).toBe(0);
+    await expectAllMatch(db());
     const [res] = r.json().results;
     expect(res.mode).toBe('forced');
     expect(res.statements[0]).toMatch(/force => true\)$/);
-    await expectAllMatch(db());
     const human = await cli(db(), 'aggregates', 'refresh', 'site_metrics_hourly', '--from', '6 days');
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/site_metrics_hourly\s+│\s+every bucket/);
@@ -139,8 +139,8 @@ describeWithDatabase('timescale', 'aggregates refresh after retention keeps hist
     expect(n).toBeGreaterThan(0);
     const r = await cli(db(), 'aggregates', 'refresh', '--from', '7 days', '--json');
     expect(r.code, r.stderr).toBe(0);
-    for (const m of r.json().results) expect(m.notes.join(' '), m.aggregate).toMatch(/no raw health checks before it/);
     await expectAllMatch(db(), true);
+    for (const m of r.json().results) expect(m.notes.join(' '), m.aggregate).toMatch(/no raw health checks before it/);
     const plain = await cli(db(), 'aggregates', 'refresh');
     expect(plain.code, plain.stderr).toBe(0);
     await expectAllMatch(db(), true);
