@@ -1,5 +1,6 @@
 import type { Capabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
+import { HomepotError } from '../core/errors.js';
 import { executeRendered, queryOne, renderStatement } from '../db/sql.js';
 import type { AggregateDefinition } from './definitions.js';
 import type { ExistingAggregate } from './inspect.js';
@@ -153,7 +154,13 @@ async function refreshWindow(conn: Sql, statement: string, signal?: AbortSignal)
       return attempt;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code !== '55P03' || attempt >= RETRY_DELAYS_MS.length || signal?.aborted) throw err;
+      if (code !== '55P03' || signal?.aborted) throw err;
+      if (attempt >= RETRY_DELAYS_MS.length) {
+        throw new HomepotError('sql-error', `${(err as Error).message}, still after ${attempt + 1} attempts`, {
+          hint: "Another refresh of this aggregate (a refresh policy's job) was running all along: run aggregates refresh again later; the windows before this one are refreshed.",
+          sqlstate: '55P03',
+        });
+      }
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
     }
   }
