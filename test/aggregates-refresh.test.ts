@@ -112,7 +112,8 @@ describeWithDatabase('timescale', 'aggregates refresh: a device that changes sit
     expect(res.statements[0]).toMatch(/force => true\)$/);
     const human = await cli(db(), 'aggregates', 'refresh', 'site_metrics_hourly', '--from', '6 days');
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(/site_metrics_hourly\s+│\s+every bucket/);
+    expect(human.stdout).toMatch(/site_metrics_hourly\s+│\s+all buckets/);
+    for (const line of human.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     // Without a range only changed buckets are recomputed, and the output says that too.
     const plain = await cli(db(), 'aggregates', 'refresh', 'device_metrics_hourly', '--json');
     expect(plain.json().results[0].mode).toBe('changed-only');

@@ -45,19 +45,20 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
 
 /** How a result recomputed, in a few words. */
 const MODE_TEXT: Record<MaterializeResult['mode'], string> = {
-  forced: 'every bucket',
-  'changed-only': 'changed buckets',
+  forced: 'all buckets',
+  'changed-only': 'changed',
   whole: 'whole view',
 };
 
-/** A time for the narrow table: minutes, UTC. */
-const shortTime = (d: Date | string | null) => (d ? formatTime(d).replace(/:00Z$/, 'Z') : '-');
+/** A time for the narrow table: month, day, hours and minutes in UTC (--json has the full time). */
+const shortTime = (d: Date | string | null) => (d ? formatTime(d).slice(5, 16) : '-');
 
 /**
  * The windows materialized (or, on --dry-run, that would be, with their SQL):
- * one row each with what was recomputed (every bucket of the range, only the
- * changed ones, or the whole view), then the notes (a window rounded up to
- * whole buckets, a start clipped to complete raw data), within 80 columns.
+ * one row each with what was recomputed (all buckets of the range, only the
+ * changed ones, or the whole view), then the notes (why nothing was done, a
+ * window rounded up to whole buckets, a start clipped to complete raw data)
+ * and the time taken, within 80 columns.
  */
 export function renderMaterialized(ctx: CommandContext, results: MaterializeResult[], dryRun: boolean): void {
   if (results.length === 0) return;
@@ -70,12 +71,15 @@ export function renderMaterialized(ctx: CommandContext, results: MaterializeResu
         m.aggregate,
         MODE_TEXT[m.mode],
         m.from ? `${shortTime(m.from)} → ${shortTime(m.to)}` : m.kind === 'materialized' && m.windows ? 'all' : '-',
-        m.note ?? (dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}, ${formatDuration(m.elapsedMs)}`),
+        m.windows === 0 ? '-' : dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}`,
       ]),
       c,
     ),
   );
-  for (const m of results) for (const n of m.notes) ctx.print(wrapNote(`${m.aggregate}: ${n}`));
+  for (const m of results) {
+    for (const n of [...(m.note ? [m.note] : []), ...m.notes]) ctx.print(wrapNote(`${m.aggregate}: ${n}`));
+  }
+  if (!dryRun) ctx.print(`in ${formatDuration(results.reduce((t, m) => t + m.elapsedMs, 0))}`);
   if (dryRun) {
     for (const m of results) for (const st of m.statements) ctx.print(st + ';');
   }
