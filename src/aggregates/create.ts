@@ -237,21 +237,35 @@ export interface CreateHooks {
   signal?: AbortSignal;
 }
 
-/** Plan and apply each aggregate's steps in turn; after a failure (or for a blocked step) the rest are skipped. */
+interface AppliedPlans {
+  results: StepResult[];
+  failedStep: string | null;
+  changed: boolean;
+  /** Refresh-policy steps left for after the history is materialized (applyDeferred). */
+  deferred: Step[];
+  /** Every step id in plan order, to put the results back in it. */
+  order: string[];
+}
+
+/**
+ * Plan and apply each aggregate's steps in turn; after a failure (or for a
+ * blocked step) the rest are skipped. With `deferPolicies`, refresh-policy
+ * steps are left for applyDeferred.
+ */
 async function applyPlans(
   conn: Sql,
   caps: Capabilities,
   opts: AggregateOptions,
   hooks: CreateHooks,
-): Promise<{ results: StepResult[]; failedStep: string | null; changed: boolean }> {
-  const results: StepResult[] = [];
-  let failedStep: string | null = null;
-  let changed = false;
+  deferPolicies: boolean,
+): Promise<AppliedPlans> {
+  const out: AppliedPlans = { results: [], failedStep: null, changed: false, deferred: [], order: [] };
   for (const def of AGGREGATES) {
     const plan = await planAggregate(conn, caps, def, opts);
     for (const step of plan.steps) {
-      if (failedStep !== null || plan.blocked.has(step.id)) {
-        results.push({
+      out.order.push(step.id);
+      if (out.failedStep !== null || plan.blocked.has(step.id)) {
+        out.results.push({
           id: step.id,
           title: step.title,
           state: step.state,
@@ -259,17 +273,44 @@ async function applyPlans(
           statements: step.statements,
           ...(step.current !== undefined ? { current: step.current } : {}),
           ...(step.wanted !== undefined ? { wanted: step.wanted } : {}),
-          reason: failedStep !== null ? `not run: step ${failedStep} failed` : step.reason!,
+          reason: out.failedStep !== null ? `not run: step ${out.failedStep} failed` : step.reason!,
         });
         continue;
       }
+      if (deferPolicies && step.id.startsWith('policy:')) {
+        out.deferred.push(step);
+        continue;
+      }
       const r = await applySteps(conn, [step], applyOptions(opts, hooks));
-      results.push(...r.steps);
-      changed ||= r.changed;
-      if (r.failedStep) failedStep = r.failedStep;
+      out.results.push(...r.steps);
+      out.changed ||= r.changed;
+      if (r.failedStep) out.failedStep = r.failedStep;
     }
   }
-  return { results, failedStep, changed };
+  return out;
+}
+
+/**
+ * Apply the refresh-policy steps left for after materializing. A policy's job
+ * starts as soon as it is added; added before the history was materialized,
+ * it refreshed the same aggregate as our windows, and on a server with a job
+ * scheduler the first create-aggregates failed about every other time with
+ * "could not refresh continuous aggregate ... due to a concurrent refresh"
+ * (55P03). Results go back into plan order.
+ */
+async function applyDeferred(
+  conn: Sql,
+  applied: AppliedPlans,
+  opts: AggregateOptions,
+  hooks: CreateHooks,
+): Promise<Omit<AppliedPlans, 'deferred' | 'order'>> {
+  const r = await applySteps(conn, applied.deferred, applyOptions(opts, hooks));
+  const at = (id: string) => applied.order.indexOf(id);
+  return {
+    results: [...applied.results, ...r.steps].sort((a, b) => at(a.id) - at(b.id)),
+    failedStep: applied.failedStep ?? r.failedStep,
+    changed: applied.changed || r.changed,
+  };
 }
 
 /** Materialize the history of each aggregate the plan created or found empty, oldest first. */
@@ -329,7 +370,13 @@ export async function runCreateAggregates(
       preflight(caps, { require: null });
       const kind = aggregateKind(caps);
       await requireHealthChecks(conn, caps, kind);
-      const { results, failedStep, changed } = await applyPlans(conn, caps, opts, hooks);
+      const deferPolicies = kind === 'continuous' && opts.materialize && !opts.dryRun;
+      const applied = await applyPlans(conn, caps, opts, hooks, deferPolicies);
+      const materialized =
+        applied.failedStep === null && opts.materialize
+          ? await materializeHistory(conn, caps, kind, applied.results, opts, hooks)
+          : [];
+      const { results, failedStep, changed } = await applyDeferred(conn, applied, opts, hooks);
       const warnings = [
         ...results.filter((s) => s.warning && s.outcome !== 'unchanged').map((s) => s.warning!),
         ...results
@@ -337,8 +384,6 @@ export async function runCreateAggregates(
           .map((s) => `${s.id.replace('aggregate:', '')}: ${s.reason}`),
         ...(kind === 'continuous' ? await retentionWarnings(conn, caps, opts.policies) : []),
       ];
-      const materialized =
-        failedStep === null && opts.materialize ? await materializeHistory(conn, caps, kind, results, opts, hooks) : [];
       return {
         dryRun: opts.dryRun,
         changed: changed || materialized.some((m) => m.windowsDone > 0),

@@ -1,20 +1,21 @@
 import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
+import { hasFeature } from '../db/features.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
 import { parseInterval, type Interval } from '../core/intervals.js';
 import { epochMs } from '../core/times.js';
 import { withChangeLock } from '../db/plan.js';
 import { preflight } from '../steps/hypertable.js';
-import { executeRendered, inTransaction, queryOne, renderStatement } from '../db/sql.js';
+import { executeRendered, inTransaction, renderStatement } from '../db/sql.js';
 import {
   AGGREGATE_NAMES,
   aggregateDefinition,
-  type AggregateDefinition,
   type AggregateKind,
   type AggregateName,
   type RefreshPolicy,
 } from './definitions.js';
 import { existingAggregate, missingAggregate, type ExistingAggregate } from './inspect.js';
+import { hasForcedRefresh, refreshContinuous } from './refresh-continuous.js';
 
 /**
  * Materializing: bringing an aggregate's rows up to date. A continuous
@@ -35,9 +36,23 @@ export interface MaterializeProgress {
   elapsedMs: number;
 }
 
+/**
+ * How a refresh recomputed: `forced` every bucket of its windows
+ * (refresh_continuous_aggregate's force); `changed-only` only the buckets
+ * TimescaleDB saw change (raw rows inserted, updated or deleted since they
+ * were last refreshed; an UPDATE of devices changes none); `whole` the whole
+ * materialized view.
+ */
+export type RefreshMode = 'forced' | 'changed-only' | 'whole';
+
 export interface MaterializeResult {
   aggregate: AggregateName;
   kind: AggregateKind;
+  mode: RefreshMode;
+  /** The window length used (whole buckets); null for a whole materialized view. */
+  windowSeconds: number | null;
+  /** What people should know: a window rounded up to whole buckets, a start clipped to complete raw data, retries. */
+  notes: string[];
   /** What was (or, on --dry-run, would be) refreshed; null bounds for a whole materialized view. */
   from: Date | null;
   to: Date | null;
@@ -58,7 +73,21 @@ export function nothingMaterialized(
   bounds: { from: Date | null; to: Date | null; elapsedMs: number } = { from: null, to: null, elapsedMs: 0 },
 ): MaterializeResult {
   const { from, to, elapsedMs } = bounds;
-  return { aggregate, kind, from, to, windows: 0, windowsDone: 0, statements: [], elapsedMs, note };
+  const mode: RefreshMode = kind === 'continuous' ? 'changed-only' : 'whole';
+  return {
+    aggregate,
+    kind,
+    mode,
+    windowSeconds: null,
+    notes: [],
+    from,
+    to,
+    windows: 0,
+    windowsDone: 0,
+    statements: [],
+    elapsedMs,
+    note,
+  };
 }
 
 export interface RefreshOptions {
@@ -66,6 +95,10 @@ export interface RefreshOptions {
   to?: Date | null;
   /** Start at the materialized-up-to mark instead of the oldest raw row (create-aggregates). */
   continueFromWatermark?: boolean;
+  /** Recompute every bucket in the range, not only changed ones (a range asked for). */
+  force?: boolean;
+  /** The server can (hasForcedRefresh). */
+  forceAvailable?: boolean;
   endOffset: Interval;
   window: Interval;
   dryRun: boolean;
@@ -73,16 +106,17 @@ export interface RefreshOptions {
   onProgress?: (p: MaterializeProgress) => void;
 }
 
-const floorTo = (d: Date, ms: number) => new Date(Math.floor(d.getTime() / ms) * ms);
-
 /**
  * Refresh one aggregate: a continuous aggregate in bounded windows, oldest
  * first, each its own CALL refresh_continuous_aggregate (which cannot run in
  * a transaction block, so on the connection as it is); a materialized view
  * with one REFRESH, CONCURRENTLY when it is populated and has its unique
- * index. `from` null: continue from where it is materialized up to (create)
- * or from the oldest raw row (refresh). Checks `signal` between windows:
- * interrupted and run again, it continues.
+ * index. Windows are planned by windows.ts: bucket-aligned, never below the
+ * oldest complete raw bucket. `from` null: continue from where it is
+ * materialized up to (create) or from the oldest complete bucket (refresh).
+ * `force`: recompute every bucket of the range (forced refresh), else only the
+ * changed ones. Checks `signal` between windows: interrupted and run again, it
+ * continues.
  */
 export async function refreshAggregate(
   conn: Sql,
@@ -96,7 +130,7 @@ export async function refreshAggregate(
   if (!existing || existing.kind === 'other') throw missingAggregate(name);
   return existing.kind === 'materialized'
     ? refreshView(conn, name, existing, opts, t0)
-    : refreshContinuous(conn, def, existing, opts, t0);
+    : refreshContinuous(conn, caps, def, existing, opts, t0);
 }
 
 /** A materialized view: one REFRESH, in its own transaction. */
@@ -126,105 +160,15 @@ async function refreshView(
   return {
     aggregate: name,
     kind: 'materialized',
+    mode: 'whole',
+    windowSeconds: null,
+    notes: [],
     from: null,
     to: null,
     windows: 1,
     windowsDone: opts.dryRun ? 0 : 1,
     statements: [statement],
     elapsedMs: performance.now() - t0,
-  };
-}
-
-/**
- * [start, end) cut into windows of windowMs (at least two buckets), the last
- * one merged into the one before when shorter than two buckets (it may be
- * refused as "too small").
- */
-export function refreshWindows(start: Date, end: Date, windowMs: number, bucketMs: number): [Date, Date][] {
-  const step = Math.max(windowMs, 2 * bucketMs);
-  const windows: [Date, Date][] = [];
-  for (let t = start.getTime(); t < end.getTime(); t += step) {
-    windows.push([new Date(t), new Date(Math.min(t + step, end.getTime()))]);
-  }
-  if (windows.length > 1 && windows.at(-1)![1].getTime() - windows.at(-1)![0].getTime() < 2 * bucketMs) {
-    const last = windows.pop()!;
-    windows.at(-1)![1] = last[1];
-  }
-  return windows;
-}
-
-/** Where a continuous aggregate's refresh starts and ends (bucket-aligned); start null when there are no raw rows. */
-async function continuousRange(
-  conn: Sql,
-  def: AggregateDefinition,
-  existing: ExistingAggregate,
-  opts: RefreshOptions,
-): Promise<{ start: Date | null; end: Date }> {
-  const range = await queryOne<{ first_ms: unknown; now_ms: unknown }>(conn, 'aggregates/lib/raw-range.sql');
-  const now = epochMs(range?.now_ms) ?? new Date();
-  const bucketMs = def.bucket.seconds * 1000;
-  const end = floorTo(opts.to ?? new Date(now.getTime() - opts.endOffset.seconds * 1000), bucketMs);
-  let start: Date | null = opts.from ?? epochMs(range?.first_ms);
-  if (opts.from == null && opts.continueFromWatermark && existing.continuous?.watermark) {
-    const w = existing.continuous.watermark;
-    if (!start || w > start) start = w;
-  }
-  return { start: start ? floorTo(start, bucketMs) : null, end };
-}
-
-/** A continuous aggregate: one CALL per window, oldest first, outside a transaction. */
-async function refreshContinuous(
-  conn: Sql,
-  def: AggregateDefinition,
-  existing: ExistingAggregate,
-  opts: RefreshOptions,
-  t0: number,
-): Promise<MaterializeResult> {
-  const name = def.name;
-  const { start, end } = await continuousRange(conn, def, existing, opts);
-  const elapsed = () => performance.now() - t0;
-  if (!start) {
-    return nothingMaterialized(name, 'continuous', 'health_checks is empty', {
-      from: null,
-      to: end,
-      elapsedMs: elapsed(),
-    });
-  }
-  if (start >= end) {
-    return nothingMaterialized(name, 'continuous', 'already materialized up to the end of the window', {
-      from: start,
-      to: end,
-      elapsedMs: elapsed(),
-    });
-  }
-  const windows = refreshWindows(start, end, opts.window.seconds * 1000, def.bucket.seconds * 1000);
-  const statements: string[] = [];
-  for (const [a, b] of windows)
-    statements.push(
-      await renderStatement(conn, 'aggregates/lib/render-refresh-continuous.sql', [existing.schema, name, a, b]),
-    );
-  const progress = (done: number) =>
-    opts.onProgress?.({ aggregate: name, done, total: windows.length, from: start, to: end, elapsedMs: elapsed() });
-  let done = 0;
-  if (!opts.dryRun) {
-    progress(done);
-    for (const [i, statement] of statements.entries()) {
-      if (opts.signal?.aborted) break;
-      // Outside a transaction: refresh_continuous_aggregate refuses to run inside one.
-      await executeRendered(conn, statement);
-      done = i + 1;
-      progress(done);
-    }
-  }
-  return {
-    aggregate: name,
-    kind: 'continuous',
-    from: start,
-    to: end,
-    windows: windows.length,
-    windowsDone: done,
-    statements,
-    elapsedMs: elapsed(),
   };
 }
 
@@ -289,6 +233,9 @@ export async function runRefresh(
     async (conn) => {
       const caps = await detectCapabilities(conn);
       if (!opts.dryRun) preflight(caps, { require: null });
+      // A range asked for is recomputed whole: TimescaleDB alone would redo only buckets whose raw rows changed.
+      const force = Boolean(from || to);
+      const forceAvailable = force && hasFeature(caps, 'community') ? await hasForcedRefresh(conn) : false;
       const warnings: string[] = [];
       const results: MaterializeResult[] = [];
       for (const name of opts.names) {
@@ -310,6 +257,8 @@ export async function runRefresh(
           await refreshAggregate(conn, caps, name, {
             from: from ?? null,
             to: to ?? null,
+            force,
+            forceAvailable,
             endOffset: opts.policies[name].endOffset,
             window: opts.window,
             dryRun: opts.dryRun,

@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { Sql } from './databases.js';
+import { loadSchema } from './homepot.js';
 
 export const AGGREGATE_NAMES = ['device_metrics_hourly', 'device_metrics_daily', 'site_metrics_hourly'];
 
@@ -82,4 +83,105 @@ function compareRows(name: string, q: (typeof EXPECTED)[string], expected: any[]
     }
   }
   return expected.length;
+}
+
+/** Rows of one aggregate that differ from the expected rows: found by a FULL OUTER JOIN on (bucket, key). */
+export interface Mismatch {
+  /** Expected rows with no row in the aggregate. */
+  missing: number;
+  /** Aggregate rows that are not expected. */
+  extra: number;
+  /** Rows on both sides whose numbers differ (counts and sums exactly, averages within 1e-9 relative). */
+  differ: number;
+  /** Expected rows. */
+  expected: number;
+}
+
+const bucketColumn = (name: string) => (name === 'device_metrics_daily' ? 'day' : 'hour');
+const keyColumn = (name: string) => (name === 'site_metrics_hourly' ? 'site_id' : 'device_id');
+
+/**
+ * Compare an aggregate with the plain-SQL numbers over health_checks (or with
+ * `expectedFrom`, a table holding rows of that shape saved earlier, e.g.
+ * before retention dropped raw rows) by a FULL OUTER JOIN in the server, and
+ * count what is missing, extra or different. Times compare as UTC wall time,
+ * so no session TimeZone shifts them.
+ */
+export async function aggregateMismatch(
+  sql: Pick<Sql, 'unsafe'>,
+  name: string,
+  options: { expectedFrom?: string } = {},
+): Promise<Mismatch> {
+  const q = EXPECTED[name];
+  if (!q) throw new Error(`no plain-SQL query for ${name}`);
+  const cols = [...q.exact, ...q.approx];
+  const expected = options.expectedFrom
+    ? `SELECT * FROM ${options.expectedFrom}`
+    : q.expected.replace(/ORDER BY 1, 2\s*$/, '');
+  const actual = `SELECT ${bucketColumn(name)} AT TIME ZONE 'UTC' AS t, ${keyColumn(name)} AS k, ${cols.join(', ')} FROM ${name}`;
+  const exactDiff = q.exact.map((c) => `a.${c}::numeric IS DISTINCT FROM e.${c}::numeric`);
+  const approxDiff = q.approx.map(
+    (c) =>
+      `(a.${c} IS NULL) <> (e.${c} IS NULL) OR abs(a.${c}::float8 - e.${c}::float8) > 1e-9 * greatest(1, abs(e.${c}::float8))`,
+  );
+  const [r] = await sql.unsafe(`
+    WITH e AS (${expected}), a AS (${actual})
+    SELECT count(*) FILTER (WHERE a.t IS NULL)::int AS missing,
+           count(*) FILTER (WHERE e.t IS NULL)::int AS extra,
+           count(*) FILTER (WHERE a.t IS NOT NULL AND e.t IS NOT NULL AND (${[...exactDiff, ...approxDiff].join(' OR ')}))::int AS differ,
+           count(e.t)::int AS expected
+    FROM e FULL OUTER JOIN a ON a.t = e.t AND a.k = e.k`);
+  return { missing: r.missing, extra: r.extra, differ: r.differ, expected: r.expected };
+}
+
+/** Save the plain-SQL numbers of an aggregate into a table, to compare with after raw rows are dropped. */
+export async function saveExpected(sql: Pick<Sql, 'unsafe'>, name: string, table: string): Promise<void> {
+  const q = EXPECTED[name];
+  if (!q) throw new Error(`no plain-SQL query for ${name}`);
+  await sql.unsafe(`DROP TABLE IF EXISTS ${table}`);
+  await sql.unsafe(`CREATE TABLE ${table} AS ${q.expected.replace(/ORDER BY 1, 2\s*$/, '')}`);
+}
+
+/**
+ * HOMEPOT-shaped data: 2 sites x 3 devices, one check a minute for `days` up
+ * to now, with unhealthy checks, NULL response_data, missing keys and NULL
+ * response times. On TimescaleDB health_checks becomes a hypertable with
+ * chunks of `chunkInterval` (default 1 day). `withoutTimeZone`: the time
+ * column is `timestamp without time zone` (times in UTC; load in a UTC session).
+ */
+export async function loadFleet(
+  sql: Sql,
+  options: { timescale: boolean; days: number; chunkInterval?: string; withoutTimeZone?: boolean },
+): Promise<void> {
+  await loadSchema(sql);
+  if (options.withoutTimeZone) {
+    // SQLAlchemy's default DateTime: times in UTC, stored without a zone.
+    await sql.unsafe(
+      `ALTER TABLE health_checks ALTER COLUMN "timestamp" TYPE timestamp USING "timestamp" AT TIME ZONE 'UTC'`,
+    );
+  }
+  if (options.timescale) {
+    await sql.unsafe(`CREATE EXTENSION IF NOT EXISTS timescaledb`);
+    await sql.unsafe(
+      `SELECT create_hypertable('health_checks', by_range('timestamp', INTERVAL '${options.chunkInterval ?? '1 day'}'))`,
+    );
+  }
+  await sql.unsafe(`
+    INSERT INTO sites (site_id, name) SELECT 'SITE-' || s, 'Site ' || s FROM generate_series(1, 2) s;
+    INSERT INTO devices (device_id, name, device_type, site_id)
+      SELECT 'dev-' || s || '-' || i, 'Device ' || s || '-' || i, 'pos_terminal', (SELECT id FROM sites WHERE site_id = 'SITE-' || s)
+      FROM generate_series(1, 2) s, generate_series(1, 3) i;`);
+  await sql.unsafe(`
+    INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, response_data, "timestamp")
+    SELECT d.id, random() > 0.05, CASE WHEN random() < 0.02 THEN NULL ELSE (random() * 100)::int END, 200,
+           CASE WHEN random() < 0.01 THEN NULL
+                WHEN random() < 0.01 THEN json_build_object('system', json_build_object('cpu_percent', 12.5))
+                ELSE json_build_object(
+                  'system', json_build_object('cpu_percent', round((random() * 100)::numeric, 1), 'memory_percent', round((random() * 100)::numeric, 1),
+                                              'disk_percent', round((random() * 100)::numeric, 1), 'uptime_seconds', (random() * 1e6)::int),
+                  'app_metrics', json_build_object('transactions_count', (random() * 10)::int, 'errors_count', (random() * 2)::int),
+                  'network', json_build_object('latency_ms', round((random() * 50)::numeric, 1))) END,
+           t
+    FROM devices d, generate_series(date_trunc('minute', now()) - INTERVAL '${options.days} days', date_trunc('minute', now()), INTERVAL '1 minute') t`);
+  await sql.unsafe(`ANALYZE sites, devices, health_checks`);
 }

@@ -5,10 +5,14 @@
 -- from TimescaleDB 2.10 (LEFT JOIN only from 2.16). HOMEPOT's original
 -- "LEFT JOIN devices ... WHERE d.site_id IS NOT NULL" is an inner join in
 -- effect, so this is the same result on every version we support.
--- devices.site_id is read when a bucket is materialized: a device that moves
--- to another site keeps its old hours under the old site until those hours
--- are refreshed again (homepot-ts aggregates refresh site_metrics_hourly
--- --from ... rebuilds them).
+-- devices.site_id is read when a bucket is computed: a device that moves to
+-- another site takes its history with it (every hour, also those before the
+-- move, counts it under its new site), as the same query over health_checks
+-- and devices answers. Refresh policies recompute only hours whose raw rows
+-- changed, and an UPDATE of devices changes none: after a move run
+--   homepot-ts aggregates refresh site_metrics_hourly --from '<start of the history to move>'
+-- which recomputes every hour of the range (force => true). Hours whose raw
+-- rows retention dropped keep the old site.
 -- Materialize with
 --   CALL refresh_continuous_aggregate('site_metrics_hourly', NULL, now() - INTERVAL '1 hour');
 CREATE MATERIALIZED VIEW IF NOT EXISTS site_metrics_hourly

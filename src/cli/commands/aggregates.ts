@@ -148,18 +148,29 @@ function registerAggregatesRefresh(agg: Command, run: RunCommand): void {
     .addArgument(nameArg(false))
     .option(
       '--from <time>',
-      'continuous aggregates: refresh from this timestamp, or this long ago ("7 days"); default: the oldest health check',
+      'continuous aggregates: recompute every bucket from this timestamp, or this long ago ("7 days"); default: the oldest health check, changed buckets only',
     )
     .option(
       '--to <time>',
-      "continuous aggregates: refresh up to this timestamp or this long ago; default: now minus the policy's end offset",
+      "continuous aggregates: recompute every bucket up to this timestamp or this long ago; default: now minus the policy's end offset",
     )
     .option(
       '--window <interval>',
-      `refresh in windows of this length (default ${AGGREGATE_WINDOW_DEFAULT})`,
+      `refresh in windows of this length, rounded up to whole buckets of each view (default ${AGGREGATE_WINDOW_DEFAULT}; config aggregates.window)`,
       intervalOption('--window'),
     )
     .option('--dry-run', 'show what would be refreshed; change nothing')
+    .addHelpText(
+      'after',
+      `
+The range is cut to whole buckets (hours; UTC days for device_metrics_daily)
+and never reaches below the oldest raw health check, nor into a bucket whose
+raw rows retention dropped in part: those keep what they hold. With --from or
+--to every bucket of the range is recomputed (force, TimescaleDB 2.18+), so a
+device that moved site is counted under its new site; without, only buckets
+whose raw rows changed. Materialized views (no TimescaleDB Community) are
+refreshed whole. The output says which (--json: mode, notes).`,
+    )
     .action((name: AggregateName | undefined, flags: RefreshFlags, cmd: Command) =>
       run(cmd, (ctx) => refreshAggregates(ctx, name, flags)),
     );

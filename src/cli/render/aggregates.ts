@@ -43,28 +43,60 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
   );
 }
 
-/** The windows materialized (or, on --dry-run, that would be, with their SQL). */
+/** How a result recomputed, in a few words. */
+const MODE_TEXT: Record<MaterializeResult['mode'], string> = {
+  forced: 'all buckets',
+  'changed-only': 'changed',
+  whole: 'whole view',
+};
+
+/** A time for the narrow table: month, day, hours and minutes in UTC (--json has the full time). */
+const shortTime = (d: Date | string | null) => (d ? formatTime(d).slice(5, 16) : '-');
+
+/**
+ * The windows materialized (or, on --dry-run, that would be, with their SQL):
+ * one row each with what was recomputed (all buckets of the range, only the
+ * changed ones, or the whole view), then the notes (why nothing was done, a
+ * window rounded up to whole buckets, a start clipped to complete raw data)
+ * and the time taken, within 80 columns.
+ */
 export function renderMaterialized(ctx: CommandContext, results: MaterializeResult[], dryRun: boolean): void {
   if (results.length === 0) return;
   const c = ctx.chalk;
   ctx.print('\n' + c.bold(dryRun ? 'Would materialize:' : 'Materialized:'));
   ctx.print(
     table(
-      ['aggregate', 'kind', 'from', 'to', 'windows', 'time'],
+      ['aggregate', 'recomputes', 'from → to (UTC)', 'windows'],
       results.map((m) => [
         m.aggregate,
-        m.kind === 'continuous' ? 'continuous' : 'materialized view',
-        m.from ? formatTime(m.from) : m.kind === 'materialized' && m.windows ? 'all' : '-',
-        m.to ? formatTime(m.to) : '-',
-        m.note ?? (dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}`),
-        dryRun ? '-' : formatDuration(m.elapsedMs),
+        MODE_TEXT[m.mode],
+        m.from ? `${shortTime(m.from)} → ${shortTime(m.to)}` : m.kind === 'materialized' && m.windows ? 'all' : '-',
+        m.windows === 0 ? '-' : dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}`,
       ]),
       c,
     ),
   );
+  for (const m of results) {
+    for (const n of [...(m.note ? [m.note] : []), ...m.notes]) ctx.print(wrapNote(`${m.aggregate}: ${n}`));
+  }
+  if (!dryRun) ctx.print(`in ${formatDuration(results.reduce((t, m) => t + m.elapsedMs, 0))}`);
   if (dryRun) {
     for (const m of results) for (const st of m.statements) ctx.print(st + ';');
   }
+}
+
+/** A note in lines of at most 80 columns, continuation lines indented. */
+function wrapNote(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && (line + ' ' + word).length > 78) {
+      lines.push(line);
+      line = '  ' + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join('\n');
 }
 
 /** aggregates refresh: JSON, or the warnings and the windows refreshed. */
