@@ -30,6 +30,7 @@ import {
   type ExistingAggregate,
 } from './inspect.js';
 import { nothingMaterialized, refreshAggregate, type MaterializeProgress, type MaterializeResult } from './refresh.js';
+import { isOurTable, migrateViewStep, tableStatements } from './tables.js';
 
 /**
  * create-aggregates: plan each aggregate against what is there (create it,
@@ -52,7 +53,21 @@ interface AggregatePlan {
   blocked: Set<string>;
 }
 
-/** The aggregate itself: create it, leave it (ours already), or drop and rebuild it (--recreate). */
+/** What creates an aggregate of `kind` (an aggregate table's unique index is a step of its own). */
+const createStatements = (kind: AggregateKind, name: AggregateName) =>
+  kind === 'table' ? tableStatements(name).create : definitionStatements(kind, name).slice(0, 1);
+
+/** Ours already: the same kind and definition (an aggregate table also carries our comment and owner). */
+async function isOurs(sql: Sql, kind: AggregateKind, name: AggregateName, ex: ExistingAggregate): Promise<boolean> {
+  if (ex.kind !== kind || (kind === 'table' && !isOurTable(ex))) return false;
+  return sameDefinition(sql, kind, name, ex.definition);
+}
+
+/**
+ * The aggregate itself: create it, leave it (ours already), turn an earlier
+ * version's materialized view into a table (rows kept), or drop and rebuild
+ * it (--recreate). A table homepot-ts did not make is never dropped.
+ */
 async function planDefinitionStep(
   sql: Sql,
   kind: AggregateKind,
@@ -61,37 +76,45 @@ async function planDefinitionStep(
   schema: string,
   recreate: boolean,
 ): Promise<{ step: Step; willCreate: boolean; blocked: boolean }> {
-  const create = definitionStatements(kind, name);
+  const create = createStatements(kind, name);
   const base = { id: `aggregate:${name}`, title: `${name} (${KIND_TEXT[kind]})` };
   if (!existing) {
     return {
-      step: { ...base, state: 'needed', wanted: KIND_TEXT[kind], statements: create.slice(0, 1) },
+      step: { ...base, state: 'needed', wanted: KIND_TEXT[kind], statements: create },
       willCreate: true,
       blocked: false,
     };
   }
-  const sameKind = existing.kind === kind;
-  if (sameKind && (await sameDefinition(sql, kind, name, existing.definition))) {
+  if (await isOurs(sql, kind, name, existing)) {
     const current = `${KIND_TEXT[kind]}, definition as ours`;
     return { step: { ...base, state: 'in-place', current, statements: [] }, willCreate: false, blocked: false };
   }
-  const current = sameKind
-    ? `${KIND_TEXT[existing.kind]} with a different definition`
-    : `a ${KIND_TEXT[existing.kind]} (relkind ${existing.relkind})`;
-  if (existing.kind === 'other') {
+  if (
+    kind === 'table' &&
+    existing.kind === 'materialized' &&
+    (await sameDefinition(sql, 'materialized', name, existing.definition))
+  ) {
+    // The unique index follows as its own step (the view's goes with it).
+    return { step: await migrateViewStep(sql, existing, name, false), willCreate: true, blocked: false };
+  }
+  const current =
+    existing.kind === kind
+      ? `${KIND_TEXT[existing.kind]} with a different definition`
+      : `a ${KIND_TEXT[existing.kind]} (relkind ${existing.relkind})`;
+  if (existing.kind === 'other' || (existing.kind === 'table' && !isOurTable(existing))) {
     throw new HomepotError(
       'unsuitable-table',
-      `${schema}.${name} exists and is not a materialized view or continuous aggregate (relkind ${existing.relkind})`,
-      { hint: `Rename or drop it, then run create-aggregates again.` },
+      `${schema}.${name} exists and is not an aggregate homepot-ts made (${existing.kind === 'table' ? `a table without homepot-ts's comment, owned by role "${existing.owner}"` : `relkind ${existing.relkind}`})`,
+      { hint: `Nothing was changed. Rename or drop it, then run create-aggregates again.` },
     );
   }
-  const drop = await renderStatement(sql, 'aggregates/lib/render-drop.sql', [schema, name]);
+  const drop = await renderStatement(sql, 'aggregates/lib/render-drop.sql', [schema, name, existing.kind === 'table']);
   const step: Step = {
     ...base,
     state: 'different',
     current,
     wanted: `${KIND_TEXT[kind]} as in ${definitionPath(kind, name)}`,
-    statements: [drop, ...create.slice(0, 1)],
+    statements: [drop, ...create],
     destructive: true,
     warning: `${name}: --recreate drops the ${KIND_TEXT[existing.kind]} and its materialized rows, and rebuilds them from health_checks (rows already removed by retention do not come back).`,
   };
@@ -101,7 +124,7 @@ async function planDefinitionStep(
   return { step, willCreate: false, blocked: true };
 }
 
-/** A materialized view: its unique index (for REFRESH ... CONCURRENTLY), and no refresh policy (cron instead). */
+/** An aggregate table: its unique index (dashboards look rows up by key and time), and no refresh policy (cron instead). */
 function planViewSteps(
   caps: Capabilities,
   def: AggregateDefinition,
@@ -109,8 +132,8 @@ function planViewSteps(
   willCreate: boolean,
 ): Step[] {
   const name = def.name;
-  const indexTitle = `${name}: unique index (${def.key}, ${def.timeColumn}) for REFRESH ... CONCURRENTLY`;
-  const index = definitionStatements('materialized', name).slice(1);
+  const indexTitle = `${name}: unique index (${def.key}, ${def.timeColumn})`;
+  const index = tableStatements(name).index;
   const why = featureGap(caps, 'community')?.reason ?? 'needs a continuous aggregate';
   return [
     willCreate || !existing?.hasUniqueIndex
@@ -121,7 +144,7 @@ function planViewSteps(
       title: `${name}: refresh policy`,
       state: 'not-available',
       statements: [],
-      reason: `materialized views have no refresh policy on this server: a refresh policy ${why}. Refresh from cron: ${REFRESH_CRON_LINE}`,
+      reason: `aggregate tables have no refresh policy on this server: a refresh policy ${why}. Refresh from cron: ${REFRESH_CRON_LINE}`,
     },
   ];
 }
@@ -167,7 +190,7 @@ async function planAggregate(
   const schema = existing?.schema ?? cur?.s ?? 'public';
   const first = await planDefinitionStep(sql, kind, name, existing, schema, opts.recreate);
   const blocked = new Set<string>(first.blocked ? [first.step.id] : []);
-  if (kind === 'materialized') {
+  if (kind === 'table') {
     return { steps: [first.step, ...planViewSteps(caps, def, existing, first.willCreate)], blocked };
   }
   const cont = !first.willCreate && existing?.kind === 'continuous' ? existing.continuous : null;
@@ -288,13 +311,6 @@ async function materializeHistory(
     if (step?.outcome === 'skipped' && !opts.dryRun) continue; // left alone (different, no --recreate)
     if (opts.dryRun && step && step.state !== 'in-place') {
       materialized.push(nothingMaterialized(def.name, kind, 'created by this run: materialized after it, in windows'));
-      continue;
-    }
-    const ex = await existingAggregate(conn, caps, def.name);
-    // A populated materialized view is kept current by `aggregates refresh`, not by create.
-    if (kind === 'materialized' && ex?.populated) {
-      const note = 'already populated (refresh with homepot-ts aggregates refresh)';
-      materialized.push(nothingMaterialized(def.name, kind, note));
       continue;
     }
     materialized.push(

@@ -21,12 +21,14 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
         ? c.red('missing')
         : a.kind === 'continuous'
           ? `continuous${a.realTime ? ', real-time' : ''}`
-          : a.kind === 'materialized'
-            ? 'materialized view'
-            : String(a.kind),
+          : a.kind === 'table'
+            ? 'table'
+            : a.kind === 'materialized'
+              ? c.yellow('materialized view')
+              : String(a.kind),
       a.policy
         ? `job ${a.policy.jobId}, ${describePolicy(a.policy)}`
-        : a.kind === 'materialized'
+        : a.kind === 'table' || a.kind === 'materialized'
           ? c.dim('none: cron aggregates refresh')
           : a.exists
             ? c.yellow('none')
@@ -53,8 +55,8 @@ export function renderMaterialized(ctx: CommandContext, results: MaterializeResu
       ['aggregate', 'kind', 'from', 'to', 'windows', 'time'],
       results.map((m) => [
         m.aggregate,
-        m.kind === 'continuous' ? 'continuous' : 'materialized view',
-        m.from ? formatTime(m.from) : m.kind === 'materialized' && m.windows ? 'all' : '-',
+        m.kind === 'continuous' ? 'continuous' : 'table',
+        m.from ? formatTime(m.from) : '-',
         m.to ? formatTime(m.to) : '-',
         m.note ?? (dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}`),
         dryRun ? '-' : formatDuration(m.elapsedMs),
