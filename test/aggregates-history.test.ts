@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { ROOT, runCli } from './support/cli.js';
-import { describeWithDatabase, type Flavour, type Sql, type TestDatabase } from './support/databases.js';
+import { describeWithDatabase, type Flavour, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
 import { outcomes, query } from './support/assertions.js';
 import { runContending } from './support/contention.js';
@@ -71,7 +71,7 @@ async function expectHistoryKept(db: TestDatabase, before: Record<string, any[]>
   const now = await plainRows(db);
   const kept: Record<string, number> = {};
   for (const name of AGGREGATE_NAMES) {
-    const unit = BUCKET[name]!;
+    const unit = BUCKET[name];
     const [b] = await query<{ boundary: Date }>(
       db,
       `SELECT CASE WHEN date_trunc('${unit}', min("timestamp") AT TIME ZONE 'UTC') = min("timestamp") AT TIME ZONE 'UTC'
@@ -79,9 +79,9 @@ async function expectHistoryKept(db: TestDatabase, before: Record<string, any[]>
                    ELSE date_trunc('${unit}', min("timestamp") AT TIME ZONE 'UTC') + INTERVAL '1 ${unit}' END AS boundary
        FROM health_checks`,
     );
-    const limit = new Date(b!.boundary).getTime();
-    const old = before[name]!.filter((r) => new Date(r.t).getTime() < limit);
-    const fresh = now[name]!.filter((r) => new Date(r.t).getTime() >= limit);
+    const limit = new Date(b.boundary).getTime();
+    const old = before[name].filter((r) => new Date(r.t).getTime() < limit);
+    const fresh = now[name].filter((r) => new Date(r.t).getTime() >= limit);
     try {
       await expectAggregateRows(db.sql(), name, [...old, ...fresh]);
     } finally {
@@ -125,7 +125,7 @@ async function retentionRun(db: TestDatabase) {
     db,
     `SELECT extract(epoch FROM now() - (date_trunc('day', now(), 'UTC') - INTERVAL '2 days' + INTERVAL '18 hours'))::int AS s`,
   );
-  return runCli(['retention', 'run', '--older-than', `${r!.s} seconds`, '--json', '--database-url', db.url], {
+  return runCli(['retention', 'run', '--older-than', `${r.s} seconds`, '--json', '--database-url', db.url], {
     timeoutMs: 120_000,
   });
 }
@@ -165,7 +165,7 @@ for (const flavour of ['apache', 'postgres-bare'] as Flavour[]) {
         `SELECT (extract(epoch FROM date_trunc('hour', min("timestamp"))) * 1000)::float8 AS ms FROM health_checks`,
       );
       for (const m of wide.json().results)
-        expect(Date.parse(m.from), m.aggregate).toBeGreaterThanOrEqual(oldest!.ms - 86_400_000);
+        expect(Date.parse(m.from), m.aggregate).toBeGreaterThanOrEqual(oldest.ms - 86_400_000);
       expect(
         wide.json().results.find((m: any) => m.aggregate === 'device_metrics_daily').filledOnlyBefore,
       ).toBeTruthy();

@@ -490,3 +490,35 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
     expect(await old()).toBe(0);
   });
 });
+
+describeWithDatabase('timescale', "retention set against the aggregates' refresh windows", (db) => {
+  it('retention set 4d warns that device_metrics_daily refreshes 7 days back (the check create-aggregates makes); 2d does not', async () => {
+    await loadOldRows(db().sql(), true);
+    await db().closeClients();
+    const c = await runCli(['create-aggregates', '--no-materialize', '--json', '--database-url', db().url], {
+      timeoutMs: 120_000,
+    });
+    expect(c.code, c.stderr).toBe(0);
+    await holdJobs(db());
+    const inside = (j: { warnings: string[] }) => j.warnings.filter((w) => /refresh window/.test(w));
+    const r = await runCli(['retention', 'set', '4d', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(inside(r.json())).toEqual([
+      "device_metrics_daily: this retention drops raw health checks after 4 days, inside this aggregate's refresh window (start offset 7 days): a refresh over dropped data deletes the aggregate's rows for it. Use a start offset shorter than 4 days, or a longer retention.",
+    ]);
+    const human = await runCli(['retention', 'set', '4d', '--database-url', db().url]);
+    expect(human.stderr).toMatch(/device_metrics_daily: this retention drops raw health checks after 4 days/);
+    // create-aggregates says the same of the policy now in place.
+    const dry = await runCli(['create-aggregates', '--dry-run', '--json', '--database-url', db().url], {
+      timeoutMs: 120_000,
+    });
+    expect(inside(dry.json())).toEqual([
+      expect.stringMatching(
+        /^device_metrics_daily: the retention policy \(job \d+\) drops raw health checks after 4 days, inside this aggregate's refresh window \(start offset 7 days\)/,
+      ),
+    ]);
+    const shorter = await runCli(['retention', 'set', '2d', '--json', '--database-url', db().url]);
+    expect(shorter.code, shorter.stderr).toBe(0);
+    expect(inside(shorter.json())).toEqual([]);
+  }, 180_000);
+});

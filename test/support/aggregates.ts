@@ -66,7 +66,7 @@ export async function expectAggregateMatchesSql(sql: Pick<Sql, 'unsafe'>, name: 
 
 /** The plain-SQL rows of an aggregate (t: the bucket as timestamp in UTC, k: the key), ordered as the aggregate's. */
 export async function plainSqlRows(sql: Pick<Sql, 'unsafe'>, name: string): Promise<any[]> {
-  return [...(await sql.unsafe(EXPECTED[name]!.expected))];
+  return [...(await sql.unsafe(EXPECTED[name].expected))];
 }
 
 /**
