@@ -50,12 +50,8 @@ export interface MaterializeResult {
   elapsedMs: number;
   /** Why nothing was refreshed, when so. */
   note?: string;
-  /**
-   * Aggregate tables: buckets before this one (the oldest raw row's) were only
-   * added where the table had none, never recomputed: their raw rows may be
-   * incomplete (retention), and the table keeps what it computed when they were not.
-   */
-  filledOnlyBefore?: Date;
+  /** What people should know about the plan (windows.ts describePlan): a window rounded up, a start clipped to complete raw data. */
+  notes?: string[];
 }
 
 /** A result where nothing was refreshed, and why. */
@@ -103,7 +99,7 @@ export async function refreshAggregate(
   const t0 = performance.now();
   const def = aggregateDefinition(name);
   const existing = await existingAggregate(conn, caps, name);
-  if (existing?.kind === 'table') return refreshTable(conn, def, existing, opts, t0);
+  if (existing?.kind === 'table') return refreshTable(conn, caps, def, existing, opts, t0);
   // A materialized view is never REFRESHed: that would recompute it from the raw rows still there (runRefresh turns ours into tables first).
   if (!existing || existing.kind !== 'continuous') throw missingAggregate(name);
   return refreshContinuous(conn, def, existing, opts, t0);

@@ -1,3 +1,4 @@
+import type { Capabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
 import { epochMs } from '../core/times.js';
@@ -12,7 +13,16 @@ import {
   type AggregateName,
 } from './definitions.js';
 import type { ExistingAggregate } from './inspect.js';
-import { nothingMaterialized, refreshWindows, type MaterializeResult, type RefreshOptions } from './refresh.js';
+import { nothingMaterialized, type MaterializeResult, type RefreshOptions } from './refresh.js';
+import {
+  boundaryBucket,
+  boundaryIncomplete,
+  bucketStart,
+  describePlan,
+  planWindows,
+  readRawBounds,
+  type WindowPlan,
+} from './windows.js';
 
 /**
  * Aggregate tables: what the aggregates are where there are no continuous
@@ -20,9 +30,8 @@ import { nothingMaterialized, refreshWindows, type MaterializeResult, type Refre
  * seed's names and columns, which `aggregates refresh` keeps current window
  * by window (DELETE the window's buckets and INSERT them recomputed, one
  * transaction per window), so that raw retention never takes their history
- * with it: a bucket whose raw rows may be incomplete (at or below the oldest
- * raw row) is never recomputed, only filled in when the table has no row for
- * it. Also turning the materialized views earlier versions made into such
+ * with it: windows.ts plans the windows, and never below the oldest bucket
+ * whose raw rows are all there. Also turning the materialized views earlier versions made into such
  * tables, rows and grants kept.
  */
 
@@ -70,91 +79,62 @@ export async function migrateViewStep(
   };
 }
 
-interface TableRange {
-  /** Nothing to do, and why. */
-  note?: string;
-  start: Date | null;
-  end: Date | null;
-  /** The oldest bucket whose raw rows are all there: buckets before it are only filled in. */
-  completeFrom: Date | null;
-}
+const bucketMsOf = (def: AggregateDefinition) => def.bucket.seconds * 1000;
 
-const floorTo = (d: Date, ms: number) => new Date(Math.floor(d.getTime() / ms) * ms);
-const ceilTo = (d: Date, ms: number) => new Date(Math.ceil(d.getTime() / ms) * ms);
-
-/** The table's newest bucket (where create-aggregates continues), or null when it is empty. */
-async function newestBucket(conn: Sql, ex: ExistingAggregate, def: AggregateDefinition): Promise<Date | null> {
+/** The end of the table's newest bucket (where create-aggregates continues, as from a watermark), or null when it is empty. */
+async function materializedUpTo(conn: Sql, ex: ExistingAggregate, def: AggregateDefinition): Promise<Date | null> {
   const [r] = await conn<{ ms: number | null }[]>`
     SELECT (extract(epoch FROM max(${conn(def.timeColumn)})) * 1000)::float8 AS ms FROM ${conn(ex.schema)}.${conn(def.name)}`;
-  return epochMs(r?.ms);
+  const newest = epochMs(r?.ms);
+  return newest ? new Date(newest.getTime() + bucketMsOf(def)) : null;
 }
 
 /**
- * Where a table's refresh starts and ends, in whole buckets (UTC). The end
- * covers the newest raw row (the current bucket too: there is no real-time
- * part to answer for it), unless --to says otherwise. The start: --from,
- * else where the table's history ends (create-aggregates), else the refresh
- * policy's start offset ago (late health checks of the last days), else the
- * oldest raw row; never before the oldest raw row's bucket.
+ * A table's refresh, planned by windows.ts (whole buckets, never below the
+ * oldest complete raw bucket: the buckets below keep the rows computed when
+ * their raw rows were all there). The start asked for: --from, else the end
+ * of the table's newest bucket (create-aggregates: a second run has nothing
+ * to do; aggregates refresh keeps the newest buckets current), else the refresh policy's
+ * start offset ago (late health checks of the last days), else the oldest
+ * complete bucket. The end: --to, else the end of the current bucket (a table
+ * has no real-time part, so the newest rows are in it after each refresh).
  */
-async function tableRange(
+async function planTableRefresh(
   conn: Sql,
+  caps: Capabilities,
   def: AggregateDefinition,
   ex: ExistingAggregate,
   opts: RefreshOptions,
-): Promise<TableRange> {
-  const range = await queryOne<{ first_ms: unknown; last_ms: unknown; now_ms: unknown }>(
-    conn,
-    'aggregates/lib/raw-range.sql',
-  );
-  const first = epochMs(range?.first_ms);
-  const last = epochMs(range?.last_ms);
-  const now = epochMs(range?.now_ms) ?? new Date();
-  if (!first || !last) return { note: 'health_checks is empty', start: null, end: null, completeFrom: null };
-  const ms = def.bucket.seconds * 1000;
-  const end = opts.to ? floorTo(opts.to, ms) : new Date(floorTo(last, ms).getTime() + ms);
-  let start: Date | null = opts.from ?? null;
-  if (!start && opts.continueFromWatermark) start = await newestBucket(conn, ex, def);
-  if (!start && !opts.continueFromWatermark && opts.startOffset)
-    start = new Date(now.getTime() - opts.startOffset.seconds * 1000);
-  const oldest = floorTo(first, ms);
-  start = !start || start < oldest ? oldest : floorTo(start, ms);
-  // The oldest raw row's bucket is complete only when the row starts it: retention removes rows before a cut-off.
-  return { start, end, completeFrom: ceilTo(first, ms) };
+): Promise<WindowPlan> {
+  const raw = await readRawBounds(conn, caps);
+  const bucketMs = bucketMsOf(def);
+  const boundary = boundaryBucket(raw, bucketMs);
+  const incomplete = boundary
+    ? await boundaryIncomplete(conn, def.name, { schema: ex.schema, table: def.name }, boundary)
+    : false;
+  let from: Date | null = opts.from ?? null;
+  if (!from && opts.continueFromWatermark) from = await materializedUpTo(conn, ex, def);
+  if (!from && !opts.continueFromWatermark && opts.startOffset)
+    from = new Date(raw.now.getTime() - opts.startOffset.seconds * 1000);
+  return planWindows({
+    bucketMs,
+    windowMs: opts.window.seconds * 1000,
+    from,
+    to: opts.to ?? new Date(bucketStart(raw.now, bucketMs).getTime() + bucketMs),
+    raw,
+    boundaryIncomplete: incomplete,
+  });
 }
 
-export interface TableWindow {
-  from: Date;
-  to: Date;
-  /** Only add the buckets the table has no row for (raw rows may be incomplete). */
-  fill: boolean;
-}
-
-/** [start, end) in windows: the part before completeFrom as one fill window, the rest cut by refreshWindows. */
-export function tableWindows(
-  start: Date,
-  end: Date,
-  completeFrom: Date,
-  windowMs: number,
-  bucketMs: number,
-): TableWindow[] {
-  const out: TableWindow[] = [];
-  if (start < completeFrom) out.push({ from: start, to: completeFrom < end ? completeFrom : end, fill: true });
-  const rest = start > completeFrom ? start : completeFrom;
-  if (rest < end)
-    for (const [from, to] of refreshWindows(rest, end, windowMs, bucketMs)) out.push({ from, to, fill: false });
-  return out;
-}
-
-/** The statements of one window: fill (one INSERT), or DELETE then INSERT. */
-async function windowStatements(conn: Sql, ex: ExistingAggregate, def: AggregateDefinition, w: TableWindow) {
-  const r = await queryOne<{ delete_statement: string; insert_statement: string; fill_statement: string }>(
+/** The statements of one window: the DELETE of its buckets, then their INSERT recomputed. */
+async function windowStatements(conn: Sql, ex: ExistingAggregate, def: AggregateDefinition, [from, to]: [Date, Date]) {
+  const r = await queryOne<{ delete_statement: string; insert_statement: string }>(
     conn,
     'aggregates/lib/render-refresh-table.sql',
-    [ex.schema, def.name, def.timeColumn, w.from, w.to, windowedQuery(def.name)],
+    [ex.schema, def.name, def.timeColumn, from, to, windowedQuery(def.name)],
   );
   if (!r) throw new HomepotError('internal', 'aggregates/lib/render-refresh-table.sql rendered nothing');
-  return w.fill ? [r.fill_statement] : [r.delete_statement, r.insert_statement];
+  return [r.delete_statement, r.insert_statement];
 }
 
 /** Refuse to write into a table that is not ours: its owner's triggers would run with our rights, and its rows are not ours to replace. */
@@ -172,6 +152,7 @@ function requireOurTable(ex: ExistingAggregate, name: AggregateName): void {
 /** An aggregate table: its windows oldest first, each in one transaction; checks the signal between windows. */
 export async function refreshTable(
   conn: Sql,
+  caps: Capabilities,
   def: AggregateDefinition,
   ex: ExistingAggregate,
   opts: RefreshOptions,
@@ -179,20 +160,24 @@ export async function refreshTable(
 ): Promise<MaterializeResult> {
   requireOurTable(ex, def.name);
   const elapsed = () => performance.now() - t0;
-  const { note, start, end, completeFrom } = await tableRange(conn, def, ex, opts);
-  if (note || !start || !end || !completeFrom)
-    return nothingMaterialized(def.name, 'table', note ?? 'nothing to refresh', {
+  const plan = await planTableRefresh(conn, caps, def, ex, opts);
+  const notes = describePlan(plan, def.bucket, opts.window);
+  const { start, end, windows } = plan;
+  if (!start)
+    return nothingMaterialized(def.name, 'table', 'health_checks is empty', {
       from: null,
-      to: null,
-      elapsedMs: elapsed(),
-    });
-  if (start >= end)
-    return nothingMaterialized(def.name, 'table', 'nothing to refresh in this range', {
-      from: start,
       to: end,
       elapsedMs: elapsed(),
     });
-  const windows = tableWindows(start, end, completeFrom, opts.window.seconds * 1000, def.bucket.seconds * 1000);
+  if (windows.length === 0)
+    return {
+      ...nothingMaterialized(def.name, 'table', 'nothing to refresh in this range', {
+        from: start,
+        to: end,
+        elapsedMs: elapsed(),
+      }),
+      notes,
+    };
   const perWindow: string[][] = [];
   for (const w of windows) perWindow.push(await windowStatements(conn, ex, def, w));
   const progress = (done: number) =>
@@ -217,6 +202,6 @@ export async function refreshTable(
     windowsDone: done,
     statements: perWindow.flat(),
     elapsedMs: elapsed(),
-    ...(start < completeFrom ? { filledOnlyBefore: completeFrom } : {}),
+    notes,
   };
 }

@@ -1,8 +1,6 @@
 -- One window [from, to) of an aggregate table's refresh (see
 -- sql/aggregates/table/<name>.sql): the DELETE of the window's buckets and the
--- INSERT of them recomputed, run in one transaction; and the "fill" form for
--- buckets whose raw rows may be incomplete, which only adds the buckets the
--- table has no row for and changes none it has.
+-- INSERT of them recomputed, run in one transaction.
 -- $1 schema, $2 table, $3 bucket column, $4 from, $5 to (timestamptz, whole
 -- buckets), $6 the definition's SELECT with %1$L and %2$L where the bounds go
 -- (text from our own sql/aggregates/table file, never from a user or a table).
@@ -15,7 +13,5 @@ WITH b AS (
 )
 SELECT format('DELETE FROM %I.%I WHERE %I >= %L::timestamptz AND %I < %L::timestamptz',
               $1::text, $2::text, $3::text, lo, $3::text, hi)                        AS delete_statement,
-       format('INSERT INTO %I.%I ', $1::text, $2::text) || format($6::text, lo, hi) AS insert_statement,
-       format('INSERT INTO %I.%I SELECT * FROM (%s) q WHERE NOT EXISTS (SELECT 1 FROM %I.%I t WHERE t.%I = q.%I)',
-              $1::text, $2::text, format($6::text, lo, hi), $1::text, $2::text, $3::text, $3::text) AS fill_statement
+       format('INSERT INTO %I.%I ', $1::text, $2::text) || format($6::text, lo, hi) AS insert_statement
 FROM b;
