@@ -17,6 +17,8 @@ export interface ChunkInfo {
   rangeStart: Date | number | null;
   rangeEnd: Date | number | null;
   compressed: boolean;
+  /** Compressed, with rows inserted later still uncompressed (TimescaleDB's "partial" status); compression run compresses them. */
+  partiallyCompressed: boolean;
   totalBytes: number | null;
   beforeCompressionBytes: number | null;
   afterCompressionBytes: number | null;
@@ -26,7 +28,9 @@ export interface ChunksReport {
   hypertable: { schema: string; name: string };
   /** Chunks in the hypertable, whatever the limit. */
   total: number;
+  /** Compressed chunks, the partially compressed ones included. */
   compressed: number;
+  partiallyCompressed: number;
   order: 'newest' | 'oldest';
   chunks: ChunkInfo[];
 }
@@ -39,17 +43,21 @@ interface ChunkRow {
   range_start_integer: number | null;
   range_end_integer: number | null;
   is_compressed: boolean;
+  is_partial: boolean;
   total_bytes: number | null;
   before_compression_bytes: number | null;
   after_compression_bytes: number | null;
 }
 
-/** How many chunks a hypertable has, and how many of them are compressed. */
+/** How many chunks a hypertable has, how many of them are compressed, and how many of those partially. */
 export async function countChunks(
   sql: Sql,
   table: { schema: string; name: string },
-): Promise<{ total: number; compressed: number } | undefined> {
-  return queryOne<{ total: number; compressed: number }>(sql, 'chunks/chunk-counts.sql', [table.schema, table.name]);
+): Promise<{ total: number; compressed: number; partial: number } | undefined> {
+  return queryOne<{ total: number; compressed: number; partial: number }>(sql, 'chunks/chunk-counts.sql', [
+    table.schema,
+    table.name,
+  ]);
 }
 
 export async function listChunks(
@@ -71,6 +79,7 @@ export async function listChunks(
     hypertable: { schema: table.schema, name: table.name },
     total: counts?.total ?? rows.length,
     compressed: counts?.compressed ?? 0,
+    partiallyCompressed: counts?.partial ?? 0,
     order,
     chunks: rows.map((r) => ({
       schema: r.chunk_schema,
@@ -78,6 +87,7 @@ export async function listChunks(
       rangeStart: r.range_start ?? num(r.range_start_integer),
       rangeEnd: r.range_end ?? num(r.range_end_integer),
       compressed: r.is_compressed,
+      partiallyCompressed: r.is_partial,
       totalBytes: num(r.total_bytes),
       beforeCompressionBytes: r.is_compressed ? num(r.before_compression_bytes) : null,
       afterCompressionBytes: r.is_compressed ? num(r.after_compression_bytes) : null,

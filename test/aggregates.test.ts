@@ -66,7 +66,11 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       const before = await snapshot(db());
       const r = await runCli(['create-aggregates', '--dry-run', '--database-url', db().url], { timeoutMs: 120_000 });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/CREATE MATERIALIZED VIEW IF NOT EXISTS device_metrics_hourly/);
+      expect(r.stdout).toMatch(
+        continuous
+          ? /CREATE MATERIALIZED VIEW IF NOT EXISTS device_metrics_hourly/
+          : /CREATE TABLE IF NOT EXISTS device_metrics_hourly AS/,
+      );
       if (continuous)
         expect(r.stdout).toMatch(
           /add_continuous_aggregate_policy\('public\.device_metrics_daily'::regclass, start_offset => '7 days'::interval, end_offset => '1 hour'::interval, schedule_interval => '6 hours'::interval\)/,
@@ -81,7 +85,7 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       });
       expect(r.code, r.stderr).toBe(0);
       const j = r.json();
-      expect(j.kind).toBe(continuous ? 'continuous' : 'materialized');
+      expect(j.kind).toBe(continuous ? 'continuous' : 'table');
       const o = outcomes(j);
       for (const name of NAMES) {
         expect(o[`aggregate:${name}`]).toBe('created');
@@ -171,7 +175,7 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       expect(r.code, r.stderr).toBe(0);
       const list = r.json().aggregates;
       expect(list.map((a: any) => [a.name, a.kind, a.definitionMatches])).toEqual(
-        NAMES.map((n) => [n, continuous ? 'continuous' : 'materialized', true]),
+        NAMES.map((n) => [n, continuous ? 'continuous' : 'table', true]),
       );
       for (const a of list) {
         expect(a.rows, a.name).toBeGreaterThan(0);
@@ -179,7 +183,7 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
         expect(Boolean(a.policy), a.name).toBe(continuous);
       }
       const human = await runCli(['aggregates', 'list', '--database-url', db().url]);
-      expect(human.stdout).toMatch(continuous ? /job \d+, every 06:00:00/ : /materialized view/);
+      expect(human.stdout).toMatch(continuous ? /job \d+, every 06:00:00/ : /table .*cron aggregates refresh/);
       const s = await runCli(['status', '--json', '--database-url', db().url]);
       expect(s.json().aggregates.map((a: any) => a.name)).toEqual(NAMES);
       // What was listed exists in the catalog as that kind, and the rows listed are the rows it holds.
@@ -189,7 +193,8 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
             `SELECT view_name::text AS name, format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name) AS stored FROM timescaledb_information.continuous_aggregates WHERE view_schema = 'public' ORDER BY 1`,
           )
         : await sql.unsafe(
-            `SELECT matviewname::text AS name, format('public.%I', matviewname) AS stored FROM pg_matviews WHERE schemaname = 'public' ORDER BY 1`,
+            `SELECT tablename::text AS name, format('public.%I', tablename) AS stored FROM pg_tables
+             WHERE schemaname = 'public' AND obj_description(format('public.%I', tablename)::regclass, 'pg_class') LIKE 'homepot-ts aggregate table%' ORDER BY 1`,
           );
       const held: Record<string, number> = {};
       for (const c of catalog)
@@ -206,7 +211,7 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       const bucket = continuous
         ? `time_bucket(INTERVAL '1 day', "timestamp")`
         : `date_trunc('day', "timestamp", 'UTC')`;
-      await sql.unsafe(`DROP MATERIALIZED VIEW device_metrics_daily`);
+      await sql.unsafe(continuous ? `DROP MATERIALIZED VIEW device_metrics_daily` : `DROP TABLE device_metrics_daily`);
       await sql.unsafe(
         `CREATE MATERIALIZED VIEW device_metrics_daily ${kind}AS SELECT ${bucket} AS day, device_id, count(*) AS check_count FROM health_checks GROUP BY 1, 2 WITH NO DATA`,
       );
@@ -303,7 +308,11 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
       const before = await snapshot(db());
       const dry = await runCli(['aggregates', 'drop', 'site_metrics_hourly', '--dry-run', '--database-url', db().url]);
       expect(dry.code, dry.stderr).toBe(0);
-      expect(dry.stdout).toMatch(/DROP MATERIALIZED VIEW IF EXISTS public\.site_metrics_hourly;/);
+      expect(dry.stdout).toMatch(
+        continuous
+          ? /DROP MATERIALIZED VIEW IF EXISTS public\.site_metrics_hourly;/
+          : /DROP TABLE IF EXISTS public\.site_metrics_hourly;/,
+      );
       expect(await snapshot(db())).toEqual(before);
       const r = await runCli(['aggregates', 'drop', 'site_metrics_hourly', '--json', '--database-url', db().url]);
       expect(r.code, r.stderr).toBe(0);

@@ -368,3 +368,75 @@ describeWithDatabase('postgres-bare', 'compression without TimescaleDB', (db) =>
     oneLineError(set.stderr, /Community edition/);
   });
 });
+
+describeWithDatabase('timescale', 'partially compressed chunks (rows inserted after compression)', (db) => {
+  const url = () => db().url;
+  /** Chunks with TimescaleDB's "partial" status bit (8), as the catalog has it. */
+  const partialChunks = async () =>
+    (
+      await query<{ chunk: string }>(
+        db(),
+        // The chunks there are (2.28's catalog has no "dropped" column; the view lists live chunks only).
+        `SELECT format('%I.%I', k.schema_name, k.table_name) AS chunk FROM _timescaledb_catalog.chunk k
+         JOIN timescaledb_information.chunks c ON c.chunk_schema = k.schema_name AND c.chunk_name = k.table_name
+         WHERE k.status & 8 <> 0 ORDER BY 1`,
+      )
+    ).map((r) => r.chunk);
+
+  it('chunks shows them as partially compressed; compression run recompresses them; then nothing is partial', async () => {
+    await loadHypertable(db().sql());
+    await db().closeClients();
+    const set = await runCli(['compression', 'set', '--json', '--database-url', url()]);
+    expect(set.code, set.stderr).toBe(0);
+    await holdJobs(db());
+    const first = await runCli(['compression', 'run', '--older-than', '2 days', '--json', '--database-url', url()]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json().chunksCompressed).toBeGreaterThanOrEqual(2);
+    // Late rows into the oldest (compressed) chunk: they stay uncompressed in it.
+    await query(
+      db(),
+      `INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, endpoint, "timestamp")
+       SELECT d.id, true, 20, 200, '/health', t FROM devices d,
+         generate_series(date_trunc('day', now()) - INTERVAL '4 days' + INTERVAL '5 minutes',
+                         date_trunc('day', now()) - INTERVAL '4 days' + INTERVAL '2 hours', INTERVAL '10 minutes') t`,
+    );
+    const partial = await partialChunks();
+    expect(partial).toHaveLength(1);
+    const [rows] = await query<{ n: number }>(db(), `SELECT count(*)::int AS n FROM health_checks`);
+
+    const list = await runCli(['chunks', '--json', '--order', 'oldest', '--database-url', url()]);
+    expect(list.code, list.stderr).toBe(0);
+    const j = list.json();
+    expect(j.partiallyCompressed).toBe(1);
+    expect(j.chunks.filter((c: any) => c.partiallyCompressed).map((c: any) => `${c.schema}.${c.name}`)).toEqual(
+      partial,
+    );
+    const human = await runCli(['chunks', '--order', 'oldest', '--database-url', url()]);
+    expect(human.stdout).toMatch(/│ partially\s+│/);
+    expect(human.stderr).toMatch(/1 partially compressed: rows inserted after compression/);
+
+    const dry = await runCli([
+      'compression',
+      'run',
+      '--older-than',
+      '2 days',
+      '--dry-run',
+      '--json',
+      '--database-url',
+      url(),
+    ]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json().steps.map((s: any) => [s.id, s.current.split(',')[0]])).toEqual([
+      [`chunk:${partial[0]}`, 'partially compressed (rows inserted after compression)'],
+    ]);
+    const r = await runCli(['compression', 'run', '--older-than', '2 days', '--json', '--database-url', url()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json())).toEqual({ [`chunk:${partial[0]}`]: 'updated' });
+    expect(r.json().chunksCompressed).toBe(1);
+    expect(await partialChunks()).toEqual([]);
+    const [after] = await query<{ n: number }>(db(), `SELECT count(*)::int AS n FROM health_checks`);
+    expect(after.n).toBe(rows.n);
+    const again = await runCli(['compression', 'run', '--older-than', '2 days', '--json', '--database-url', url()]);
+    expect(again.json()).toMatchObject({ changed: false, chunksCompressed: 0 });
+  }, 180_000);
+});

@@ -506,3 +506,77 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
     expect(await old()).toBe(0);
   });
 });
+
+describeWithDatabase('timescale', "retention set against the aggregates' refresh windows", (db) => {
+  it('retention set 4d warns that device_metrics_daily refreshes 7 days back (the check create-aggregates makes); 8d does not', async () => {
+    await loadOldRows(db().sql(), true);
+    await db().closeClients();
+    const c = await runCli(['create-aggregates', '--no-materialize', '--json', '--database-url', db().url], {
+      timeoutMs: 120_000,
+    });
+    expect(c.code, c.stderr).toBe(0);
+    await holdJobs(db());
+    const inside = (j: { warnings: string[] }) => j.warnings.filter((w) => /refresh window/.test(w));
+    const r = await runCli(['retention', 'set', '4d', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(inside(r.json())).toEqual([
+      "device_metrics_daily: this retention drops raw health checks after 4 days, inside this aggregate's refresh window (start offset 7 days): a refresh over dropped data deletes the aggregate's rows for it. Use a start offset shorter than 4 days, or a longer retention.",
+    ]);
+    const human = await runCli(['retention', 'set', '4d', '--database-url', db().url]);
+    expect(human.stderr).toMatch(/device_metrics_daily: this retention drops raw health checks after 4 days/);
+    // create-aggregates says the same of the policy now in place.
+    const dry = await runCli(['create-aggregates', '--dry-run', '--json', '--database-url', db().url], {
+      timeoutMs: 120_000,
+    });
+    expect(inside(dry.json())).toEqual([
+      expect.stringMatching(
+        /^device_metrics_daily: the retention policy \(job \d+\) drops raw health checks after 4 days, inside this aggregate's refresh window \(start offset 7 days\)/,
+      ),
+    ]);
+    const longer = await runCli(['retention', 'set', '8d', '--json', '--database-url', db().url]);
+    expect(longer.code, longer.stderr).toBe(0);
+    expect(inside(longer.json())).toEqual([]);
+  }, 180_000);
+});
+
+describeWithDatabase('timescale', 'retention run counts the rows of compressed chunks', (db) => {
+  it('--dry-run and the run report the exact rows of compressed and partially compressed chunks', async () => {
+    await loadOldRows(db().sql(), true);
+    await query(
+      db(),
+      `ALTER TABLE health_checks SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id');
+       SELECT compress_chunk(c) FROM show_chunks('health_checks', older_than => INTERVAL '90 days') c;
+       -- Late rows into the oldest compressed chunk: it becomes partially compressed.
+       INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, "timestamp")
+         SELECT d.id, true, 20, 200, t FROM devices d,
+           generate_series((SELECT min("timestamp") FROM health_checks) + INTERVAL '1 minute',
+                           (SELECT min("timestamp") FROM health_checks) + INTERVAL '5 hours', INTERVAL '20 minutes') t;
+       ANALYZE health_checks;`,
+    );
+    const [p] = await query<{ compressed: number; partial: number }>(
+      db(),
+      `SELECT count(*) FILTER (WHERE k.status & 1 <> 0)::int AS compressed, count(*) FILTER (WHERE k.status & 8 <> 0)::int AS partial
+       FROM _timescaledb_catalog.chunk k
+       JOIN timescaledb_information.chunks c ON c.chunk_schema = k.schema_name AND c.chunk_name = k.table_name
+       WHERE c.hypertable_name = 'health_checks'`,
+    );
+    expect(p.partial).toBe(1);
+    const want = await expectedDrop(db());
+    expect(want.chunks).toBeGreaterThan(2);
+    expect(p.compressed).toBeGreaterThanOrEqual(want.chunks);
+
+    const dry = await runCli(['retention', 'run', '--dry-run', '--json', '--database-url', db().url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json()).toMatchObject({ chunksDropped: want.chunks, rowsEstimate: want.rows, rowsCounted: want.rows });
+    const human = await runCli(['retention', 'run', '--dry-run', '--database-url', db().url]);
+    expect(human.stderr).toContain(`would drop ${want.chunks} chunks of public.health_checks`);
+    expect(human.stderr).toContain(`${want.rows.toLocaleString('en-US')} rows (counted)`);
+
+    const before = await snapshot(db());
+    const r = await runCli(['retention', 'run', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ chunksDropped: want.chunks, rowsEstimate: want.rows, rowsCounted: want.rows });
+    const [after] = await query(db(), `SELECT count(*)::int AS n FROM health_checks`);
+    expect(after!.n).toBe(before.rows - want.rows);
+  }, 180_000);
+});

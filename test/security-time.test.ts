@@ -246,31 +246,33 @@ async function expectAggregatesCorrect(sql: Sql): Promise<void> {
   }
 }
 
-describeWithDatabase(
-  'apache',
-  'create-aggregates under a database DateStyle and TimeZone: materialized views',
-  (db) => {
-    beforeAll(async () => {
-      await loadHourlyRows(db().sql(), true);
-      await db().closeClients();
-      await setHostileDefaults(db());
-    });
+describeWithDatabase('apache', 'create-aggregates under a database DateStyle and TimeZone: aggregate tables', (db) => {
+  beforeAll(async () => {
+    await loadHourlyRows(db().sql(), true);
+    await db().closeClients();
+    await setHostileDefaults(db());
+  });
 
-    it('REFRESH carries no time; the views equal a GROUP BY, and list reports the right materialized-up-to', async () => {
-      const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
-      expect(r.code, r.stderr).toBe(0);
-      for (const m of r.json().materialized) for (const s of m.statements) expect(s).not.toMatch(/timestamptz|'\d/);
-      await expectAggregatesCorrect(db().sql());
-      const [last] = await db().sql()<{ ms: number }[]>`
+  it('windows carry their times as ISO 8601 UTC literals; the tables equal a GROUP BY, and list reports the right materialized-up-to', async () => {
+    const r = await runCli(['create-aggregates', '--json', '--database-url', db().url], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    for (const m of r.json().materialized) {
+      for (const s of m.statements) {
+        const times = s.match(/'[^']*'::timestamptz/g) ?? [];
+        expect(times.length, s).toBeGreaterThan(0);
+        for (const t of times) expect(t).toMatch(/^'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00'::timestamptz$/);
+      }
+    }
+    await expectAggregatesCorrect(db().sql());
+    const [last] = await db().sql()<{ ms: number }[]>`
       SELECT (extract(epoch FROM max(date_trunc('hour', "timestamp", 'UTC'))) * 1000)::float8 + 3600000 AS ms FROM health_checks`;
-      await db().closeClients();
-      const list = await runCli(['aggregates', 'list', '--json', '--database-url', db().url]);
-      expect(list.code, list.stderr).toBe(0);
-      const hourly = list.json().aggregates.find((a: { name: string }) => a.name === 'device_metrics_hourly');
-      expect(new Date(hourly.materializedUpTo).getTime()).toBe(last.ms);
-    });
-  },
-);
+    await db().closeClients();
+    const list = await runCli(['aggregates', 'list', '--json', '--database-url', db().url]);
+    expect(list.code, list.stderr).toBe(0);
+    const hourly = list.json().aggregates.find((a: { name: string }) => a.name === 'device_metrics_hourly');
+    expect(new Date(hourly.materializedUpTo).getTime()).toBe(last.ms);
+  });
+});
 
 /**
  * The embedded PGlite ignores database and role settings (and its config

@@ -1,7 +1,10 @@
 -- Chunks `compression run` would compress: older than $3 (show_chunks'
 -- older_than, so the same rule as the compression policy) and not yet
--- compressed, oldest first, each with the statement that compresses it,
--- rendered here with format() so names are quoted by the server.
+-- compressed, or compressed only partially (rows inserted after compression
+-- wait uncompressed in the chunk: status bit 8 in TimescaleDB's chunk
+-- catalog; compress_chunk compresses them into the chunk's compressed data),
+-- oldest first, each with the statement that compresses it, rendered here
+-- with format() so names are quoted by the server.
 -- $1 schema, $2 table, $3 interval.
 WITH old AS (
     SELECT c AS chunk
@@ -16,12 +19,14 @@ SELECT
     ch.range_start,
     ch.range_end,
     s.total_bytes,
+    ch.is_compressed AS partial,
     format('SELECT compress_chunk(%L::regclass, if_not_compressed => true)',
            format('%I.%I', ch.chunk_schema, ch.chunk_name)) AS statement
 FROM old
 JOIN timescaledb_information.chunks ch
   ON format('%I.%I', ch.chunk_schema, ch.chunk_name)::regclass = old.chunk
 LEFT JOIN sizes s ON s.chunk_schema = ch.chunk_schema AND s.chunk_name = ch.chunk_name
+JOIN _timescaledb_catalog.chunk k ON k.schema_name = ch.chunk_schema AND k.table_name = ch.chunk_name
 WHERE ch.hypertable_schema = $1 AND ch.hypertable_name = $2
-  AND NOT ch.is_compressed
+  AND (NOT ch.is_compressed OR k.status & 8 <> 0)
 ORDER BY ch.range_start, ch.chunk_name;

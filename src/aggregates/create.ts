@@ -1,35 +1,19 @@
 import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
-import { featureGap } from '../db/features.js';
 import { HomepotError } from '../core/errors.js';
 import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from '../db/plan.js';
 import { preflight } from '../steps/hypertable.js';
-import { renderStatement } from '../db/sql.js';
 import {
   AGGREGATE_NAMES,
   AGGREGATES,
-  KIND_TEXT,
-  REFRESH_CRON_LINE,
   aggregateKind,
   checkPolicy,
-  definitionPath,
-  definitionStatements,
-  describePolicy,
-  policyText,
-  type AggregateDefinition,
   type AggregateKind,
-  type AggregateName,
   type AggregateOptions,
-  type RefreshPolicy,
 } from './definitions.js';
-import {
-  currentPolicy,
-  existingAggregate,
-  retentionWarnings,
-  sameDefinition,
-  type ExistingAggregate,
-} from './inspect.js';
+import { retentionWarnings } from './inspect.js';
 import { nothingMaterialized, refreshAggregate, type MaterializeProgress, type MaterializeResult } from './refresh.js';
+import { planAggregate } from './create-plan.js';
 
 /**
  * create-aggregates: plan each aggregate against what is there (create it,
@@ -44,167 +28,6 @@ export interface CreateAggregatesResult extends ApplyResult {
   kind: AggregateKind;
   materialized: MaterializeResult[];
   warnings: string[];
-}
-
-interface AggregatePlan {
-  steps: Step[];
-  /** Steps we do not apply: a different definition without --recreate. */
-  blocked: Set<string>;
-}
-
-/** The aggregate itself: create it, leave it (ours already), or drop and rebuild it (--recreate). */
-async function planDefinitionStep(
-  sql: Sql,
-  kind: AggregateKind,
-  name: AggregateName,
-  existing: ExistingAggregate | null,
-  schema: string,
-  recreate: boolean,
-): Promise<{ step: Step; willCreate: boolean; blocked: boolean }> {
-  const create = definitionStatements(kind, name);
-  const base = { id: `aggregate:${name}`, title: `${name} (${KIND_TEXT[kind]})` };
-  if (!existing) {
-    return {
-      step: { ...base, state: 'needed', wanted: KIND_TEXT[kind], statements: create.slice(0, 1) },
-      willCreate: true,
-      blocked: false,
-    };
-  }
-  const sameKind = existing.kind === kind;
-  if (sameKind && (await sameDefinition(sql, kind, name, existing.definition))) {
-    const current = `${KIND_TEXT[kind]}, definition as ours`;
-    return { step: { ...base, state: 'in-place', current, statements: [] }, willCreate: false, blocked: false };
-  }
-  const current = sameKind
-    ? `${KIND_TEXT[existing.kind]} with a different definition`
-    : `a ${KIND_TEXT[existing.kind]} (relkind ${existing.relkind})`;
-  if (existing.kind === 'other') {
-    throw new HomepotError(
-      'unsuitable-table',
-      `${schema}.${name} exists and is not a materialized view or continuous aggregate (relkind ${existing.relkind})`,
-      { hint: `Rename or drop it, then run create-aggregates again.` },
-    );
-  }
-  const drop = await renderStatement(sql, 'aggregates/lib/render-drop.sql', [schema, name]);
-  const step: Step = {
-    ...base,
-    state: 'different',
-    current,
-    wanted: `${KIND_TEXT[kind]} as in ${definitionPath(kind, name)}`,
-    statements: [drop, ...create.slice(0, 1)],
-    destructive: true,
-    warning: `${name}: --recreate drops the ${KIND_TEXT[existing.kind]} and its materialized rows, and rebuilds them from health_checks (rows already removed by retention do not come back).`,
-  };
-  if (recreate) return { step, willCreate: true, blocked: false };
-  step.reason = `differs from ours (${current}); left alone. Run create-aggregates --recreate to drop and rebuild it (destructive: its materialized rows are recomputed from health_checks).`;
-  delete step.warning;
-  return { step, willCreate: false, blocked: true };
-}
-
-/** A materialized view: its unique index (for REFRESH ... CONCURRENTLY), and no refresh policy (cron instead). */
-function planViewSteps(
-  caps: Capabilities,
-  def: AggregateDefinition,
-  existing: ExistingAggregate | null,
-  willCreate: boolean,
-): Step[] {
-  const name = def.name;
-  const indexTitle = `${name}: unique index (${def.key}, ${def.timeColumn}) for REFRESH ... CONCURRENTLY`;
-  const index = definitionStatements('materialized', name).slice(1);
-  const why = featureGap(caps, 'community')?.reason ?? 'needs a continuous aggregate';
-  return [
-    willCreate || !existing?.hasUniqueIndex
-      ? { id: `index:${name}`, title: indexTitle, state: 'needed', statements: index }
-      : { id: `index:${name}`, title: indexTitle, state: 'in-place', current: 'unique index present', statements: [] },
-    {
-      id: `policy:${name}`,
-      title: `${name}: refresh policy`,
-      state: 'not-available',
-      statements: [],
-      reason: `materialized views have no refresh policy on this server: a refresh policy ${why}. Refresh from cron: ${REFRESH_CRON_LINE}`,
-    },
-  ];
-}
-
-/** A continuous aggregate's real-time setting (materialized_only). */
-async function planRealTimeStep(
-  sql: Sql,
-  name: AggregateName,
-  schema: string,
-  cont: ExistingAggregate['continuous'],
-  realTime: boolean,
-): Promise<Step> {
-  const base = { id: `real-time:${name}`, title: `${name}: real-time rows (materialized_only = ${!realTime})` };
-  const render = async (materializedOnly: boolean) =>
-    renderStatement(sql, 'aggregates/lib/render-real-time.sql', [schema, name, materializedOnly]);
-  if (!cont) {
-    // Our definition file says materialized_only = false; only a different wish needs the ALTER.
-    return realTime
-      ? { ...base, state: 'in-place', current: 'set by the definition', statements: [] }
-      : { ...base, state: 'needed', statements: [await render(true)] };
-  }
-  const current = `materialized_only = ${cont.materialized_only}`;
-  if (cont.materialized_only === !realTime) return { ...base, state: 'in-place', current, statements: [] };
-  return {
-    ...base,
-    state: 'different',
-    current,
-    wanted: `materialized_only = ${!realTime}`,
-    statements: [await render(!realTime)],
-  };
-}
-
-async function planAggregate(
-  sql: Sql,
-  caps: Capabilities,
-  def: AggregateDefinition,
-  opts: AggregateOptions,
-): Promise<AggregatePlan> {
-  const kind = aggregateKind(caps);
-  const name = def.name;
-  const existing = await existingAggregate(sql, caps, name);
-  const [cur] = await sql<{ s: string }[]>`SELECT current_schema() AS s`;
-  const schema = existing?.schema ?? cur?.s ?? 'public';
-  const first = await planDefinitionStep(sql, kind, name, existing, schema, opts.recreate);
-  const blocked = new Set<string>(first.blocked ? [first.step.id] : []);
-  if (kind === 'materialized') {
-    return { steps: [first.step, ...planViewSteps(caps, def, existing, first.willCreate)], blocked };
-  }
-  const cont = !first.willCreate && existing?.kind === 'continuous' ? existing.continuous : null;
-  return {
-    steps: [
-      first.step,
-      await planRealTimeStep(sql, name, schema, cont, opts.realTime),
-      await policyStep(sql, schema, name, opts.policies[name], Boolean(cont)),
-    ],
-    blocked,
-  };
-}
-
-/** Compare-and-alter, like setup's policies: add when missing, alter_job when it differs. */
-export async function policyStep(
-  sql: Sql,
-  schema: string,
-  name: AggregateName,
-  p: RefreshPolicy,
-  exists: boolean,
-): Promise<Step> {
-  const base = { id: `policy:${name}`, title: `${name}: refresh policy` };
-  const wanted = policyText(p);
-  const offsets = [p.startOffset?.text ?? null, p.endOffset.text, p.schedule.text];
-  const existing = exists ? await currentPolicy(sql, schema, name, p) : null;
-  if (!existing) {
-    const add = await renderStatement(sql, 'aggregates/lib/render-add-policy.sql', [schema, name, ...offsets]);
-    return { ...base, state: 'needed', wanted, statements: [add] };
-  }
-  const current = `job ${existing.job_id}, ${describePolicy({ startOffset: existing.start_offset, endOffset: existing.end_offset, schedule: existing.schedule })}`;
-  if (existing.matches) return { ...base, state: 'in-place', current, statements: [] };
-  const alter = await renderStatement(sql, 'aggregates/lib/render-alter-policy.sql', [
-    existing.job_id,
-    JSON.stringify(existing.config),
-    ...offsets,
-  ]);
-  return { ...base, state: 'different', current, wanted, statements: [alter] };
 }
 
 async function requireHealthChecks(sql: Sql, caps: Capabilities, kind: AggregateKind): Promise<void> {
@@ -329,13 +152,6 @@ async function materializeHistory(
     if (step?.outcome === 'skipped' && !opts.dryRun) continue; // left alone (different, no --recreate)
     if (opts.dryRun && step && step.state !== 'in-place') {
       materialized.push(nothingMaterialized(def.name, kind, 'created by this run: materialized after it, in windows'));
-      continue;
-    }
-    const ex = await existingAggregate(conn, caps, def.name);
-    // A populated materialized view is kept current by `aggregates refresh`, not by create.
-    if (kind === 'materialized' && ex?.populated) {
-      const note = 'already populated (refresh with homepot-ts aggregates refresh)';
-      materialized.push(nothingMaterialized(def.name, kind, note));
       continue;
     }
     materialized.push(

@@ -11,9 +11,11 @@ import { sqlFile } from '../db/sql.js';
  * refresh policies (defaults, the check TimescaleDB would make, how one
  * reads). On the TimescaleDB Community edition they are continuous
  * aggregates with refresh policies; elsewhere (Apache edition, plain
- * PostgreSQL) ordinary materialized views with the same names and columns,
- * refreshed by `homepot-ts aggregates refresh` (cron). Nothing here talks to
- * the database.
+ * PostgreSQL) ordinary tables with the same names and columns, kept current
+ * window by window by `homepot-ts aggregates refresh` (cron), so that they
+ * keep their history when retention drops raw rows (earlier versions made
+ * materialized views, which a REFRESH recomputed from the remaining raw
+ * rows). Nothing here talks to the database.
  */
 export const AGGREGATE_NAMES = ['device_metrics_hourly', 'device_metrics_daily', 'site_metrics_hourly'] as const;
 export type AggregateName = (typeof AGGREGATE_NAMES)[number];
@@ -76,7 +78,8 @@ export function defaultPolicies(): Record<AggregateName, RefreshPolicy> {
   ) as Record<AggregateName, RefreshPolicy>;
 }
 
-export type AggregateKind = 'continuous' | 'materialized';
+/** What this tool creates: a continuous aggregate (Community) or an aggregate table (elsewhere). */
+export type AggregateKind = 'continuous' | 'table';
 
 export interface AggregateOptions {
   policies: Record<AggregateName, RefreshPolicy>;
@@ -114,17 +117,28 @@ export function describePolicy(p: { startOffset: string | null; endOffset: strin
 export const policyText = (p: RefreshPolicy) =>
   describePolicy({ startOffset: p.startOffset?.text ?? null, endOffset: p.endOffset.text, schedule: p.schedule.text });
 
+/**
+ * What a name can be found to be: one of our kinds, a materialized view
+ * (what earlier versions made where there are no continuous aggregates; ours
+ * when its definition is, and then turned into a table), or something else.
+ */
+export type FoundKind = AggregateKind | 'materialized' | 'other';
+
 /** How each kind reads in plans and warnings. */
-export const KIND_TEXT: Record<AggregateKind | 'other', string> = {
+export const KIND_TEXT: Record<FoundKind, string> = {
   continuous: 'continuous aggregate',
+  table: 'aggregate table',
   materialized: 'materialized view',
   other: 'something else',
 };
 
 /** Which kind this server gets: continuous aggregates need the Community edition. */
 export function aggregateKind(caps: Capabilities): AggregateKind {
-  return hasFeature(caps, 'community') ? 'continuous' : 'materialized';
+  return hasFeature(caps, 'community') ? 'continuous' : 'table';
 }
+
+/** The comment that marks an aggregate table as homepot-ts's own (sql/aggregates/table/<name>.sql). */
+export const TABLE_COMMENT = 'homepot-ts aggregate table, kept current by homepot-ts aggregates refresh';
 
 /** What cron runs where there are no refresh policies. */
 export const REFRESH_CRON_LINE = '*/15 * * * * homepot-ts aggregates refresh --quiet';
@@ -151,9 +165,24 @@ export function definitionStatements(kind: AggregateKind, name: AggregateName): 
     .filter((s) => s !== '');
 }
 
-/** The SELECT of a definition: what we compare with the stored definition. */
+/** The SELECT of a definition: what we compare with the stored definition (an aggregate table's also with the materialized view an earlier version made). */
 export function definitionQuery(kind: AggregateKind, name: AggregateName): string {
   const m = definitionFile(kind, name).match(/^SELECT[\s\S]*?(?=^WITH NO DATA)/m);
   if (!m) throw new HomepotError('internal', `${definitionPath(kind, name)} has no SELECT ... WITH NO DATA`);
   return m[0];
+}
+
+/**
+ * An aggregate table's SELECT restricted to raw rows in a window: a WHERE on
+ * hc."timestamp" before its GROUP BY (so the planner can use the time index
+ * and skip chunks), with %1$L / %2$L where the bounds go, for
+ * sql/aggregates/lib/render-refresh-table.sql to fill in.
+ */
+export function windowedQuery(name: AggregateName): string {
+  const q = definitionQuery('table', name);
+  const parts = q.split(/^GROUP BY /m);
+  if (q.includes('%') || parts.length !== 2) {
+    throw new HomepotError('internal', `${definitionPath('table', name)}: expected one GROUP BY line and no %`);
+  }
+  return `${parts[0]}WHERE hc."timestamp" >= %1$L::timestamptz AND hc."timestamp" < %2$L::timestamptz\nGROUP BY ${parts[1]}`;
 }

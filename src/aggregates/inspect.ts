@@ -5,12 +5,14 @@ import { parseInterval, type Interval } from '../core/intervals.js';
 import { num } from '../core/numbers.js';
 import { epochMs } from '../core/times.js';
 import { executeRendered, inTransaction, queryOne } from '../db/sql.js';
+import { retentionInsideWindows } from '../steps/refresh-windows.js';
 import {
   AGGREGATE_NAMES,
   AGGREGATES,
+  TABLE_COMMENT,
   definitionQuery,
   type AggregateDefinition,
-  type AggregateKind,
+  type FoundKind,
   type AggregateName,
   type RefreshPolicy,
 } from './definitions.js';
@@ -32,6 +34,9 @@ interface RelationRow {
   current_schema: string | null;
   definition: string | null;
   has_unique_index: boolean | null;
+  comment: string | null;
+  owner: string;
+  trusted: boolean;
 }
 
 interface ContinuousRow {
@@ -57,12 +62,18 @@ export interface PolicyRow {
 
 export interface ExistingAggregate {
   schema: string;
-  kind: AggregateKind | 'other';
+  kind: FoundKind;
   relkind: string;
   populated: boolean;
+  /** A continuous aggregate's or materialized view's query; a table's columns and types. */
   definition: string | null;
   hasUniqueIndex: boolean;
   continuous: ContinuousRow | null;
+  /** A table carries our comment (sql/aggregates/table/<name>.sql). */
+  marked: boolean;
+  owner: string;
+  /** Owned by the current role or a superuser role. */
+  trusted: boolean;
 }
 
 /** What `name` resolves to through search_path, or null when nothing does. */
@@ -84,12 +95,15 @@ export async function existingAggregate(
   }
   return {
     schema: rel.schema,
-    kind: continuous ? 'continuous' : rel.relkind === 'm' ? 'materialized' : 'other',
+    kind: continuous ? 'continuous' : rel.relkind === 'm' ? 'materialized' : rel.relkind === 'r' ? 'table' : 'other',
     relkind: rel.relkind,
     populated: rel.populated,
     definition: continuous ? continuous.definition : rel.definition,
     hasUniqueIndex: Boolean(rel.has_unique_index),
     continuous,
+    marked: rel.relkind === 'r' && rel.comment === TABLE_COMMENT,
+    owner: rel.owner,
+    trusted: rel.trusted,
   };
 }
 
@@ -121,11 +135,21 @@ export async function currentPolicy(
  * Our definition as the server prints it (pg_get_viewdef): a temporary view of
  * the same query, in a transaction that is rolled back. Comparing two
  * server-printed texts ignores spacing, comments and casts written differently.
+ * An aggregate table has no query to print: its columns and their types are
+ * compared (relation.sql and columns.sql print both alike); a materialized
+ * view an earlier version made is compared with the table's query.
  * `conn` must be one connection (reserved), as the transaction spans queries.
  */
-async function canonicalDefinition(conn: Sql, kind: AggregateKind, name: AggregateName): Promise<string> {
+async function canonicalDefinition(conn: Sql, kind: Exclude<FoundKind, 'other'>, name: AggregateName): Promise<string> {
+  const file = kind === 'continuous' ? 'continuous' : 'table';
   return inTransaction(conn, { rollback: true }, async () => {
-    await executeRendered(conn, `CREATE TEMP VIEW homepot_ts_definition_probe AS ${definitionQuery(kind, name)}`);
+    await executeRendered(conn, `CREATE TEMP VIEW homepot_ts_definition_probe AS ${definitionQuery(file, name)}`);
+    if (kind === 'table') {
+      const row = await queryOne<{ d: string }>(conn, 'aggregates/lib/columns.sql', [
+        'pg_temp.homepot_ts_definition_probe',
+      ]);
+      return row!.d;
+    }
     const [row] = await conn<
       { d: string }[]
     >`SELECT pg_get_viewdef('pg_temp.homepot_ts_definition_probe'::regclass) AS d`;
@@ -138,7 +162,7 @@ const normalize = (d: string | null | undefined) => (d ?? '').replace(/\s+/g, ' 
 /** The stored definition is ours (of `kind`), as the server prints both. One connection: see canonicalDefinition. */
 export async function sameDefinition(
   conn: Sql,
-  kind: AggregateKind,
+  kind: Exclude<FoundKind, 'other'>,
   name: AggregateName,
   stored: string | null,
 ): Promise<boolean> {
@@ -160,16 +184,8 @@ export async function retentionWarnings(
   if (!ret?.drop_after || seconds === null) return [];
   // The server read the job's interval text (whatever IntervalStyle wrote it) and gave its length.
   const dropAfter: Interval = { text: ret.drop_after, seconds };
-  const warnings: string[] = [];
-  for (const name of AGGREGATE_NAMES) {
-    const p = policies[name];
-    if (p.startOffset === null || p.startOffset.seconds >= dropAfter.seconds) {
-      warnings.push(
-        `${name}: the retention policy (job ${ret.job_id}) drops raw health checks after ${dropAfter.text}, inside this aggregate's refresh window (start offset ${p.startOffset?.text ?? 'none: all history'}): a refresh over dropped data deletes the aggregate's rows for it. Use a start offset shorter than ${dropAfter.text}.`,
-      );
-    }
-  }
-  return warnings;
+  const windows = AGGREGATE_NAMES.map((name) => ({ name, startOffset: policies[name].startOffset }));
+  return retentionInsideWindows(dropAfter, `the retention policy (job ${ret.job_id})`, windows);
 }
 
 // ---------------------------------------------------------------------------
@@ -180,7 +196,7 @@ export interface AggregateInfo {
   name: AggregateName;
   schema: string | null;
   exists: boolean;
-  kind: AggregateKind | 'other' | null;
+  kind: FoundKind | null;
   /** Same definition as ours (null when missing). */
   definitionMatches: boolean | null;
   realTime: boolean | null;
@@ -192,7 +208,7 @@ export interface AggregateInfo {
     lastSuccess: Date | null;
     lastRunStatus: string | null;
   } | null;
-  /** End of the last materialized bucket: the watermark (continuous) or the newest bucket's end (materialized view). */
+  /** End of the last materialized bucket: the watermark (continuous) or the newest bucket's end (table, materialized view). */
   materializedUpTo: Date | null;
   /** now() - materializedUpTo, in seconds. */
   behindSeconds: number | null;
@@ -255,11 +271,14 @@ async function aggregateInfo(
   const stats =
     ex.kind === 'continuous' && ex.continuous
       ? await continuousStats(sql, ex.schema, def.name, ex.continuous)
-      : ex.kind === 'materialized'
+      : ex.kind === 'materialized' || ex.kind === 'table'
         ? await viewStats(sql, ex, def)
         : NO_STATS;
+  // An aggregate table is ours only with our comment too (sql/aggregates/table/<name>.sql).
   const definitionMatches =
-    compareDefinitions && ex.kind !== 'other' ? await sameDefinition(sql, ex.kind, def.name, ex.definition) : null;
+    compareDefinitions && ex.kind !== 'other'
+      ? (ex.kind !== 'table' || ex.marked) && (await sameDefinition(sql, ex.kind, def.name, ex.definition))
+      : null;
   const [now] = await sql<{ now_ms: number }[]>`SELECT (extract(epoch FROM now()) * 1000)::float8 AS now_ms`;
   const upTo = stats.materializedUpTo;
   return {
@@ -268,7 +287,7 @@ async function aggregateInfo(
     exists: true,
     kind: ex.kind,
     definitionMatches,
-    realTime: ex.continuous ? !ex.continuous.materialized_only : ex.kind === 'materialized' ? false : null,
+    realTime: ex.continuous ? !ex.continuous.materialized_only : ex.kind === 'other' ? null : false,
     policy: stats.policy,
     materializedUpTo: upTo,
     behindSeconds: upTo ? Math.max(0, Math.round((Number(now!.now_ms) - upTo.getTime()) / 1000)) : null,
@@ -304,7 +323,7 @@ async function continuousStats(sql: Sql, schema: string, name: AggregateName, co
   };
 }
 
-/** A materialized view's rows, size, and the end of its newest bucket (nothing to count when unpopulated). */
+/** An aggregate table's or materialized view's rows, size, and the end of its newest bucket (nothing to count in an unpopulated view). */
 async function viewStats(sql: Sql, ex: ExistingAggregate, def: AggregateDefinition): Promise<Stats> {
   const [r] = ex.populated
     ? await sql<{ n: number; last_ms: number | null; bytes: number }[]>`

@@ -14,14 +14,21 @@ import {
   type AggregateName,
   type RefreshPolicy,
 } from './definitions.js';
-import { existingAggregate, missingAggregate, retentionWarnings } from './inspect.js';
-import { policyStep } from './create.js';
+import {
+  existingAggregate,
+  missingAggregate,
+  retentionWarnings,
+  sameDefinition,
+  type ExistingAggregate,
+} from './inspect.js';
+import { isOurTable } from './tables.js';
+import { policyStep } from './create-plan.js';
 
 /**
  * Changing one existing aggregate: `aggregates policy <name>` (a continuous
  * aggregate's refresh policy, compared and altered like create-aggregates
  * does) and `aggregates drop <name>` (destructive, through a plan and
- * --dry-run). Both under the change lock.
+ * --dry-run, and only what the catalog proves homepot-ts made). Both under the change lock.
  */
 
 /** `aggregates policy <name>`: set a continuous aggregate's refresh policy (Community edition). */
@@ -40,11 +47,11 @@ export async function runSetPolicy(
       preflight(caps, { require: null });
       const ex = await existingAggregate(conn, caps, name);
       const gap = featureGap(caps, 'community');
-      if (gap || ex?.kind === 'materialized') {
+      if (gap || ex?.kind === 'materialized' || ex?.kind === 'table') {
         throw new HomepotError(
           gap?.kind ?? 'timescaledb-edition',
-          `refresh policies need continuous aggregates; ${name} here is ${ex ? 'a materialized view' : 'missing'}${gap ? `: a continuous aggregate ${gap.reason}` : ''}`,
-          { hint: `Refresh the materialized views from cron instead, e.g.: ${REFRESH_CRON_LINE}` },
+          `refresh policies need continuous aggregates; ${name} here is ${ex ? `a ${KIND_TEXT[ex.kind]}` : 'missing'}${gap ? `: a continuous aggregate ${gap.reason}` : ''}`,
+          { hint: `Refresh the aggregate tables from cron instead, e.g.: ${REFRESH_CRON_LINE}` },
         );
       }
       if (!ex || ex.kind !== 'continuous') throw missingAggregate(name);
@@ -57,7 +64,27 @@ export async function runSetPolicy(
   );
 }
 
-/** `aggregates drop <name>`: destructive, through a plan (and --dry-run). */
+/**
+ * Refuse to drop what the catalog does not prove homepot-ts made: a
+ * continuous aggregate is one by TimescaleDB's catalog; an aggregate table
+ * carries our comment, is owned by us (or a superuser) and has our columns;
+ * a materialized view (an earlier version's) has our definition.
+ */
+async function requireOurs(conn: Sql, name: AggregateName, ex: ExistingAggregate): Promise<void> {
+  if (ex.kind === 'continuous') return;
+  const ours =
+    ex.kind === 'table'
+      ? isOurTable(ex) && (await sameDefinition(conn, 'table', name, ex.definition))
+      : ex.kind === 'materialized' && ex.trusted && (await sameDefinition(conn, 'materialized', name, ex.definition));
+  if (ours) return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `${ex.schema}.${name} is a ${KIND_TEXT[ex.kind]} (owned by role "${ex.owner}") that homepot-ts did not make: not dropped`,
+    { hint: `Nothing was changed. Drop it yourself if it should go (DROP ... ${ex.schema}.${name}).` },
+  );
+}
+
+/** `aggregates drop <name>`: destructive, through a plan (and --dry-run); only what homepot-ts made. */
 export async function runDrop(
   sql: Sql,
   name: AggregateName,
@@ -70,6 +97,7 @@ export async function runDrop(
       const caps = await detectCapabilities(conn);
       preflight(caps, { require: null });
       const ex = await existingAggregate(conn, caps, name);
+      if (ex) await requireOurs(conn, name, ex);
       const step: Step = ex
         ? {
             id: `drop:${name}`,
@@ -77,7 +105,9 @@ export async function runDrop(
             state: 'needed',
             destructive: true,
             wanted: 'dropped, with its materialized rows and refresh policy',
-            statements: [await renderStatement(conn, 'aggregates/lib/render-drop.sql', [ex.schema, name])],
+            statements: [
+              await renderStatement(conn, 'aggregates/lib/render-drop.sql', [ex.schema, name, ex.kind === 'table']),
+            ],
             warning: `dropping ${name} deletes its materialized rows${ex.kind === 'continuous' ? ' and its refresh policy' : ''}; create-aggregates rebuilds it from health_checks (rows already removed by retention do not come back).`,
           }
         : { id: `drop:${name}`, title: `drop ${name}`, state: 'in-place', current: 'does not exist', statements: [] };

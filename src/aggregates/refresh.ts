@@ -6,7 +6,6 @@ import { parseInterval, type Interval } from '../core/intervals.js';
 import { epochMs } from '../core/times.js';
 import { withChangeLock } from '../db/plan.js';
 import { preflight } from '../steps/hypertable.js';
-import { executeRendered, inTransaction, renderStatement } from '../db/sql.js';
 import {
   AGGREGATE_NAMES,
   aggregateDefinition,
@@ -14,21 +13,23 @@ import {
   type AggregateName,
   type RefreshPolicy,
 } from './definitions.js';
-import { existingAggregate, missingAggregate, type ExistingAggregate } from './inspect.js';
+import { existingAggregate, missingAggregate, sameDefinition, type ExistingAggregate } from './inspect.js';
 import { hasForcedRefresh, refreshContinuous } from './refresh-continuous.js';
+import { migrateViewStep, refreshTable } from './tables.js';
+import { applySteps } from '../db/plan.js';
 
 /**
  * Materializing: bringing an aggregate's rows up to date. A continuous
  * aggregate is refreshed in bounded windows, oldest first (so a long history
- * is done in steps that can be interrupted and continued); a materialized
- * view with one REFRESH. `refreshAggregate` is what create-aggregates
+ * is done in steps that can be interrupted and continued); an aggregate
+ * table in windows too (tables.ts). `refreshAggregate` is what create-aggregates
  * (history after creating) and `aggregates refresh` (runRefresh, fit for
  * cron) share; resolveTime reads their --from / --to.
  */
 
 export interface MaterializeProgress {
   aggregate: AggregateName;
-  /** Windows (continuous) or whole refreshes (materialized views) done and in all. */
+  /** Windows done and in all. */
   done: number;
   total: number;
   from: Date | null;
@@ -40,25 +41,25 @@ export interface MaterializeProgress {
  * How a refresh recomputed: `forced` every bucket of its windows
  * (refresh_continuous_aggregate's force); `changed-only` only the buckets
  * TimescaleDB saw change (raw rows inserted, updated or deleted since they
- * were last refreshed; an UPDATE of devices changes none); `whole` the whole
- * materialized view.
+ * were last refreshed; an UPDATE of devices changes none). Aggregate tables
+ * (tables.ts) always recompute every bucket of their windows: `forced`.
  */
-export type RefreshMode = 'forced' | 'changed-only' | 'whole';
+export type RefreshMode = 'forced' | 'changed-only';
 
 export interface MaterializeResult {
   aggregate: AggregateName;
   kind: AggregateKind;
   mode: RefreshMode;
-  /** The window length used (whole buckets); null for a whole materialized view. */
+  /** The window length used (whole buckets); null when nothing was planned. */
   windowSeconds: number | null;
   /** What people should know: a window rounded up to whole buckets, a start clipped to complete raw data, retries. */
   notes: string[];
-  /** What was (or, on --dry-run, would be) refreshed; null bounds for a whole materialized view. */
+  /** What was (or, on --dry-run, would be) refreshed; null bounds when nothing was. */
   from: Date | null;
   to: Date | null;
   windows: number;
   windowsDone: number;
-  /** The statements, one per window (continuous) or the REFRESH (materialized view). */
+  /** The statements: one per window (continuous), or each window's DELETE and INSERT (table). */
   statements: string[];
   elapsedMs: number;
   /** Why nothing was refreshed, when so. */
@@ -73,7 +74,7 @@ export function nothingMaterialized(
   bounds: { from: Date | null; to: Date | null; elapsedMs: number } = { from: null, to: null, elapsedMs: 0 },
 ): MaterializeResult {
   const { from, to, elapsedMs } = bounds;
-  const mode: RefreshMode = kind === 'continuous' ? 'changed-only' : 'whole';
+  const mode: RefreshMode = kind === 'continuous' ? 'changed-only' : 'forced';
   return {
     aggregate,
     kind,
@@ -99,6 +100,8 @@ export interface RefreshOptions {
   force?: boolean;
   /** The server can (hasForcedRefresh). */
   forceAvailable?: boolean;
+  /** Aggregate tables, without from: refresh this far back (the policy's start offset; null: all raw history). */
+  startOffset?: Interval | null;
   endOffset: Interval;
   window: Interval;
   dryRun: boolean;
@@ -127,48 +130,54 @@ export async function refreshAggregate(
   const t0 = performance.now();
   const def = aggregateDefinition(name);
   const existing = await existingAggregate(conn, caps, name);
-  if (!existing || existing.kind === 'other') throw missingAggregate(name);
-  return existing.kind === 'materialized'
-    ? refreshView(conn, name, existing, opts, t0)
-    : refreshContinuous(conn, caps, def, existing, opts, t0);
+  if (existing?.kind === 'table') return refreshTable(conn, caps, def, existing, opts, t0);
+  // A materialized view is never REFRESHed: that would recompute it from the raw rows still there (runRefresh turns ours into tables first).
+  if (!existing || existing.kind !== 'continuous') throw missingAggregate(name);
+  return refreshContinuous(conn, caps, def, existing, opts, t0);
 }
 
-/** A materialized view: one REFRESH, in its own transaction. */
-async function refreshView(
+/**
+ * A materialized view found where an aggregate should be: an earlier
+ * homepot-ts's (same definition) is turned into an aggregate table first,
+ * rows and grants kept (the step create-aggregates plans); anything else is
+ * left alone. A REFRESH would recompute it from the raw rows still there.
+ */
+async function convertEarlierView(
   conn: Sql,
+  ex: ExistingAggregate,
   name: AggregateName,
-  existing: ExistingAggregate,
-  opts: RefreshOptions,
-  t0: number,
-): Promise<MaterializeResult> {
-  const concurrently = existing.populated && existing.hasUniqueIndex;
-  const statement = await renderStatement(conn, 'aggregates/lib/render-refresh-view.sql', [
-    existing.schema,
-    name,
-    concurrently,
-  ]);
-  const progress = (done: number) =>
-    opts.onProgress?.({ aggregate: name, done, total: 1, from: null, to: null, elapsedMs: performance.now() - t0 });
-  if (!opts.dryRun) {
-    opts.signal?.throwIfAborted();
-    progress(0);
-    await inTransaction(conn, {}, async () => {
-      await executeRendered(conn, statement);
-    });
-    progress(1);
+  opts: { dryRun: boolean; lockTimeout?: Interval },
+): Promise<{ done: boolean; warning: string }> {
+  if (!(await sameDefinition(conn, 'materialized', name, ex.definition))) {
+    return {
+      done: false,
+      warning: `${name} is a materialized view homepot-ts did not make (its definition differs): left alone. create-aggregates --recreate replaces it with an aggregate table.`,
+    };
+  }
+  const step = await migrateViewStep(conn, ex, name);
+  if (opts.dryRun) {
+    return {
+      done: false,
+      warning: `${name} is a materialized view an earlier homepot-ts made: the refresh turns it into an aggregate table first (rows and grants kept), then refreshes it by window. Statements: ${step.statements.join('; ')}`,
+    };
+  }
+  const r = await applySteps(conn, [step], {
+    dryRun: false,
+    lockTimeout: opts.lockTimeout ?? parseInterval('10 seconds'),
+  });
+  const failed = r.steps.find((s) => s.outcome === 'failed');
+  if (failed) {
+    throw new HomepotError(
+      'sql-error',
+      `turning the materialized view ${name} into an aggregate table failed: ${failed.error?.message}`,
+      {
+        hint: 'Nothing was changed (one transaction). Run homepot-ts create-aggregates to see the plan.',
+      },
+    );
   }
   return {
-    aggregate: name,
-    kind: 'materialized',
-    mode: 'whole',
-    windowSeconds: null,
-    notes: [],
-    from: null,
-    to: null,
-    windows: 1,
-    windowsDone: opts.dryRun ? 0 : 1,
-    statements: [statement],
-    elapsedMs: performance.now() - t0,
+    done: true,
+    warning: `${name} was a materialized view made by an earlier homepot-ts: turned into an aggregate table (rows and grants kept), so retention no longer takes its history.`,
   };
 }
 
@@ -221,6 +230,8 @@ export async function runRefresh(
     policies: Record<AggregateName, RefreshPolicy>;
     window: Interval;
     dryRun: boolean;
+    /** For turning an earlier version's materialized view into a table (default 10 seconds). */
+    lockTimeout?: Interval;
   },
   hooks: { onWait?: () => void; onProgress?: (p: MaterializeProgress) => void; signal?: AbortSignal } = {},
 ): Promise<RefreshResult> {
@@ -248,10 +259,10 @@ export async function runRefresh(
           }
           throw missingAggregate(name);
         }
-        if (ex.kind === 'materialized' && (from || to)) {
-          warnings.push(
-            `${name} is a materialized view: it is refreshed whole; --from/--to apply to continuous aggregates only.`,
-          );
+        if (ex.kind === 'materialized') {
+          const converted = await convertEarlierView(conn, ex, name, opts);
+          warnings.push(converted.warning);
+          if (!converted.done) continue;
         }
         results.push(
           await refreshAggregate(conn, caps, name, {
@@ -259,6 +270,7 @@ export async function runRefresh(
             to: to ?? null,
             force,
             forceAvailable,
+            startOffset: opts.policies[name].startOffset,
             endOffset: opts.policies[name].endOffset,
             window: opts.window,
             dryRun: opts.dryRun,

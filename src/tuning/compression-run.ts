@@ -14,7 +14,8 @@ import { chunkStats } from './compression-stats.js';
 
 /**
  * `compression run`: compress the uncompressed chunks older than the
- * cut-off now (the flag, else the policy's compress_after, else the
+ * cut-off now, and the partially compressed ones (rows inserted after
+ * compression) (the flag, else the policy's compress_after, else the
  * default), one chunk per transaction, oldest first, with their sizes
  * before and after. SQL in sql/compression/.
  */
@@ -46,6 +47,8 @@ interface EligibleRow {
   range_start: Date | null;
   range_end: Date | null;
   total_bytes: number | null;
+  /** Compressed, with rows inserted since still uncompressed. */
+  partial: boolean;
   statement: string;
 }
 
@@ -70,17 +73,17 @@ async function chunkSteps(conn: Sql, table: ResolvedTable, olderThan: string): P
   const rows = await query<EligibleRow>(conn, 'compression/eligible-chunks.sql', [table.schema, table.name, olderThan]);
   return rows.map((r) => ({
     id: `chunk:${r.chunk_schema}.${r.chunk_name}`,
-    title: `compress ${r.chunk_schema}.${r.chunk_name}`,
-    state: 'needed',
-    current: `uncompressed${r.range_start ? `, ${rangeText(r.range_start, r.range_end)}` : ''}`,
+    title: `${r.partial ? 'recompress' : 'compress'} ${r.chunk_schema}.${r.chunk_name}`,
+    state: r.partial ? 'different' : 'needed',
+    current: `${r.partial ? 'partially compressed (rows inserted after compression)' : 'uncompressed'}${r.range_start ? `, ${rangeText(r.range_start, r.range_end)}` : ''}`,
     wanted: 'compressed',
     statements: [r.statement],
   }));
 }
 
-/** The chunks the run compressed, and their sizes before and after. */
+/** The chunks the run compressed (or recompressed), and their sizes before and after. */
 async function compressedSizes(conn: Sql, name: HypertableName, result: ApplyResult) {
-  const done = new Set(result.steps.filter((s) => s.outcome === 'created').map((s) => s.id));
+  const done = new Set(result.steps.filter((s) => s.outcome === 'created' || s.outcome === 'updated').map((s) => s.id));
   let beforeBytes = 0;
   let afterBytes = 0;
   if (done.size > 0) {

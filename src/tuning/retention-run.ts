@@ -36,8 +36,10 @@ export interface RetentionRunProgress {
 
 /**
  * What `retention run` removed. With dryRun the counts are what it would
- * remove. drop_chunks removes whole chunks, so its rows are an estimate from
- * statistics (null when a chunk was never analyzed); delete counts exactly.
+ * remove. drop_chunks removes whole chunks: the rows of compressed (and
+ * partially compressed) chunks are counted exactly, those of uncompressed
+ * chunks estimated from statistics (null when one was never analyzed);
+ * delete counts exactly.
  */
 export interface RetentionRunResult extends TuningResult {
   method: 'drop_chunks' | 'delete';
@@ -48,7 +50,10 @@ export interface RetentionRunResult extends TuningResult {
   chunksDropped: number | null;
   chunks: string[];
   rowsDeleted: number | null;
+  /** drop_chunks: the rows in the chunks (estimated for uncompressed chunks, see rowsCounted). */
   rowsEstimate: number | null;
+  /** drop_chunks: how many of rowsEstimate were counted exactly (compressed chunks); rowsEstimate is exact when equal. */
+  rowsCounted: number | null;
   batches: number | null;
   /** Stopped by Ctrl-C between batches; what was deleted stays deleted. */
   interrupted: boolean;
@@ -111,13 +116,48 @@ type RunPart = Omit<RetentionRunResult, 'table' | 'server' | 'edition' | 'olderT
 
 interface OldChunk {
   chunk: string;
+  compressed: boolean;
   row_estimate: unknown;
   analyzed: boolean;
+  /** Compressed chunks: the exact count (retention/old-chunks.sql). */
+  count_statement: string | null;
 }
 
-/** Rows in these chunks by the statistics, or null when one was never analyzed. */
-function estimateOf(rows: OldChunk[]): number | null {
-  return rows.every((r) => r.analyzed) ? rows.reduce((n, r) => n + (num(r.row_estimate) ?? 0), 0) : null;
+interface ChunkRows {
+  chunk: string;
+  /** Exact for a compressed chunk; from statistics (null: never analyzed) otherwise. */
+  rows: number | null;
+  exact: boolean;
+}
+
+/** Each chunk's rows: compressed chunks counted, uncompressed ones estimated from their statistics. */
+async function countRows(conn: Sql, old: OldChunk[]): Promise<ChunkRows[]> {
+  const out: ChunkRows[] = [];
+  for (const r of old) {
+    if (r.count_statement) {
+      out.push({ chunk: r.chunk, rows: num(await readScalar(conn, r.count_statement)) ?? 0, exact: true });
+    } else {
+      out.push({ chunk: r.chunk, rows: r.analyzed ? (num(r.row_estimate) ?? 0) : null, exact: false });
+    }
+  }
+  return out;
+}
+
+/** Rows in these chunks (null when one was never analyzed), and how many of them were counted exactly. */
+function rowsOf(rows: ChunkRows[]): { rowsEstimate: number | null; rowsCounted: number } {
+  const total = rows.every((r) => r.rows !== null) ? rows.reduce((n, r) => n + (r.rows ?? 0), 0) : null;
+  return { rowsEstimate: total, rowsCounted: rows.filter((r) => r.exact).reduce((n, r) => n + (r.rows ?? 0), 0) };
+}
+
+/** The rows as the plan says them: exact, or about (estimated), or not counted. */
+function rowsText(rows: ChunkRows[]): string {
+  const { rowsEstimate, rowsCounted } = rowsOf(rows);
+  if (rowsEstimate === null) return 'rows not counted: not analyzed yet';
+  const n = rowsEstimate.toLocaleString('en-US');
+  if (rowsCounted === rowsEstimate) return `${n} rows`;
+  return rowsCounted > 0
+    ? `about ${n} rows (${rowsCounted.toLocaleString('en-US')} counted in compressed chunks, the rest estimated)`
+    : `about ${n} rows`;
 }
 
 async function dropOldChunks(
@@ -130,14 +170,12 @@ async function dropOldChunks(
   // drop_chunks(older_than => interval) takes now() - interval itself; this is what we report.
   const { date: cutoff } = await readCutoff(conn, opts.olderThan);
   const old = await query<OldChunk>(conn, 'retention/old-chunks.sql', [table.schema, table.name, opts.olderThan.text]);
-  const estimate = estimateOf(old);
+  const counted = await countRows(conn, old);
   const statement = await renderStatement(conn, 'retention/render-drop-chunks.sql', [
     table.schema,
     table.name,
     opts.olderThan.text,
   ]);
-  const rowsText =
-    estimate === null ? 'rows not counted: not analyzed yet' : `about ${estimate.toLocaleString('en-US')} rows`;
   const title = `chunks of ${table.display} older than ${opts.olderThan.text}`;
   const step: Step =
     old.length === 0
@@ -146,20 +184,20 @@ async function dropOldChunks(
           id: 'drop-chunks',
           title,
           state: 'different',
-          current: `${old.length} chunk${old.length === 1 ? '' : 's'} (${rowsText})`,
+          current: `${old.length} chunk${old.length === 1 ? '' : 's'} (${rowsText(counted)})`,
           wanted: 'dropped',
           statements: [statement],
           destructive: true,
         };
   const result = await applySteps(conn, [step], applyOptions(opts, hooks));
-  let dropped = old;
+  let dropped = counted;
   if (!opts.dryRun) {
     const names = old.map((r) => r.chunk);
     const gone = await conn<
       { chunk: string }[]
     >`SELECT c AS chunk FROM unnest(${names}::text[]) AS c WHERE to_regclass(c) IS NULL`;
     const goneSet = new Set(gone.map((g) => g.chunk));
-    dropped = old.filter((r) => goneSet.has(r.chunk));
+    dropped = counted.filter((r) => goneSet.has(r.chunk));
   }
   return {
     ...result,
@@ -170,7 +208,7 @@ async function dropOldChunks(
     chunksDropped: dropped.length,
     chunks: dropped.map((r) => r.chunk),
     rowsDeleted: null,
-    rowsEstimate: estimateOf(dropped),
+    ...rowsOf(dropped),
     batches: null,
     interrupted: false,
   };
@@ -206,6 +244,7 @@ async function deleteOldRows(
     chunksDropped: null,
     chunks: [],
     rowsEstimate: null,
+    rowsCounted: null,
     warnings: [],
   };
   const any = (await readScalar(conn, r.any_rows)) === true;

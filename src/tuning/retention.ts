@@ -1,3 +1,4 @@
+import { readRefreshWindows, retentionInsideWindows } from '../steps/refresh-windows.js';
 import { featureGap, hasFeature, requireFeature } from '../db/features.js';
 import {
   describeServerKind,
@@ -138,7 +139,7 @@ function requireRetentionPolicies(caps: Capabilities, interval: Interval, table:
   );
 }
 
-/** Warnings for `retention set`: a retention not longer than compress_after, no job scheduler. */
+/** Warnings for `retention set`: a retention not longer than compress_after or inside an aggregate's refresh window, no job scheduler. */
 async function setWarnings(sql: Sql, caps: Capabilities, table: ResolvedTable, interval: Interval): Promise<string[]> {
   const warnings: string[] = [];
   const c = await compressionAge(sql, table, interval.text);
@@ -147,6 +148,8 @@ async function setWarnings(sql: Sql, caps: Capabilities, table: ResolvedTable, i
       `retention (${interval.text}) is not longer than the compression policy's compress_after (${c.compress_after}): raw data is dropped before, or as soon as, it is compressed.`,
     );
   }
+  // The same check create-aggregates makes, against the refresh policies there are.
+  warnings.push(...retentionInsideWindows(interval, 'this retention', await readRefreshWindows(sql, table)));
   if (!caps.features.jobScheduler) {
     warnings.push(
       `no TimescaleDB job scheduler runs for this database${caps.server.pglite ? ' (embedded)' : ''}: the policy will not run by itself; run homepot-ts retention run from cron.`,

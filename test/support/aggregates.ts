@@ -65,6 +65,22 @@ export async function expectAggregateMatchesSql(sql: Pick<Sql, 'unsafe'>, name: 
   return compareRows(name, q, expected, actual);
 }
 
+/** The plain-SQL rows of an aggregate (t: the bucket as timestamp in UTC, k: the key), ordered as the aggregate's. */
+export async function plainSqlRows(sql: Pick<Sql, 'unsafe'>, name: string): Promise<any[]> {
+  return [...(await sql.unsafe(EXPECTED[name].expected))];
+}
+
+/**
+ * Every row of the aggregate equals `expected` (rows as plainSqlRows gives them,
+ * e.g. some read before retention dropped their raw rows), and no row is missing
+ * or extra. Returns the number of rows.
+ */
+export async function expectAggregateRows(sql: Pick<Sql, 'unsafe'>, name: string, expected: any[]): Promise<number> {
+  const q = EXPECTED[name];
+  if (!q) throw new Error(`no plain-SQL query for ${name}`);
+  return compareRows(name, q, expected, await sql.unsafe(q.actual));
+}
+
 function compareRows(name: string, q: (typeof EXPECTED)[string], expected: any[], actual: any[]): number {
   expect(actual.length, `${name}: rows`).toBe(expected.length);
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));

@@ -94,11 +94,11 @@ function registerRetentionRun(retention: Command, run: RunCommand): void {
       retention
         .command('run')
         .description(
-          'enforce retention now: drop_chunks on a hypertable (any TimescaleDB edition), or DELETE in batches on plain PostgreSQL; for cron',
+          'enforce retention now: drop_chunks on a hypertable (any TimescaleDB edition), or DELETE in batches on plain PostgreSQL; for cron. The range: everything older than now() minus --older-than, fixed once when the run starts (a hypertable loses only chunks lying wholly before it). The rows of compressed chunks are counted exactly, those of uncompressed chunks estimated from statistics. Aggregate tables (Apache edition, plain PostgreSQL) and continuous aggregates keep their rows of the dropped days',
         )
         .option(
           '--older-than <interval>',
-          `remove data older than this (default config setup.retention, else ${SETUP_DEFAULTS.retention})`,
+          `remove data older than now() minus this (default config setup.retention, else ${SETUP_DEFAULTS.retention})`,
           intervalOption('--older-than'),
         )
         .option(

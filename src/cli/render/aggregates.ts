@@ -21,12 +21,14 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
         ? c.red('missing')
         : a.kind === 'continuous'
           ? `continuous${a.realTime ? ', real-time' : ''}`
-          : a.kind === 'materialized'
-            ? 'materialized view'
-            : String(a.kind),
+          : a.kind === 'table'
+            ? 'table'
+            : a.kind === 'materialized'
+              ? c.yellow('materialized view')
+              : String(a.kind),
       a.policy
         ? `job ${a.policy.jobId}, ${describePolicy(a.policy)}`
-        : a.kind === 'materialized'
+        : a.kind === 'table' || a.kind === 'materialized'
           ? c.dim('none: cron aggregates refresh')
           : a.exists
             ? c.yellow('none')
@@ -47,7 +49,6 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
 const MODE_TEXT: Record<MaterializeResult['mode'], string> = {
   forced: 'all buckets',
   'changed-only': 'changed',
-  whole: 'whole view',
 };
 
 /** A time for the narrow table: month, day, hours and minutes in UTC (--json has the full time). */
@@ -56,7 +57,7 @@ const shortTime = (d: Date | string | null) => (d ? formatTime(d).slice(5, 16) :
 /**
  * The windows materialized (or, on --dry-run, that would be, with their SQL):
  * one row each with what was recomputed (all buckets of the range, only the
- * changed ones, or the whole view), then the notes (why nothing was done, a
+ * changed ones), then the notes (why nothing was done, a
  * window rounded up to whole buckets, a start clipped to complete raw data)
  * and the time taken, within 80 columns.
  */
@@ -70,8 +71,8 @@ export function renderMaterialized(ctx: CommandContext, results: MaterializeResu
       results.map((m) => [
         m.aggregate,
         MODE_TEXT[m.mode],
-        m.from ? `${shortTime(m.from)} → ${shortTime(m.to)}` : m.kind === 'materialized' && m.windows ? 'all' : '-',
-        m.windows === 0 ? '-' : dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}`,
+        m.from ? `${shortTime(m.from)} → ${shortTime(m.to)}` : '-',
+        m.note ?? (m.windows === 0 ? '-' : dryRun ? `${m.windows}` : `${m.windowsDone}/${m.windows}`),
       ]),
       c,
     ),

@@ -24,7 +24,7 @@ export function printChunks(ctx: CommandContext, report: ChunksReport): void {
         ch.rangeStart instanceof Date ? formatTime(ch.rangeStart) : String(ch.rangeStart ?? '-'),
         ch.rangeEnd instanceof Date ? formatTime(ch.rangeEnd) : String(ch.rangeEnd ?? '-'),
         formatBytes(ch.totalBytes),
-        ch.compressed ? c.green('yes') : 'no',
+        ch.partiallyCompressed ? c.yellow('partially') : ch.compressed ? c.green('yes') : 'no',
         ch.compressed && ch.beforeCompressionBytes
           ? `${formatBytes(ch.beforeCompressionBytes)} → ${formatBytes(ch.afterCompressionBytes)} (${ratio(ch.beforeCompressionBytes, ch.afterCompressionBytes)})`
           : '-',
@@ -33,7 +33,7 @@ export function printChunks(ctx: CommandContext, report: ChunksReport): void {
     ),
   );
   ctx.logger.info(
-    `${name}: ${report.chunks.length} of ${report.total} chunks shown (${report.order} first), ${report.compressed} compressed.`,
+    `${name}: ${report.chunks.length} of ${report.total} chunks shown (${report.order} first), ${report.compressed} compressed${report.partiallyCompressed ? ` (${report.partiallyCompressed} partially compressed: rows inserted after compression; homepot-ts compression run compresses them)` : ''}.`,
   );
 }
 

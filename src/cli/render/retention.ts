@@ -64,6 +64,7 @@ export function printRetentionRun(ctx: CommandContext, r: RetentionRunResult): v
     chunks: r.chunks,
     rowsDeleted: r.rowsDeleted,
     rowsEstimate: r.rowsEstimate,
+    rowsCounted: r.rowsCounted,
     batches: r.batches,
     interrupted: r.interrupted,
   });
@@ -77,7 +78,9 @@ function runSummary(r: RetentionRunResult): string {
     const rows =
       r.rowsEstimate === null
         ? 'rows not counted (chunks not analyzed yet)'
-        : `about ${formatCount(r.rowsEstimate)} rows`;
+        : r.rowsCounted === r.rowsEstimate
+          ? `${formatCount(r.rowsEstimate)} rows (counted)`
+          : `about ${formatCount(r.rowsEstimate)} rows${r.rowsCounted ? ` (${formatCount(r.rowsCounted)} counted in compressed chunks, the rest estimated from statistics)` : ''}`;
     return `${r.dryRun ? 'would drop' : 'dropped'} ${r.chunksDropped} chunk${r.chunksDropped === 1 ? '' : 's'} of ${r.table} ${older}: ${rows}.`;
   }
   if (!r.rowsDeleted) return `no row of ${r.table} is ${older}: nothing to delete.`;

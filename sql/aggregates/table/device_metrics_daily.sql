@@ -1,9 +1,21 @@
 -- device_metrics_daily: one row per device per day (UTC), as an ordinary
--- materialized view, for servers without continuous aggregates. Same columns
--- and numbers as ../continuous/device_metrics_daily.sql. Kept current by
--- homepot-ts aggregates refresh (REFRESH MATERIALIZED VIEW CONCURRENTLY, which
--- needs the unique index below).
-CREATE MATERIALIZED VIEW IF NOT EXISTS device_metrics_daily AS
+-- table that homepot-ts keeps current, for servers without continuous
+-- aggregates. Same columns and numbers as ../continuous/device_metrics_daily.sql.
+--
+-- A table, not a materialized view: REFRESH MATERIALIZED VIEW recomputes every
+-- row from the raw health checks still there, so after `retention run` it
+-- deleted the aggregate history of the dropped days. `homepot-ts aggregates
+-- refresh` instead recomputes whole buckets in windows [from, to), each in one
+-- transaction:
+--   DELETE FROM device_metrics_daily WHERE day >= :from AND day < :to;
+--   INSERT INTO device_metrics_daily <the SELECT below, with
+--       WHERE hc."timestamp" >= :from AND hc."timestamp" < :to before GROUP BY>;
+-- and never recomputes a bucket older than the oldest one whose raw rows are
+-- all still there: older buckets keep the numbers computed when they were.
+-- The comment marks the table as homepot-ts's own (with its owner and its
+-- columns, that is what `aggregates drop` checks before dropping it); the
+-- unique index serves the dashboards' lookups by device_id and time.
+CREATE TABLE IF NOT EXISTS device_metrics_daily AS
 SELECT
     date_trunc('day', hc."timestamp", 'UTC')                                           AS day,
     hc.device_id,
@@ -23,5 +35,7 @@ SELECT
 FROM health_checks hc
 GROUP BY 1, 2
 WITH NO DATA;
+
+COMMENT ON TABLE device_metrics_daily IS 'homepot-ts aggregate table, kept current by homepot-ts aggregates refresh';
 
 CREATE UNIQUE INDEX IF NOT EXISTS device_metrics_daily_device_id_day_key ON device_metrics_daily (device_id, day);
