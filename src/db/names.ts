@@ -1,4 +1,5 @@
-import { foldIdentifier } from '../core/identifiers.js';
+import { foldIdentifier, MAX_IDENTIFIER_BYTES } from '../core/identifiers.js';
+import { showValue } from '../core/show.js';
 import type { Sql } from './connection.js';
 import { HomepotError } from '../core/errors.js';
 
@@ -27,7 +28,7 @@ export function parseQualifiedName(input: string): QualifiedName {
   const push = () => {
     const part = wasQuoted ? cur : foldIdentifier(trimSpace(cur));
     if (part === '') {
-      throw new HomepotError('usage', `"${input}" is not a valid table name (empty part)`, {
+      throw new HomepotError('usage', `${showValue(input)} is not a valid table name (empty part)`, {
         hint: 'Give a table name such as health_checks, public.health_checks or "My Table".',
       });
     }
@@ -52,20 +53,31 @@ export function parseQualifiedName(input: string): QualifiedName {
       push();
     } else if (wasQuoted) {
       if (trimSpace(ch) !== '') {
-        throw new HomepotError('usage', `"${input}" is not a valid table name (text after a closing quote)`, {
+        throw new HomepotError('usage', `${showValue(input)} is not a valid table name (text after a closing quote)`, {
           hint: 'Quote the whole part: "My Table", or schema."My Table".',
         });
       }
     } else cur += ch;
   }
   if (quoted) {
-    throw new HomepotError('usage', `"${input}" is not a valid table name (unclosed double quote)`, {
+    throw new HomepotError('usage', `${showValue(input)} is not a valid table name (unclosed double quote)`, {
       hint: 'Close the quote: "My Table".',
     });
   }
   push();
+  const long = parts.find((p) => Buffer.byteLength(p) > MAX_IDENTIFIER_BYTES);
+  if (long !== undefined) {
+    // PostgreSQL would cut it to 63 bytes and find whatever table has the shorter name.
+    throw new HomepotError(
+      'usage',
+      `${showValue(input)} is not a table name: longer than ${MAX_IDENTIFIER_BYTES} bytes`,
+      {
+        hint: `PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes; check the table name.`,
+      },
+    );
+  }
   if (parts.length > 2) {
-    throw new HomepotError('usage', `"${input}" has too many parts; give table or schema.table`, {
+    throw new HomepotError('usage', `${showValue(input)} has too many parts; give table or schema.table`, {
       hint: 'Connect to the right database with --database-url instead of naming it.',
     });
   }
@@ -115,7 +127,7 @@ export async function resolveTable(sql: Sql, input: string): Promise<ResolvedTab
       AND n.nspname NOT LIKE '\\_timescaledb%'
     LIMIT 3`;
   const shown = q.schema === null ? q.name : `${q.schema}.${q.name}`;
-  throw new HomepotError('unknown-table', `table "${shown}" does not exist`, {
+  throw new HomepotError('unknown-table', `table ${showValue(shown)} does not exist`, {
     hint:
       near.length > 0
         ? `Did you mean ${near.map((r) => r.display).join(' or ')}? Quote mixed-case names: '"MyTable"'.`

@@ -10,11 +10,12 @@ import { runCreateAggregates } from '../../aggregates/create.js';
 import { runRefresh, type MaterializeProgress } from '../../aggregates/refresh.js';
 import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { HomepotError } from '../../core/errors.js';
-import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
+import { parseInterval, type Interval } from '../../core/intervals.js';
+import * as kinds from '../parse/values.js';
+import { changeOptions } from '../parse/flags.js';
 import { planFailure } from '../../db/plan.js';
 import {
   AGGREGATE_WINDOW_DEFAULT,
-  changeOptions,
   explicitFlags,
   resolveAggregateOptions,
   resolvePolicies,
@@ -64,7 +65,9 @@ export function registerAggregates(program: Command, run: RunCommand): void {
 }
 
 function nameArg(required: boolean): Argument {
-  return new Argument(required ? '<name>' : '[name]', 'aggregate').choices([...AGGREGATE_NAMES]);
+  return new Argument(required ? '<name>' : '[name]', 'aggregate')
+    .choices([...AGGREGATE_NAMES])
+    .argParser(kinds.choice('aggregate', AGGREGATE_NAMES));
 }
 
 function registerCreateAggregates(program: Command, run: RunCommand): void {
@@ -79,7 +82,7 @@ function registerCreateAggregates(program: Command, run: RunCommand): void {
     .option(
       '--window <interval>',
       `materialize history in windows of this length, oldest first (default ${AGGREGATE_WINDOW_DEFAULT})`,
-      intervalOption('--window'),
+      kinds.interval('--window'),
     );
   changeOptions(create).action((flags: AggregateFlags, cmd: Command) =>
     run(cmd, (ctx) => createAggregates(ctx, explicitFlags(cmd, flags))),
@@ -149,15 +152,17 @@ function registerAggregatesRefresh(agg: Command, run: RunCommand): void {
     .option(
       '--from <time>',
       'continuous aggregates: refresh from this timestamp, or this long ago ("7 days"); default: the oldest health check',
+      kinds.timeOrAgo('--from'),
     )
     .option(
       '--to <time>',
       "continuous aggregates: refresh up to this timestamp or this long ago; default: now minus the policy's end offset",
+      kinds.timeOrAgo('--to'),
     )
     .option(
       '--window <interval>',
       `refresh in windows of this length (default ${AGGREGATE_WINDOW_DEFAULT})`,
-      intervalOption('--window'),
+      kinds.interval('--window'),
     )
     .option('--dry-run', 'show what would be refreshed; change nothing')
     .action((name: AggregateName | undefined, flags: RefreshFlags, cmd: Command) =>
@@ -201,9 +206,13 @@ function registerAggregatesPolicy(agg: Command, run: RunCommand): void {
       "set a continuous aggregate's refresh policy (TimescaleDB Community). create-aggregates sets it back to config aggregates.<name> unless you put it there too",
     )
     .addArgument(nameArg(true))
-    .option('--start-offset <interval>', 'refresh window start, this long before now ("none": from the beginning)')
-    .option('--end-offset <interval>', 'refresh window end, this long before now', intervalOption('--end-offset'))
-    .option('--schedule <interval>', 'run the refresh this often', intervalOption('--schedule'));
+    .option(
+      '--start-offset <interval>',
+      'refresh window start, this long before now ("none": from the beginning)',
+      kinds.intervalOrNone('--start-offset'),
+    )
+    .option('--end-offset <interval>', 'refresh window end, this long before now', kinds.interval('--end-offset'))
+    .option('--schedule <interval>', 'run the refresh this often', kinds.interval('--schedule'));
   changeOptions(policy).action((name: AggregateName, flags: PolicyFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
       const wanted = wantedPolicy(ctx, name, flags);
