@@ -90,7 +90,7 @@ export function parseOrderBy(input: string, what = '--order-by'): OrderItem[] {
   if (items.length === 0)
     throw new HomepotError('usage', `${what} is empty`, { hint: 'For example: --order-by \'"timestamp" DESC, id\'.' });
   const out = items.map((item) => {
-    const m = /^(.*?)(?:\s+(ASC|DESC))?$/i.exec(item)!;
+    const m = /^([\s\S]*?)(?:\s+(ASC|DESC))?$/i.exec(item)!;
     return { column: parseColumnName(m[1]!, what), descending: (m[2] ?? '').toUpperCase() === 'DESC' };
   });
   once(

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { HomepotError } from './errors.js';
 import { parseInterval, parseLockTimeout } from './intervals.js';
 import { parseColumnList, parseOrderBy } from './columns.js';
+import { showValue } from './show.js';
 
 /**
  * The config file's shape. Every key is optional; flags and environment win
@@ -268,13 +269,14 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {
-      throw new HomepotError('config', `config file not found: ${options.file}`, {
+      throw new HomepotError('config', `config file not found: ${showValue(options.file ?? '')}`, {
         hint: 'Check the path given to --config.',
       });
     }
     throw new HomepotError(
       'config',
-      `cannot read config file${options.file ? ' ' + options.file : ''}: ${e.message.split('\n')[0]}`,
+      // A system error's message repeats the path (10 KB of it, control characters and all): its code says enough.
+      `cannot read config file${options.file ? ' ' + showValue(options.file) : ''}: ${e.code ?? e.message.split('\n')[0]!.slice(0, 300)}`,
       {
         hint: "Fix the file's syntax (JSON, YAML or JavaScript).",
         cause: err,

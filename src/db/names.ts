@@ -1,6 +1,7 @@
 import { foldIdentifier, MAX_IDENTIFIER_BYTES } from '../core/identifiers.js';
 import { showValue } from '../core/show.js';
 import type { Sql } from './connection.js';
+import { query } from './sql.js';
 import { HomepotError } from '../core/errors.js';
 
 /** A table name as a user typed it, split into parts, never SQL. */
@@ -133,4 +134,20 @@ export async function resolveTable(sql: Sql, input: string): Promise<ResolvedTab
         ? `Did you mean ${near.map((r) => r.display).join(' or ')}? Quote mixed-case names: '"MyTable"'.`
         : 'Check the name (homepot-ts status lists the HOMEPOT tables), or give schema.table.',
   });
+}
+
+/**
+ * Columns a user named (segment-by, order-by) must be columns of the table, on
+ * every kind of server, also where the step that uses them is not available:
+ * a name that matches nothing is exit 4, not a server error or a silent skip.
+ */
+export async function requireColumns(sql: Sql, table: ResolvedTable, columns: string[], what: string): Promise<void> {
+  const missing = await query<{ name: string }>(sql, 'db/missing-columns.sql', [table.oid, [...new Set(columns)]]);
+  if (missing.length === 0) return;
+  const names = missing.map((m) => showValue(m.name)).join(', ');
+  throw new HomepotError(
+    'unknown-column',
+    `${what}: ${table.display} has no column${missing.length > 1 ? 's' : ''} ${names}`,
+    { hint: `Check the column names (\\d ${table.display} in psql lists them).` },
+  );
 }

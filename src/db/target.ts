@@ -147,17 +147,28 @@ export function resolveSourceUrl(inputs: {
  */
 export function readEnvFile(file: string, cwd = process.cwd()): Record<string, string> {
   const full = path.resolve(cwd, file);
-  let text: string;
+  const hint = 'Check the path given to --env-file (HOMEPOT keeps its settings in backend/.env).';
+  let bytes: Buffer;
   try {
-    text = readFileSync(full, 'utf8');
+    bytes = readFileSync(full);
   } catch (err) {
     throw new HomepotError(
       'config',
-      `cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        hint: 'Check the path given to --env-file (HOMEPOT keeps its settings in backend/.env).',
-      },
+      `cannot read env file ${showValue(file)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      { hint },
     );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = '\0';
+  }
+  // parseEnv reads nothing from a binary file, and the connection would silently fall back to localhost.
+  if (text.includes('\0')) {
+    throw new HomepotError('config', `env file ${showValue(file)} is not a dotenv file (it holds binary data)`, {
+      hint,
+    });
   }
   return parseEnv(text) as Record<string, string>;
 }

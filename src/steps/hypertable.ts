@@ -171,3 +171,13 @@ export async function renderSetChunkInterval(
 ): Promise<string> {
   return renderStatement(sql, 'steps/render-set-chunk-interval.sql', [table.schema, table.name, interval.text]);
 }
+
+/** A hypertable's time column cannot change: asking for another one is exit 4 (setup, migrate-from-postgres). */
+export function requireTimeColumn(table: ResolvedTable, current: string, wanted: string): void {
+  if (current === wanted) return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `${table.display} is already a hypertable on ${quoteIfNeeded(current)}, not ${quoteIfNeeded(wanted)}`,
+    { hint: `Use --time-column ${quoteIfNeeded(current)}; a hypertable's time column cannot change.` },
+  );
+}

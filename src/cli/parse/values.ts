@@ -146,14 +146,14 @@ export const url =
     return v;
   };
 
-/** "100MB", "1.5 GB", "512k", "1048576": a size in bytes, at most 1 PB. */
+/** "100MB", "1.5 GB", "512k", "1048576": a size in bytes, from 1 B to 1 PB. */
 export const size =
   (what: string): ValueParser<number> =>
   (v) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb|g|gb|t|tb)?\s*$/i.exec(v);
     const unit = (m?.[2] ?? 'b').toLowerCase()[0]!;
     const bytes = m ? Math.round(Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 }[unit as 'b'] ?? 0)) : NaN;
-    if (!Number.isSafeInteger(bytes) || bytes > 1024 ** 5) {
+    if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > 1024 ** 5) {
       throw new HomepotError(
         'usage',
         `${what} must be a size such as 100MB or 2GB (at most 1024TB), got ${showValue(v)}`,
