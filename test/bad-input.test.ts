@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import type { Argument, Command, Option } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/main.js';
-import { snapshot } from './support/assertions.js';
+import { oneLineError, snapshot } from './support/assertions.js';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
@@ -437,7 +437,26 @@ describeWithDatabase('apache', 'every bad input: one line, the documented exit c
 describeWithDatabase('timescale', 'bad names for commands that need the Community edition', (db) => {
   beforeAll(async () => {
     await loadHypertable(db().sql());
+    await db().sql().unsafe(`
+      CREATE MATERIALIZED VIEW device_metrics_hourly WITH (timescaledb.continuous) AS
+      SELECT time_bucket('1 hour', "timestamp") AS hour, device_id, count(*) AS checks
+      FROM health_checks GROUP BY 1, 2 WITH NO DATA`);
     await db().closeClients();
+  });
+
+  it('a name that is no hypertable says what it is, and suggests converting only a table of the user', async () => {
+    const expectations: [string, RegExp][] = [
+      ['device_metrics_hourly', /device_metrics_hourly is a continuous aggregate, not a hypertable.*aggregates list/],
+      ['pg_catalog.pg_class', /pg_catalog\.pg_class is a plain table, not a hypertable.*system catalog/],
+      ['devices', /public\.devices is a plain table, not a hypertable.*devices and sites stay plain tables/],
+      ['sites', /public\.sites is a plain table, not a hypertable.*devices and sites stay plain tables/],
+    ];
+    for (const [name, pattern] of expectations) {
+      const r = await runCli(['chunks', name, '--database-url', db().url]);
+      expect(r.code, r.stderr).toBe(4);
+      oneLineError(r.stderr, pattern);
+      expect(r.stderr).not.toMatch(/setup --table/);
+    }
   });
 
   it('the cases the Apache edition answered with exit 5', { timeout: 600_000 }, async () => {
