@@ -27,7 +27,7 @@ describe('config file validation (no database)', () => {
     const msg = (err as HomepotError).message;
     expect(msg).toMatch(/^homepot-ts\.config\.json: 4 problems: /);
     expect(msg).toContain('"databaseUrl" must be a postgres:// or postgresql:// URL');
-    expect(msg).toContain('"connectTimeout" must be a number of seconds');
+    expect(msg).toContain('"connectTimeout" must be a whole number of seconds from 1 to 600');
     expect(msg).toContain('unknown key "embeded"');
     expect(msg).toContain('unknown key "colour"');
     expect((err as HomepotError).exitCode).toBe(2);
@@ -159,7 +159,9 @@ describeWithDatabase('postgres', 'precedence through the CLI', (db) => {
     const r = await runCli(['status'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/2 problems: unknown key "databaseURL".*"connectTimeout" must be a number/);
+    expect(r.stderr).toMatch(
+      /2 problems: unknown key "databaseURL".*"connectTimeout" must be a whole number of seconds/,
+    );
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, '{ not json');
     const r2 = await runCli(['status', '--config', bad]);

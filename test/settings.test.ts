@@ -58,7 +58,7 @@ describe('resolveSetting (no database)', () => {
       expect((err as HomepotError).kind).toBe('usage');
       expect((err as HomepotError).message).toMatch(where);
     };
-    bad(() => resolveSetting('table', '', { config, env: {} }), /^--table must not be empty/);
+    bad(() => resolveSetting('table', '', { config, env: {} }), /^--table is empty/);
     bad(() => resolveSetting('table', undefined, { config, env: { HOMEPOT_TS_TABLE: ' ' } }), /^HOMEPOT_TS_TABLE/);
     bad(
       () => resolveSetting('lockTimeout', undefined, { config, env: { HOMEPOT_TS_LOCK_TIMEOUT: 'soon' } }),

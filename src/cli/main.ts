@@ -1,4 +1,5 @@
-import { parsePositiveInt } from './options.js';
+import * as kinds from './parse/values.js';
+import { usageError, watchUsage } from './parse/usage.js';
 import { type RunCommand, createContext, type GlobalOptions } from './context.js';
 import { makeChalk } from './render/table.js';
 import { readFileSync } from 'node:fs';
@@ -33,21 +34,34 @@ export function buildProgram(signal: AbortSignal): Command {
   const program = new Command('homepot-ts')
     .description('Set up and look after TimescaleDB for HOMEPOT')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
-    // commander's help and usage errors echo what was typed (a URL with its password).
-    .configureOutput({ writeOut, writeErr })
+    // Help goes through our writers (they redact passwords); commander's usage errors are not
+    // printed by commander at all: main() reports them as one line (or one JSON object).
+    .configureOutput({ writeOut, writeErr, outputError: () => {} })
     .option(
       '--database-url <url>',
       'PostgreSQL URL (else HOMEPOT_TS_DATABASE_URL, DATABASE_URL, DATABASE__URL, config, PG* variables)',
+      kinds.url('--database-url'),
     )
-    .option('--embedded [dir]', 'use the embedded TimescaleDB, persisted in dir (default .homepot-ts/db)')
-    .option('--config <file>', 'config file (default: search for homepot-ts config from the current directory)')
-    .option('--env-file <file>', 'read DATABASE_URL / DATABASE__URL from a dotenv file (HOMEPOT: backend/.env)')
+    .option(
+      '--embedded [dir]',
+      'use the embedded TimescaleDB, persisted in dir (default .homepot-ts/db)',
+      kinds.path('--embedded'),
+    )
+    .option(
+      '--config <file>',
+      'config file (default: search for homepot-ts config from the current directory)',
+      kinds.path('--config'),
+    )
+    .option(
+      '--env-file <file>',
+      'read DATABASE_URL / DATABASE__URL from a dotenv file (HOMEPOT: backend/.env)',
+      kinds.path('--env-file'),
+    )
     .addOption(
-      new Option('--connect-timeout <seconds>', 'seconds to wait for a connection').argParser((v) =>
-        parsePositiveInt(v, '--connect-timeout'),
+      new Option('--connect-timeout <seconds>', 'seconds to wait for a connection, 1-600').argParser(
+        kinds.connectTimeout('--connect-timeout'),
       ),
     )
     .option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)', false)
@@ -120,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
   const program = buildProgram(controller.signal);
+  const usage = watchUsage(program);
   try {
     await program.parseAsync(argv);
     return ended ?? ExitCode.ok;
@@ -127,6 +142,11 @@ export async function main(argv: string[]): Promise<number> {
     // Ended by a signal: what fails now is the cancelled work, already reported.
     if (ended !== undefined) return ended;
     if (interrupts > 0) return reportError(asInterruption(err), argv);
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return ExitCode.ok;
+      return reportError(usageError(err, usage.current()), argv);
+    }
     return reportError(err, argv);
   } finally {
     clearTimeout(grace);
@@ -149,13 +169,13 @@ function asInterruption(err: unknown): unknown {
   );
 }
 
+/**
+ * The one place an error is printed: one line on stderr (`error: ...`), or
+ * with --json one JSON object. --debug adds the stack: after the line, or
+ * under --json inside the object (`error.stack`), so stderr's error is still
+ * one JSON object.
+ */
 function reportError(err: unknown, argv: string[]): number {
-  if (err instanceof CommanderError) {
-    // commander already printed its message (and help) to stderr.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
-      return ExitCode.ok;
-    return ExitCode.usage;
-  }
   const json = argv.includes('--json');
   const debug = argv.includes('--debug');
   const e = err instanceof HomepotError ? err : describeError(err);
@@ -168,17 +188,21 @@ function reportError(err: unknown, argv: string[]): number {
           hint: e.hint ?? null,
           sqlstate: e.sqlstate ?? null,
           exitCode: e.exitCode,
+          ...(debug ? { stack: stackOf(e) } : {}),
         },
       }) + '\n',
     );
+    return e.exitCode;
   } else {
     const c = makeChalk(process.stderr, { color: !argv.includes('--no-color'), json: false });
-    const sentence = /[.!?)]$/.test(e.message) ? e.message : e.message + '.';
+    const sentence = /[.!?]$/.test(e.message) ? e.message : e.message + '.';
     writeErr(`${c.red('error:')} ${sentence}${e.hint ? ' ' + c.dim(e.hint) : ''}\n`);
   }
-  if (debug) {
-    const cause = (e.cause ?? e) as Error;
-    writeErr(String(cause?.stack ?? cause) + '\n');
-  }
+  if (debug) writeErr(stackOf(e) + '\n');
   return e.exitCode;
+}
+
+function stackOf(e: HomepotError): string {
+  const cause = (e.cause ?? e) as Error;
+  return String(cause?.stack ?? cause);
 }

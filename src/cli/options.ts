@@ -1,8 +1,9 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseColumnList, parseOrderBy } from '../core/columns.js';
 import type { ConfigFile } from '../core/config.js';
 import { HomepotError } from '../core/errors.js';
-import { intervalOption, parseInterval, type Interval } from '../core/intervals.js';
+import { parseInterval, type Interval } from '../core/intervals.js';
+import * as kinds from './parse/values.js';
 import type { SetupOptions } from '../setup.js';
 import {
   AGGREGATE_NAMES,
@@ -66,24 +67,15 @@ interface Setting<T> {
   parse: (raw: Raw, where: string) => T;
 }
 
-const text = (raw: Raw, where: string): string => {
-  if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new HomepotError('usage', `${where} must not be empty`, { hint: `Give ${where} a name, or leave it out.` });
-  }
-  return raw;
-};
-const interval = (raw: Raw, where: string): Interval =>
-  typeof raw === 'string' ? parseInterval(raw, where) : (raw as Interval);
+/** A value from the environment or the config file is text; one from a flag was parsed by its argParser already. */
+const fromText =
+  <T>(kind: (where: string) => (v: string) => T) =>
+  (raw: Raw, where: string): T =>
+    typeof raw === 'string' ? kind(where)(raw) : (raw as T);
+const interval = fromText(kinds.interval);
 const bool = (raw: Raw): boolean => Boolean(raw);
-const seconds = (raw: Raw, where: string): number => {
-  const n = typeof raw === 'number' ? raw : /^\s*\d+\s*$/.test(String(raw)) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 600) {
-    throw new HomepotError('usage', `${where} must be a whole number of seconds from 1 to 600, got "${String(raw)}"`, {
-      hint: `Give ${where} a number of seconds such as 10.`,
-    });
-  }
-  return n;
-};
+/** Seconds: a number in the config file, text on the command line and in the environment; the same bounds. */
+const seconds = (raw: Raw, where: string): number => kinds.connectTimeout(where)(String(raw));
 
 const SETTINGS: { [K in keyof Settings]: Setting<Settings[K]> } = {
   table: {
@@ -92,14 +84,14 @@ const SETTINGS: { [K in keyof Settings]: Setting<Settings[K]> } = {
     configKey: 'setup.table',
     config: (c) => c.setup?.table,
     fallback: SETUP_DEFAULTS.table,
-    parse: text,
+    parse: fromText(kinds.tableName),
   },
   timeColumn: {
     flag: '--time-column',
     configKey: 'setup.timeColumn',
     config: (c) => c.setup?.timeColumn,
     fallback: SETUP_DEFAULTS.timeColumn,
-    parse: text,
+    parse: fromText(kinds.columnName),
   },
   chunkInterval: {
     flag: '--chunk-interval',
@@ -127,14 +119,14 @@ const SETTINGS: { [K in keyof Settings]: Setting<Settings[K]> } = {
     configKey: 'setup.segmentBy',
     config: (c) => c.setup?.segmentBy,
     fallback: SETUP_DEFAULTS.segmentBy,
-    parse: (raw) => parseColumnList(raw as string | string[], '--segment-by'),
+    parse: (raw, where) => parseColumnList(raw as string | string[], where, { allowNone: true }),
   },
   orderBy: {
     flag: '--order-by',
     configKey: 'setup.orderBy',
     config: (c) => c.setup?.orderBy,
     fallback: SETUP_DEFAULTS.orderBy,
-    parse: (raw) => parseOrderBy(raw as string),
+    parse: (raw, where) => parseOrderBy(raw as string, where),
   },
   retention: {
     flag: '--retention',
@@ -156,7 +148,7 @@ const SETTINGS: { [K in keyof Settings]: Setting<Settings[K]> } = {
     configKey: 'lockTimeout',
     config: (c) => c.lockTimeout,
     fallback: SETUP_DEFAULTS.lockTimeout,
-    parse: interval,
+    parse: fromText(kinds.lockTimeout),
   },
   aggregateWindow: {
     flag: '--window',
@@ -324,64 +316,4 @@ export function resolveAggregateOptions(flags: AggregateFlags, sources: SettingS
     lockTimeout: o.lockTimeout,
     dryRun: Boolean(flags.dryRun),
   };
-}
-
-// ---------------------------------------------------------------- flags declared once
-
-/** --table, for chaining: `.option(...TABLE_FLAG)`. */
-export const TABLE_FLAG = [
-  '--table <name>',
-  `the table (default: $HOMEPOT_TS_TABLE, config setup.table, else ${SETUP_DEFAULTS.table})`,
-] as const;
-
-/** --segment-by and --order-by, for chaining. */
-export const SEGMENT_BY_FLAG = [
-  '--segment-by <columns>',
-  `compression segment-by columns (default ${SETUP_DEFAULTS.segmentBy})`,
-] as const;
-export const ORDER_BY_FLAG = [
-  '--order-by <items>',
-  `compression order-by (default '${SETUP_DEFAULTS.orderBy}')`,
-] as const;
-
-/** --table: the table a command works on. */
-export function tableOption(cmd: Command): Command {
-  return cmd.option(...TABLE_FLAG);
-}
-
-/** --time-column and --chunk-interval: how a table becomes a hypertable (setup, migrate). */
-export function hypertableOptions(cmd: Command): Command {
-  return cmd
-    .option('--time-column <column>', `its time column (default "${SETUP_DEFAULTS.timeColumn}")`)
-    .option(
-      '--chunk-interval <interval>',
-      `chunk size for new chunks (default ${SETUP_DEFAULTS.chunkInterval})`,
-      intervalOption('--chunk-interval'),
-    );
-}
-
-/** --dry-run and --lock-timeout: every command that changes something. */
-export function changeOptions(cmd: Command): Command {
-  return cmd
-    .option('--dry-run', 'show the plan and its SQL; change nothing')
-    .addOption(
-      new Option(
-        '--lock-timeout <interval>',
-        `give up on a busy table after this long (default: $HOMEPOT_TS_LOCK_TIMEOUT, config lockTimeout, else ${SETUP_DEFAULTS.lockTimeout})`,
-      ).argParser(intervalOption('--lock-timeout')),
-    );
-}
-
-/** --segment-by and --order-by: compression settings (setup, compression set). */
-export function compressionSettingOptions(cmd: Command): Command {
-  return cmd.option(...SEGMENT_BY_FLAG).option(...ORDER_BY_FLAG);
-}
-
-/** commander argParser for counts: a usage error (exit 2) on anything but a whole number >= 1. */
-export function parsePositiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError(`${flag} must be a whole number of at least 1, got "${value}".`);
-  }
-  return n;
 }

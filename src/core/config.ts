@@ -1,8 +1,9 @@
 import { cosmiconfig, defaultLoaders, type Loaders } from 'cosmiconfig';
 import path from 'node:path';
 import { HomepotError } from './errors.js';
-import { parseInterval } from './intervals.js';
+import { parseInterval, parseLockTimeout } from './intervals.js';
 import { parseColumnList, parseOrderBy } from './columns.js';
+import { showValue } from './show.js';
 
 /**
  * The config file's shape. Every key is optional; flags and environment win
@@ -83,15 +84,18 @@ const leaf =
 
 const isNonEmptyString = leaf((v) => (typeof v === 'string' && v.trim() !== '' ? null : 'must be a non-empty string'));
 
-const isInterval = leaf((v) => {
-  if (typeof v !== 'string') return 'must be an interval such as "7 days" or "7d"';
-  try {
-    parseInterval(v);
-    return null;
-  } catch (e) {
-    return `is not a valid interval (${(e as Error).message.replace(/^interval /, '')})`;
-  }
-});
+/** An interval, with the bounds the command line has (parseInterval; lockTimeout: parseLockTimeout). */
+const intervalCheck = (parse: (v: string) => unknown) =>
+  leaf((v) => {
+    if (typeof v !== 'string') return 'must be an interval such as "7 days" or "7d"';
+    try {
+      parse(v);
+      return null;
+    } catch (e) {
+      return `is not a valid interval (${(e as Error).message.replace(/^interval /, '')})`;
+    }
+  });
+const isInterval = intervalCheck((v) => parseInterval(v));
 
 const parses = (fn: (v: string) => unknown) =>
   leaf((v) => {
@@ -112,7 +116,8 @@ function object<T extends object>(keys: Record<keyof T, Check>): Check {
     const prefix = path === '' ? '' : path + '.';
     const problems: string[] = [];
     for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
-      const check = (keys as Record<string, Check>)[key];
+      // Own keys only: "__proto__" or "toString" in a file are unknown keys, not Object's.
+      const check = Object.hasOwn(keys, key) ? (keys as Record<string, Check>)[key] : undefined;
       if (!check) problems.push(`unknown key "${prefix}${key}" (allowed: ${Object.keys(keys).join(', ')})`);
       else problems.push(...check(value, prefix + key));
     }
@@ -126,7 +131,7 @@ const setupSchema = object<SetupConfig>({
   chunkInterval: isInterval,
   compression: leaf((v) => (typeof v === 'boolean' ? null : 'must be true or false')),
   compressAfter: isInterval,
-  segmentBy: parses((v) => parseColumnList(v, 'segmentBy')),
+  segmentBy: parses((v) => parseColumnList(v, 'segmentBy', { allowNone: true })),
   orderBy: parses((v) => parseOrderBy(v, 'orderBy')),
   retention: (v, path) => (v === false ? [] : isInterval(v, path)),
   require: leaf((v) => (v === 'timescaledb' || v === 'community' ? null : 'must be "timescaledb" or "community"')),
@@ -167,12 +172,12 @@ const schema = object<ConfigFile>({
       : 'must be true, false, or a directory path',
   ),
   connectTimeout: leaf((v) =>
-    typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 600
+    Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 600
       ? null
-      : 'must be a number of seconds between 1 and 600',
+      : 'must be a whole number of seconds from 1 to 600',
   ),
   envFile: isNonEmptyString,
-  lockTimeout: isInterval,
+  lockTimeout: intervalCheck((v) => parseLockTimeout(v)),
   setup: setupSchema,
   aggregates: aggregatesSchema,
   migrate: migrateSchema,
@@ -264,13 +269,14 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {
-      throw new HomepotError('config', `config file not found: ${options.file}`, {
+      throw new HomepotError('config', `config file not found: ${showValue(options.file ?? '')}`, {
         hint: 'Check the path given to --config.',
       });
     }
     throw new HomepotError(
       'config',
-      `cannot read config file${options.file ? ' ' + options.file : ''}: ${e.message.split('\n')[0]}`,
+      // A system error's message repeats the path (10 KB of it, control characters and all): its code says enough.
+      `cannot read config file${options.file ? ' ' + showValue(options.file) : ''}: ${e.code ?? e.message.split('\n')[0]!.slice(0, 300)}`,
       {
         hint: "Fix the file's syntax (JSON, YAML or JavaScript).",
         cause: err,

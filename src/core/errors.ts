@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'authentication-failed'
   | 'unknown-database'
   | 'unknown-table'
+  | 'unknown-column'
   | 'not-a-hypertable'
   | 'unsuitable-table'
   | 'timescaledb-not-installed'
@@ -61,6 +62,7 @@ function defaultExitCode(kind: ErrorKind): ExitCodeValue {
     case 'unknown-database':
       return ExitCode.connection;
     case 'unknown-table':
+    case 'unknown-column':
     case 'not-a-hypertable':
     case 'unsuitable-table':
       return ExitCode.notFound;

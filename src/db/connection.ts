@@ -14,6 +14,7 @@ import { describeError } from './describe-error.js';
 import { trackPool } from './interrupt.js';
 import type { Logger } from '../core/logger.js';
 import { redact, registerSecret } from '../core/redact.js';
+import { showValue } from '../core/show.js';
 import type { Target } from './target.js';
 
 export type Sql = postgres.Sql;
@@ -264,7 +265,7 @@ async function cancelSessions(
 /** Connect to whatever the target says; starts the embedded server when asked. */
 export async function connectTarget(target: Target, opts: ConnectOptions): Promise<Connection> {
   if (target.kind === 'embedded') {
-    const { startEmbedded } = await import('./embedded.js');
+    const { startEmbedded, EmbeddedDirError } = await import('./embedded.js');
     // The loopback port is open to every local user while we run: only this process knows the password.
     const password = randomBytes(24).toString('base64url');
     registerSecret(password);
@@ -272,6 +273,12 @@ export async function connectTarget(target: Target, opts: ConnectOptions): Promi
       dir: target.dir,
       password,
       onLog: (line) => opts.logger.debug(`embedded: ${line}`),
+    }).catch((err: unknown) => {
+      if (!(err instanceof EmbeddedDirError)) throw err;
+      throw new HomepotError('usage', `the embedded database directory ${showValue(err.dir)} ${err.problem}`, {
+        hint: 'Give --embedded (or config embedded) a directory that is empty, new or an earlier embedded database.',
+        cause: err,
+      });
     });
     try {
       // PGlite ignores startup parameters (embedded.ts sets its session's path); no other role lives there.

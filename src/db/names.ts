@@ -1,5 +1,7 @@
-import { foldIdentifier } from '../core/identifiers.js';
+import { foldIdentifier, MAX_IDENTIFIER_BYTES } from '../core/identifiers.js';
+import { showValue } from '../core/show.js';
 import type { Sql } from './connection.js';
+import { query } from './sql.js';
 import { HomepotError } from '../core/errors.js';
 
 /** A table name as a user typed it, split into parts, never SQL. */
@@ -27,7 +29,7 @@ export function parseQualifiedName(input: string): QualifiedName {
   const push = () => {
     const part = wasQuoted ? cur : foldIdentifier(trimSpace(cur));
     if (part === '') {
-      throw new HomepotError('usage', `"${input}" is not a valid table name (empty part)`, {
+      throw new HomepotError('usage', `${showValue(input)} is not a valid table name (empty part)`, {
         hint: 'Give a table name such as health_checks, public.health_checks or "My Table".',
       });
     }
@@ -52,20 +54,31 @@ export function parseQualifiedName(input: string): QualifiedName {
       push();
     } else if (wasQuoted) {
       if (trimSpace(ch) !== '') {
-        throw new HomepotError('usage', `"${input}" is not a valid table name (text after a closing quote)`, {
+        throw new HomepotError('usage', `${showValue(input)} is not a valid table name (text after a closing quote)`, {
           hint: 'Quote the whole part: "My Table", or schema."My Table".',
         });
       }
     } else cur += ch;
   }
   if (quoted) {
-    throw new HomepotError('usage', `"${input}" is not a valid table name (unclosed double quote)`, {
+    throw new HomepotError('usage', `${showValue(input)} is not a valid table name (unclosed double quote)`, {
       hint: 'Close the quote: "My Table".',
     });
   }
   push();
+  const long = parts.find((p) => Buffer.byteLength(p) > MAX_IDENTIFIER_BYTES);
+  if (long !== undefined) {
+    // PostgreSQL would cut it to 63 bytes and find whatever table has the shorter name.
+    throw new HomepotError(
+      'usage',
+      `${showValue(input)} is not a table name: longer than ${MAX_IDENTIFIER_BYTES} bytes`,
+      {
+        hint: `PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes; check the table name.`,
+      },
+    );
+  }
   if (parts.length > 2) {
-    throw new HomepotError('usage', `"${input}" has too many parts; give table or schema.table`, {
+    throw new HomepotError('usage', `${showValue(input)} has too many parts; give table or schema.table`, {
       hint: 'Connect to the right database with --database-url instead of naming it.',
     });
   }
@@ -115,10 +128,26 @@ export async function resolveTable(sql: Sql, input: string): Promise<ResolvedTab
       AND n.nspname NOT LIKE '\\_timescaledb%'
     LIMIT 3`;
   const shown = q.schema === null ? q.name : `${q.schema}.${q.name}`;
-  throw new HomepotError('unknown-table', `table "${shown}" does not exist`, {
+  throw new HomepotError('unknown-table', `table ${showValue(shown)} does not exist`, {
     hint:
       near.length > 0
         ? `Did you mean ${near.map((r) => r.display).join(' or ')}? Quote mixed-case names: '"MyTable"'.`
         : 'Check the name (homepot-ts status lists the HOMEPOT tables), or give schema.table.',
   });
+}
+
+/**
+ * Columns a user named (segment-by, order-by) must be columns of the table, on
+ * every kind of server, also where the step that uses them is not available:
+ * a name that matches nothing is exit 4, not a server error or a silent skip.
+ */
+export async function requireColumns(sql: Sql, table: ResolvedTable, columns: string[], what: string): Promise<void> {
+  const missing = await query<{ name: string }>(sql, 'db/missing-columns.sql', [table.oid, [...new Set(columns)]]);
+  if (missing.length === 0) return;
+  const names = missing.map((m) => showValue(m.name)).join(', ');
+  throw new HomepotError(
+    'unknown-column',
+    `${what}: ${table.display} has no column${missing.length > 1 ? 's' : ''} ${names}`,
+    { hint: `Check the column names (\\d ${table.display} in psql lists them).` },
+  );
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { HomepotError } from '../core/errors.js';
 import type { ConfigFile } from '../core/config.js';
 import { registerUrlPassword } from '../core/redact.js';
+import { showValue } from '../core/show.js';
 
 /** The embedded database's default directory, relative to the working directory. */
 export const DEFAULT_EMBEDDED_DIR = '.homepot-ts/db';
@@ -40,6 +41,27 @@ export interface TargetInputs {
  * setting) > config file > postgres.js's PG* variables.
  */
 export function resolveTarget(inputs: TargetInputs): Target {
+  const target = pickTarget(inputs);
+  if (target.kind !== 'embedded') checkPgPort(inputs.env);
+  return target;
+}
+
+/**
+ * PGPORT is read by postgres.js for a URL without a port and for the PG*
+ * connection: a value that is no port is bad input (exit 2), not a failure.
+ */
+function checkPgPort(env: Record<string, string | undefined>): void {
+  const v = env.PGPORT;
+  if (v === undefined) return;
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= 65535)) {
+    throw new HomepotError('config', `PGPORT must be a port number from 1 to 65535, got ${showValue(v)}`, {
+      hint: 'Fix or unset PGPORT (or give the port in --database-url).',
+    });
+  }
+}
+
+function pickTarget(inputs: TargetInputs): Target {
   const cwd = inputs.cwd ?? process.cwd();
   if (inputs.databaseUrl !== undefined && inputs.embedded !== undefined && inputs.embedded !== false) {
     throw new HomepotError('usage', '--database-url and --embedded cannot be used together', {
@@ -125,17 +147,28 @@ export function resolveSourceUrl(inputs: {
  */
 export function readEnvFile(file: string, cwd = process.cwd()): Record<string, string> {
   const full = path.resolve(cwd, file);
-  let text: string;
+  const hint = 'Check the path given to --env-file (HOMEPOT keeps its settings in backend/.env).';
+  let bytes: Buffer;
   try {
-    text = readFileSync(full, 'utf8');
+    bytes = readFileSync(full);
   } catch (err) {
     throw new HomepotError(
       'config',
-      `cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        hint: 'Check the path given to --env-file (HOMEPOT keeps its settings in backend/.env).',
-      },
+      `cannot read env file ${showValue(file)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      { hint },
     );
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = '\0';
+  }
+  // parseEnv reads nothing from a binary file, and the connection would silently fall back to localhost.
+  if (text.includes('\0')) {
+    throw new HomepotError('config', `env file ${showValue(file)} is not a dotenv file (it holds binary data)`, {
+      hint,
+    });
   }
   return parseEnv(text) as Record<string, string>;
 }

@@ -4,6 +4,7 @@ import { HomepotError } from '../core/errors.js';
 import { resolveTable, type ResolvedTable } from '../db/names.js';
 import { withChangeLock } from '../db/plan.js';
 import { requireOwnerRights } from '../db/table-owner.js';
+import { readTimeDimension, requireTimeColumn } from '../steps/hypertable.js';
 import { readState, type MigrationState } from './state.js';
 import { checkBlockers, ensureTimescale, estimate, isHypertable, resolveNames } from './preflight.js';
 import { emptyResult, followUp, type MigrateHooks, type MigrateOptions, type MigrateResult } from './result.js';
@@ -69,6 +70,8 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
 
   const table = await resolveTable(conn, opts.table);
   if (!state && caps.timescaledb.installedVersion && (await isHypertable(conn, table))) {
+    const dimension = await readTimeDimension(conn, table);
+    if (dimension) requireTimeColumn(table, dimension.column_name, opts.timeColumn);
     result.outcome = 'already-hypertable';
     result.strategyReason = `${table.display} is already a hypertable`;
     result.nextSteps = followUp(q);

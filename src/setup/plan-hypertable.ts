@@ -7,7 +7,7 @@ import { num } from '../core/numbers.js';
 import type { Step } from '../db/plan.js';
 import { renderStatement } from '../db/sql.js';
 import { requireOwnerRights } from '../db/table-owner.js';
-import { checkConvertible, readTimeDimension, renderSetChunkInterval } from '../steps/hypertable.js';
+import { checkConvertible, readTimeDimension, renderSetChunkInterval, requireTimeColumn } from '../steps/hypertable.js';
 import type { SetupOptions } from '../setup.js';
 
 /**
@@ -60,15 +60,7 @@ export async function hypertableStep(
   }
   const current = p.installed ? await readTimeDimension(sql, table, opts.chunkInterval.text) : undefined;
   if (current) {
-    if (current.column_name !== opts.timeColumn) {
-      throw new HomepotError(
-        'unsuitable-table',
-        `${table.display} is already a hypertable on ${quoteIfNeeded(current.column_name)}, not ${quoteIfNeeded(opts.timeColumn)}`,
-        {
-          hint: `Use --time-column ${quoteIfNeeded(current.column_name)}; a hypertable's time column cannot change.`,
-        },
-      );
-    }
+    requireTimeColumn(table, current.column_name, opts.timeColumn);
     const now = `chunks of ${current.chunk_interval}`;
     const step: Step = current.interval_matches
       ? { id: 'hypertable', title, state: 'in-place', current: now, statements: [] }

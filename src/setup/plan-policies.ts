@@ -1,7 +1,7 @@
 import type { Sql } from '../db/connection.js';
 import type { ResolvedTable } from '../db/names.js';
 import type { Step } from '../db/plan.js';
-import { compressionSettingsStep, settingsText } from '../steps/compression-settings.js';
+import { compressionSettingsStep, requireCompressionColumns, settingsText } from '../steps/compression-settings.js';
 import { POLICIES, policyStep } from '../steps/policy.js';
 import type { SetupOptions } from '../setup.js';
 
@@ -37,6 +37,8 @@ export async function compressionSteps(sql: Sql, opts: SetupOptions, p: PolicyPl
     ];
   }
   if (!p.community) {
+    // Not applied here, but a column the user named must still exist (exit 4).
+    await requireCompressionColumns(sql, p.table, opts.segmentBy, opts.orderBy);
     return [
       {
         ...unavailable('compression', 'compression settings', p.notCommunity),

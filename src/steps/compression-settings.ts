@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connection.js';
 import { formatOrderBy, quoteIfNeeded, type OrderItem } from '../core/columns.js';
-import type { ResolvedTable } from '../db/names.js';
+import { requireColumns, type ResolvedTable } from '../db/names.js';
 import type { Step } from '../db/plan.js';
 import { queryOne, renderStatement } from '../db/sql.js';
 
@@ -56,6 +56,7 @@ export async function compressionSettingsStep(
   sql: Sql,
   p: { table: ResolvedTable; isHypertable: boolean; segmentBy: string[]; orderBy: OrderItem[] },
 ): Promise<Step> {
+  await requireCompressionColumns(sql, p.table, p.segmentBy, p.orderBy);
   const settingsStatement = await renderStatement(sql, 'steps/render-compression-settings.sql', [
     p.table.schema,
     p.table.name,
@@ -73,4 +74,20 @@ export async function compressionSettingsStep(
     state: same ? 'in-place' : current?.enabled ? 'different' : 'needed',
     statements: same ? [] : [settingsStatement],
   };
+}
+
+/** The segment-by and order-by columns exist (exit 4 otherwise), also where compression is not available. */
+export async function requireCompressionColumns(
+  sql: Sql,
+  table: ResolvedTable,
+  segmentBy: string[],
+  orderBy: OrderItem[],
+): Promise<void> {
+  await requireColumns(sql, table, segmentBy, '--segment-by');
+  await requireColumns(
+    sql,
+    table,
+    orderBy.map((o) => o.column),
+    '--order-by',
+  );
 }

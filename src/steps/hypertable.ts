@@ -130,19 +130,41 @@ export async function resolveHypertable(
   const [row] = await sql<{ ok: boolean }[]>`
     SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables
                    WHERE hypertable_schema = ${table.schema} AND hypertable_name = ${table.name}) AS ok`;
-  if (!row?.ok) {
-    throw new HomepotError(
-      'not-a-hypertable',
-      `${table.display} is a plain ${table.relkind === 'v' ? 'view' : 'table'}, not a hypertable`,
-      {
-        hint:
-          table.name === 'health_checks'
-            ? 'Run homepot-ts setup to convert it.'
-            : `Convert it with homepot-ts setup --table ${table.display}.`,
-      },
-    );
-  }
+  if (!row?.ok) throw await notAHypertable(sql, table);
   return table;
+}
+
+const KINDS: Record<string, string> = {
+  v: 'a view',
+  m: 'a materialized view',
+  f: 'a foreign table',
+  p: 'a partitioned table',
+  r: 'a plain table',
+};
+
+/**
+ * Why a relation is not a hypertable, and what to do: only a plain table of the user's
+ * can be converted (never a system catalog, nor HOMEPOT's devices and sites, which stay
+ * plain); a continuous aggregate is a view over a hypertable TimescaleDB keeps.
+ */
+async function notAHypertable(sql: Sql, table: ResolvedTable): Promise<HomepotError> {
+  const cagg =
+    table.relkind === 'v' &&
+    (await queryOne<{ ok: boolean }>(sql, 'steps/is-continuous-aggregate.sql', [table.schema, table.name]))?.ok;
+  const kind = cagg ? 'a continuous aggregate' : (KINDS[table.relkind] ?? 'not a table');
+  const system = /^(pg_catalog|information_schema|_timescaledb|timescaledb_)/.test(table.schema);
+  const hint = cagg
+    ? 'Its rows live in a hypertable TimescaleDB manages: homepot-ts aggregates list shows it.'
+    : system
+      ? 'It is a system catalog: give the hypertable, e.g. health_checks.'
+      : table.relkind !== 'r'
+        ? 'Give a hypertable, e.g. health_checks (homepot-ts status lists them).'
+        : table.name === 'health_checks'
+          ? 'Run homepot-ts setup to convert it.'
+          : ['devices', 'sites'].includes(table.name)
+            ? "HOMEPOT's devices and sites stay plain tables; health_checks is the hypertable."
+            : `Convert it with homepot-ts setup --table ${table.display}.`;
+  return new HomepotError('not-a-hypertable', `${table.display} is ${kind}, not a hypertable`, { hint });
 }
 
 /** A hypertable's primary dimension as sql/steps/hypertable-info.sql returns it. */
@@ -170,4 +192,14 @@ export async function renderSetChunkInterval(
   interval: Interval,
 ): Promise<string> {
   return renderStatement(sql, 'steps/render-set-chunk-interval.sql', [table.schema, table.name, interval.text]);
+}
+
+/** A hypertable's time column cannot change: asking for another one is exit 4 (setup, migrate-from-postgres). */
+export function requireTimeColumn(table: ResolvedTable, current: string, wanted: string): void {
+  if (current === wanted) return;
+  throw new HomepotError(
+    'unsuitable-table',
+    `${table.display} is already a hypertable on ${quoteIfNeeded(current)}, not ${quoteIfNeeded(wanted)}`,
+    { hint: `Use --time-column ${quoteIfNeeded(current)}; a hypertable's time column cannot change.` },
+  );
 }

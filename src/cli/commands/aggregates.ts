@@ -10,11 +10,12 @@ import { runCreateAggregates } from '../../aggregates/create.js';
 import { runRefresh, type MaterializeProgress } from '../../aggregates/refresh.js';
 import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { HomepotError } from '../../core/errors.js';
-import { intervalOption, parseInterval, type Interval } from '../../core/intervals.js';
+import { parseInterval, type Interval } from '../../core/intervals.js';
+import * as kinds from '../parse/values.js';
+import { changeOptions } from '../parse/flags.js';
 import { planFailure } from '../../db/plan.js';
 import {
   AGGREGATE_WINDOW_DEFAULT,
-  changeOptions,
   explicitFlags,
   resolveAggregateOptions,
   resolvePolicies,
@@ -64,7 +65,9 @@ export function registerAggregates(program: Command, run: RunCommand): void {
 }
 
 function nameArg(required: boolean): Argument {
-  return new Argument(required ? '<name>' : '[name]', 'aggregate').choices([...AGGREGATE_NAMES]);
+  return new Argument(required ? '<name>' : '[name]', 'aggregate')
+    .choices([...AGGREGATE_NAMES])
+    .argParser(kinds.choice('aggregate', AGGREGATE_NAMES));
 }
 
 function registerCreateAggregates(program: Command, run: RunCommand): void {
@@ -79,7 +82,7 @@ function registerCreateAggregates(program: Command, run: RunCommand): void {
     .option(
       '--window <interval>',
       `materialize history in windows of this length, oldest first (default ${AGGREGATE_WINDOW_DEFAULT})`,
-      intervalOption('--window'),
+      kinds.interval('--window'),
     );
   changeOptions(create).action((flags: AggregateFlags, cmd: Command) =>
     run(cmd, (ctx) => createAggregates(ctx, explicitFlags(cmd, flags))),
@@ -148,16 +151,18 @@ function registerAggregatesRefresh(agg: Command, run: RunCommand): void {
     .addArgument(nameArg(false))
     .option(
       '--from <time>',
-      'continuous aggregates: recompute every bucket from this timestamp, or this long ago ("7 days"); default: the oldest health check, changed buckets only',
+      'recompute every bucket from this timestamp, or this long ago ("7 days"); default: the oldest health check (continuous aggregates: changed buckets only; aggregate tables: the policy\'s start offset back)',
+      kinds.timeOrAgo('--from'),
     )
     .option(
       '--to <time>',
-      "continuous aggregates: recompute every bucket up to this timestamp or this long ago; default: now minus the policy's end offset",
+      "recompute every bucket up to this timestamp or this long ago; default: now minus the policy's end offset",
+      kinds.timeOrAgo('--to'),
     )
     .option(
       '--window <interval>',
       `refresh in windows of this length, rounded up to whole buckets of each view (default ${AGGREGATE_WINDOW_DEFAULT}; config aggregates.window)`,
-      intervalOption('--window'),
+      kinds.interval('--window'),
     )
     .option('--dry-run', 'show what would be refreshed; change nothing')
     .addHelpText(
@@ -168,8 +173,9 @@ and never reaches below the oldest raw health check, nor into a bucket whose
 raw rows retention dropped in part: those keep what they hold. With --from or
 --to every bucket of the range is recomputed (force, TimescaleDB 2.18+), so a
 device that moved site is counted under its new site; without, only buckets
-whose raw rows changed. Materialized views (no TimescaleDB Community) are
-refreshed whole. The output says which (--json: mode, notes).`,
+whose raw rows changed. Aggregate tables (Apache edition, plain PostgreSQL)
+recompute every bucket of their range, which without --from starts the
+policy's start offset back. The output says which (--json: mode, notes).`,
     )
     .action((name: AggregateName | undefined, flags: RefreshFlags, cmd: Command) =>
       run(cmd, (ctx) => refreshAggregates(ctx, name, flags)),
@@ -212,9 +218,13 @@ function registerAggregatesPolicy(agg: Command, run: RunCommand): void {
       "set a continuous aggregate's refresh policy (TimescaleDB Community). create-aggregates sets it back to config aggregates.<name> unless you put it there too",
     )
     .addArgument(nameArg(true))
-    .option('--start-offset <interval>', 'refresh window start, this long before now ("none": from the beginning)')
-    .option('--end-offset <interval>', 'refresh window end, this long before now', intervalOption('--end-offset'))
-    .option('--schedule <interval>', 'run the refresh this often', intervalOption('--schedule'));
+    .option(
+      '--start-offset <interval>',
+      'refresh window start, this long before now ("none": from the beginning)',
+      kinds.intervalOrNone('--start-offset'),
+    )
+    .option('--end-offset <interval>', 'refresh window end, this long before now', kinds.interval('--end-offset'))
+    .option('--schedule <interval>', 'run the refresh this often', kinds.interval('--schedule'));
   changeOptions(policy).action((name: AggregateName, flags: PolicyFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
       const wanted = wantedPolicy(ctx, name, flags);

@@ -3,8 +3,9 @@ import { printChunkInterval } from '../render/chunks.js';
 import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import { setChunkInterval, showChunkInterval } from '../../tuning/chunk-interval.js';
-import { intervalOption, type Interval } from '../../core/intervals.js';
-import { changeOptions, tableOption } from '../options.js';
+import type { Interval } from '../../core/intervals.js';
+import { changeOptions, tableOption } from '../parse/flags.js';
+import * as kinds from '../parse/values.js';
 import { finishChange, resolveTuning } from './change.js';
 
 const NEW_CHUNKS_ONLY = 'The chunk interval applies to NEW chunks only: existing chunks keep their size.';
@@ -29,7 +30,7 @@ export function registerChunkInterval(program: Command, run: RunCommand): void {
       ci
         .command('set')
         .description('set the chunk interval of new chunks (set_chunk_time_interval; idempotent)')
-        .argument('<interval>', 'time span of each new chunk, e.g. 1d or "7 days"', intervalOption('interval')),
+        .argument('<interval>', 'time span of each new chunk, e.g. 1d or "7 days"', kinds.interval('interval')),
     ),
   ).action((interval: Interval, flags: { table?: string; dryRun?: boolean; lockTimeout?: Interval }, cmd: Command) =>
     run(cmd, async (ctx) => {

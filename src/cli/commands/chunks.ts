@@ -1,5 +1,6 @@
 import { printChunks } from '../render/chunks.js';
-import { parsePositiveInt, resolveSetting, SETUP_DEFAULTS } from '../options.js';
+import { resolveSetting, SETUP_DEFAULTS } from '../options.js';
+import * as kinds from '../parse/values.js';
 import { type RunCommand, withConnection } from '../context.js';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -13,8 +14,13 @@ export function registerChunks(program: Command, run: RunCommand): void {
       '[table]',
       `hypertable name (schema.table, "Quoted Name" for mixed case; default config setup.table, else ${SETUP_DEFAULTS.table})`,
     )
-    .option('--limit <n>', 'show at most n chunks', (v) => parsePositiveInt(v, '--limit'))
-    .addOption(new Option('--order <order>', 'which chunks first').choices(['newest', 'oldest']).default('newest'))
+    .option('--limit <n>', 'show at most n chunks', kinds.count('--limit'))
+    .addOption(
+      new Option('--order <order>', 'which chunks first')
+        .choices(['newest', 'oldest'])
+        .argParser(kinds.choice('--order', ['newest', 'oldest'] as const))
+        .default('newest'),
+    )
     .action((tableArg: string | undefined, opts: { limit?: number; order: 'newest' | 'oldest' }, cmd: Command) =>
       run(cmd, async (ctx) => {
         const tableName = resolveSetting('table', tableArg, ctx.sources);

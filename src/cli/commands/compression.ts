@@ -12,17 +12,10 @@ import { removeCompressionPolicy, setCompression, showCompression } from '../../
 import { runCompression } from '../../tuning/compression-run.js';
 import { compressionStats } from '../../tuning/compression-stats.js';
 import type { CommandContext } from '../context.js';
-import { intervalOption, type Interval } from '../../core/intervals.js';
-import {
-  changeOptions,
-  ORDER_BY_FLAG,
-  resolveSetting,
-  resolveSettings,
-  resolveSetupOptions,
-  SEGMENT_BY_FLAG,
-  SETUP_DEFAULTS,
-  TABLE_FLAG,
-} from '../options.js';
+import type { Interval } from '../../core/intervals.js';
+import * as kinds from '../parse/values.js';
+import { changeOptions, ORDER_BY_FLAG, SEGMENT_BY_FLAG, TABLE_FLAG } from '../parse/flags.js';
+import { resolveSetting, resolveSettings, resolveSetupOptions, SETUP_DEFAULTS } from '../options.js';
 import { resolveTuning, throwIfFailed, type TuningFlags } from './change.js';
 import type { CompressionRunResult } from '../../index.js';
 
@@ -64,7 +57,7 @@ function registerCompressionSet(compression: Command, run: RunCommand): void {
       .option(
         '--after <interval>',
         `compress chunks older than this (default ${SETUP_DEFAULTS.compressAfter})`,
-        intervalOption('--after'),
+        kinds.interval('--after'),
       )
       .option(...SEGMENT_BY_FLAG)
       .option(...ORDER_BY_FLAG)
@@ -116,7 +109,7 @@ function registerCompressionRun(compression: Command, run: RunCommand): void {
       .option(
         '--older-than <interval>',
         "compress chunks older than this (default: the policy's compress_after, else config setup.compressAfter, else 7 days)",
-        intervalOption('--older-than'),
+        kinds.interval('--older-than'),
       )
       .option(...TABLE_FLAG),
   ).action((flags: TuningFlags & { olderThan?: Interval }, cmd: Command) => run(cmd, (ctx) => compressNow(ctx, flags)));
@@ -176,7 +169,11 @@ function registerCompressionStats(compression: Command, run: RunCommand): void {
   compression
     .command('stats')
     .description('sizes before and after compression, and the ratio, per hypertable and per chunk')
-    .option('--table <name>', 'only this hypertable (default: every hypertable with compression enabled)')
+    .option(
+      '--table <name>',
+      'only this hypertable (default: every hypertable with compression enabled)',
+      kinds.tableName('--table'),
+    )
     .action((flags: { table?: string }, cmd: Command) =>
       run(cmd, async (ctx) => {
         const stats = await withConnection(ctx, (conn, caps) => compressionStats(conn.sql, caps, flags.table ?? null));

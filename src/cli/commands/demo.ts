@@ -1,6 +1,7 @@
 import { progressReporter } from '../feedback.js';
 import { printDemo } from '../render/demo.js';
-import { parsePositiveInt, resolveAggregateOptions, resolveSetupOptions } from '../options.js';
+import { resolveAggregateOptions, resolveSetupOptions } from '../options.js';
+import * as kinds from '../parse/values.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import type { Command } from 'commander';
 import { formatCount } from '../../core/numbers.js';
@@ -19,12 +20,12 @@ export function registerDemo(program: Command, run: RunCommand): void {
     .description(
       'try it with no server: an embedded TimescaleDB with HOMEPOT tables and synthetic health checks, then status',
     )
-    .option('--sites <n>', 'sites in the synthetic fleet', (v) => parsePositiveInt(v, '--sites'), 3)
-    .option('--devices <n>', 'devices per site', (v) => parsePositiveInt(v, '--devices'), 5)
+    .option('--sites <n>', 'sites in the synthetic fleet', kinds.count('--sites', kinds.COUNT_MAX.sites), 3)
+    .option('--devices <n>', 'devices per site', kinds.count('--devices', kinds.COUNT_MAX.devices), 5)
     .option(
       '--days <n>',
       'days of history, one health check per device per minute',
-      (v) => parsePositiveInt(v, '--days'),
+      kinds.count('--days', kinds.COUNT_MAX.days),
       3,
     )
     .action((opts: DemoFlags, cmd: Command) => run(cmd, (ctx) => demo(ctx, opts)));

@@ -1,7 +1,9 @@
 import { lockWaitNote } from '../feedback.js';
 import { printPlanResult } from '../render/plan.js';
 import { jobLabel, printJobRun, renderJobErrorsTable, renderJobsTable, seconds } from '../render/jobs.js';
-import { parsePositiveInt, changeOptions, resolveSetting } from '../options.js';
+import { resolveSetting } from '../options.js';
+import { changeOptions } from '../parse/flags.js';
+import * as kinds from '../parse/values.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import type { Command } from 'commander';
 import { HomepotError } from '../../core/errors.js';
@@ -37,7 +39,7 @@ export function registerJobs(program: Command, run: RunCommand): void {
 }
 
 function jobIdArgument(cmd: Command): Command {
-  return cmd.argument('<id>', 'job id (homepot-ts jobs lists them)', (v) => parsePositiveInt(v, 'job id'));
+  return cmd.argument('<id>', 'job id (homepot-ts jobs lists them)', kinds.jobId);
 }
 
 function registerJobsList(jobs: Command, run: RunCommand): void {
@@ -62,7 +64,7 @@ function registerJobsErrors(jobs: Command, run: RunCommand): void {
   jobs
     .command('errors')
     .description('recent job errors, newest first')
-    .option('--limit <n>', 'how many errors', (v) => parsePositiveInt(v, '--limit'), 20)
+    .option('--limit <n>', 'how many errors', kinds.count('--limit'), 20)
     .action((opts: { limit: number }, cmd: Command) =>
       run(cmd, async (ctx) => {
         const rows = await withConnection(ctx, (conn) => showJobErrors(conn.sql, opts.limit));

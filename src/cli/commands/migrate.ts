@@ -2,17 +2,9 @@ import type { Sql } from '../../db/connection.js';
 import { lockWaitNote, progressReporter, withChangeFeedback } from '../feedback.js';
 import { printPlanResult } from '../render/plan.js';
 import { printMigrateCleanup, printMigrateFinish, printMigrateResult } from '../render/migrate.js';
-import {
-  parsePositiveInt,
-  changeOptions,
-  hypertableOptions,
-  resolveAggregateOptions,
-  resolveSetting,
-  resolveSettings,
-  resolveSetupOptions,
-  TABLE_FLAG,
-  tableOption,
-} from '../options.js';
+import { resolveAggregateOptions, resolveSetting, resolveSettings, resolveSetupOptions } from '../options.js';
+import { changeOptions, hypertableOptions, TABLE_FLAG, tableOption } from '../parse/flags.js';
+import * as kinds from '../parse/values.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Option, type Command } from 'commander';
 import { runSetupAfterMigrate } from '../../migrate/then-setup.js';
@@ -41,18 +33,6 @@ interface MigrateFlags {
   setup?: boolean;
   dryRun?: boolean;
   lockTimeout?: import('../../core/intervals.js').Interval;
-}
-
-/** "100MB", "1.5 GB", "512k", "1048576": a size in bytes; a usage error otherwise. */
-export function parseSize(value: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb|g|gb|t|tb)?\s*$/i.exec(value);
-  if (!m)
-    throw new HomepotError('usage', `${flag} must be a size such as 100MB or 2GB, got "${value}"`, {
-      hint: 'Units: B, kB, MB, GB, TB (powers of 1024).',
-    });
-  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
-  const power = { b: 0, k: 1, m: 2, g: 3, t: 4 }[unit as 'b'] ?? 0;
-  return Math.round(Number(m[1]) * 1024 ** power);
 }
 
 function resolveOptions(flags: MigrateFlags, ctx: CommandContext): MigrateOptions {
@@ -101,27 +81,30 @@ function migrateCommand(program: Command): Command {
       new Option(
         '--strategy <strategy>',
         'in-place: one long lock; online: batches, writes keep flowing; auto: by size (--online-above)',
-      ).choices(['auto', 'in-place', 'online']),
+      )
+        .choices(['auto', 'in-place', 'online'])
+        .argParser(kinds.choice('--strategy', ['auto', 'in-place', 'online'] as const)),
     )
     .addOption(
-      new Option('--online-above <size>', 'auto chooses online above this table size (default 100MB)').argParser((v) =>
-        parseSize(v, '--online-above'),
+      new Option('--online-above <size>', 'auto chooses online above this table size (default 100MB)').argParser(
+        kinds.size('--online-above'),
       ),
     )
     .addOption(
-      new Option('--batch-rows <n>', `rows per copy batch (default ${MIGRATE_DEFAULTS.batchRows})`).argParser((v) =>
-        parsePositiveInt(v, '--batch-rows'),
+      new Option('--batch-rows <n>', `rows per copy batch (default ${MIGRATE_DEFAULTS.batchRows})`).argParser(
+        kinds.count('--batch-rows', kinds.COUNT_MAX.batchRows),
       ),
     )
     .addOption(
       new Option(
         '--jobs <n>',
         `connections copying and verifying at once, online (default ${MIGRATE_DEFAULTS.jobs}; 1 on the embedded database)`,
-      ).argParser((v) => parsePositiveInt(v, '--jobs')),
+      ).argParser(kinds.count('--jobs', kinds.COUNT_MAX.jobs)),
     )
     .option(
       '--source <url>',
       'copy from another (plain PostgreSQL) server into this one (else HOMEPOT_TS_SOURCE_URL, then config migrate.source: unlike a flag, neither shows the password in ps)',
+      kinds.url('--source'),
     )
     .option(
       '--drop-old',

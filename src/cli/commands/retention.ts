@@ -1,10 +1,12 @@
 import { progressReporter, withChangeFeedback } from '../feedback.js';
 import { printRetention, printRetentionRun } from '../render/retention.js';
-import { parsePositiveInt, changeOptions, resolveSetting, SETUP_DEFAULTS, tableOption } from '../options.js';
+import { resolveSetting, SETUP_DEFAULTS } from '../options.js';
+import { changeOptions, tableOption } from '../parse/flags.js';
+import * as kinds from '../parse/values.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import type { Command } from 'commander';
 import { HomepotError } from '../../core/errors.js';
-import { intervalOption, type Interval } from '../../core/intervals.js';
+import type { Interval } from '../../core/intervals.js';
 import { formatCount } from '../../core/numbers.js';
 import { planFailure } from '../../db/plan.js';
 import { removeRetention, setRetention, showRetention } from '../../tuning/retention.js';
@@ -59,7 +61,7 @@ function registerRetentionSet(retention: Command, run: RunCommand): void {
       retention
         .command('set')
         .description('create the retention policy, or change its drop_after (Community edition; idempotent)')
-        .argument('<interval>', 'drop chunks older than this, e.g. 90d or "6 months"', intervalOption('interval')),
+        .argument('<interval>', 'drop chunks older than this, e.g. 90d or "6 months"', kinds.interval('interval')),
     ),
   ).action((interval: Interval, flags: TuningFlags, cmd: Command) =>
     run(cmd, async (ctx) => {
@@ -99,16 +101,17 @@ function registerRetentionRun(retention: Command, run: RunCommand): void {
         .option(
           '--older-than <interval>',
           `remove data older than now() minus this (default config setup.retention, else ${SETUP_DEFAULTS.retention})`,
-          intervalOption('--older-than'),
+          kinds.interval('--older-than'),
         )
         .option(
           '--time-column <column>',
           'time column of a plain table (default config setup.timeColumn, else "timestamp"; a hypertable uses its own)',
+          kinds.columnName('--time-column'),
         )
         .option(
           '--batch-rows <n>',
           `rows per DELETE transaction on a plain table (default ${formatCount(DEFAULT_BATCH_ROWS)})`,
-          (v) => parsePositiveInt(v, '--batch-rows'),
+          kinds.count('--batch-rows', kinds.COUNT_MAX.batchRows),
         ),
     ),
   ).action((flags: RunFlags, cmd: Command) => run(cmd, (ctx) => enforceRetention(ctx, flags)));

@@ -3,18 +3,11 @@ import { withChangeFeedback } from '../feedback.js';
 import { type RunCommand, withConnection } from '../context.js';
 import { Option, type Command } from 'commander';
 import { HomepotError } from '../../core/errors.js';
-import { intervalOption } from '../../core/intervals.js';
+import * as kinds from '../parse/values.js';
 import { planFailure } from '../../db/plan.js';
 import { runSetup } from '../../setup.js';
-import {
-  changeOptions,
-  compressionSettingOptions,
-  hypertableOptions,
-  resolveSetupOptions,
-  SETUP_DEFAULTS,
-  tableOption,
-  type SetupFlags,
-} from '../options.js';
+import { resolveSetupOptions, SETUP_DEFAULTS, type SetupFlags } from '../options.js';
+import { changeOptions, compressionSettingOptions, hypertableOptions, tableOption } from '../parse/flags.js';
 
 export function registerSetup(program: Command, run: RunCommand): void {
   const cmd = program
@@ -25,18 +18,20 @@ export function registerSetup(program: Command, run: RunCommand): void {
     .option(
       '--compress-after <interval>',
       `compress chunks older than this (default ${SETUP_DEFAULTS.compressAfter})`,
-      intervalOption('--compress-after'),
+      kinds.interval('--compress-after'),
     )
     .option(
       '--retention <interval>',
       `drop chunks older than this (default ${SETUP_DEFAULTS.retention})`,
-      intervalOption('--retention'),
+      kinds.interval('--retention'),
     )
     .option('--no-retention', 'no retention policy (leave any existing one alone)')
     .option('--compression', 'set up compression (the default)')
     .option('--no-compression', 'no compression settings or policy (leave any existing ones alone)')
     .addOption(
-      new Option('--require <feature>', 'fail (exit 5) unless the server has it').choices(['timescaledb', 'community']),
+      new Option('--require <feature>', 'fail (exit 5) unless the server has it')
+        .choices(['timescaledb', 'community'])
+        .argParser(kinds.choice('--require', ['timescaledb', 'community'] as const)),
     );
   tableOption(cmd);
   hypertableOptions(cmd);

@@ -43,7 +43,8 @@ export function printPlanResult(
       }
     }
   }
-  ctx.logger.info(summary(result));
+  // A failed step ends in the error line, which names the step and says the earlier ones are kept.
+  if (!result.failedStep) ctx.logger.info(summary(result));
 }
 
 export function summary(result: ApplyResult): string {
