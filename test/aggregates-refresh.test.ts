@@ -87,13 +87,26 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
   });
 }
 
+/**
+ * 3 days of the fleet on a hypertable (chunks of `chunkInterval`), its aggregates created and
+ * their policies held (a real scheduler would start them at once; a policy refresh over dropped
+ * raw rows deletes rows), every view checked against plain SQL and saved as expected_<name>:
+ * what history must keep.
+ */
+async function setUpAggregatedFleet(db: TestDatabase, chunkInterval?: string): Promise<void> {
+  await loadFleet(db.sql(), { timescale: true, days: 3, ...(chunkInterval ? { chunkInterval } : {}) });
+  await db.closeClients();
+  const r = await cli(db, 'create-aggregates');
+  expect(r.code, r.stderr).toBe(0);
+  await holdJobs(db);
+  await expectAllMatch(db);
+  const sql = db.sql();
+  for (const name of AGGREGATE_NAMES) await saveExpected(sql, name, `expected_${name}`);
+  await db.closeClients();
+}
+
 describeWithDatabase('timescale', 'aggregates refresh: a device that changes site (§1)', (db) => {
-  beforeAll(async () => {
-    await loadFleet(db().sql(), { timescale: true, days: 3 });
-    await db().closeClients();
-    const r = await cli(db(), 'create-aggregates', '--json');
-    expect(r.code, r.stderr).toBe(0);
-  }, 240_000);
+  beforeAll(() => setUpAggregatedFleet(db()), 240_000);
 
   it('refresh site_metrics_hourly --from recomputes every bucket of the range (forced) and says so', async () => {
     await exec(
@@ -122,19 +135,7 @@ describeWithDatabase('timescale', 'aggregates refresh: a device that changes sit
 });
 
 describeWithDatabase('timescale', 'aggregates refresh after retention keeps history (§3)', (db) => {
-  beforeAll(async () => {
-    await loadFleet(db().sql(), { timescale: true, days: 3 });
-    await db().closeClients();
-    const r = await cli(db(), 'create-aggregates');
-    expect(r.code, r.stderr).toBe(0);
-    // A real scheduler starts the new refresh policies at once: hold them, so only what the
-    // test runs changes the aggregates (a policy refresh over dropped raw rows deletes rows).
-    await holdJobs(db());
-    await expectAllMatch(db());
-    const sql = db().sql();
-    for (const name of AGGREGATE_NAMES) await saveExpected(sql, name, `expected_${name}`);
-    await db().closeClients();
-  }, 240_000);
+  beforeAll(() => setUpAggregatedFleet(db()), 240_000);
 
   it('--from 7 days when older raw rows were dropped: the range is clipped to the oldest raw row, and it says so', async () => {
     const [{ n }] = await exec(
@@ -153,19 +154,7 @@ describeWithDatabase('timescale', 'aggregates refresh after retention keeps hist
 });
 
 describeWithDatabase('timescale', 'aggregates refresh with 12-hour chunks after retention (§3)', (db) => {
-  beforeAll(async () => {
-    await loadFleet(db().sql(), { timescale: true, days: 3, chunkInterval: '12 hours' });
-    await db().closeClients();
-    const r = await cli(db(), 'create-aggregates');
-    expect(r.code, r.stderr).toBe(0);
-    // A real scheduler starts the new refresh policies at once: hold them, so only what the
-    // test runs changes the aggregates (a policy refresh over dropped raw rows deletes rows).
-    await holdJobs(db());
-    await expectAllMatch(db());
-    const sql = db().sql();
-    for (const name of AGGREGATE_NAMES) await saveExpected(sql, name, `expected_${name}`);
-    await db().closeClients();
-  }, 240_000);
+  beforeAll(() => setUpAggregatedFleet(db(), '12 hours'), 240_000);
 
   it('a day whose first half was dropped keeps its daily row: no refresh recomputes it from half its rows', async () => {
     // Drops the chunks up to noon two days ago: that day keeps only its afternoon chunk.

@@ -1,47 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase, type Flavour, type Sql, type TestDatabase } from './support/databases.js';
-import { loadSchema } from './support/homepot.js';
+
 import { outcomes, snapshot } from './support/assertions.js';
 import { runContending } from './support/contention.js';
-import { AGGREGATE_NAMES, expectAggregateMatchesSql } from './support/aggregates.js';
+import { AGGREGATE_NAMES, expectAggregateMatchesSql, insertChecks, loadFleet } from './support/aggregates.js';
 
 type Step = { id: string; state: string; outcome: string; reason?: string; statements: string[] };
 
-/**
- * HOMEPOT-shaped data, small: 2 sites x 3 devices x 3 days at one check a
- * minute, with some unhealthy checks, NULL response_data, missing keys and
- * NULL response times, so the aggregates meet what real data holds.
- */
-async function loadData(sql: Sql, timescale: boolean): Promise<void> {
-  await loadSchema(sql);
-  if (timescale) {
-    await sql.unsafe(`CREATE EXTENSION IF NOT EXISTS timescaledb`);
-    await sql.unsafe(`SELECT create_hypertable('health_checks', by_range('timestamp', INTERVAL '1 day'))`);
-  }
-  await sql.unsafe(`
-    INSERT INTO sites (site_id, name) SELECT 'SITE-' || s, 'Site ' || s FROM generate_series(1, 2) s;
-    INSERT INTO devices (device_id, name, device_type, site_id)
-      SELECT 'dev-' || s || '-' || i, 'Device ' || s || '-' || i, 'pos_terminal', (SELECT id FROM sites WHERE site_id = 'SITE-' || s)
-      FROM generate_series(1, 2) s, generate_series(1, 3) i;`);
-  await insertChecks(sql, `date_trunc('minute', now()) - INTERVAL '3 days'`, `date_trunc('minute', now())`, '1 minute');
-  await sql.unsafe(`ANALYZE sites, devices, health_checks`);
-}
-
-async function insertChecks(sql: Sql, from: string, to: string, step: string): Promise<void> {
-  await sql.unsafe(`
-    INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, response_data, "timestamp")
-    SELECT d.id, random() > 0.05, CASE WHEN random() < 0.02 THEN NULL ELSE (random() * 100)::int END, 200,
-           CASE WHEN random() < 0.01 THEN NULL
-                WHEN random() < 0.01 THEN json_build_object('system', json_build_object('cpu_percent', 12.5))
-                ELSE json_build_object(
-                  'system', json_build_object('cpu_percent', round((random() * 100)::numeric, 1), 'memory_percent', round((random() * 100)::numeric, 1),
-                                              'disk_percent', round((random() * 100)::numeric, 1), 'uptime_seconds', (random() * 1e6)::int),
-                  'app_metrics', json_build_object('transactions_count', (random() * 10)::int, 'errors_count', (random() * 2)::int),
-                  'network', json_build_object('latency_ms', round((random() * 50)::numeric, 1))) END,
-           t
-    FROM devices d, generate_series(${from}, ${to}, INTERVAL '${step}') t`);
-}
+/** HOMEPOT-shaped data, small: 2 sites x 3 devices x 3 days at one check a minute (loadFleet). */
+const loadData = (sql: Sql, timescale: boolean) => loadFleet(sql, { timescale, days: 3 });
 
 /** Every row of the aggregate equals the plain-SQL numbers (test/support/aggregates.ts). */
 async function expectCorrect(db: TestDatabase, name: string): Promise<number> {

@@ -63,7 +63,7 @@ export function bucketStart(d: Date, bucketMs: number): Date {
 }
 
 /** A window length in whole buckets (rounded up, at least one bucket). */
-export function alignedWindowMs(windowMs: number, bucketMs: number): number {
+function alignedWindowMs(windowMs: number, bucketMs: number): number {
   return Math.max(1, Math.ceil(windowMs / bucketMs)) * bucketMs;
 }
 
@@ -142,7 +142,7 @@ export interface WindowPlan {
 }
 
 /** The oldest bucket whose raw rows are all there. */
-export function oldestCompleteBucket(raw: RawBounds, bucketMs: number, incomplete: boolean): Date | null {
+function oldestCompleteBucket(raw: RawBounds, bucketMs: number, incomplete: boolean): Date | null {
   if (!raw.completeFrom) return null;
   const boundary = boundaryBucket(raw, bucketMs);
   if (!boundary) return raw.completeFrom;

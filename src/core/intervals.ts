@@ -29,13 +29,13 @@ const YEAR = 365.25 * 86400;
  * on the server with "timestamp out of range", and a chunk interval or policy
  * age that long means nothing.
  */
-export const MAX_INTERVAL = { seconds: 1000 * YEAR, text: '1000 years' };
+const MAX_INTERVAL = { seconds: 1000 * YEAR, text: '1000 years' };
 
 /**
  * lock_timeout is an integer number of milliseconds: at most 2147483647 ms,
  * 24 days 20 hours (`SET lock_timeout = '30 days'` fails on the server).
  */
-export const MAX_LOCK_TIMEOUT = { seconds: 2_147_483, text: '24 days' };
+const MAX_LOCK_TIMEOUT = { seconds: 2_147_483, text: '24 days' };
 
 const HINT = 'Use PostgreSQL interval text such as "7 days" or "12 hours", or a short form: 30m, 12h, 7d, 1w, 3mo, 1y.';
 

@@ -4,7 +4,7 @@
  * print as nothing, or move the cursor), and cut to its first characters (a
  * 10 KB value is not repeated whole).
  */
-export const SHOWN_CHARS = 60;
+const SHOWN_CHARS = 60;
 
 /** `"value"`, quoted, escaped like a JSON string, at most SHOWN_CHARS characters of it. */
 export function showValue(value: string): string {

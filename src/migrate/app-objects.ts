@@ -22,7 +22,7 @@ export interface AppObjects {
   not_valid_checks: string[];
 }
 
-export function readAppObjects(conn: Sql, oid: number): Promise<AppObjects | undefined> {
+function readAppObjects(conn: Sql, oid: number): Promise<AppObjects | undefined> {
   return queryOne<AppObjects>(conn, 'migrate/app-objects.sql', [oid]);
 }
 

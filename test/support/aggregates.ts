@@ -187,6 +187,20 @@ export async function loadFleet(
     INSERT INTO devices (device_id, name, device_type, site_id)
       SELECT 'dev-' || s || '-' || i, 'Device ' || s || '-' || i, 'pos_terminal', (SELECT id FROM sites WHERE site_id = 'SITE-' || s)
       FROM generate_series(1, 2) s, generate_series(1, 3) i;`);
+  await insertChecks(
+    sql,
+    `date_trunc('minute', now()) - INTERVAL '${options.days} days'`,
+    `date_trunc('minute', now())`,
+    '1 minute',
+  );
+  await sql.unsafe(`ANALYZE sites, devices, health_checks`);
+}
+
+/**
+ * HOMEPOT-shaped health checks for every device from `from` to `to` (SQL expressions) every
+ * `step`: some unhealthy, NULL response_data, missing keys and NULL response times.
+ */
+export async function insertChecks(sql: Sql, from: string, to: string, step: string): Promise<void> {
   await sql.unsafe(`
     INSERT INTO health_checks (device_id, is_healthy, response_time_ms, status_code, response_data, "timestamp")
     SELECT d.id, random() > 0.05, CASE WHEN random() < 0.02 THEN NULL ELSE (random() * 100)::int END, 200,
@@ -198,6 +212,5 @@ export async function loadFleet(
                   'app_metrics', json_build_object('transactions_count', (random() * 10)::int, 'errors_count', (random() * 2)::int),
                   'network', json_build_object('latency_ms', round((random() * 50)::numeric, 1))) END,
            t
-    FROM devices d, generate_series(date_trunc('minute', now()) - INTERVAL '${options.days} days', date_trunc('minute', now()), INTERVAL '1 minute') t`);
-  await sql.unsafe(`ANALYZE sites, devices, health_checks`);
+    FROM devices d, generate_series(${from}, ${to}, INTERVAL '${step}') t`);
 }

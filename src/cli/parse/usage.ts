@@ -33,7 +33,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The closest candidates (within 40% of the word's length), for "did you mean". */
-export function similar(word: string, candidates: string[]): string[] {
+function similar(word: string, candidates: string[]): string[] {
   if (word.length > 40) return [];
   const scored = candidates
     .map((c) => ({ c, d: distance(word, c) }))

@@ -75,7 +75,7 @@ function naturalKey(d: TableFacts, key: string): { natural: string[]; why: strin
 }
 
 /** The references of a copied table into keyed tables. */
-export function referencesOf(f: TableFacts, keyed: KeyedTable[]): Reference[] {
+function referencesOf(f: TableFacts, keyed: KeyedTable[]): Reference[] {
   const out: Reference[] = [];
   for (const k of f.constraints) {
     if (k.type !== 'f' || k.columns.length !== 1) continue;
