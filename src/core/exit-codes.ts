@@ -17,6 +17,12 @@ export const ExitCode = {
   timescaledbMissing: 5,
   /** Not allowed: missing privilege, or a read-only session (replica). */
   permission: 6,
+  /** `--check`: the database does not match the design; changes are pending (nothing was changed). */
+  changesPending: 7,
+  /** `doctor`: warnings found, no problems. */
+  doctorWarnings: 8,
+  /** `doctor`: at least one problem found. (9 is skipped: Node itself exits 9 on a bad --env-file.) */
+  doctorProblems: 10,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
   /** Terminated (SIGTERM): the running statement was cancelled on the server first. */
