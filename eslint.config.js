@@ -10,7 +10,7 @@ const FEATURES = [
   '../aggregates/*',
   '../migrate/*',
   '../demo/*',
-  '../status.js',
+  '../status*',
   '../jobs.js',
   '../chunks.js',
 ];

@@ -84,6 +84,7 @@ const KINDS: Record<string, Kind> = {
     notBad: Object.keys(BAD).filter((k) => !['empty', 'whitespace', 'tenKb'].includes(k)),
   },
   '<file>': { good: 'missing.json' },
+  '<target>': { good: 'staging' },
   '<seconds>': { good: '5' },
   '<n>': { good: '10' },
   '<name>': { good: 'health_checks', names: true, only: TABLE_VALUES },

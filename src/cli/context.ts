@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ChalkInstance } from 'chalk';
 import { detectCapabilities, type Capabilities } from '../db/capabilities.js';
 import { loadConfig, type ConfigFile } from '../core/config.js';
+import { chooseTarget, configForTarget } from '../core/config-targets.js';
 import { connectTarget, type Connection } from '../db/connection.js';
 import { describeError } from '../db/describe-error.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -19,6 +20,10 @@ export interface GlobalOptions {
   config?: string;
   envFile?: string;
   connectTimeout?: number;
+  /** A named target of the config file (else HOMEPOT_TS_TARGET). */
+  target?: string;
+  /** `status --all-targets`: no one target is chosen (HOMEPOT_TS_TARGET is not read). */
+  allTargets?: boolean;
   json: boolean;
   color: boolean;
   quiet: boolean;
@@ -35,7 +40,12 @@ export interface CommandContext {
   chalk: ChalkInstance;
   chalkErr: ChalkInstance;
   logger: Logger;
+  /** The settings this run uses: the chosen target's over the shared ones. */
   config: ConfigFile;
+  /** The config file as written (every target in it), for `status --all-targets`. */
+  fileConfig: ConfigFile;
+  /** The named target this run is for, or null. */
+  targetName: string | null;
   /** The environment: process.env over the env file. */
   env: Readonly<Record<string, string | undefined>>;
   /** Where settings come from besides flags (cli/options.ts resolves them). */
@@ -63,19 +73,24 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   const chalk = makeChalk(process.stdout, output);
   const chalkErr = makeChalk(process.stderr, output);
   const logger = createLogger({ ...output, chalk: chalkErr });
-  const { config, filepath, ignored } = await loadConfig(options.config ? { file: options.config } : {});
+  const loaded = await loadConfig(options.config ? { file: options.config } : {});
+  const { filepath, ignored } = loaded;
   for (const file of ignored) {
     logger.warn(`ignored ${file}: JavaScript config files run only from the current directory (or with --config)`);
   }
   if (filepath) logger.debug(`config file: ${filepath}`);
-  const envFile = options.envFile ?? config.envFile;
+  const envFile = options.envFile ?? loaded.config.envFile;
   const fileEnv = envFile ? readEnvFile(envFile) : {};
   if (envFile) logger.debug(`env file: ${envFile}`);
   const env = { ...fileEnv, ...process.env };
+  const chosen = options.allTargets ? null : chooseTarget(loaded.config, options.target, env);
+  if (chosen) logger.debug(`target: ${chosen.name} (from ${chosen.origin})`);
+  const config = chosen ? configForTarget(loaded.config, chosen.settings) : loaded.config;
   const sources: SettingSources = { config, env };
   const target = resolveTarget({
     databaseUrl: options.databaseUrl,
     embedded: options.embedded,
+    target: chosen,
     config,
     env,
   });
@@ -87,6 +102,8 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
     chalkErr,
     logger,
     config,
+    fileConfig: loaded.config,
+    targetName: chosen?.name ?? null,
     env,
     sources,
     target,

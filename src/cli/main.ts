@@ -50,6 +50,11 @@ export function buildProgram(signal: AbortSignal): Command {
       kinds.path('--embedded'),
     )
     .option(
+      '--target <target>',
+      'a named target of the config file: its connection and settings (else HOMEPOT_TS_TARGET)',
+      kinds.targetName('--target'),
+    )
+    .option(
       '--config <file>',
       'config file (default: search for homepot-ts config from the current directory)',
       kinds.path('--config'),

@@ -1,4 +1,5 @@
-import { cosmiconfig, defaultLoaders, type Loaders } from 'cosmiconfig';
+import { cosmiconfig, type Loaders } from 'cosmiconfig';
+import { loadersWithSyntaxErrors } from './config-syntax.js';
 import path from 'node:path';
 import { HomepotError } from './errors.js';
 import { parseInterval, parseLockTimeout } from './intervals.js';
@@ -25,6 +26,24 @@ export interface ConfigFile {
   /** What `create-aggregates` aims for (README, "Aggregates"). */
   aggregates?: AggregatesConfig;
   /** migrate-from-postgres settings (README, "migrate-from-postgres"). */
+  migrate?: MigrateConfig;
+  /** Named targets (README, "Named targets"): each a connection and settings layered over the ones above. */
+  targets?: Record<string, TargetConfig>;
+}
+
+/**
+ * One named target: its connection (exactly one of databaseUrl, databaseUrlEnv,
+ * embedded) and the settings it layers over the shared ones.
+ */
+export interface TargetConfig {
+  databaseUrl?: string;
+  /** The name of an environment variable holding the URL, so no password sits in the file. */
+  databaseUrlEnv?: string;
+  embedded?: boolean | string;
+  connectTimeout?: number;
+  lockTimeout?: string;
+  setup?: SetupConfig;
+  aggregates?: AggregatesConfig;
   migrate?: MigrateConfig;
 }
 
@@ -163,24 +182,73 @@ const migrateSchema = object<MigrateConfig>({
   source: isPostgresUrl,
 });
 
-/** The whole file: one validator per allowed key; a key not listed here is refused. */
-const schema = object<ConfigFile>({
+const isEmbedded = leaf((v) =>
+  typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '')
+    ? null
+    : 'must be true, false, or a directory path',
+);
+const isConnectTimeout = leaf((v) =>
+  Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 600
+    ? null
+    : 'must be a whole number of seconds from 1 to 600',
+);
+const isLockTimeout = intervalCheck((v) => parseLockTimeout(v));
+
+/** A target's name: what --target and HOMEPOT_TS_TARGET carry, printed in tables and messages. */
+export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const targetKeys = object<TargetConfig>({
   databaseUrl: isPostgresUrl,
-  embedded: leaf((v) =>
-    typeof v === 'boolean' || (typeof v === 'string' && v.trim() !== '')
-      ? null
-      : 'must be true, false, or a directory path',
+  databaseUrlEnv: leaf((v) =>
+    typeof v === 'string' && ENV_NAME.test(v) ? null : 'must be the name of an environment variable (A-Z, 0-9, _)',
   ),
-  connectTimeout: leaf((v) =>
-    Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 600
-      ? null
-      : 'must be a whole number of seconds from 1 to 600',
-  ),
-  envFile: isNonEmptyString,
-  lockTimeout: intervalCheck((v) => parseLockTimeout(v)),
+  embedded: isEmbedded,
+  connectTimeout: isConnectTimeout,
+  lockTimeout: isLockTimeout,
   setup: setupSchema,
   aggregates: aggregatesSchema,
   migrate: migrateSchema,
+});
+
+/** One target: its keys, and exactly one connection (a target without one would fall back to whatever DATABASE_URL says). */
+const targetSchema: Check = (v, path) => {
+  const problems = targetKeys(v, path);
+  if (problems.length > 0 || v === null || typeof v !== 'object') return problems;
+  const t = v as TargetConfig;
+  const given = (['databaseUrl', 'databaseUrlEnv', 'embedded'] as const).filter(
+    (k) => t[k] !== undefined && t[k] !== false,
+  );
+  if (given.length === 1) return [];
+  return given.length === 0
+    ? [
+        `"${path}" has no connection: give databaseUrlEnv (an environment variable holding the URL), databaseUrl or embedded`,
+      ]
+    : [`"${path}" has more than one connection (${given.join(', ')}): give one`];
+};
+
+const targetsSchema: Check = (v, path) => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return [`"${path}" must be an object of named targets`];
+  const problems: string[] = [];
+  for (const [name, target] of Object.entries(v as Record<string, unknown>)) {
+    if (!TARGET_NAME.test(name))
+      problems.push(`target name ${showValue(name)} must be letters, digits, "_", "." or "-" (at most 63)`);
+    else problems.push(...targetSchema(target, `${path}.${name}`));
+  }
+  return problems;
+};
+
+/** The whole file: one validator per allowed key; a key not listed here is refused. */
+const schema = object<ConfigFile>({
+  databaseUrl: isPostgresUrl,
+  embedded: isEmbedded,
+  connectTimeout: isConnectTimeout,
+  envFile: isNonEmptyString,
+  lockTimeout: isLockTimeout,
+  setup: setupSchema,
+  aggregates: aggregatesSchema,
+  migrate: migrateSchema,
+  targets: targetsSchema,
 });
 
 /**
@@ -220,9 +288,9 @@ const CODE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'] as const;
  * reached through `$import` or places added by a cosmiconfig meta config.
  */
 function loadersRunningCodeOnlyIn(dir: string, ignored: string[]): Loaders {
-  const loaders: Loaders = { ...defaultLoaders };
+  const loaders: Loaders = loadersWithSyntaxErrors();
   for (const ext of CODE_EXTENSIONS) {
-    const load = defaultLoaders[ext];
+    const load = loaders[ext];
     if (!load) continue;
     loaders[ext] = (filepath, content) => {
       if (path.dirname(path.resolve(filepath)) === dir) return load(filepath, content) as unknown;
@@ -241,7 +309,7 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
   // --config is the operator's choice and loads whatever its kind.
   const explorer = cosmiconfig(MODULE, {
     searchStrategy: 'project',
-    ...(options.file ? {} : { loaders: loadersRunningCodeOnlyIn(cwd, ignored) }),
+    loaders: options.file ? loadersWithSyntaxErrors() : loadersRunningCodeOnlyIn(cwd, ignored),
     searchPlaces: [
       'package.json',
       `.${MODULE}rc`,
@@ -267,6 +335,7 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
   try {
     result = options.file ? await explorer.load(path.resolve(cwd, options.file)) : await explorer.search(cwd);
   } catch (err) {
+    if (err instanceof HomepotError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') {
       throw new HomepotError('config', `config file not found: ${showValue(options.file ?? '')}`, {
@@ -289,5 +358,8 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
   const dir = path.dirname(result.filepath);
   if (typeof config.embedded === 'string') config.embedded = path.resolve(dir, config.embedded);
   if (config.envFile) config.envFile = path.resolve(dir, config.envFile);
+  for (const t of Object.values(config.targets ?? {})) {
+    if (typeof t.embedded === 'string') t.embedded = path.resolve(dir, t.embedded);
+  }
   return { config, filepath: result.filepath, ignored };
 }

@@ -2,7 +2,7 @@ import { parseEnv } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HomepotError } from '../core/errors.js';
-import type { ConfigFile } from '../core/config.js';
+import type { ConfigFile, TargetConfig } from '../core/config.js';
 import { registerUrlPassword } from '../core/redact.js';
 import { showValue } from '../core/show.js';
 
@@ -18,6 +18,7 @@ export type TargetSource =
   | 'DATABASE__URL'
   | 'config databaseUrl'
   | 'config embedded'
+  | `target ${string}`
   | 'PG* environment';
 
 export type Target =
@@ -30,14 +31,16 @@ export interface TargetInputs {
   /** --embedded: true for the default directory, a string for a directory. */
   embedded?: boolean | string | undefined;
   config: ConfigFile;
+  /** A named target (--target, HOMEPOT_TS_TARGET): its connection comes right after the flags. */
+  target?: { name: string; settings: TargetConfig } | null | undefined;
   /** Environment to read (process.env merged over the env file). */
   env: Record<string, string | undefined>;
   cwd?: string;
 }
 
 /**
- * Pick the database, highest first: --database-url / --embedded >
- * HOMEPOT_TS_DATABASE_URL > DATABASE_URL > DATABASE__URL (HOMEPOT's own
+ * Pick the database, highest first: --database-url / --embedded > a named
+ * target's connection > HOMEPOT_TS_DATABASE_URL > DATABASE_URL > DATABASE__URL (HOMEPOT's own
  * setting) > config file > postgres.js's PG* variables.
  */
 export function resolveTarget(inputs: TargetInputs): Target {
@@ -73,6 +76,7 @@ function pickTarget(inputs: TargetInputs): Target {
   if (inputs.embedded !== undefined && inputs.embedded !== false) {
     return { kind: 'embedded', dir: embeddedDir(inputs.embedded, cwd), source: '--embedded' };
   }
+  if (inputs.target) return targetConnection(inputs.target.name, inputs.target.settings, inputs.env, cwd);
   for (const name of ['HOMEPOT_TS_DATABASE_URL', 'DATABASE_URL', 'DATABASE__URL'] as const) {
     const v = inputs.env[name];
     if (v !== undefined && v.trim() !== '') return { kind: 'url', url: normalizeUrl(v, name), source: name };
@@ -87,6 +91,38 @@ function pickTarget(inputs: TargetInputs): Target {
     return { kind: 'embedded', dir: embeddedDir(inputs.config.embedded, cwd), source: 'config embedded' };
   }
   return { kind: 'pg-env', source: 'PG* environment' };
+}
+
+/**
+ * A named target's connection: the URL in the variable it names (the password
+ * stays out of the file), its URL, or its embedded database. The config
+ * validation made sure it has exactly one.
+ */
+function targetConnection(name: string, t: TargetConfig, env: Record<string, string | undefined>, cwd: string): Target {
+  if (t.databaseUrlEnv !== undefined) {
+    const v = env[t.databaseUrlEnv];
+    if (v === undefined || v.trim() === '') {
+      // Never the value: only whether it is set.
+      throw new HomepotError(
+        'config',
+        `target "${name}": the environment variable ${t.databaseUrlEnv} (its databaseUrlEnv) is ${v === undefined ? 'not set' : 'empty'}`,
+        { hint: `Set ${t.databaseUrlEnv} to the target's postgresql:// URL (in a pipeline: from its secrets).` },
+      );
+    }
+    registerUrlPassword(v);
+    const source = `target ${name} (${t.databaseUrlEnv})` as const;
+    return { kind: 'url', url: normalizeUrl(v, `${t.databaseUrlEnv} (target "${name}")`), source };
+  }
+  if (t.databaseUrl !== undefined) {
+    registerUrlPassword(t.databaseUrl);
+    const source = `target ${name} databaseUrl` as const;
+    return { kind: 'url', url: normalizeUrl(t.databaseUrl, `targets.${name}.databaseUrl`), source };
+  }
+  if (t.embedded !== undefined && t.embedded !== false)
+    return { kind: 'embedded', dir: embeddedDir(t.embedded, cwd), source: `target ${name} embedded` };
+  throw new HomepotError('config', `target "${name}" has no connection`, {
+    hint: 'Give it databaseUrlEnv, databaseUrl or embedded in the config file (README, "Named targets").',
+  });
 }
 
 function embeddedDir(value: true | string, cwd: string): string {

@@ -7,6 +7,7 @@
  * from the environment and the config file, so the bounds are the same.
  */
 import { parseColumnList, parseOrderBy } from '../../core/columns.js';
+import { TARGET_NAME } from '../../core/config.js';
 import { HomepotError } from '../../core/errors.js';
 import { parseInterval, parseLockTimeout, type Interval } from '../../core/intervals.js';
 import { parseWhole } from '../../core/numbers.js';
@@ -132,6 +133,19 @@ export const path =
     if (v.includes('\0')) {
       throw new HomepotError('usage', `${what} ${showValue(v)} holds a NUL character, which no path can`, {
         hint: `Give ${what} a path.`,
+      });
+    }
+    return v;
+  };
+
+/** A named target of the config file (--target): the form TARGET_NAME allows; whether it exists is the config's to say. */
+export const targetName =
+  (what: string): ValueParser<string> =>
+  (v) => {
+    notEmpty(v, what, 'the name of a target in the config file');
+    if (!TARGET_NAME.test(v)) {
+      throw new HomepotError('usage', `${what} ${showValue(v)} is not a target name`, {
+        hint: 'Target names are letters, digits, "_", "." and "-" (at most 63), as under "targets" in the config file.',
       });
     }
     return v;
