@@ -166,6 +166,6 @@ describeWithDatabase('postgres', 'precedence through the CLI', (db) => {
     writeFileSync(bad, '{ not json');
     const r2 = await runCli(['status', '--config', bad]);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/^error: cannot read config file/);
+    expect(r2.stderr).toMatch(/^error: config file .*bad\.json, line 1, column 3: invalid JSON: /);
   });
 });
