@@ -138,7 +138,7 @@ export function normalizeUrl(url: string, source: string): string {
   const trimmed = url.trim();
   if (/^sqlite/i.test(trimmed)) {
     throw new HomepotError('config', `${source} points at SQLite; TimescaleDB needs PostgreSQL`, {
-      hint: 'Configure HOMEPOT for PostgreSQL (seed: Prerequisites) and give its postgresql:// URL.',
+      hint: 'Configure HOMEPOT for PostgreSQL and give its postgresql:// URL.',
     });
   }
   const m = /^(postgres(?:ql)?)(\+[\w]+)?:\/\//i.exec(trimmed);

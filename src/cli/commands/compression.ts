@@ -52,7 +52,7 @@ function registerCompressionSet(compression: Command, run: RunCommand): void {
     compression
       .command('set')
       .description(
-        'make compression settings and policy match (flags > config setup.* > the seed); only what differs changes',
+        'make compression settings and policy match (flags > config setup.* > the design defaults); only what differs changes',
       )
       .option(
         '--after <interval>',
