@@ -7,9 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectExit, expectOneLineError } from './support/assertions.js';
+import { summarizeTargets } from '../src/status-targets.js';
+import { expectExit, expectOneLineError, query } from './support/assertions.js';
 import { runCli } from './support/cli.js';
-import { useDatabase } from './support/databases.js';
+import { describeWithDatabase, useDatabase } from './support/databases.js';
+import { holdJobs } from './support/jobs.js';
 import { loadHypertable, loadSchema } from './support/homepot.js';
 import { freePort } from './support/pg.js';
 
@@ -188,5 +190,61 @@ describe('config file syntax errors (no database)', () => {
     const searched = await runCli(['status'], { cwd: found });
     expectExit(searched, 2);
     expectOneLineError(searched, /config file .*\.homepot-tsrc\.yml, line \d+, column \d+: invalid YAML: /);
+  });
+});
+
+describeWithDatabase('timescale', 'a Community target: its settings applied, then summarized', (db) => {
+  beforeAll(async () => {
+    await loadHypertable(db().sql());
+    await db().closeClients();
+  });
+
+  it("setup --target applies the target's retention; status --all-targets (CLI and library) counts its policies", async () => {
+    const cwd = configDir({
+      setup: { retention: '90 days' },
+      targets: { ts: { databaseUrlEnv: 'TS_URL', setup: { retention: '120 days' } } },
+    });
+    const env = { TS_URL: db().url };
+    const setup = await runCli(['setup', '--json', '--target', 'ts'], { cwd, env });
+    expectExit(setup, 0);
+    await holdJobs(db(), { internal: true });
+    const [policy] = await query(
+      db(),
+      `SELECT config->>'drop_after' AS drop_after FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'`,
+    );
+    expect(policy.drop_after).toBe('120 days');
+    // Jobs are held (none running, none due): what failed last stays what failed.
+    const [{ failed }] = await query(
+      db(),
+      `SELECT count(*)::int AS failed FROM timescaledb_information.job_stats WHERE last_run_status = 'Failed'`,
+    );
+
+    const r = await runCli(['status', '--all-targets', '--json'], { cwd, env });
+    expectExit(r, 0);
+    const [ts] = r.json();
+    expect(ts).toMatchObject({
+      target: 'ts',
+      source: 'target ts (TS_URL)',
+      reachable: true,
+      edition: 'community',
+      hypertable: true,
+      policies: 2,
+      failingJobs: failed,
+      error: null,
+    });
+
+    const logger = { info: () => {}, warn: () => {}, debug: () => {} };
+    const [lib] = await summarizeTargets(
+      [
+        {
+          name: 'ts',
+          target: { kind: 'url', url: db().url, source: 'target ts databaseUrl' },
+          connectTimeout: 10,
+          table: 'health_checks',
+        },
+      ],
+      { logger },
+    );
+    expect(lib).toMatchObject({ edition: 'community', hypertable: true, policies: 2, failingJobs: failed });
   });
 });
