@@ -21,7 +21,10 @@ export type {
   AggregatesConfig,
   AggregatePolicyConfig,
   MigrateConfig,
+  TargetConfig,
 } from './core/config.js';
+export { chooseTarget, configForTarget, targetNames } from './core/config-targets.js';
+export type { ChosenTarget, TargetNameOrigin } from './core/config-targets.js';
 export { createLogger } from './core/logger.js';
 export type { Logger, LoggerOptions } from './core/logger.js';
 
@@ -61,6 +64,8 @@ export type { SetupFlags, AggregateFlags, Settings, SettingSources } from './cli
 // status, chunks, jobs
 export { getStatus, listHypertables, listContinuousAggregates } from './status.js';
 export type { StatusReport, HypertableInfo, ContinuousAggregateInfo, HomepotTableInfo } from './status.js';
+export { summarizeTargets, ALL_TARGETS_CONCURRENCY } from './status-targets.js';
+export type { TargetSummary, TargetToSummarize } from './status-targets.js';
 export { listChunks } from './chunks.js';
 export { preflight, checkConvertible, checkTimeColumn, resolveHypertable } from './steps/hypertable.js';
 export type { TableInfo } from './steps/hypertable.js';

@@ -23,6 +23,7 @@ export interface CliResult {
 const CONNECTION_VARS = [
   'HOMEPOT_TS_DATABASE_URL',
   'HOMEPOT_TS_SOURCE_URL',
+  'HOMEPOT_TS_TARGET',
   'DATABASE_URL',
   'DATABASE__URL',
   'PGHOST',
