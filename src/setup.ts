@@ -1,5 +1,5 @@
 import { featureGap, hasFeature } from './db/features.js';
-import { describeServerKind, detectCapabilities, type Capabilities } from './db/capabilities.js';
+import { describeServerKind, detectCapabilities, hasColumnstoreApi, type Capabilities } from './db/capabilities.js';
 import type { OrderItem } from './core/columns.js';
 import type { Sql } from './db/connection.js';
 import type { Interval } from './core/intervals.js';
@@ -65,15 +65,13 @@ async function tableSteps(
   const installed = Boolean(caps.timescaledb.installedVersion);
   const hasTimescale = installed || extensionWillExist;
   const hypertable = await hypertableStep(sql, table, opts, { installed, hasTimescale });
+  const after = afterExtension(caps, extensionWillExist);
   const plan = {
     table,
     isHypertable: hypertable.isHypertable,
-    community: hasFeature(afterExtension(caps, extensionWillExist), 'community'),
-    notCommunity:
-      (hasTimescale
-        ? featureGap(afterExtension(caps, extensionWillExist), 'community')
-        : featureGap(caps, 'timescaledb')
-      )?.reason ?? '',
+    community: hasFeature(after, 'community'),
+    columnstore: hasColumnstoreApi(after.timescaledb.installedVersion),
+    notCommunity: (hasTimescale ? featureGap(after, 'community') : featureGap(caps, 'timescaledb'))?.reason ?? '',
   };
   // In the plan's order: the steps read the database as they are planned.
   const indexes = await indexSteps(sql, table, opts);

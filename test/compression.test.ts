@@ -79,11 +79,12 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     await useCompression(null);
     const dry = await runCli(['compression', 'set', '--dry-run', '--database-url', url()]);
     expect(dry.code, dry.stderr).toBe(0);
+    // TimescaleDB 2.18+ (both Community sources): the columnstore API, not the deprecated compression one.
     expect(dry.stdout).toContain(
-      `timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`,
+      `ALTER TABLE public.health_checks SET (timescaledb.enable_columnstore, timescaledb.segmentby = 'device_id', timescaledb.orderby = '"timestamp" DESC, id');`,
     );
     expect(dry.stdout).toContain(
-      `SELECT add_compression_policy('public.health_checks'::regclass, compress_after => '7 days'::interval);`,
+      `CALL add_columnstore_policy('public.health_checks'::regclass, after => '7 days'::interval);`,
     );
 
     const r = await runCli(['compression', 'set', '--json', '--database-url', url()]);
@@ -180,11 +181,11 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     for (const s of j.steps) {
       expect(s.outcome).toBe('skipped');
       expect(s.statements[0]).toMatch(
-        /^SELECT compress_chunk\('_timescaledb_internal\._hyper_\d+_\d+_chunk'::regclass, if_not_compressed => true\)$/,
+        /^CALL convert_to_columnstore\('_timescaledb_internal\._hyper_\d+_\d+_chunk'::regclass, if_not_columnstore => true\)$/,
       );
     }
     const human = await runCli(['compression', 'run', '--dry-run', '--database-url', url()]);
-    expect(human.stdout).toMatch(/SELECT compress_chunk\(/);
+    expect(human.stdout).toMatch(/CALL convert_to_columnstore\(/);
     expect(await snapshot(db())).toEqual(before);
   });
 

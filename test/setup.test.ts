@@ -52,8 +52,12 @@ describeWithDatabase('timescale', 'setup on a plain database, TimescaleDB Commun
     expect(dry.stdout).toMatch(
       /SELECT create_hypertable\('public\.health_checks'::regclass, by_range\('timestamp', '7 days'::interval\), migrate_data => true\);/,
     );
+    // TimescaleDB 2.18+ (both Community sources): the columnstore names, not the deprecated compression ones.
     expect(dry.stdout).toContain(
-      `timescaledb.compress_segmentby = 'device_id', timescaledb.compress_orderby = '"timestamp" DESC, id'`,
+      `ALTER TABLE public.health_checks SET (timescaledb.enable_columnstore, timescaledb.segmentby = 'device_id', timescaledb.orderby = '"timestamp" DESC, id');`,
+    );
+    expect(dry.stdout).toContain(
+      `CALL add_columnstore_policy('public.health_checks'::regclass, after => '7 days'::interval);`,
     );
     expect(dry.stdout).toContain(
       `SELECT add_retention_policy('public.health_checks'::regclass, drop_after => '90 days'::interval);`,

@@ -4,8 +4,10 @@
 -- wait uncompressed in the chunk: status bit 8 in TimescaleDB's chunk
 -- catalog; compress_chunk compresses them into the chunk's compressed data),
 -- oldest first, each with the statement that compresses it, rendered here
--- with format() so names are quoted by the server.
--- $1 schema, $2 table, $3 interval.
+-- with format() so names are quoted by the server: CALL convert_to_columnstore
+-- where the server has it ($4 true, TimescaleDB 2.18+), else compress_chunk
+-- (the same C function under its old name).
+-- $1 schema, $2 table, $3 interval, $4 columnstore API.
 WITH old AS (
     SELECT c AS chunk
     FROM show_chunks(format('%I.%I', $1::text, $2::text)::regclass, older_than => $3::interval) AS c
@@ -20,7 +22,9 @@ SELECT
     ch.range_end,
     s.total_bytes,
     ch.is_compressed AS partial,
-    format('SELECT compress_chunk(%L::regclass, if_not_compressed => true)',
+    format(CASE WHEN $4::boolean
+                THEN 'CALL convert_to_columnstore(%L::regclass, if_not_columnstore => true)'
+                ELSE 'SELECT compress_chunk(%L::regclass, if_not_compressed => true)' END,
            format('%I.%I', ch.chunk_schema, ch.chunk_name)) AS statement
 FROM old
 JOIN timescaledb_information.chunks ch

@@ -69,6 +69,12 @@ export interface Capabilities {
     /** timescaledb_information.job_errors exists (TimescaleDB >= 2.15). */
     jobErrors: boolean;
     /**
+     * The columnstore API (TimescaleDB >= 2.18): add_columnstore_policy,
+     * convert_to_columnstore, ALTER TABLE ... SET (timescaledb.enable_columnstore).
+     * Where false, the compression API it renamed (add_compression_policy, ...).
+     */
+    columnstore: boolean;
+    /**
      * TimescaleDB's job scheduler runs for this database, so policies run on
      * their own. false on the embedded database (no background workers) and
      * where timescaledb.max_background_workers is 0.
@@ -139,9 +145,25 @@ export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
       compression: community,
       policies: community,
       continuousAggregates: community,
+      columnstore: hasColumnstoreApi(row.installed_version),
       ...jobs,
     },
   };
+}
+
+/**
+ * TimescaleDB 2.18 renamed compression to columnstore: the procedures
+ * add_columnstore_policy / remove_columnstore_policy / convert_to_columnstore
+ * and the ALTER TABLE options enable_columnstore, segmentby, orderby. They
+ * call the same C functions as the old names (one job, proc
+ * policy_compression, config key compress_after, either way), which 2.28
+ * still has but deprecates. `version` as pg_extension has it ("2.23.0-dev").
+ */
+export function hasColumnstoreApi(version: string | null): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 2 || (major === 2 && minor >= 18);
 }
 
 /** What an installed TimescaleDB offers for jobs: the job_errors view, a running scheduler. */

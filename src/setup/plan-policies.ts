@@ -20,6 +20,8 @@ export interface PolicyPlan {
   community: boolean;
   /** Why they are not, when `community` is false. */
   notCommunity: string;
+  /** The server has (or the extension step installs) the columnstore API: TimescaleDB 2.18+. */
+  columnstore: boolean;
 }
 
 function unavailable(id: string, title: string, reason: string): Step {
@@ -32,7 +34,7 @@ export async function compressionSteps(sql: Sql, opts: SetupOptions, p: PolicyPl
   if (!opts.compression) {
     const reason = 'left alone (--no-compression)';
     return [
-      unavailable('compression', 'compression settings', reason),
+      unavailable('compression', 'compression (columnstore) settings', reason),
       unavailable('compression-policy', policyTitle, reason),
     ];
   }
@@ -41,7 +43,7 @@ export async function compressionSteps(sql: Sql, opts: SetupOptions, p: PolicyPl
     await requireCompressionColumns(sql, p.table, opts.segmentBy, opts.orderBy);
     return [
       {
-        ...unavailable('compression', 'compression settings', p.notCommunity),
+        ...unavailable('compression', 'compression (columnstore) settings', p.notCommunity),
         wanted: settingsText(opts.segmentBy, opts.orderBy),
       },
       unavailable('compression-policy', policyTitle, p.notCommunity),
@@ -53,8 +55,14 @@ export async function compressionSteps(sql: Sql, opts: SetupOptions, p: PolicyPl
       isHypertable: p.isHypertable,
       segmentBy: opts.segmentBy,
       orderBy: opts.orderBy,
+      columnstore: p.columnstore,
     }),
-    await policyStep(sql, 'compression', { table: p.table, installed: p.isHypertable, interval: opts.compressAfter }),
+    await policyStep(sql, 'compression', {
+      table: p.table,
+      installed: p.isHypertable,
+      interval: opts.compressAfter,
+      columnstore: p.columnstore,
+    }),
   ];
 }
 

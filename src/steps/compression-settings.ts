@@ -50,11 +50,14 @@ function sameSettings(current: CompressionSettings, segmentBy: string[], orderBy
 /**
  * The compression-settings step: compare the hypertable's segment-by and
  * order-by with the wanted ones and, when they differ, render the ALTER TABLE
- * that sets them. Shared by setup and `compression set`.
+ * that sets them: with the columnstore option names where the server has them
+ * (`columnstore`, TimescaleDB 2.18+), else the compression ones. Both write
+ * the same settings, so either reads back the same. Shared by setup and
+ * `compression set`.
  */
 export async function compressionSettingsStep(
   sql: Sql,
-  p: { table: ResolvedTable; isHypertable: boolean; segmentBy: string[]; orderBy: OrderItem[] },
+  p: { table: ResolvedTable; isHypertable: boolean; segmentBy: string[]; orderBy: OrderItem[]; columnstore: boolean },
 ): Promise<Step> {
   await requireCompressionColumns(sql, p.table, p.segmentBy, p.orderBy);
   const settingsStatement = await renderStatement(sql, 'steps/render-compression-settings.sql', [
@@ -63,12 +66,13 @@ export async function compressionSettingsStep(
     p.segmentBy,
     p.orderBy.map((o) => o.column),
     p.orderBy.map((o) => String(o.descending)),
+    p.columnstore,
   ]);
   const current = p.isHypertable ? await readCompressionSettings(sql, p.table) : undefined;
   const same = current !== undefined && sameSettings(current, p.segmentBy, p.orderBy);
   return {
     id: 'compression',
-    title: 'compression settings',
+    title: 'compression (columnstore) settings',
     wanted: settingsText(p.segmentBy, p.orderBy),
     current: current?.enabled ? settingsText(current.segmentBy, current.orderBy) : 'off',
     state: same ? 'in-place' : current?.enabled ? 'different' : 'needed',

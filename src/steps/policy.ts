@@ -16,16 +16,33 @@ import { validDate } from '../core/times.js';
 
 export type PolicyKind = 'retention' | 'compression';
 
+/** The functions that add and remove a policy, and the argument holding its interval. */
+export interface PolicyApi {
+  /** Chosen here, never typed by anyone. */
+  add: 'add_retention_policy' | 'add_compression_policy' | 'add_columnstore_policy';
+  remove: 'remove_retention_policy' | 'remove_compression_policy' | 'remove_columnstore_policy';
+  /** The add function's interval argument. */
+  argument: 'drop_after' | 'compress_after' | 'after';
+  /** add and remove are procedures (CALL), not functions (SELECT). */
+  procedures: boolean;
+}
+
 export interface PolicyDefinition {
   /** The plan step's id. */
   id: string;
   /** The job's proc_name in timescaledb_information.jobs. */
   proc: 'policy_retention' | 'policy_compression';
-  /** The config key (and add function argument) holding the policy's interval. */
+  /** The config key holding the policy's interval. */
   key: 'drop_after' | 'compress_after';
-  /** The functions that add and remove it (chosen here, never typed by anyone). */
-  add: 'add_retention_policy' | 'add_compression_policy';
-  remove: 'remove_retention_policy' | 'remove_compression_policy';
+  /** How to add and remove it. */
+  api: PolicyApi;
+  /**
+   * Where the server has the columnstore API (TimescaleDB 2.18+), how to add
+   * and remove it there. The procedures call the same C functions as the old
+   * names, so a policy added either way is the same job (proc
+   * policy_compression, config compress_after): readPolicy finds both.
+   */
+  columnstoreApi?: PolicyApi;
   /** The step's title for a wanted interval. */
   title: (interval: Interval) => string;
 }
@@ -35,19 +52,34 @@ export const POLICIES: Record<PolicyKind, PolicyDefinition> = {
     id: 'retention-policy',
     proc: 'policy_retention',
     key: 'drop_after',
-    add: 'add_retention_policy',
-    remove: 'remove_retention_policy',
+    api: { add: 'add_retention_policy', remove: 'remove_retention_policy', argument: 'drop_after', procedures: false },
     title: (interval) => `retention policy (drop after ${interval.text})`,
   },
   compression: {
     id: 'compression-policy',
     proc: 'policy_compression',
     key: 'compress_after',
-    add: 'add_compression_policy',
-    remove: 'remove_compression_policy',
-    title: (interval) => `compression policy (after ${interval.text})`,
+    api: {
+      add: 'add_compression_policy',
+      remove: 'remove_compression_policy',
+      argument: 'compress_after',
+      procedures: false,
+    },
+    columnstoreApi: {
+      add: 'add_columnstore_policy',
+      remove: 'remove_columnstore_policy',
+      argument: 'after',
+      procedures: true,
+    },
+    title: (interval) => `compression (columnstore) policy (after ${interval.text})`,
   },
 };
+
+/** How to add and remove a policy of a kind on a server with (or without) the columnstore API. */
+function policyApi(kind: PolicyKind, columnstore: boolean): PolicyApi {
+  const def = POLICIES[kind];
+  return (columnstore && def.columnstoreApi) || def.api;
+}
 
 /** A policy job as sql/steps/policy.sql returns it. */
 interface PolicyRow {
@@ -119,18 +151,21 @@ export async function readPolicy(
  * The policy step: add the policy when there is none, change its interval
  * (alter_job, keeping the rest of its config) when it differs, nothing when
  * it matches. `installed`: the table is a hypertable already (else no job can exist).
+ * `columnstore`: the server has the columnstore API (Capabilities.features.columnstore);
+ * it matters only for the compression policy (retention has one API).
  */
 export async function policyStep(
   sql: Sql,
   kind: PolicyKind,
-  p: { table: ResolvedTable; installed: boolean; interval: Interval; title?: string },
+  p: { table: ResolvedTable; installed: boolean; interval: Interval; columnstore?: boolean; title?: string },
 ): Promise<Step> {
   const def = POLICIES[kind];
   const base = { id: def.id, title: p.title ?? def.title(p.interval) };
   const wanted = `${def.key} ${p.interval.text}`;
   const existing = p.installed ? await readPolicy(sql, p.table, kind, p.interval) : null;
   if (!existing) {
-    const params = [def.add, p.table.schema, p.table.name, def.key, p.interval.text];
+    const api = policyApi(kind, p.columnstore ?? false);
+    const params = [api.add, p.table.schema, p.table.name, api.argument, p.interval.text, api.procedures];
     return {
       ...base,
       state: 'needed',
@@ -150,11 +185,13 @@ export async function policyStep(
   };
 }
 
-/** The statement removing a hypertable's policy of a kind (if_exists: none is fine). */
+/** The statement removing a hypertable's policy of a kind (if_exists: none is fine); `columnstore` as for policyStep. */
 export async function removePolicyStatement(
   sql: Sql,
   kind: PolicyKind,
   table: { schema: string; name: string },
+  columnstore = false,
 ): Promise<string> {
-  return renderStatement(sql, 'steps/render-remove-policy.sql', [POLICIES[kind].remove, table.schema, table.name]);
+  const api = policyApi(kind, columnstore);
+  return renderStatement(sql, 'steps/render-remove-policy.sql', [api.remove, table.schema, table.name, api.procedures]);
 }

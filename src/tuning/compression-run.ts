@@ -68,9 +68,10 @@ async function cutoff(
   return policy?.setting ? [policy.setting, 'policy'] : [opts.defaultOlderThan.text, 'default'];
 }
 
-/** One step per chunk to compress, oldest first. */
-async function chunkSteps(conn: Sql, table: ResolvedTable, olderThan: string): Promise<Step[]> {
-  const rows = await query<EligibleRow>(conn, 'compression/eligible-chunks.sql', [table.schema, table.name, olderThan]);
+/** One step per chunk to compress, oldest first (convert_to_columnstore, or compress_chunk before 2.18). */
+async function chunkSteps(conn: Sql, table: ResolvedTable, olderThan: string, columnstore: boolean): Promise<Step[]> {
+  const params = [table.schema, table.name, olderThan, columnstore];
+  const rows = await query<EligibleRow>(conn, 'compression/eligible-chunks.sql', params);
   return rows.map((r) => ({
     id: `chunk:${r.chunk_schema}.${r.chunk_name}`,
     title: `${r.partial ? 'recompress' : 'compress'} ${r.chunk_schema}.${r.chunk_name}`,
@@ -121,7 +122,7 @@ export async function runCompression(
         });
       }
       const [olderThan, olderThanSource] = await cutoff(conn, name, opts);
-      const steps = await chunkSteps(conn, table, olderThan);
+      const steps = await chunkSteps(conn, table, olderThan, caps.features.columnstore);
       hooks.onPlan?.(steps.length);
       const result = await applySteps(conn, steps, applyOptions(opts, hooks));
       const sizes = await compressedSizes(conn, name, result);

@@ -116,7 +116,9 @@ export interface CompressionChangeResult extends ApplyResult {
 /**
  * Make a hypertable's compression settings and policy match the options:
  * only what differs changes (settings with ALTER TABLE, the policy with
- * add_compression_policy or alter_job), so a second run changes nothing.
+ * add_columnstore_policy, or add_compression_policy before TimescaleDB 2.18,
+ * or alter_job), so a second run changes nothing, whichever API added the
+ * policy before.
  */
 export async function setCompression(
   sql: Sql,
@@ -136,8 +138,14 @@ export async function setCompression(
           isHypertable: true,
           segmentBy: opts.segmentBy,
           orderBy: opts.orderBy,
+          columnstore: caps.features.columnstore,
         }),
-        await policyStep(conn, 'compression', { table, installed: true, interval: opts.compressAfter }),
+        await policyStep(conn, 'compression', {
+          table,
+          installed: true,
+          interval: opts.compressAfter,
+          columnstore: caps.features.columnstore,
+        }),
       ];
       const result = await applySteps(conn, steps, applyOptions(opts, hooks));
       return { ...result, hypertable: { schema: table.schema, name: table.name }, warnings: [] };
@@ -158,7 +166,11 @@ function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** Remove the compression policy (remove_compression_policy, if_exists); compressed chunks stay compressed. */
+/**
+ * Remove the compression policy (remove_columnstore_policy, or
+ * remove_compression_policy before 2.18; if_exists); compressed chunks stay
+ * compressed.
+ */
 export async function removeCompressionPolicy(
   sql: Sql,
   opts: { table: string; lockTimeout: Interval; dryRun: boolean },
@@ -173,7 +185,7 @@ export async function removeCompressionPolicy(
       const table = await resolveHypertable(conn, caps, opts.table, 'compression remove');
       const name = { schema: table.schema, name: table.name };
       const policy = await readCompressionPolicy(conn, name);
-      const title = 'compression policy';
+      const title = 'compression (columnstore) policy';
       const step: Step = policy
         ? {
             id: 'compression-policy',
@@ -181,7 +193,7 @@ export async function removeCompressionPolicy(
             state: 'different',
             current: `job ${policy.jobId}, compress_after ${policy.compressAfter ?? '?'}`,
             wanted: 'no compression policy',
-            statements: [await removePolicyStatement(conn, 'compression', table)],
+            statements: [await removePolicyStatement(conn, 'compression', table, caps.features.columnstore)],
           }
         : { id: 'compression-policy', title, state: 'in-place', current: 'no compression policy', statements: [] };
       const result = await applySteps(conn, [step], applyOptions(opts, hooks));

@@ -24,7 +24,7 @@ export function registerCompression(program: Command, run: RunCommand): void {
   const compression = program
     .command('compression')
     .description(
-      'compression of a hypertable: settings, policy, compressing old chunks now, sizes (Community edition)',
+      'compression (columnstore) of a hypertable: settings, policy, compressing old chunks now, sizes (Community)',
     );
   registerCompressionShow(compression, run);
   registerCompressionSet(compression, run);

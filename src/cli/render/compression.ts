@@ -17,9 +17,9 @@ export function printCompressionShow(ctx: CommandContext, r: CompressionShow): v
   const name = `${r.hypertable.schema}.${r.hypertable.name}`;
   const rows: (string | number)[][] = [];
   if (!r.available) {
-    rows.push(['compression', c.dim('not available')], ['why', r.reason ?? '']);
+    rows.push(['compression (columnstore)', c.dim('not available')], ['why', r.reason ?? '']);
   } else {
-    rows.push(['compression', r.enabled ? c.green('enabled') : c.yellow('off')]);
+    rows.push(['compression (columnstore)', r.enabled ? c.green('enabled') : c.yellow('off')]);
     if (r.enabled) rows.push(['settings', describeSettings(r)]);
     const p = r.policy;
     rows.push([
