@@ -40,5 +40,5 @@ describeWithDatabase('apache', 'an error ends its sentence before the hint', (db
       const between = line.slice(`error: ${message}`.length, line.length - hint!.length - 1);
       expect(between, line).toBe(/[.!?]$/.test(message) ? '' : '.');
     }
-  }, 120_000);
+  }, 600_000);
 });
