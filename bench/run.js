@@ -25,7 +25,8 @@ if (flags.help) {
     .write(`npm run bench -- [--devices 100] [--days 30] [--devices-per-site 10] [--runs 7] [--database-url postgres://...]
 Loads devices x days x 1 check/minute of HOMEPOT-shaped health checks into a fresh embedded
 TimescaleDB (default) or into the database at --database-url (which must have no HOMEPOT tables
-yet: the benchmark creates them, and drops them at the end).
+yet: the benchmark creates them, and drops them again at the end, with the extension when it
+created it).
 `);
   process.exit(0);
 }
@@ -47,11 +48,21 @@ if (!url) {
 }
 const sql = postgres(url, { max: 1, onnotice: () => {}, idle_timeout: 0 });
 
+/** What the benchmark creates in a database it is given, and drops again at the end. */
+const AGGREGATES = ['device_metrics_hourly', 'device_metrics_daily', 'site_metrics_hourly'];
+const TABLES = ['health_checks', 'devices', 'sites'];
+/** Set once the database is known to hold none of them: from then on they are ours to drop. */
+let ours = null;
+
 try {
-  const [{ n }] =
-    await sql`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'health_checks' AND relkind IN ('r', 'p')`;
-  if (n > 0 && !embedded)
-    throw new Error('health_checks already exists in this database: give the benchmark an empty database');
+  const taken = await sql`SELECT relname FROM pg_class
+    WHERE relname = ANY(${[...TABLES, ...AGGREGATES]}) AND relnamespace = 'public'::regnamespace`;
+  if (taken.length > 0 && !embedded)
+    throw new Error(
+      `${taken.map((r) => r.relname).join(', ')} already exist in this database: give the benchmark an empty database`,
+    );
+  const [{ had }] = await sql`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS had`;
+  if (!embedded) ours = { extension: !had };
   const [{ v: server }] = await sql`SELECT version() AS v`;
   await applyHomepotSchema(sql);
   const [{ ts }] = await sql`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS ts`;
@@ -155,7 +166,7 @@ try {
   const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const lines = [
     `machine: ${os.cpus()[0]?.model ?? 'unknown'} x ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`,
-    `server: ${embedded ? 'embedded PGlite, ' : ''}${server.split(',')[0]}; aggregates as ${created.kind === 'continuous' ? 'continuous aggregates' : 'materialized views'}`,
+    `server: ${embedded ? 'embedded PGlite, ' : ''}${server.split(',')[0]}; aggregates as ${created.kind === 'continuous' ? 'continuous aggregates' : 'aggregate tables'}`,
     `data: ${devices} devices at ${sites} sites x ${days} days x 1/min = ${Number(rows).toLocaleString('en-US')} rows, ${(Number(bytes) / 2 ** 20).toFixed(0)} MB; loaded in ${(loadMs / 1000).toFixed(0)} s`,
     `create-aggregates (create + materialize all history): ${(createMs / 1000).toFixed(1)} s`,
     '',
@@ -166,10 +177,32 @@ try {
     `medians of ${runs} runs each, raw and aggregate alternating, after one warm-up each.`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  if (!embedded) {
-    await sql`DROP TABLE IF EXISTS health_checks, devices, sites CASCADE`;
-  }
 } finally {
+  if (ours) await dropOurs(ours.extension).catch((err) => log(`cleanup failed: ${err.message}`));
   await sql.end({ timeout: 5 });
   await embedded?.stop();
+}
+
+/**
+ * Drop what the benchmark created, in dependency order and without CASCADE (which could reach
+ * objects that are not ours; TimescaleDB also refuses to drop a hypertable along with other
+ * objects): the aggregates (continuous aggregates and materialized views with DROP
+ * MATERIALIZED VIEW, aggregate tables with DROP TABLE), then health_checks, devices, sites,
+ * then the extension when the benchmark created it.
+ */
+async function dropOurs(extension) {
+  const [{ ts }] = await sql`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS ts`;
+  for (const name of AGGREGATES) {
+    const [rel] =
+      await sql`SELECT relkind FROM pg_class WHERE relname = ${name} AND relnamespace = 'public'::regnamespace`;
+    if (!rel) continue;
+    const [cagg] = ts
+      ? await sql`SELECT 1 FROM timescaledb_information.continuous_aggregates
+                  WHERE view_schema = 'public' AND view_name = ${name}`
+      : [];
+    if (cagg || rel.relkind === 'm') await sql`DROP MATERIALIZED VIEW public.${sql(name)}`;
+    else if (rel.relkind === 'r') await sql`DROP TABLE public.${sql(name)}`;
+  }
+  for (const name of TABLES) await sql`DROP TABLE IF EXISTS public.${sql(name)}`;
+  if (extension) await sql`DROP EXTENSION IF EXISTS timescaledb`;
 }

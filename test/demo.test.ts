@@ -56,6 +56,33 @@ describe('demo (embedded TimescaleDB, no server)', () => {
     }
   }, 300_000);
 
+  it('the saved database keeps its Community edition when each command reopens it', async () => {
+    // Each command is a new process that opens the saved directory again: TimescaleDB must be
+    // loaded there as on a real server, and PGlite's rollback traces are no server warnings.
+    const noWarnings = (stderr: string) =>
+      expect(stderr.split('\n').filter((l) => /^warning: server/.test(l))).toEqual([]);
+    const status = await runCli(['status', '--json', '--embedded', db]);
+    expect(status.code, status.stderr).toBe(0);
+    const s = status.json();
+    expect(s.timescaledb).toMatchObject({ license: 'timescale', edition: 'community' });
+    expect(s.features).toMatchObject({ compression: true, policies: true, continuousAggregates: true });
+    noWarnings(status.stderr);
+
+    const retention = await runCli(['retention', 'show', '--json', '--embedded', db]);
+    expect(retention.code, retention.stderr).toBe(0);
+    expect(retention.json()).toMatchObject({ edition: 'community', policiesAvailable: true });
+    const jobId = String(retention.json().policy.jobId);
+    const run = await runCli(['jobs', 'run', jobId, '--embedded', db]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`job ${jobId}`);
+    noWarnings(run.stderr);
+
+    const list = await runCli(['aggregates', 'list', '--embedded', db]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('device_metrics_hourly');
+    noWarnings(list.stderr);
+  }, 300_000);
+
   it('run again on the same directory: does not load twice, setup reports unchanged', async () => {
     const r = await runCli(['demo', '--embedded', db], { timeoutMs: 240_000 });
     expect(r.code, r.stderr).toBe(0);

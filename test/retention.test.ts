@@ -146,6 +146,46 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
     expect(human.stderr).toMatch(/nothing to change/);
   });
 
+  it('set compares intervals as PostgreSQL stores them: 2 months replaces a 60 days policy', async () => {
+    await usePolicy('60 days');
+    await holdJobs(db());
+    // '2 months' = '60 days' under interval =, yet one is months and the other days.
+    const r = await runCli(['retention', 'set', '2 months', '--json', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(outcomes(r.json())).toEqual({ 'retention-policy': 'updated' });
+    expect((await policies()).map((p) => p.config.drop_after)).toEqual(['2 months']);
+    const again = await runCli(['retention', 'set', '2 months', '--json', '--database-url', db().url]);
+    expect(outcomes(again.json())).toEqual({ 'retention-policy': 'unchanged' });
+  });
+
+  it("run without --older-than uses the live policy's drop_after and says so", async () => {
+    await usePolicy('30 days');
+    await holdJobs(db());
+    const before = await snapshot(db());
+    const dry = await runCli(['retention', 'run', '--dry-run', '--json', '--database-url', db().url]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json()).toMatchObject({ olderThan: '30 days', olderThanSource: 'policy', dryRun: true });
+    expect(dry.json().steps[0].statements.join('')).toContain(`older_than => '30 days'::interval`);
+    const human = await runCli(['retention', 'run', '--dry-run', '--database-url', db().url]);
+    expect(human.stderr).toMatch(/older than 30 days \(the retention policy's drop_after;/);
+    const option = await runCli([
+      'retention',
+      'run',
+      '--dry-run',
+      '--json',
+      '--older-than',
+      '400d',
+      '--database-url',
+      db().url,
+    ]);
+    expect(option.json()).toMatchObject({ olderThan: '400 days', olderThanSource: 'option' });
+    // The dry runs changed nothing.
+    expect(await snapshot(db())).toEqual(before);
+    await usePolicy(null);
+    const config = await runCli(['retention', 'run', '--dry-run', '--json', '--database-url', db().url]);
+    expect(config.json()).toMatchObject({ olderThan: '90 days', olderThanSource: 'config' });
+  });
+
   it('warns when retention is not longer than compress_after', async () => {
     const r = await runCli(['retention', 'set', '5 days', '--dry-run', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
@@ -298,9 +338,12 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
     const [after] = await query(db(), `SELECT count(*)::int AS n FROM health_checks`);
     expect(after!.n).toBe(before.rows - want.rows);
 
+    expect(r.json().olderThanSource).toBe('option');
+
     const again = await runCli(['retention', 'run', '--json', '--database-url', db().url]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.json()).toMatchObject({ chunksDropped: 0, changed: false });
+    // No policies on Apache: the config's retention (its default here).
+    expect(again.json()).toMatchObject({ chunksDropped: 0, changed: false, olderThanSource: 'config' });
     expect(outcomes(again.json())).toEqual({ 'drop-chunks': 'unchanged' });
   });
 
@@ -431,6 +474,8 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
       changed: false,
       rowsDeleted: expected,
       batches: 0,
+      // No policies on plain PostgreSQL: the config's retention (its default here).
+      olderThanSource: 'config',
     });
     const human = await runCli(['retention', 'run', '--dry-run', '--batch-rows', '500', '--database-url', db().url]);
     expect(human.stdout).toMatch(

@@ -8,7 +8,9 @@ SELECT
     j.config,
     j.config ->> $4                            AS interval_setting,
     CASE WHEN $5::text IS NULL THEN NULL
-         ELSE (j.config ->> $4)::interval = $5::text::interval END AS matches,
+         -- Compared as PostgreSQL stores them (months, days, time): "2 months" and
+         -- "60 days" are equal under interval =, but are not the same interval.
+         ELSE (j.config ->> $4)::interval::text = $5::text::interval::text END AS matches,
     j.schedule_interval::text                  AS schedule_interval,
     j.scheduled,
     s.last_run_status,

@@ -4,7 +4,7 @@ import { type RunCommand, createContext, type GlobalOptions } from './context.js
 import { makeChalk } from './render/table.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { HomepotError } from '../core/errors.js';
+import { endSentence, HomepotError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { writeErr, writeOut } from '../core/streams.js';
 import { registerAggregates } from './commands/aggregates.js';
@@ -200,8 +200,7 @@ function reportError(err: unknown, argv: string[]): number {
     return e.exitCode;
   } else {
     const c = makeChalk(process.stderr, { color: !argv.includes('--no-color'), json: false });
-    const sentence = /[.!?]$/.test(e.message) ? e.message : e.message + '.';
-    writeErr(`${c.red('error:')} ${sentence}${e.hint ? ' ' + c.dim(e.hint) : ''}\n`);
+    writeErr(`${c.red('error:')} ${endSentence(e.message)}${e.hint ? ' ' + c.dim(e.hint) : ''}\n`);
   }
   if (debug) writeErr(stackOf(e) + '\n');
   return e.exitCode;

@@ -23,7 +23,7 @@ export interface ConfigFile {
   lockTimeout?: string;
   /** What `setup` and the tuning commands aim for (README, "setup"). */
   setup?: SetupConfig;
-  /** What `create-aggregates` aims for (README, "Aggregates"). */
+  /** What `create-aggregates` aims for (README, "create-aggregates"). */
   aggregates?: AggregatesConfig;
   /** migrate-from-postgres settings (README, "migrate-from-postgres"). */
   migrate?: MigrateConfig;

@@ -49,6 +49,16 @@ export class HomepotError extends Error {
   }
 }
 
+/**
+ * `text` ending as a sentence, for a message that another sentence (its hint) follows on the
+ * same line: a full stop is added unless one of . ! ? ends it already. Hints themselves are
+ * left as written: many end in a command to copy, which a full stop would break.
+ */
+export function endSentence(text: string): string {
+  const t = text.trimEnd();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
 function defaultExitCode(kind: ErrorKind): ExitCodeValue {
   switch (kind) {
     case 'usage':

@@ -96,9 +96,12 @@ export class MessageFramer {
 }
 
 /**
- * Remove DEBUG NoticeResponse messages from a backend reply. Belt and braces for
- * SESSION_SETUP: a client that runs RESET ALL gets debug3 back. Returns the input untouched
- * when there is nothing to drop or the framing is not what we expect.
+ * Remove the notices PGlite adds that a real server never sends from a backend reply: DEBUG
+ * notices (belt and braces for SESSION_SETUP: a client that runs RESET ALL gets debug3 back)
+ * and PGlite's own traces, which come as WARNINGs such as "# 1743: aborting transaction 766"
+ * on every rollback of a transaction that wrote (a client would show them as server
+ * warnings). Returns the input untouched when there is nothing to drop or the framing is not
+ * what we expect.
  */
 export function dropDebugNotices(reply: Uint8Array): Uint8Array {
   const buf = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
@@ -110,7 +113,7 @@ export function dropDebugNotices(reply: Uint8Array): Uint8Array {
     const end = pos + 1 + len;
     if (len < 4 || end > buf.length) return reply;
     const msg = buf.subarray(pos, end);
-    if (msg[0] === 0x4e /* 'N' */ && noticeSeverity(msg).startsWith('DEBUG')) dropped = true;
+    if (msg[0] === 0x4e /* 'N' */ && isPgliteNoise(msg)) dropped = true;
     else keep.push(msg);
     pos = end;
   }
@@ -118,15 +121,24 @@ export function dropDebugNotices(reply: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.concat(keep));
 }
 
-/** Severity of a NoticeResponse: fields are (code byte, C string) pairs ending with a 0 byte. */
-function noticeSeverity(msg: Buffer): string {
+/** PGlite's traces: "# <source line>: <text>", logged at WARNING. */
+const PGLITE_TRACE = /^# \d+: /;
+
+function isPgliteNoise(notice: Buffer): boolean {
+  const severity = noticeField(notice, 0x56 /* 'V' */) ?? noticeField(notice, 0x53 /* 'S' */) ?? '';
+  if (severity.startsWith('DEBUG')) return true;
+  return severity === 'WARNING' && PGLITE_TRACE.test(noticeField(notice, 0x4d /* 'M' */) ?? '');
+}
+
+/** One field of a NoticeResponse: fields are (code byte, C string) pairs ending with a 0 byte. */
+function noticeField(msg: Buffer, wanted: number): string | null {
   let i = 5;
   while (i < msg.length && msg[i] !== 0) {
     const code = msg[i];
     const stop = msg.indexOf(0, i + 1);
     if (stop < 0) break;
-    if (code === 0x56 /* 'V' */ || code === 0x53 /* 'S' */) return msg.toString('utf8', i + 1, stop);
+    if (code === wanted) return msg.toString('utf8', i + 1, stop);
     i = stop + 1;
   }
-  return '';
+  return null;
 }

@@ -151,6 +151,19 @@ function isAlive(pid: number): boolean {
     await unlock();
     throw err;
   });
+  // A real server preloads TimescaleDB's loader, which loads the versioned library when a
+  // backend opens a database that has the extension; PGlite preloads nothing. On a fresh
+  // database CREATE EXTENSION loads the library, but a saved one reopened with the extension
+  // already installed would run without it: timescaledb.license undefined (edition unknown,
+  // every Community feature refused) and catalog views that call its functions failing. LOAD
+  // the loader as a real server would (harmless before CREATE EXTENSION: it waits for it).
+  if (withTimescale) {
+    await db.exec(`LOAD 'timescaledb'`).catch(async (err: unknown) => {
+      await db.close().catch(() => {});
+      await unlock();
+      throw err;
+    });
+  }
   const server = await serveEmbedded(
     db,
     { host: HOST, port: options.port ?? 0, password: options.password },

@@ -17,7 +17,7 @@ export const COMMUNITY_HINT =
   "Install TimescaleDB's Community build (packages from Timescale, not the distribution's) and set timescaledb.license = 'timescale'.";
 
 const INSTALL_HINT =
-  'Install the timescaledb package for this PostgreSQL version (README, "Servers"), preload it, restart, then run homepot-ts setup.';
+  'Install the timescaledb package for this PostgreSQL version, preload it, restart, then run homepot-ts setup.';
 
 const PRELOAD_HINT =
   "Add timescaledb to shared_preload_libraries (ALTER SYSTEM SET shared_preload_libraries = 'timescaledb'), restart PostgreSQL, then run homepot-ts setup.";

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/connection.js';
-import { HomepotError } from '../core/errors.js';
+import { endSentence, HomepotError } from '../core/errors.js';
 import { executeRendered, query, sqlFile, queryOne, renderList, renderStatement } from '../db/sql.js';
 
 /**
@@ -159,7 +159,7 @@ export async function readStateForStatus(
     return { state: tableOid ? await readRow(sql, schema, table) : null, warnings };
   } catch (err) {
     if (!(err instanceof HomepotError)) throw err;
-    warnings.push(`the migration state was not read: ${err.message}. ${err.hint ?? ''}`.trim());
+    warnings.push(`the migration state was not read: ${endSentence(err.message)} ${err.hint ?? ''}`.trim());
     return { state: null, warnings };
   }
 }

@@ -7,7 +7,13 @@ import { num } from '../core/numbers.js';
 import type { Step } from '../db/plan.js';
 import { renderStatement } from '../db/sql.js';
 import { requireOwnerRights } from '../db/table-owner.js';
-import { checkConvertible, readTimeDimension, renderSetChunkInterval, requireTimeColumn } from '../steps/hypertable.js';
+import {
+  checkConvertible,
+  checkTimeColumn,
+  readTimeDimension,
+  renderSetChunkInterval,
+  requireTimeColumn,
+} from '../steps/hypertable.js';
 import type { SetupOptions } from '../setup.js';
 
 /**
@@ -51,6 +57,9 @@ export async function hypertableStep(
 ): Promise<{ step: Step; isHypertable: boolean; warnings: string[] }> {
   const title = `${table.display} as a hypertable on ${quoteIfNeeded(opts.timeColumn)}, ${opts.chunkInterval.text} chunks`;
   if (!p.hasTimescale) {
+    // No hypertable is made here, but the column the user named must still exist: a typo is
+    // an error on every server kind, never a skipped step.
+    await checkTimeColumn(sql, table, opts.timeColumn);
     const reason = 'needs TimescaleDB (not installed on this server)';
     return {
       step: { id: 'hypertable', title, state: 'not-available', statements: [], reason },

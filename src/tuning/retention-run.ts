@@ -11,6 +11,7 @@ import { executeRendered, inTransaction, query, queryOne, renderStatement } from
 import { requireOwnerRights } from '../db/table-owner.js';
 import type { ChangeOptions, TuningResult } from './change.js';
 import { timeDimension } from './retention.js';
+import { readCutoff, resolveOlderThan, type OlderThanSource } from './retention-age.js';
 
 /**
  * `retention run`: enforce retention now. On a hypertable (any edition) the
@@ -20,7 +21,10 @@ import { timeDimension } from './retention.js';
  */
 
 export interface RetentionRunOptions extends ChangeOptions {
-  olderThan: Interval;
+  /** --older-than as given; without it the live policy's drop_after, else `defaultOlderThan`. */
+  olderThan: Interval | null;
+  /** Config setup.retention, else its default; null when the config turns retention off. */
+  defaultOlderThan: Interval | null;
   /** --time-column as given (plain tables; must match a hypertable's own). */
   timeColumn?: string;
   /** Config setup.timeColumn, else "timestamp": used for plain tables when --time-column is not given. */
@@ -44,6 +48,8 @@ export interface RetentionRunProgress {
 export interface RetentionRunResult extends TuningResult {
   method: 'drop_chunks' | 'delete';
   olderThan: string;
+  /** Where olderThan came from: --older-than, the retention policy's drop_after, or the config. */
+  olderThanSource: OlderThanSource;
   /** Rows (or chunks) older than this were removed. */
   cutoff: Date;
   timeColumn: string;
@@ -76,12 +82,19 @@ export async function runRetention(
       requireWritable(caps, 'retention run');
       const table = await resolveTable(conn, opts.table);
       const dim = await timeDimension(conn, caps, table);
+      const age = await resolveOlderThan(conn, table, {
+        option: opts.olderThan,
+        config: opts.defaultOlderThan,
+        hypertable: dim !== null,
+      });
       const base = {
         table: table.display,
         server: describeServerKind(caps),
         edition: caps.timescaledb.edition,
-        olderThan: opts.olderThan.text,
+        olderThan: age.olderThan.text,
+        olderThanSource: age.source,
       };
+      const run = { ...opts, olderThan: age.olderThan };
       if (dim) {
         if (opts.timeColumn !== undefined && opts.timeColumn !== dim.column) {
           throw new HomepotError(
@@ -93,7 +106,7 @@ export async function runRetention(
           );
         }
         await checkTimeColumn(conn, table, dim.column);
-        return { ...base, ...(await dropOldChunks(conn, table, dim.column, opts, hooks)) };
+        return { ...base, ...(await dropOldChunks(conn, table, dim.column, run, hooks)) };
       }
       if (table.relkind !== 'r') {
         throw new HomepotError(
@@ -106,13 +119,16 @@ export async function runRetention(
       }
       const column = opts.timeColumn ?? opts.defaultTimeColumn;
       await checkTimeColumn(conn, table, column);
-      return { ...base, ...(await deleteOldRows(conn, table, column, opts, hooks)) };
+      return { ...base, ...(await deleteOldRows(conn, table, column, run, hooks)) };
     },
     hooks.onWait,
   );
 }
 
-type RunPart = Omit<RetentionRunResult, 'table' | 'server' | 'edition' | 'olderThan'>;
+type RunPart = Omit<RetentionRunResult, 'table' | 'server' | 'edition' | 'olderThan' | 'olderThanSource'>;
+
+/** The options once the age is known. */
+type ResolvedRun = RetentionRunOptions & { olderThan: Interval };
 
 interface OldChunk {
   chunk: string;
@@ -164,7 +180,7 @@ async function dropOldChunks(
   conn: Sql,
   table: ResolvedTable,
   column: string,
-  opts: RetentionRunOptions,
+  opts: ResolvedRun,
   hooks: ChangeHooks,
 ): Promise<RunPart> {
   // drop_chunks(older_than => interval) takes now() - interval itself; this is what we report.
@@ -229,7 +245,7 @@ async function deleteOldRows(
   conn: Sql,
   table: ResolvedTable,
   column: string,
-  opts: RetentionRunOptions,
+  opts: ResolvedRun,
   hooks: RunHooks,
 ): Promise<RunPart> {
   const cutoff = await readCutoff(conn, opts.olderThan);
@@ -299,7 +315,7 @@ async function deleteInBatches(
   conn: Sql,
   r: OldRows,
   title: string,
-  opts: RetentionRunOptions,
+  opts: ResolvedRun,
   hooks: RunHooks,
 ): Promise<{ result: StepResult; deleted: number; batches: number; interrupted: boolean }> {
   const estimate = await estimateOldRows(conn, r);
@@ -359,20 +375,6 @@ function stepError(err: unknown): NonNullable<StepResult['error']> {
     ...(e.code && /^[0-9A-Z]{5}$/.test(e.code) ? { sqlstate: e.code } : {}),
     ...(e.hint ? { hint: e.hint } : {}),
   };
-}
-
-/**
- * now() - olderThan, fixed once: ISO 8601 text in UTC with its offset (bound
- * back as $n::timestamptz, shown as a literal) and the same instant as a Date.
- * Read as text the server built with to_char, never a timestamptz printed in
- * the session's DateStyle and TimeZone.
- */
-async function readCutoff(conn: Sql, olderThan: Interval): Promise<{ text: string; date: Date }> {
-  const r = await queryOne<{ cutoff: string }>(conn, 'retention/cutoff.sql', [olderThan.text]);
-  const date = new Date(r?.cutoff ?? '');
-  if (!r || Number.isNaN(date.getTime()))
-    throw new HomepotError('internal', `retention/cutoff.sql gave no instant (${r?.cutoff})`);
-  return { text: r.cutoff, date };
 }
 
 /** Run a rendered read-only statement and return the first column of its first row (null when none). */

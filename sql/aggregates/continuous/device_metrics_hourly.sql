@@ -10,7 +10,7 @@
 -- that is not a number makes the refresh fail: fix the row, then refresh again.
 -- Continuous aggregates accept only immutable expressions: -> / ->> and the
 -- casts below are. Buckets are in UTC.
--- materialized_only = false: real-time rows (see README, "Aggregates").
+-- materialized_only = false: real-time rows (see README, "create-aggregates").
 CREATE MATERIALIZED VIEW IF NOT EXISTS device_metrics_hourly
 WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
 SELECT

@@ -60,7 +60,9 @@ function registerRetentionSet(retention: Command, run: RunCommand): void {
     tableOption(
       retention
         .command('set')
-        .description('create the retention policy, or change its drop_after (Community edition; idempotent)')
+        .description(
+          'create the retention policy, or change its drop_after to <interval> (Community edition; idempotent: unchanged only when drop_after is exactly this interval as PostgreSQL stores it, so "2 months" replaces "60 days")',
+        )
         .argument('<interval>', 'drop chunks older than this, e.g. 90d or "6 months"', kinds.interval('interval')),
     ),
   ).action((interval: Interval, flags: TuningFlags, cmd: Command) =>
@@ -100,7 +102,7 @@ function registerRetentionRun(retention: Command, run: RunCommand): void {
         )
         .option(
           '--older-than <interval>',
-          `remove data older than now() minus this (default config setup.retention, else ${SETUP_DEFAULTS.retention})`,
+          `remove data older than now() minus this (default: the table's retention policy's drop_after, read when the run starts; without a policy config setup.retention, else ${SETUP_DEFAULTS.retention})`,
           kinds.interval('--older-than'),
         )
         .option(
@@ -118,17 +120,10 @@ function registerRetentionRun(retention: Command, run: RunCommand): void {
 }
 
 async function enforceRetention(ctx: CommandContext, flags: RunFlags): Promise<void> {
-  const olderThan = flags.olderThan ?? defaultRetention(ctx);
-  if (!olderThan) {
-    throw new HomepotError(
-      'usage',
-      'no retention to enforce: the config sets setup.retention to false and --older-than is not given',
-      { hint: "Give --older-than, e.g. --older-than '90 days'." },
-    );
-  }
   const opts = {
     ...resolveTuning(flags, ctx),
-    olderThan,
+    olderThan: flags.olderThan ?? null,
+    defaultOlderThan: defaultRetention(ctx),
     ...(flags.timeColumn !== undefined ? { timeColumn: flags.timeColumn } : {}),
     defaultTimeColumn: resolveSetting('timeColumn', undefined, ctx.sources),
     batchRows: flags.batchRows ?? DEFAULT_BATCH_ROWS,

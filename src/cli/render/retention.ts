@@ -58,6 +58,7 @@ export function printRetentionRun(ctx: CommandContext, r: RetentionRunResult): v
     edition: r.edition,
     method: r.method,
     olderThan: r.olderThan,
+    olderThanSource: r.olderThanSource,
     cutoff: r.cutoff,
     timeColumn: r.timeColumn,
     chunksDropped: r.chunksDropped,
@@ -71,8 +72,15 @@ export function printRetentionRun(ctx: CommandContext, r: RetentionRunResult): v
   ctx.logger.info(runSummary(r));
 }
 
+/** Where retention run's age came from, as the summary says it. */
+const OLDER_THAN_FROM: Record<RetentionRunResult['olderThanSource'], string> = {
+  option: '--older-than',
+  policy: "the retention policy's drop_after",
+  config: 'config setup.retention or its default',
+};
+
 function runSummary(r: RetentionRunResult): string {
-  const older = `older than ${r.olderThan} (before ${formatTime(r.cutoff)})`;
+  const older = `older than ${r.olderThan} (${OLDER_THAN_FROM[r.olderThanSource]}; before ${formatTime(r.cutoff)})`;
   if (r.method === 'drop_chunks') {
     if (!r.chunksDropped) return `no chunk of ${r.table} lies entirely ${older}: nothing to drop.`;
     const rows =

@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/connection.js';
-import { HomepotError } from '../../core/errors.js';
+import { endSentence, HomepotError } from '../../core/errors.js';
 import type { ResolvedTable } from '../../db/names.js';
 import type { MigrationState } from '../state.js';
 import { readPreflight, type Preflight } from '../preflight.js';
@@ -90,7 +90,7 @@ function triggerLeft(err: unknown, table: ResolvedTable, state: MigrationState):
   if (e.kind === 'interrupted' || e.exitCode === ExitCode.terminated || state.phase === 'done') return err;
   const left = `The capture trigger homepot_ts_capture is still on ${table.display} and logs every write into ${state.log_table}: run migrate-from-postgres again once the cause is fixed (it continues), or migrate-from-postgres abort to remove the trigger, the log and ${state.new_table}.`;
   return new HomepotError(e.kind, e.message, {
-    hint: e.hint ? `${e.hint} ${left}` : left,
+    hint: e.hint ? `${endSentence(e.hint)} ${left}` : left,
     exitCode: e.exitCode,
     ...(e.sqlstate ? { sqlstate: e.sqlstate } : {}),
     cause: err,
