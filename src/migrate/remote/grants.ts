@@ -6,7 +6,7 @@ import type { RemoteRun } from './run.js';
 /**
  * Who may do what on the tables a --source copy creates: the source's grants
  * on each table, on its columns (GRANT INSERT (device_id, ...)) and on its
- * serial sequences, read there as facts and rendered here for the roles that
+ * sequences (serial ones and the ones its defaults use), read there as facts and rendered here for the roles that
  * exist here (privilege words from an allow-list, names quoted here). Roles
  * that do not exist here are listed in a warning. The owner is named: the
  * tables stay owned by the role that copies until `finish`, since the copy
@@ -17,6 +17,9 @@ interface PrivilegeFact {
   table_oid: number;
   column_name: string | null;
   is_sequence: boolean;
+  /** A sequence a default uses without owning it: its schema and name (the same here). */
+  seq_schema: string | null;
+  seq_name: string | null;
   grantee: string | null;
   privilege: string;
   grantable: boolean;
@@ -34,7 +37,8 @@ export async function planGrants(run: RemoteRun, created: SourceTable[]): Promis
     const mine = facts.filter((f) => f.table_oid === t.oid && f.privilege !== 'OWNER');
     const grants = mine.map((f) => ({
       ...f,
-      sequence: f.is_sequence && f.column_name ? derivedName(`${t.name}_${f.column_name}_seq`, '') : null,
+      sequence:
+        f.seq_name ?? (f.is_sequence && f.column_name ? derivedName(`${t.name}_${f.column_name}_seq`, '') : null),
     }));
     const rendered = await query<{ statement: string }>(run.conn, 'migrate/remote/render-grants.sql', [
       t.schema,

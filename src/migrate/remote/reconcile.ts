@@ -135,4 +135,12 @@ export async function advanceSequences(run: RemoteRun): Promise<void> {
     if (!copiedNames.has(`${s.schema}.${s.table_name}`)) continue;
     await query(conn, 'migrate/remote/advance-sequence.sql', [s.schema, s.table_name, s.column_name, s.last_value]);
   }
+  // Sequences a default uses without owning them: here by their own schema and name (render-sequence.sql).
+  const used = await query<{ schema: string; name: string; last_value: string }>(
+    src,
+    'migrate/remote/default-sequences.sql',
+    [tables.map((t) => t.oid)],
+  );
+  for (const s of used)
+    await query(conn, 'migrate/remote/advance-default-sequence.sql', [s.schema, s.name, s.last_value]);
 }

@@ -49,6 +49,21 @@ export interface ColumnFacts {
   collation_name: string | null;
   default_text: string | null;
   serial_type: string | null;
+  /** The sequence a default uses (columns.sql), as facts; plain_nextval: the default is exactly nextval of it. */
+  default_sequence: SequenceFacts | null;
+}
+
+export interface SequenceFacts {
+  schema: string;
+  name: string;
+  type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  plain_nextval: boolean;
 }
 
 export interface ConstraintFacts {

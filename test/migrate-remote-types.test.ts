@@ -1,0 +1,124 @@
+/**
+ * migrate-from-postgres --source (issue 11 §5, issue 16): what a source's
+ * columns carry besides their values. A sequence a default uses without
+ * owning it is created here from its facts and advanced past the source's
+ * value; a default outside the recognised forms is refused up front.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { oneLineError, snapshot } from './support/assertions.js';
+import { runCli } from './support/cli.js';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
+import { withClient } from './support/pg.js';
+import { fingerprints, insertChecks, loadSource, migrateArgs, on } from './support/remote-source.js';
+
+const TABLES = ['health_checks', 'devices', 'sites'];
+
+async function expectSameRows(source: TestDatabase, target: TestDatabase): Promise<void> {
+  const expected = await fingerprints(source.sql(), TABLES);
+  await source.closeClients();
+  const actual = await fingerprints(target.sql(), TABLES);
+  await target.closeClients();
+  expect(actual).toEqual(expected);
+}
+
+const SEQUENCE_FACTS = `
+  SELECT data_type::text, start_value::text, min_value::text, max_value::text, increment_by::text, cycle, cache_size::text
+  FROM pg_sequences WHERE schemaname = 'public' AND sequencename = 'health_checks_id_seq'`;
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source: a sequence the column does not own', (source) => {
+  const app = `hp_app_${randomBytes(3).toString('hex')}`;
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 2_000, days: 1 });
+    await source().closeClients();
+    // As after a restore or hand-written DDL: CREATE SEQUENCE ...; DEFAULT nextval(...), not OWNED BY the column.
+    await on(
+      source(),
+      `ALTER SEQUENCE health_checks_id_seq OWNED BY NONE;
+       ALTER SEQUENCE health_checks_id_seq AS bigint INCREMENT BY 3 MAXVALUE 900000000000 CACHE 4 CYCLE;
+       SELECT setval('health_checks_id_seq', (SELECT max(id) FROM health_checks) + 1000);
+       CREATE ROLE ${app}; GRANT USAGE ON SEQUENCE health_checks_id_seq TO ${app}`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-seq' });
+    await on(target, `CREATE ROLE ${app}`);
+  });
+  afterAll(async () => {
+    await source()
+      .sql()
+      .unsafe(`DROP OWNED BY ${app}; DROP ROLE ${app}`)
+      .catch(() => {});
+    await target?.dropAndClose();
+    if (target?.info.adminUrl)
+      await withClient(target.info.adminUrl, (a) => a.unsafe(`DROP ROLE IF EXISTS ${app}`)).catch(() => {});
+  });
+
+  it('creates the sequence here from its facts, renders the default, and advances it after the copy and each catch-up', async () => {
+    const r = await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ outcome: 'migrated', verification: { ok: true } });
+    await expectSameRows(source(), target);
+    const [srcFacts] = await on(source(), SEQUENCE_FACTS);
+    const [hereFacts] = await on(target, SEQUENCE_FACTS);
+    expect(hereFacts).toEqual(srcFacts);
+    expect(hereFacts).toMatchObject({ data_type: 'bigint', increment_by: '3', cycle: true, cache_size: '4' });
+    const [def] = await on(
+      target,
+      `SELECT pg_get_expr(d.adbin, d.adrelid) AS expr FROM pg_attrdef d
+       WHERE d.adrelid = 'public.health_checks'::regclass AND d.adnum = 1`,
+    );
+    expect(def!.expr).toBe("nextval('health_checks_id_seq'::regclass)");
+    const [usage] = await on(target, `SELECT has_sequence_privilege('${app}', 'health_checks_id_seq', 'USAGE') AS ok`);
+    expect(usage!.ok, 'the USAGE grant on the sequence is carried').toBe(true);
+    const [src] = await on(source(), `SELECT last_value::bigint AS v FROM health_checks_id_seq`);
+    // The application's next INSERT here takes an id after the source's.
+    const [next] = await on(
+      target,
+      `INSERT INTO health_checks (device_id, is_healthy, "timestamp")
+       SELECT id, true, now() - interval '3 days' FROM devices LIMIT 1 RETURNING id::bigint AS id`,
+    );
+    expect(BigInt(next!.id)).toBe(BigInt(src!.v) + 3n);
+    await on(target, `DELETE FROM health_checks WHERE id = ${next!.id}`);
+
+    // A catch-up: the source wrote on; its sequence moved on, so does the one here.
+    await insertChecks(source().sql(), {
+      rows: 50,
+      from: `now() - interval '30 minutes'`,
+      span: `interval '10 minutes'`,
+    });
+    await on(source(), `SELECT setval('health_checks_id_seq', last_value + 3000) FROM health_checks_id_seq`);
+    const again = await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 });
+    expect(again.code, again.stderr).toBe(0);
+    await expectSameRows(source(), target);
+    const [src2] = await on(source(), `SELECT last_value::bigint AS v FROM health_checks_id_seq`);
+    const [here2] = await on(target, `SELECT last_value::bigint AS v FROM health_checks_id_seq`);
+    expect(here2!.v).toBe(src2!.v);
+  });
+});
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source: a default it does not recognise', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 100, days: 1 });
+    await source().closeClients();
+    await on(
+      source(),
+      `ALTER TABLE health_checks ALTER COLUMN endpoint SET DEFAULT lower('/HEALTH' || pg_backend_pid())`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-default' });
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('is refused before anything changes: exit 4 naming the column and its default', async () => {
+    const before = await snapshot(target);
+    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(4);
+    oneLineError(
+      r.stderr,
+      /^error: source server: public\.health_checks\.endpoint has the default lower\(\('\/HEALTH'::text \|\| pg_backend_pid\(\)\)\), which homepot-ts does not recognise/,
+    );
+    expect(await snapshot(target)).toEqual(before);
+  });
+});
