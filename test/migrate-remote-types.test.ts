@@ -2,7 +2,9 @@
  * migrate-from-postgres --source (issue 11 §5, issue 16): what a source's
  * columns carry besides their values. A sequence a default uses without
  * owning it is created here from its facts and advanced past the source's
- * value; a default outside the recognised forms is refused up front.
+ * value; a default outside the recognised forms is refused up front; index
+ * names taken here (TimescaleDB's default time index, another relation) never
+ * make the copy fail.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -120,5 +122,56 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source: a default it d
       /^error: source server: public\.health_checks\.endpoint has the default lower\(\('\/HEALTH'::text \|\| pg_backend_pid\(\)\)\), which homepot-ts does not recognise/,
     );
     expect(await snapshot(target)).toEqual(before);
+  });
+});
+
+// Alembic's naming convention cut to 63 bytes.
+const ALEMBIC = 'ix_health_checks_device_id_response_time_ms_status_code_endpoin';
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source: index names taken here', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    expect(Buffer.byteLength(ALEMBIC)).toBe(63);
+    await loadSource(source().sql(), { rows: 500, days: 1 });
+    await source().closeClients();
+    // PostgreSQL names it health_checks_timestamp_idx: TimescaleDB's default time index has that name too.
+    await on(
+      source(),
+      `CREATE INDEX ON health_checks ("timestamp");
+       CREATE INDEX "${ALEMBIC}" ON health_checks (device_id, response_time_ms)`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-index-names' });
+    await on(
+      target,
+      `CREATE TABLE alembic_other (device_id int, response_time_ms int);
+       CREATE INDEX "${ALEMBIC}" ON alembic_other (device_id, response_time_ms)`,
+    );
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it("creates every index (the source's name kept where it is free here), never fails with 42P07", async () => {
+    const r = await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const j = r.json();
+    expect(j).toMatchObject({ outcome: 'migrated', verification: { ok: true } });
+    const cut = `${ALEMBIC.slice(0, 62)}1`;
+    expect(j.warnings.join('\n')).toContain(
+      `index ${ALEMBIC} on public.health_checks is named ${cut} here: another relation of schema public on this server has its name`,
+    );
+    await expectSameRows(source(), target);
+    const indexes = await on(
+      target,
+      `SELECT indexname::text AS name, regexp_replace(indexdef, '^.* USING ', '') AS def
+       FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'health_checks' ORDER BY 1`,
+    );
+    expect(indexes).toEqual([
+      { name: 'health_checks_pkey', def: 'btree (id, "timestamp")' },
+      { name: 'health_checks_timestamp_idx', def: 'btree ("timestamp")' }, // the source's
+      { name: 'health_checks_timestamp_idx1', def: 'btree ("timestamp" DESC)' }, // TimescaleDB's default
+      { name: 'idx_health_checks_device_time', def: 'btree (device_id, "timestamp" DESC)' },
+      { name: cut, def: 'btree (device_id, response_time_ms)' },
+    ]);
   });
 });

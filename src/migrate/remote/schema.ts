@@ -3,6 +3,7 @@ import { HomepotError } from '../../core/errors.js';
 import { derivedName } from '../../core/identifiers.js';
 import type { ResolvedTable } from '../../db/names.js';
 import { query, renderStatement } from '../../db/sql.js';
+import { indexNamesHere, type IndexNames, type TakenNames } from './index-names.js';
 import { excerpt, shown, type ColumnFacts, type SourceTable, type TableFacts, type TargetType } from './source.js';
 
 /**
@@ -160,7 +161,8 @@ async function renderDefaultSequences(conn: Sql, f: TableFacts, plans: DefaultPl
 export async function renderTable(
   conn: Sql,
   f: TableFacts,
-  hypertable: string | null,
+  hypertable: { statement: string; timeColumn: string } | null,
+  taken: TakenNames,
   warnings: string[],
 ): Promise<string[]> {
   const defaults = f.columns.map((c, i) => columnDefault(f, c, f.types[i]!));
@@ -182,8 +184,13 @@ export async function renderTable(
     f.table.name,
     JSON.stringify(columns),
   ]);
-  const keys = await renderKeys(conn, f, warnings);
-  const indexes = await renderIndexes(conn, f, warnings);
+  const own = [
+    f.table.name,
+    ...defaults.flatMap((d) => (d.default_kind === 'serial' && d.sequence ? [d.sequence] : [])),
+  ];
+  const names = await indexNamesHere(conn, f, hypertable?.timeColumn ?? null, own, taken, warnings);
+  const keys = await renderKeys(conn, f, names, warnings);
+  const indexes = await renderIndexes(conn, f, names, warnings);
   const sequences = await renderDefaultSequences(conn, f, defaults);
   const at = (ord: number) => table.filter((s) => s.ord === ord).map((s) => s.statement);
   return [
@@ -192,7 +199,8 @@ export async function renderTable(
     ...at(2),
     ...at(3),
     ...keys,
-    ...(hypertable ? [hypertable] : []),
+    ...(hypertable ? [hypertable.statement] : []),
+    ...(names.renameDefault ? [names.renameDefault] : []),
     ...indexes,
     ...at(6),
   ];
@@ -207,7 +215,7 @@ const CONSTRAINT_KIND: Record<string, string> = {
 };
 
 /** Primary and unique keys rebuilt from their parts; other constraints (source text) get a warning. */
-async function renderKeys(conn: Sql, f: TableFacts, warnings: string[]): Promise<string[]> {
+async function renderKeys(conn: Sql, f: TableFacts, names: IndexNames, warnings: string[]): Promise<string[]> {
   const keys: string[] = [];
   for (const k of f.constraints) {
     const what = `${CONSTRAINT_KIND[k.type] ?? 'constraint'} ${shown(k.name)} on ${f.display}`;
@@ -217,7 +225,7 @@ async function renderKeys(conn: Sql, f: TableFacts, warnings: string[]): Promise
         await renderStatement(conn, 'migrate/remote/render-key.sql', [
           f.table.schema,
           f.table.name,
-          k.name,
+          names.names.get(k.name) ?? k.name,
           k.type,
           k.columns,
           k.include,
@@ -250,7 +258,7 @@ function indexNotCopied(ix: TableFacts['indexes'][number]): string | null {
   return null;
 }
 
-async function renderIndexes(conn: Sql, f: TableFacts, warnings: string[]): Promise<string[]> {
+async function renderIndexes(conn: Sql, f: TableFacts, names: IndexNames, warnings: string[]): Promise<string[]> {
   const indexes: string[] = [];
   for (const ix of f.indexes) {
     const why = indexNotCopied(ix);
@@ -264,7 +272,7 @@ async function renderIndexes(conn: Sql, f: TableFacts, warnings: string[]): Prom
       await renderStatement(conn, 'migrate/remote/render-index.sql', [
         f.table.schema,
         f.table.name,
-        ix.name,
+        names.names.get(ix.name) ?? ix.name,
         ix.method,
         ix.is_unique,
         ix.columns,
