@@ -30,6 +30,7 @@ import {
 import { runStatements } from '../session.js';
 import { connectSource, readFacts, SESSION, sourceTable, type SourceTable, type TableFacts } from './source.js';
 import { checkSameColumns, checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
+import type { TakenNames } from './index-names.js';
 import { copyBlocks, copyOut, renderCopy } from './copy.js';
 import { planNaturalKeys, syncReferenced } from './natural-keys.js';
 import { planGrants } from './grants.js';
@@ -164,6 +165,8 @@ async function readSource(
     plan: [...plan],
     warnings,
   };
+  // Nothing is captured on the source: there are no writes to replay.
+  delete result.replayed;
   const state = await earlierCopy(conn, srcTable);
   result.resumed = Boolean(state);
   const facts = new Map<number, TableFacts>();
@@ -246,6 +249,7 @@ interface SchemaPlan {
 async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
   const { conn, opts, result, main, state } = run;
   const steps: SchemaPlan['steps'] = [];
+  const taken: TakenNames = new Map();
   for (const t of run.tables) {
     const exists = await findRelation(conn, { schema: t.schema, name: t.name });
     if (exists) {
@@ -257,15 +261,19 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
     }
     const create =
       t.oid === main.oid
-        ? await renderStatement(conn, 'setup/render-create-hypertable.sql', [
-            t.schema,
-            t.name,
-            opts.timeColumn,
-            opts.chunkInterval.text,
-            false,
-          ])
+        ? {
+            statement: await renderStatement(conn, 'setup/render-create-hypertable.sql', [
+              t.schema,
+              t.name,
+              opts.timeColumn,
+              opts.chunkInterval.text,
+              false,
+            ]),
+            timeColumn: opts.timeColumn,
+          }
         : null;
-    steps.push({ table: t, statements: await renderTable(conn, run.facts.get(t.oid)!, create, result.warnings) });
+    const statements = await renderTable(conn, run.facts.get(t.oid)!, create, taken, result.warnings);
+    steps.push({ table: t, statements });
   }
   const foreignKeys: string[] = [];
   for (const s of steps)
