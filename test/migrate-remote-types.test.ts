@@ -175,3 +175,79 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source: index names ta
     ]);
   });
 });
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source carries the owners at finish', (source) => {
+  const owner = `hp_owner_${randomBytes(3).toString('hex')}`;
+  const ghost = `hp_ghost_${randomBytes(3).toString('hex')}`;
+  let target: TestDatabase;
+  const owners = `SELECT c.relname::text AS name, pg_get_userbyid(c.relowner)::text AS owner FROM pg_class c
+    WHERE c.relnamespace = 'public'::regnamespace AND c.relname IN ('health_checks', 'devices', 'sites', 'health_checks_id_seq', 'devices_id_seq')
+    ORDER BY 1`;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 300, days: 1 });
+    await source().closeClients();
+    await on(
+      source(),
+      `CREATE ROLE ${owner}; CREATE ROLE ${ghost};
+       ALTER TABLE health_checks OWNER TO ${owner}; ALTER TABLE devices OWNER TO ${owner}; ALTER TABLE sites OWNER TO ${ghost}`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-owner' });
+    await on(target, `CREATE ROLE ${owner}`);
+  });
+  afterAll(async () => {
+    await source()
+      .sql()
+      .unsafe(`DROP OWNED BY ${owner}, ${ghost}; DROP ROLE ${owner}; DROP ROLE ${ghost}`)
+      .catch(() => {});
+    await target?.dropAndClose();
+    if (target?.info.adminUrl)
+      await withClient(target.info.adminUrl, (a) =>
+        a.unsafe(`DROP OWNED BY ${owner}; DROP ROLE IF EXISTS ${owner}`),
+      ).catch(() => {});
+  });
+
+  it('the copy keeps the tables its own until finish, which gives them to the source owners that exist here', async () => {
+    const r = await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().warnings.join('\n')).toContain(
+      `the source's owner of public.sites (${ghost}) does not exist on this server`,
+    );
+    const [me] = await on(target, `SELECT current_user::text AS me`);
+    expect((await on(target, owners)).every((o) => o.owner === me!.me)).toBe(true);
+    // A separate process: the owners come from the state row.
+    const fin = await runCli([
+      'migrate-from-postgres',
+      'finish',
+      '--table',
+      'health_checks',
+      '--json',
+      '--database-url',
+      target.url,
+    ]);
+    expect(fin.code, fin.stderr).toBe(0);
+    expect(fin.json()).toMatchObject({
+      changed: true,
+      owners: [
+        { relation: 'public.devices', owner },
+        { relation: 'public.health_checks', owner },
+      ],
+    });
+    expect(await on(target, owners)).toEqual([
+      { name: 'devices', owner },
+      { name: 'devices_id_seq', owner }, // owned by devices.id: follows its table
+      { name: 'health_checks', owner },
+      { name: 'health_checks_id_seq', owner },
+      { name: 'sites', owner: me!.me },
+    ]);
+    const again = await runCli([
+      'migrate-from-postgres',
+      'finish',
+      '--table',
+      'health_checks',
+      '--database-url',
+      target.url,
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/nothing to change/);
+  });
+});

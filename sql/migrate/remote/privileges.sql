@@ -3,7 +3,8 @@
 -- grants on each table, on its columns, on the sequences of its serial
 -- columns (USAGE, so that an INSERT can take the next id) and on the
 -- sequences its defaults use without owning them (with their schema and
--- name: seq_schema, seq_name), and the table's owner. Grants of the owner to
+-- name: seq_schema, seq_name), and the owners (privilege OWNER) of the table
+-- and of those sequences (the owned ones follow their table's owner). Grants of the owner to
 -- itself are left out. $1 table oids.
 WITH t AS (
     SELECT c.oid, c.relacl, c.relowner FROM pg_catalog.pg_class c WHERE c.oid = ANY ($1::pg_catalog.oid[])
@@ -45,4 +46,15 @@ FROM g LEFT JOIN pg_catalog.pg_roles r ON r.oid = g.grantee
 UNION ALL
 SELECT t.oid::int, NULL, false, NULL, NULL, r.rolname::text, 'OWNER', false
 FROM t JOIN pg_catalog.pg_roles r ON r.oid = t.relowner
+UNION ALL
+SELECT DISTINCT t.oid::int, NULL, true, sn.nspname::text, s.relname::text, r.rolname::text, 'OWNER', false
+FROM t JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = t.oid
+JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid = ad.oid
+     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
+JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+JOIN pg_catalog.pg_roles r ON r.oid = s.relowner
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend o
+                  WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.objid = s.oid
+                    AND o.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.deptype IN ('a', 'i'))
 ORDER BY 1, 2 NULLS FIRST, 3, 4, 5, 6, 7;

@@ -101,6 +101,8 @@ function doneRows(ctx: CommandContext, r: MigrateResult): (string | number)[][] 
 
 export function printMigrateFinish(ctx: CommandContext, result: FinishResult): void {
   if (ctx.options.json) return ctx.printJson(result);
+  for (const w of result.warnings) ctx.logger.warn(w);
+  for (const o of result.owners) ctx.logger.info(`${o.relation} is owned by ${o.owner} now, as on the source.`);
   if (!result.changed)
     ctx.logger.info(`nothing to change: the copy of ${result.table} was already finished at ${result.finishedAt}.`);
   else

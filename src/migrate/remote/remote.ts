@@ -34,6 +34,7 @@ import type { TakenNames } from './index-names.js';
 import { copyBlocks, copyOut, renderCopy } from './copy.js';
 import { planNaturalKeys, syncReferenced } from './natural-keys.js';
 import { planGrants } from './grants.js';
+import { recordOwners, type OwnerFact } from './owners.js';
 import { advanceSequences, verifyAndReconcile } from './reconcile.js';
 import { finishedError } from './finish.js';
 import type { RemoteRun } from './run.js';
@@ -242,6 +243,7 @@ interface SchemaPlan {
   steps: { table: SourceTable; statements: string[] }[];
   foreignKeys: string[];
   grants: string[];
+  owners: OwnerFact[];
   stateStatements: string[];
 }
 
@@ -278,7 +280,7 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
   const foreignKeys: string[] = [];
   for (const s of steps)
     foreignKeys.push(...(await renderForeignKeys(conn, run.facts.get(s.table.oid)!, run.tables, result.warnings)));
-  const grants = await planGrants(
+  const { statements: grants, owners } = await planGrants(
     run,
     steps.map((s) => s.table),
   );
@@ -290,7 +292,7 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
       statements: [...new Set([...steps.flatMap((s) => s.statements), ...foreignKeys, ...grants])],
     });
   }
-  return { steps, foreignKeys, grants, stateStatements };
+  return { steps, foreignKeys, grants, owners, stateStatements };
 }
 
 /** The copy statements (into run), and their plan. */
@@ -351,6 +353,7 @@ async function createSchema(run: RemoteRun, schema: SchemaPlan): Promise<void> {
     await runStatements(conn, schema.grants);
     await createState(conn, schema.stateStatements);
     await recordRemoteStart(conn, srcTable.schema, srcTable.name, run.shownSource, 3600);
+    if (schema.owners.length > 0) await recordOwners(conn, srcTable.schema, srcTable.name, schema.owners);
   });
   run.result.changed = true;
 }
