@@ -251,3 +251,43 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source carries the own
     expect(again.stderr).toMatch(/nothing to change/);
   });
 });
+
+describeWithDatabase('postgres', 'migrate-from-postgres --source of enum and domain columns', (source) => {
+  let target: TestDatabase;
+  beforeAll(async () => {
+    await loadSource(source().sql(), { rows: 100, days: 1 });
+    await source().closeClients();
+    await on(
+      source(),
+      `CREATE TYPE hc_state AS ENUM ('ok', 'degraded', 'down');
+       ALTER TABLE health_checks ADD COLUMN state hc_state`,
+    );
+    target = await createTestDatabase('apache', { label: 'migrate-remote-enum' });
+  });
+  afterAll(async () => {
+    await target?.dropAndClose();
+  });
+
+  it('are refused before anything changes, naming the column and the kind of type: exit 4', async () => {
+    const before = await snapshot(target);
+    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(4);
+    oneLineError(
+      r.stderr,
+      /^error: source server: column public\.health_checks\.state has the enum type public\.hc_state: homepot-ts does not create enum types/,
+    );
+    expect(await snapshot(target)).toEqual(before);
+    await on(
+      source(),
+      `ALTER TABLE health_checks DROP COLUMN state;
+       CREATE DOMAIN ms AS integer CHECK (VALUE >= 0); ALTER TABLE health_checks ADD COLUMN latency ms`,
+    );
+    const d = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
+    expect(d.code, d.stderr).toBe(4);
+    oneLineError(
+      d.stderr,
+      /^error: source server: column public\.health_checks\.latency has the domain type public\.ms \(over integer\): homepot-ts does not create domains/,
+    );
+    expect(await snapshot(target)).toEqual(before);
+  });
+});
