@@ -53,6 +53,27 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source with one health
     await expectSameRows(source(), target);
   });
 
+  it('a rerun says what it re-copied (windows, rows read), not "copied 0 rows in 0 s" or "writes replayed 0"', async () => {
+    const changed = `SELECT id FROM health_checks WHERE "timestamp" > now() - interval '1 day' ORDER BY "timestamp" LIMIT 2`;
+    const [hour] = await on(
+      source(),
+      `SELECT count(*)::int AS n FROM health_checks
+       WHERE date_trunc('hour', "timestamp") = (SELECT date_trunc('hour', min("timestamp")) FROM health_checks WHERE id IN (${changed}))`,
+    );
+    await on(source(), `UPDATE health_checks SET is_healthy = NOT is_healthy WHERE id IN (${changed})`);
+    const human = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(
+      `1 window(s) of 1h00m re-copied from the source (${hour!.n.toLocaleString('en-US')} rows read) and reconciled by key: 0 inserted, 2 updated, 0 deleted`,
+    );
+    expect(human.stdout).not.toMatch(/writes replayed|0 rows in 0 s/);
+    await on(source(), `UPDATE health_checks SET is_healthy = NOT is_healthy WHERE id IN (${changed})`);
+    const j = (await runCli(migrateArgs(source().url, target.url, '--json'), { timeoutMs: 60_000 })).json();
+    expect(j).not.toHaveProperty('replayed');
+    expect(j.caughtUp).toMatchObject({ windows: 1, rows: hour!.n, updated: 2 });
+    await expectSameRows(source(), target);
+  });
+
   it('a column added on the source since the copy began is named: exit 4, nothing changed (not "verification failed ... windows")', async () => {
     await on(source(), `ALTER TABLE health_checks ADD COLUMN firmware text DEFAULT '1.0'`);
     const before = await snapshot(target);

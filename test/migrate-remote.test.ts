@@ -368,10 +368,12 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Commun
   });
 
   it('copies (in JSON batches into the embedded server, through COPY into a real one), verifies, and the rows are equal', async () => {
+    // What the target is (the embedded build reports emscripten), not which source the harness says serves the flavour.
+    const [kind] = await on(target, `SELECT version() ~* 'emscripten' AS embedded`);
     await target.closeClients();
     const plan = await runCli(migrateArgs(source().url, target.url, '--dry-run'));
     expect(plan.code, plan.stderr).toBe(0);
-    if (target.source === 'embedded')
+    if (kind!.embedded)
       expect(plan.stdout).toMatch(
         /INSERT INTO public\.health_checks \(.*\) OVERRIDING SYSTEM VALUE SELECT .*response_data::json.* FROM json_to_recordset\(\$1::text::json\) AS x\(.*response_data text.*\) ON CONFLICT DO NOTHING;/,
       );

@@ -88,7 +88,9 @@ describeWithDatabase(
       await on(source(), `UPDATE health_checks SET error_message = 'changed again' WHERE id = 900`);
       const human = await runCli(migrateArgs(source().url, target.url));
       expect(human.code, human.stderr).toBe(0);
-      expect(human.stdout).toMatch(/caught up .*window\(s\) reconciled by key: 0 inserted, 1 updated, 0 deleted/);
+      expect(human.stdout).toMatch(
+        /caught up .*window\(s\) of \S+ re-copied from the source \([\d,]+ rows read\) and reconciled by key: 0 inserted, 1 updated, 0 deleted/,
+      );
       const again = await runCli(migrateArgs(source().url, target.url, '--json'));
       expect(again.code, again.stderr).toBe(0);
       expect(again.json()).toMatchObject({

@@ -34,6 +34,9 @@ SELECT statement FROM (VALUES
     -- --source: each referenced table's rows as last copied (a hash by natural key), so a rerun
     -- copies what changed on the source and keeps what was changed here
     source_rows    jsonb NOT NULL DEFAULT '{}',
+    -- --source: the source's owners of the tables (and sequences) it created here, for roles that
+    -- exist here, given to them at finish: [{kind, schema, name, owner}]
+    owners         jsonb NOT NULL DEFAULT '[]',
     rows_copied    bigint NOT NULL DEFAULT 0,
     window_seconds integer NOT NULL DEFAULT 3600,
     batches        integer NOT NULL DEFAULT 0,

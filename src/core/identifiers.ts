@@ -45,6 +45,24 @@ export function objectName(name1: string, name2: string | null, label: string | 
 }
 
 /**
+ * The name TimescaleDB's default time index takes on `table` (it lets
+ * PostgreSQL choose: ChooseRelationName), numbered as PostgreSQL numbers a
+ * name it picks when another relation of the schema (`taken`) has it.
+ */
+export function freeIndexName(table: string, timeColumn: string, taken: Set<string>): string {
+  let candidate = objectName(table, timeColumn, 'idx');
+  for (let i = 1; taken.has(candidate); i++) candidate = objectName(table, timeColumn, `idx${i}`);
+  return candidate;
+}
+
+/** `name`, or when `taken` has it, `name` with a number (cut to 63 bytes, the number kept whole). */
+export function freeName(name: string, taken: Set<string>): string {
+  let candidate = name;
+  for (let i = 1; taken.has(candidate); i++) candidate = derivedName(name, String(i));
+  return candidate;
+}
+
+/**
  * Fold an unquoted identifier as PostgreSQL's parser does in a UTF-8 database
  * (downcase_identifier): only ASCII A-Z become a-z. JavaScript's toLowerCase()
  * also folds Ä, İ, Σ..., which would name another table than the one the

@@ -93,6 +93,8 @@ export interface ReferencedSync {
 /** What the window reconciliation of a --source run did in this run. */
 export interface CatchUp {
   windows: number;
+  /** The source's rows in those windows, re-read from the source and compared by key. */
+  rows: number;
   inserted: number;
   updated: number;
   deleted: number;
@@ -116,7 +118,8 @@ export interface MigrateResult {
   estimate: { rows: number; bytes: number; seconds: number; lock: string };
   plan: PlannedStep[];
   copied: { rows: number; batches: number; seconds: number; rowsPerSecond: number };
-  replayed: number;
+  /** Same-server online migrations: the captured writes replayed (absent for --source, which captures nothing). */
+  replayed?: number;
   locks: LockHeld[];
   verification: Verification | null;
   oldTable: string | null;

@@ -37,6 +37,8 @@ SELECT 'stage-empty', 'TRUNCATE pg_temp.homepot_ts_stage'
 UNION ALL
 SELECT 'stage-analyze', 'ANALYZE pg_temp.homepot_ts_stage'
 UNION ALL
+SELECT 'stage-count', 'SELECT pg_catalog.count(*)::bigint AS n FROM pg_temp.homepot_ts_stage'
+UNION ALL
 SELECT 'copy-in', pg_catalog.format('COPY pg_temp.homepot_ts_stage (%s) FROM STDIN', cols.list) FROM cols
 UNION ALL
 SELECT 'stage-insert', pg_catalog.format('INSERT INTO %I.%I (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM pg_temp.homepot_ts_stage ON CONFLICT DO NOTHING', $1::text, $2::text, cols.list, cols.list)

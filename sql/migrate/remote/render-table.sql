@@ -7,14 +7,17 @@
 -- -index, -foreign-key.sql.
 -- $1 schema, $2 table, $3 the columns as JSON: [{ord, name, type_name, typmod,
 -- not_null, identity ('', 'a', 'd'), default_kind (none | serial | literal |
--- expression), default_value, collation_name, sequence, serial_type}].
+-- expression | sequence), default_value, collation_name, sequence, serial_type,
+-- seq_schema}] (sequence: a serial column's sequence, named here; for
+-- default_kind sequence, the source's sequence this server has by that schema
+-- and name, created by render-sequence.sql).
 -- A serial default names its sequence unqualified in public, as PostgreSQL
 -- shows it (the tool's sessions here run with search_path pg_catalog, public, pg_temp).
 WITH c AS (
     SELECT c.*, pg_catalog.format_type(t.oid, c.typmod) AS type_sql, pg_catalog.format_type(t.oid, NULL) AS type_plain
     FROM pg_catalog.jsonb_to_recordset($3::text::pg_catalog.jsonb)
          AS c(ord int, name text, type_name text, typmod int, not_null boolean, identity text, default_kind text,
-              default_value text, collation_name text, sequence text, serial_type text)
+              default_value text, collation_name text, sequence text, serial_type text, seq_schema text)
     JOIN pg_catalog.pg_type t ON t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace AND t.typname = c.type_name
 ), stmts AS (
     SELECT 1 AS ord, 0 AS sub, pg_catalog.format('CREATE SCHEMA IF NOT EXISTS %I', $1::text) AS statement
@@ -33,6 +36,9 @@ WITH c AS (
                 WHEN 'serial' THEN pg_catalog.format(' DEFAULT nextval(%L::regclass)',
                                                      CASE WHEN $1::text = 'public' THEN pg_catalog.quote_ident(c.sequence)
                                                           ELSE pg_catalog.format('%I.%I', $1::text, c.sequence) END)
+                WHEN 'sequence' THEN pg_catalog.format(' DEFAULT nextval(%L::regclass)',
+                                                       CASE WHEN c.seq_schema = 'public' THEN pg_catalog.quote_ident(c.sequence)
+                                                            ELSE pg_catalog.format('%I.%I', c.seq_schema, c.sequence) END)
                 WHEN 'literal' THEN pg_catalog.format(' DEFAULT %L::%s', c.default_value, c.type_plain)
                 WHEN 'expression' THEN ' DEFAULT ' || CASE c.default_value
                     WHEN 'now()' THEN 'pg_catalog.now()'

@@ -164,7 +164,7 @@ function registerMigrateFinish(cmd: Command, run: RunCommand): void {
   cmd
     .command('finish')
     .description(
-      "after a --source copy, once HOMEPOT writes to this server: record that the copy has ended; later --source runs refuse (nothing is copied over HOMEPOT's rows)",
+      "after a --source copy, once HOMEPOT writes to this server: record that the copy has ended and give the copied tables to their owners on the source (roles that exist here); later --source runs refuse (nothing is copied over HOMEPOT's rows)",
     )
     .option(...TABLE_FLAG)
     .action((_: unknown, sub: Command) =>

@@ -64,10 +64,12 @@ function doneRows(ctx: CommandContext, r: MigrateResult): (string | number)[][] 
     ['strategy', `${r.strategy}${r.resumed ? ' (continued)' : ''}`],
     [
       'copied',
-      `${formatCount(r.copied.rows)} rows in ${r.copied.seconds} s (${formatCount(r.copied.rowsPerSecond)} rows/s, ${r.copied.batches} batch${r.copied.batches === 1 ? '' : 'es'})`,
+      r.strategy === 'remote' && r.copied.batches === 0
+        ? 'no new blocks on the source since the last run'
+        : `${formatCount(r.copied.rows)} rows in ${r.copied.seconds} s (${formatCount(r.copied.rowsPerSecond)} rows/s, ${r.copied.batches} batch${r.copied.batches === 1 ? '' : 'es'})`,
     ],
   ];
-  if (r.strategy !== 'in-place') rows.push(['writes replayed', formatCount(r.replayed)]);
+  if (r.strategy !== 'in-place' && r.replayed !== undefined) rows.push(['writes replayed', formatCount(r.replayed)]);
   for (const l of r.locks) rows.push([`lock: ${l.mode}`, `${l.ms} ms (${l.what})`]);
   if (r.caughtUp) {
     const u = r.caughtUp;
@@ -75,7 +77,7 @@ function doneRows(ctx: CommandContext, r: MigrateResult): (string | number)[][] 
       'caught up',
       u.windows === 0
         ? 'no window differed'
-        : `${u.windows} window(s) reconciled by key: ${formatCount(u.inserted)} inserted, ${formatCount(u.updated)} updated, ${formatCount(u.deleted)} deleted${u.keyColumn ? '' : ' (no integer key: nothing is ever deleted here)'}`,
+        : `${u.windows} window(s) of ${formatDuration((r.verification?.windowSeconds ?? 0) * 1000)} re-copied from the source (${formatCount(u.rows)} rows read) and reconciled by key: ${formatCount(u.inserted)} inserted, ${formatCount(u.updated)} updated, ${formatCount(u.deleted)} deleted${u.keyColumn ? '' : ' (no integer key: nothing is ever deleted here)'}`,
     ]);
   }
   for (const d of r.referenced ?? []) {
@@ -99,6 +101,8 @@ function doneRows(ctx: CommandContext, r: MigrateResult): (string | number)[][] 
 
 export function printMigrateFinish(ctx: CommandContext, result: FinishResult): void {
   if (ctx.options.json) return ctx.printJson(result);
+  for (const w of result.warnings) ctx.logger.warn(w);
+  for (const o of result.owners) ctx.logger.info(`${o.relation} is owned by ${o.owner} now, as on the source.`);
   if (!result.changed)
     ctx.logger.info(`nothing to change: the copy of ${result.table} was already finished at ${result.finishedAt}.`);
   else

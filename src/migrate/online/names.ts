@@ -1,7 +1,7 @@
 import type { Sql } from '../../db/connection.js';
 import type { ResolvedTable } from '../../db/names.js';
 import { query, queryOne } from '../../db/sql.js';
-import { derivedName, objectName } from '../../core/identifiers.js';
+import { derivedName, freeIndexName, objectName } from '../../core/identifiers.js';
 
 /**
  * The names an online migration gives what it creates and what it renames:
@@ -56,17 +56,6 @@ export async function tempIndexNames(conn: Sql, table: ResolvedTable): Promise<R
   return map;
 }
 
-/**
- * The name an in-place conversion gives TimescaleDB's default time index,
- * numbered as PostgreSQL numbers a name it picks when another relation (an
- * old index of that name, whose copy takes it back) has it.
- */
-function freeIndexName(table: string, timeColumn: string, taken: Set<string>): string {
-  let candidate = objectName(table, timeColumn, 'idx');
-  for (let i = 1; taken.has(candidate); i++) candidate = objectName(table, timeColumn, `idx${i}`);
-  return candidate;
-}
-
 /** A name for `name` (an old object) once it belongs to the old table, none of `taken`. */
 function movedName(name: string, table: ResolvedTable, oldTable: string, taken: Set<string>): string {
   const [base, suffix] = name.startsWith(table.name)
@@ -106,6 +95,7 @@ export async function swapNames(
     moved,
     sequences,
     defaultIndex: objectName(newTable, timeColumn, 'idx'),
+    // As an in-place conversion would name it (an old index of that name, whose copy takes it back, numbers it).
     wantedIndex: freeIndexName(table.name, timeColumn, taken),
   };
 }

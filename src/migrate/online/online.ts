@@ -72,7 +72,7 @@ async function untilSwapped(run: OnlineRun, pre?: Preflight): Promise<void> {
   const beside = await validateAndAnalyze(run);
   hooks.onPhase?.('replaying the writes captured during the copy');
   const t0 = performance.now();
-  result.replayed += await replayUntilSmall(run);
+  result.replayed = (result.replayed ?? 0) + (await replayUntilSmall(run));
   result.timings.replay = secondsSince(t0);
   const first = await verifyOutsideLock(run);
   hooks.onPhase?.('validating foreign keys and analyzing the new table');

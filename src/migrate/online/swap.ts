@@ -46,7 +46,7 @@ export async function swapPhase(run: OnlineRun, first: Verification): Promise<vo
       const t0 = performance.now();
       const { ms, verification, replayed } = await finalStep(run, swap, first);
       result.timings.finalStep = secondsSince(t0);
-      result.replayed += replayed;
+      result.replayed = (result.replayed ?? 0) + replayed;
       result.locks.push({ what: `${table.display}: final step (replay, verify, swap)`, mode: 'ACCESS EXCLUSIVE', ms });
       result.verification = verification;
       return;
@@ -66,7 +66,7 @@ export async function swapPhase(run: OnlineRun, first: Verification): Promise<vo
       result.warnings.push(
         `the final step could not get its lock within ${opts.lockTimeout.text} (attempt ${attempt}); retrying`,
       );
-      result.replayed += await replayUntilSmall(run);
+      result.replayed = (result.replayed ?? 0) + (await replayUntilSmall(run));
     }
   }
 }

@@ -3,6 +3,8 @@ import { HomepotError } from '../../core/errors.js';
 import { findRelation, parseQualifiedName, resolveTable } from '../../db/names.js';
 import { withChangeLock, type ChangeHooks } from '../../db/plan.js';
 import { readState, recordFinished, type MigrationState } from '../state.js';
+import { inTransaction } from '../../db/sql.js';
+import { giveOwners, type GivenOwner } from './owners.js';
 
 /**
  * The end of a --source copy: `finish` records on this server that HOMEPOT
@@ -15,6 +17,9 @@ export interface FinishResult {
   changed: boolean;
   finishedAt: string;
   source: string | null;
+  /** The relations given to their owners on the source in this run. */
+  owners: GivenOwner[];
+  warnings: string[];
 }
 
 /** The refusal of a --source run after finish. */
@@ -57,14 +62,19 @@ export async function runMigrateFinish(
         );
       }
       const done = state.phase === 'finished' && state.finished_at;
-      const at = done ? new Date(state.finished_at!) : await recordFinished(conn, table.schema, table.name);
-      return {
-        command: 'migrate-from-postgres finish',
-        table: table.display,
-        changed: !done,
-        finishedAt: at.toISOString(),
-        source: state.source,
-      };
+      return inTransaction(conn, {}, async () => {
+        const owners = await giveOwners(conn, table.schema, table.name);
+        const at = done ? new Date(state.finished_at!) : await recordFinished(conn, table.schema, table.name);
+        return {
+          command: 'migrate-from-postgres finish' as const,
+          table: table.display,
+          changed: !done || owners.given.length > 0,
+          finishedAt: at.toISOString(),
+          source: state.source,
+          owners: owners.given,
+          warnings: owners.warnings,
+        };
+      });
     },
     hooks.onWait,
   );

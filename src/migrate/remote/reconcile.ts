@@ -59,7 +59,7 @@ export async function verifyAndReconcile(run: RemoteRun): Promise<{ v: Verificat
       windowSeconds,
     );
   let v = await compare();
-  const caughtUp: CatchUp = { windows: 0, inserted: 0, updated: 0, deleted: 0, keyColumn: mainFacts.intKey };
+  const caughtUp: CatchUp = { windows: 0, rows: 0, inserted: 0, updated: 0, deleted: 0, keyColumn: mainFacts.intKey };
   const windowOf = (from: string) => Math.floor(Date.parse(from) / 1000 / windowSeconds);
   for (let round = 0; !v.ok && round < 2; round++) {
     const windows = v.mismatches.map((m) => windowOf(m.from));
@@ -68,6 +68,7 @@ export async function verifyAndReconcile(run: RemoteRun): Promise<{ v: Verificat
       reconcile(run, windows, windowSeconds),
     );
     caughtUp.windows += windows.length;
+    caughtUp.rows += done.read;
     caughtUp.inserted += done.inserted;
     caughtUp.updated += done.updated;
     caughtUp.deleted += done.deleted;
@@ -97,7 +98,7 @@ async function reconcile(
   run: RemoteRun,
   windows: number[],
   w: number,
-): Promise<{ inserted: number; updated: number; deleted: number }> {
+): Promise<{ read: number; inserted: number; updated: number; deleted: number }> {
   const { conn, copy: s, mainFacts: f } = run;
   const what = run.pglite ? 'json-windows' : 'copy-windows';
   const out = await copyOut(conn, f, run.opts.timeColumn, what, { w, windows });
@@ -107,6 +108,7 @@ async function reconcile(
   // windows and joins them to the staged rows by nested loops, which took 166 s for 34,000
   // staged rows here; hash joins take well under a second. For this transaction only.
   await executeRendered(conn, s['stage-analyze']!);
+  const [staged] = await executeRendered<{ n: string }[]>(conn, s['stage-count']!);
   await conn`SELECT pg_catalog.set_config('enable_nestloop', 'off', true)`;
   const updated = s['stage-update'] ? (await executeRendered(conn, s['stage-update'])).count : 0;
   const inserted = (await executeRendered(conn, s['stage-insert']!)).count;
@@ -119,7 +121,7 @@ async function reconcile(
     deleted = (await executeRendered(conn, s['stage-delete'], [w, windows, known, from, to])).count;
   }
   await addSourceKeys(conn, f.table.schema, f.table.name, await stagedKeys(conn, s));
-  return { inserted, updated, deleted };
+  return { read: Number(staged?.n ?? 0), inserted, updated, deleted };
 }
 
 /** Sequences: continue after the source's values (found here by table and column). */
@@ -135,4 +137,12 @@ export async function advanceSequences(run: RemoteRun): Promise<void> {
     if (!copiedNames.has(`${s.schema}.${s.table_name}`)) continue;
     await query(conn, 'migrate/remote/advance-sequence.sql', [s.schema, s.table_name, s.column_name, s.last_value]);
   }
+  // Sequences a default uses without owning them: here by their own schema and name (render-sequence.sql).
+  const used = await query<{ schema: string; name: string; last_value: string }>(
+    src,
+    'migrate/remote/default-sequences.sql',
+    [tables.map((t) => t.oid)],
+  );
+  for (const s of used)
+    await query(conn, 'migrate/remote/advance-default-sequence.sql', [s.schema, s.name, s.last_value]);
 }

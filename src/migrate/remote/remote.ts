@@ -30,9 +30,11 @@ import {
 import { runStatements } from '../session.js';
 import { connectSource, readFacts, SESSION, sourceTable, type SourceTable, type TableFacts } from './source.js';
 import { checkSameColumns, checkTargetTable, renderForeignKeys, renderTable } from './schema.js';
+import type { TakenNames } from './index-names.js';
 import { copyBlocks, copyOut, renderCopy } from './copy.js';
 import { planNaturalKeys, syncReferenced } from './natural-keys.js';
 import { planGrants } from './grants.js';
+import { recordOwners, type OwnerFact } from './owners.js';
 import { advanceSequences, verifyAndReconcile } from './reconcile.js';
 import { finishedError } from './finish.js';
 import type { RemoteRun } from './run.js';
@@ -164,6 +166,8 @@ async function readSource(
     plan: [...plan],
     warnings,
   };
+  // Nothing is captured on the source: there are no writes to replay.
+  delete result.replayed;
   const state = await earlierCopy(conn, srcTable);
   result.resumed = Boolean(state);
   const facts = new Map<number, TableFacts>();
@@ -239,6 +243,7 @@ interface SchemaPlan {
   steps: { table: SourceTable; statements: string[] }[];
   foreignKeys: string[];
   grants: string[];
+  owners: OwnerFact[];
   stateStatements: string[];
 }
 
@@ -246,6 +251,7 @@ interface SchemaPlan {
 async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
   const { conn, opts, result, main, state } = run;
   const steps: SchemaPlan['steps'] = [];
+  const taken: TakenNames = new Map();
   for (const t of run.tables) {
     const exists = await findRelation(conn, { schema: t.schema, name: t.name });
     if (exists) {
@@ -257,20 +263,24 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
     }
     const create =
       t.oid === main.oid
-        ? await renderStatement(conn, 'setup/render-create-hypertable.sql', [
-            t.schema,
-            t.name,
-            opts.timeColumn,
-            opts.chunkInterval.text,
-            false,
-          ])
+        ? {
+            statement: await renderStatement(conn, 'setup/render-create-hypertable.sql', [
+              t.schema,
+              t.name,
+              opts.timeColumn,
+              opts.chunkInterval.text,
+              false,
+            ]),
+            timeColumn: opts.timeColumn,
+          }
         : null;
-    steps.push({ table: t, statements: await renderTable(conn, run.facts.get(t.oid)!, create, result.warnings) });
+    const statements = await renderTable(conn, run.facts.get(t.oid)!, create, taken, result.warnings);
+    steps.push({ table: t, statements });
   }
   const foreignKeys: string[] = [];
   for (const s of steps)
     foreignKeys.push(...(await renderForeignKeys(conn, run.facts.get(s.table.oid)!, run.tables, result.warnings)));
-  const grants = await planGrants(
+  const { statements: grants, owners } = await planGrants(
     run,
     steps.map((s) => s.table),
   );
@@ -282,7 +292,7 @@ async function planSchema(run: RemoteRun): Promise<SchemaPlan> {
       statements: [...new Set([...steps.flatMap((s) => s.statements), ...foreignKeys, ...grants])],
     });
   }
-  return { steps, foreignKeys, grants, stateStatements };
+  return { steps, foreignKeys, grants, owners, stateStatements };
 }
 
 /** The copy statements (into run), and their plan. */
@@ -343,6 +353,7 @@ async function createSchema(run: RemoteRun, schema: SchemaPlan): Promise<void> {
     await runStatements(conn, schema.grants);
     await createState(conn, schema.stateStatements);
     await recordRemoteStart(conn, srcTable.schema, srcTable.name, run.shownSource, 3600);
+    if (schema.owners.length > 0) await recordOwners(conn, srcTable.schema, srcTable.name, schema.owners);
   });
   run.result.changed = true;
 }

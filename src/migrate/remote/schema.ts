@@ -3,6 +3,7 @@ import { HomepotError } from '../../core/errors.js';
 import { derivedName } from '../../core/identifiers.js';
 import type { ResolvedTable } from '../../db/names.js';
 import { query, renderStatement } from '../../db/sql.js';
+import { indexNamesHere, type IndexNames, type TakenNames } from './index-names.js';
 import { excerpt, shown, type ColumnFacts, type SourceTable, type TableFacts, type TargetType } from './source.js';
 
 /**
@@ -75,19 +76,24 @@ const DEFAULT_EXPRESSIONS = new Set([
   'gen_random_uuid()',
 ]);
 
+type DefaultPlan = {
+  default_kind: string;
+  default_value: string | null;
+  sequence: string | null;
+  seq_schema: string | null;
+};
+
 /**
- * How a column's default is re-created here: recognised from the source's
- * text by a short allow-list, never copied as text. serial: a sequence of our
- * own naming; a constant: its value bound and quoted here, cast to the
- * column's own type; a few time and uuid functions: fixed text of ours.
+ * How a column's default is re-created here: recognised by a short
+ * allow-list, never copied as text. serial: a sequence of our own naming;
+ * nextval of a sequence the column does not own: that sequence (its facts
+ * read on the source, created here under its own name); a constant: its value
+ * bound and quoted here, cast to the column's own type; a few time and uuid
+ * functions: fixed text of ours. Any other default is refused before anything
+ * changes: the application's INSERTs rely on it, and its text is the source's.
  */
-function columnDefault(
-  f: TableFacts,
-  c: ColumnFacts,
-  ty: TargetType,
-  warnings: string[],
-): { default_kind: string; default_value: string | null; sequence: string | null } {
-  const none = { default_kind: 'none', default_value: null, sequence: null };
+function columnDefault(f: TableFacts, c: ColumnFacts, ty: TargetType): DefaultPlan {
+  const none = { default_kind: 'none', default_value: null, sequence: null, seq_schema: null };
   const where = shown(f.table.schema, f.table.name, c.name);
   if (c.generated) {
     // Copied as a plain column, the application's INSERTs would store NULL where the source computed a value.
@@ -101,37 +107,66 @@ function columnDefault(
   }
   if (c.identity === 'a' || c.identity === 'd' || c.default_text === null) return none;
   const text = c.default_text.trim();
-  if (
-    /^nextval\('(?:[^']|'')+'::regclass\)$/.test(text) &&
-    c.serial_type &&
-    ['int2', 'int4', 'int8'].includes(c.serial_type)
-  ) {
+  const seq = c.default_sequence;
+  if (c.serial_type && ['int2', 'int4', 'int8'].includes(c.serial_type) && seq?.plain_nextval) {
     // The whole name cut to 63 bytes (suffix included).
-    return { default_kind: 'serial', default_value: null, sequence: derivedName(`${f.table.name}_${c.name}_seq`, '') };
+    const name = derivedName(`${f.table.name}_${c.name}_seq`, '');
+    return { ...none, default_kind: 'serial', sequence: name };
   }
+  if (!c.serial_type && seq?.plain_nextval && ['int2', 'int4', 'int8'].includes(seq.type))
+    return { ...none, default_kind: 'sequence', sequence: seq.name, seq_schema: seq.schema };
   if (/^NULL(::[a-z ]+)?$/.test(text)) return none;
   if (/^-?\d+(\.\d+)?$/.test(text) || text === 'true' || text === 'false')
-    return { default_kind: 'literal', default_value: text, sequence: null };
+    return { ...none, default_kind: 'literal', default_value: text };
   const quoted = /^'((?:[^']|'')*)'::([a-z][a-z0-9_ ]*(?:\(\d+(?:,\d+)?\))?)$/.exec(text);
   if (quoted && (quoted[2] === ty.type_plain || quoted[2] === ty.type_sql)) {
-    return { default_kind: 'literal', default_value: quoted[1]!.replace(/''/g, "'"), sequence: null };
+    return { ...none, default_kind: 'literal', default_value: quoted[1]!.replace(/''/g, "'") };
   }
-  if (DEFAULT_EXPRESSIONS.has(text)) return { default_kind: 'expression', default_value: text, sequence: null };
-  warnings.push(
-    `${where}: its default (${excerpt(text)}) is not copied: it is source text homepot-ts does not run; add it by hand if you trust it (ALTER TABLE ${shown(f.table.schema, f.table.name)} ALTER COLUMN ${shown(c.name)} SET DEFAULT ...)`,
+  if (DEFAULT_EXPRESSIONS.has(text)) return { ...none, default_kind: 'expression', default_value: text };
+  throw new HomepotError(
+    'unsuitable-table',
+    `source server: ${where} has the default ${excerpt(text)}, which homepot-ts does not recognise: it creates a default only from a constant, nextval of a sequence, now()/CURRENT_TIMESTAMP and similar, or gen_random_uuid(), and never runs the source's text`,
+    {
+      hint: `Create ${shown(f.table.schema, f.table.name)} on this server yourself (with that default), or change the default on the source (ALTER TABLE ... ALTER COLUMN ${shown(c.name)} SET DEFAULT ... or DROP DEFAULT).`,
+    },
   );
-  return none;
+}
+
+/** The sequences the table's defaults use without owning them, created here from their facts (and their schemas). */
+async function renderDefaultSequences(conn: Sql, f: TableFacts, plans: DefaultPlan[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const [i, p] of plans.entries()) {
+    const seq = f.columns[i]!.default_sequence;
+    if (p.default_kind !== 'sequence' || !seq) continue;
+    if (seq.schema !== f.table.schema)
+      out.push(await renderStatement(conn, 'migrate/remote/render-schema.sql', [seq.schema]));
+    out.push(
+      await renderStatement(conn, 'migrate/remote/render-sequence.sql', [
+        seq.schema,
+        seq.name,
+        seq.type,
+        seq.start,
+        seq.increment,
+        seq.min,
+        seq.max,
+        seq.cache,
+        seq.cycle,
+      ]),
+    );
+  }
+  return out;
 }
 
 /** The statements that create one table here, in order: schema, sequences, table, keys, [hypertable], indexes, OWNED BY. */
 export async function renderTable(
   conn: Sql,
   f: TableFacts,
-  hypertable: string | null,
+  hypertable: { statement: string; timeColumn: string } | null,
+  taken: TakenNames,
   warnings: string[],
 ): Promise<string[]> {
+  const defaults = f.columns.map((c, i) => columnDefault(f, c, f.types[i]!));
   const columns = f.columns.map((c, i) => {
-    const ty = f.types[i]!;
     return {
       ord: i + 1,
       name: c.name,
@@ -141,7 +176,7 @@ export async function renderTable(
       identity: c.identity,
       collation_name: c.collation_name,
       serial_type: c.serial_type,
-      ...columnDefault(f, c, ty, warnings),
+      ...defaults[i]!,
     };
   });
   const table = await query<{ ord: number; statement: string }>(conn, 'migrate/remote/render-table.sql', [
@@ -149,10 +184,26 @@ export async function renderTable(
     f.table.name,
     JSON.stringify(columns),
   ]);
-  const keys = await renderKeys(conn, f, warnings);
-  const indexes = await renderIndexes(conn, f, warnings);
+  const own = [
+    f.table.name,
+    ...defaults.flatMap((d) => (d.default_kind === 'serial' && d.sequence ? [d.sequence] : [])),
+  ];
+  const names = await indexNamesHere(conn, f, hypertable?.timeColumn ?? null, own, taken, warnings);
+  const keys = await renderKeys(conn, f, names, warnings);
+  const indexes = await renderIndexes(conn, f, names, warnings);
+  const sequences = await renderDefaultSequences(conn, f, defaults);
   const at = (ord: number) => table.filter((s) => s.ord === ord).map((s) => s.statement);
-  return [...at(1), ...at(2), ...at(3), ...keys, ...(hypertable ? [hypertable] : []), ...indexes, ...at(6)];
+  return [
+    ...at(1),
+    ...sequences,
+    ...at(2),
+    ...at(3),
+    ...keys,
+    ...(hypertable ? [hypertable.statement] : []),
+    ...(names.renameDefault ? [names.renameDefault] : []),
+    ...indexes,
+    ...at(6),
+  ];
 }
 
 const CONSTRAINT_KIND: Record<string, string> = {
@@ -164,7 +215,7 @@ const CONSTRAINT_KIND: Record<string, string> = {
 };
 
 /** Primary and unique keys rebuilt from their parts; other constraints (source text) get a warning. */
-async function renderKeys(conn: Sql, f: TableFacts, warnings: string[]): Promise<string[]> {
+async function renderKeys(conn: Sql, f: TableFacts, names: IndexNames, warnings: string[]): Promise<string[]> {
   const keys: string[] = [];
   for (const k of f.constraints) {
     const what = `${CONSTRAINT_KIND[k.type] ?? 'constraint'} ${shown(k.name)} on ${f.display}`;
@@ -174,7 +225,7 @@ async function renderKeys(conn: Sql, f: TableFacts, warnings: string[]): Promise
         await renderStatement(conn, 'migrate/remote/render-key.sql', [
           f.table.schema,
           f.table.name,
-          k.name,
+          names.names.get(k.name) ?? k.name,
           k.type,
           k.columns,
           k.include,
@@ -207,7 +258,7 @@ function indexNotCopied(ix: TableFacts['indexes'][number]): string | null {
   return null;
 }
 
-async function renderIndexes(conn: Sql, f: TableFacts, warnings: string[]): Promise<string[]> {
+async function renderIndexes(conn: Sql, f: TableFacts, names: IndexNames, warnings: string[]): Promise<string[]> {
   const indexes: string[] = [];
   for (const ix of f.indexes) {
     const why = indexNotCopied(ix);
@@ -221,7 +272,7 @@ async function renderIndexes(conn: Sql, f: TableFacts, warnings: string[]): Prom
       await renderStatement(conn, 'migrate/remote/render-index.sql', [
         f.table.schema,
         f.table.name,
-        ix.name,
+        names.names.get(ix.name) ?? ix.name,
         ix.method,
         ix.is_unique,
         ix.columns,

@@ -41,6 +41,9 @@ export interface ColumnFacts {
   name: string;
   type_schema: string;
   type_name: string;
+  /** pg_type.typtype: e enum, d domain, b base ... */
+  type_kind: string;
+  domain_base: string | null;
   typmod: number;
   not_null: boolean;
   identity: string;
@@ -49,6 +52,21 @@ export interface ColumnFacts {
   collation_name: string | null;
   default_text: string | null;
   serial_type: string | null;
+  /** The sequence a default uses (columns.sql), as facts; plain_nextval: the default is exactly nextval of it. */
+  default_sequence: SequenceFacts | null;
+}
+
+export interface SequenceFacts {
+  schema: string;
+  name: string;
+  type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  plain_nextval: boolean;
 }
 
 export interface ConstraintFacts {
@@ -202,6 +220,27 @@ export async function readFacts(src: Sql, conn: Sql, t: SourceTable): Promise<Ta
 }
 
 function requireBuiltIn(t: SourceTable, display: string, ty: TargetType, c: ColumnFacts): void {
+  const where = shown(t.schema, t.name, ty.name);
+  const type = shown(ty.type_schema, ty.type_name);
+  if (!ty.type_sql && c.type_kind === 'e') {
+    throw new HomepotError(
+      'unsuitable-table',
+      `source server: column ${where} has the enum type ${type}: homepot-ts does not create enum types on this server yet, so it cannot create ${display} here`,
+      {
+        hint: `Create the type (with the same labels in the same order) and ${display} on this server yourself, or give the column a built-in type (text) on the source.`,
+      },
+    );
+  }
+  if (!ty.type_sql && c.type_kind === 'd') {
+    // A domain's CHECK constraints are source text; one without them would still hide a rule the source may add later.
+    throw new HomepotError(
+      'unsuitable-table',
+      `source server: column ${where} has the domain type ${type} (over ${excerpt(c.domain_base ?? '?')}): homepot-ts does not create domains, whose CHECK constraints are source text it never runs`,
+      {
+        hint: `Create the domain and ${display} on this server yourself, or give the column its base type on the source.`,
+      },
+    );
+  }
   if (!ty.type_sql) {
     throw new HomepotError(
       'unsuitable-table',
