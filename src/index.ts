@@ -12,7 +12,7 @@ export type { EmbeddedOptions, EmbeddedServer } from './db/embedded.js';
 export { detectCapabilities, describeServerKind, requireWritable, HOMEPOT_TABLES } from './db/capabilities.js';
 export { requireFeature, featureGap, hasFeature, COMMUNITY_HINT } from './db/features.js';
 export type { Feature, FeatureGap } from './db/features.js';
-export type { Capabilities, Edition, TableAccess } from './db/capabilities.js';
+export type { Capabilities, Edition, SchedulerInfo, TableAccess } from './db/capabilities.js';
 export { loadConfig, validateConfig } from './core/config.js';
 export type {
   ConfigFile,
@@ -61,6 +61,8 @@ export type { SetupFlags, AggregateFlags, Settings, SettingSources } from './cli
 // status, chunks, jobs
 export { getStatus, listHypertables, listContinuousAggregates } from './status.js';
 export type { StatusReport, HypertableInfo, ContinuousAggregateInfo, HomepotTableInfo } from './status.js';
+export { runDoctor } from './doctor/doctor.js';
+export type { DoctorReport, DoctorOptions, DoctorCheck, CheckStatus, CheckGroup, Fix } from './doctor/doctor.js';
 export { listChunks } from './chunks.js';
 export { preflight, checkConvertible, checkTimeColumn, resolveHypertable } from './steps/hypertable.js';
 export type { TableInfo } from './steps/hypertable.js';
