@@ -61,7 +61,7 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
           left.every((l) => /^jobs-(failing|common-error):/.test(l)),
           left.join('\n'),
         ).toBe(true);
-        for (const f of checks['jobs-failing']!.found.failing) expect(f.message).toMatch(/cannot drop portal/);
+        for (const f of checks['jobs-failing'].found.failing) expect(f.message).toMatch(/cannot drop portal/);
         expect(code).toBe(10);
       } else {
         expect(left, left.join('\n')).toEqual([]);
@@ -71,8 +71,8 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
         expect(c.finding.length, c.id).toBeGreaterThan(0);
         if (c.status === 'warning' || c.status === 'problem') expect(c.fix, c.id).not.toBeNull();
       }
-      expect(checks['index-recommended']!.status).toBe('ok');
-      expect(checks['aggregates-present']!.status).toBe('ok');
+      expect(checks['index-recommended'].status).toBe('ok');
+      expect(checks['aggregates-present'].status).toBe('ok');
       if (flavour === 'postgres-bare') {
         expect(checks['extension-available']).toMatchObject({
           status: 'n/a',
@@ -88,12 +88,12 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
           status: 'n/a',
           finding: 'the Apache edition has no compression',
         });
-        expect(checks.scheduler!.status).toBe('ok');
-        expect(checks['aggregates-policy']!.status).toBe('n/a');
+        expect(checks.scheduler.status).toBe('ok');
+        expect(checks['aggregates-policy'].status).toBe('n/a');
       }
       if (flavour === 'timescale') {
-        expect(checks['compression-policy']!.status).toBe('ok');
-        expect(checks['aggregates-policy']!.status).toBe('ok');
+        expect(checks['compression-policy'].status).toBe('ok');
+        expect(checks['aggregates-policy'].status).toBe('ok');
       }
 
       const human = await runCli(['doctor', '--no-color', '--database-url', db().url], LONG);
@@ -121,7 +121,7 @@ describeWithDatabase('postgres-bare', 'doctor on plain PostgreSQL: indexes and t
     const [ix] = await sql.unsafe<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'health_checks' AND indexdef ~ 'device_id, "timestamp" DESC'`,
     );
-    expect(ix!.n).toBe(0);
+    expect(ix.n).toBe(0);
     await db().closeClients();
 
     const before = await doctor(db());
@@ -143,8 +143,8 @@ describeWithDatabase('postgres-bare', 'doctor on plain PostgreSQL: indexes and t
     expect(before.report.status).toBe('warning');
 
     // The fixes, applied as printed, clear each finding.
-    await db().sql().unsafe(before.checks['table-analyzed']!.fix!.text);
-    await db().sql().unsafe(before.checks['index-duplicates']!.fix!.text);
+    await db().sql().unsafe(before.checks['table-analyzed'].fix!.text);
+    await db().sql().unsafe(before.checks['index-duplicates'].fix!.text);
     await db().closeClients();
     expect((await runCli(['setup', '--database-url', db().url], LONG)).code).toBe(0);
     const after = await doctor(db());
@@ -169,7 +169,7 @@ describeWithDatabase('timescale', 'doctor and status on jobs that all fail with 
       const [r] = await sql.unsafe<{ id: number }[]>(
         `SELECT add_job('public.doctor_boom', INTERVAL '1 hour', initial_start => ${start}) AS id`,
       );
-      ids.push(Number(r!.id));
+      ids.push(Number(r.id));
     }
     await db().closeClients();
     return ids;
@@ -217,21 +217,21 @@ describeWithDatabase('timescale', 'doctor and status on jobs that all fail with 
 
     const { code, checks } = await doctor(db());
     expect(code).toBe(10);
-    expect(checks['jobs-failing']!.status).toBe('problem');
+    expect(checks['jobs-failing'].status).toBe('problem');
     expect(checks['jobs-common-error']).toMatchObject({
       status: 'problem',
       finding: expect.stringMatching(expected.message),
       found: { commonError: { sqlerrcode: expected.sqlerrcode } },
       fix: { kind: 'command' },
     });
-    for (const id of ids) expect(checks['jobs-common-error']!.fix!.text).toContain(`homepot-ts jobs run ${id} --quiet`);
+    for (const id of ids) expect(checks['jobs-common-error'].fix!.text).toContain(`homepot-ts jobs run ${id} --quiet`);
 
     if (!realScheduler(db())) {
       // One of them now fails differently: no common error, and status lists them instead.
-      await recordFailedRun(db(), ids[1]!, 'P0001', 'another failure');
+      await recordFailedRun(db(), ids[1], 'P0001', 'another failure');
       const again = await doctor(db());
-      expect(again.checks['jobs-common-error']!.status).toBe('ok');
-      expect(again.checks['jobs-failing']!.finding).toMatch(/^2 jobs failed on the last run/);
+      expect(again.checks['jobs-common-error'].status).toBe('ok');
+      expect(again.checks['jobs-failing'].finding).toMatch(/^2 jobs failed on the last run/);
       const st = (await runCli(['status', '--json', '--database-url', db().url], LONG)).json();
       expect(st.jobFailures.commonError).toBeNull();
       expect(st.warnings).toContainEqual(expect.stringMatching(/^2 background jobs failed on the last run/));
@@ -258,7 +258,7 @@ describeWithDatabase('apache', 'doctor on an aggregate whose refresh stopped', (
     expect(
       (await runCli(['aggregates', 'refresh', 'device_metrics_hourly', '--database-url', db().url], LONG)).code,
     ).toBe(0);
-    expect((await doctor(db())).checks['aggregates-lag']!.status).toBe('ok');
+    expect((await doctor(db())).checks['aggregates-lag'].status).toBe('ok');
   });
 });
 
@@ -325,7 +325,7 @@ describeWithDatabase('apache', 'doctor on a server with small limits', () => {
         finding: expect.stringMatching(/shared_buffers 1MB \(proxy for 25% of memory\)/),
         fix: { kind: 'command' },
       });
-      expect(checks['chunk-memory']!.found.recentChunksBytes).toBeGreaterThan(1024 * 1024);
+      expect(checks['chunk-memory'].found.recentChunksBytes).toBeGreaterThan(1024 * 1024);
       expect(checks['background-workers']).toMatchObject({
         status: 'warning',
         found: { maxBackgroundWorkers: 1 },
