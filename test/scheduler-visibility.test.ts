@@ -43,6 +43,15 @@ describeWithDatabase('apache', 'the job scheduler seen by a non-superuser databa
       expect(human.code, human.stderr).toBe(0);
       expect(human.stdout).toMatch(/job scheduler +│? *(running|unknown \(cannot tell without pg_read_all_stats\))/);
       expect(human.stderr).not.toMatch(/No TimescaleDB job scheduler/);
+
+      // doctor, as the same role: runs read-only, and its scheduler check is ok or "cannot tell".
+      const d = await runCli(['doctor', '--json', '--database-url', u.toString()]);
+      expect(d.stderr).toBe('');
+      const sched = d.json().checks.find((c: { id: string }) => c.id === 'scheduler');
+      expect(
+        sched.status === 'ok' || (sched.status === 'n/a' && /cannot tell/.test(sched.finding)),
+        sched.finding,
+      ).toBe(true);
     } finally {
       await sql.unsafe(`ALTER DATABASE ${quoteIdent(db().name)} OWNER TO CURRENT_USER`);
       await sql.unsafe(`DROP OWNED BY ${quoteIdent(role)}`);
