@@ -10,6 +10,7 @@ const FEATURES = [
   '../aggregates/*',
   '../migrate/*',
   '../demo/*',
+  '../doctor/*',
   '../status*',
   '../jobs.js',
   '../chunks.js',
@@ -59,7 +60,7 @@ export default tseslint.config(
   ...layer('src/db/**/*.ts', ['../cli/*', '../steps/*', ...FEATURES]),
   ...layer('src/steps/**/*.ts', ['../cli/*', ...FEATURES]),
   ...layer(
-    ['src/*.ts', 'src/{setup,tuning,aggregates,migrate,demo}/**/*.ts'],
+    ['src/*.ts', 'src/{setup,tuning,aggregates,migrate,demo,doctor}/**/*.ts'],
     ['../cli/*', './cli/*', '../../cli/*'],
     ['src/index.ts'],
   ),

@@ -12,7 +12,7 @@ export type { EmbeddedOptions, EmbeddedServer } from './db/embedded.js';
 export { detectCapabilities, describeServerKind, requireWritable, HOMEPOT_TABLES } from './db/capabilities.js';
 export { requireFeature, featureGap, hasFeature, COMMUNITY_HINT } from './db/features.js';
 export type { Feature, FeatureGap } from './db/features.js';
-export type { Capabilities, Edition, TableAccess } from './db/capabilities.js';
+export type { Capabilities, Edition, SchedulerInfo, TableAccess } from './db/capabilities.js';
 export { loadConfig, validateConfig } from './core/config.js';
 export type {
   ConfigFile,
@@ -66,6 +66,8 @@ export { getStatus, listHypertables, listContinuousAggregates } from './status.j
 export type { StatusReport, HypertableInfo, ContinuousAggregateInfo, HomepotTableInfo } from './status.js';
 export { summarizeTargets, ALL_TARGETS_CONCURRENCY } from './status-targets.js';
 export type { TargetSummary, TargetToSummarize } from './status-targets.js';
+export { runDoctor } from './doctor/doctor.js';
+export type { DoctorReport, DoctorOptions, DoctorCheck, CheckStatus, CheckGroup, Fix } from './doctor/doctor.js';
 export { listChunks } from './chunks.js';
 export { preflight, checkConvertible, checkTimeColumn, resolveHypertable } from './steps/hypertable.js';
 export type { TableInfo } from './steps/hypertable.js';

@@ -7,6 +7,8 @@ import type { Sql } from './db/connection.js';
 import { listJobErrors, listJobs, type JobErrorRow, type JobRow } from './jobs.js';
 import { num } from './core/numbers.js';
 import { query } from './db/sql.js';
+import { commonJobError, listFailingJobs, type CommonJobError } from './steps/job-failures.js';
+import type { SchedulerInfo } from './db/capabilities.js';
 
 /**
  * `status`: everything an operator looks at, read-only: HOMEPOT's tables,
@@ -61,6 +63,10 @@ export interface StatusReport {
   aggregates: AggregateInfo[];
   jobs: JobRow[];
   jobErrors: JobErrorRow[];
+  /** TimescaleDB's job scheduler for this database (capabilities.scheduler). */
+  scheduler: SchedulerInfo;
+  /** commonError: every job whose last run failed (two or more) fails with this one error; else null. */
+  jobFailures: { failing: number; commonError: CommonJobError | null };
   /** Things an operator should act on, in plain words. */
   warnings: string[];
 }
@@ -185,7 +191,7 @@ function migrationWarning(
  * the Apache edition it fails every time it runs (0A000). Such a failure is
  * expected and harmless, and is not counted as a failing job.
  */
-export function expectedJobFailure(caps: Capabilities, job: JobRow): boolean {
+export function expectedJobFailure(caps: Capabilities, job: Pick<JobRow, 'proc'>): boolean {
   const apache = Boolean(caps.timescaledb.installedVersion) && !hasFeature(caps, 'community');
   return apache && job.proc.endsWith('.policy_job_stat_history_retention');
 }
@@ -226,30 +232,69 @@ export async function getStatus(
   warnings.push(...read.warnings);
   const warning = migrationWarning(read.state, Boolean(ts.installedVersion), health);
   if (warning) warnings.push(warning);
-  // Say so when TimescaleDB's own job fails as expected, so an operator does not chase it.
-  const licenseFailure = (j: JobRow) => expectedJobFailure(caps, j);
-  const failing = jobs.filter((j) => j.lastRunStatus === 'Failed');
-  const unexpected = failing.filter((j) => !licenseFailure(j));
-  if (unexpected.length > 0) {
-    warnings.push(
-      `${unexpected.length} background job${unexpected.length > 1 ? 's' : ''} failed on the last run (${unexpected.map((j) => j.jobId).join(', ')}): see homepot-ts jobs errors.`,
-    );
-  }
-  for (const j of failing.filter(licenseFailure)) {
-    warnings.push(
-      `job ${j.jobId} (${j.applicationName}) failed: expected on the Apache edition, where this built-in job needs the Community license; harmless.`,
-    );
-  }
-  if (ts.installedVersion && !caps.features.jobScheduler && jobs.some((j) => j.scheduled)) {
-    warnings.push(
-      'No TimescaleDB job scheduler runs for this database (the embedded database has none; elsewhere check timescaledb.max_background_workers): policies will not run on their own; run them with homepot-ts jobs run <id>.',
-    );
-  }
+  const jobFailures = ts.installedVersion ? await jobFailureWarnings(sql, caps, jobs, warnings) : noFailures;
+  const scheduled = jobs.some((j) => j.scheduled);
+  const scheduler = schedulerWarning(caps, scheduled);
+  if (scheduler) warnings.push(scheduler);
   if (caps.server.readOnly)
     warnings.push(
       'This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.',
     );
 
   const aggregates = await listAggregates(sql, { capabilities: caps });
-  return { capabilities: caps, tables, hypertables, continuousAggregates, aggregates, jobs, jobErrors, warnings };
+  return {
+    capabilities: caps,
+    tables,
+    hypertables,
+    continuousAggregates,
+    aggregates,
+    jobs,
+    jobErrors,
+    scheduler: caps.scheduler,
+    jobFailures,
+    warnings,
+  };
+}
+
+const noFailures: StatusReport['jobFailures'] = { failing: 0, commonError: null };
+
+/**
+ * Warnings about failing jobs: one line when they all fail with the same
+ * error (the server's fault, said once), else one line listing them; the
+ * Apache edition's own job-history retention job is named as harmless.
+ */
+async function jobFailureWarnings(
+  sql: Sql,
+  caps: Capabilities,
+  jobs: JobRow[],
+  warnings: string[],
+): Promise<StatusReport['jobFailures']> {
+  // Say so when TimescaleDB's own job fails as expected, so an operator does not chase it.
+  const licenseFailure = (proc: string) => expectedJobFailure(caps, { proc });
+  const failing = (await listFailingJobs(sql, caps.features.jobErrors)).filter((j) => !licenseFailure(j.proc));
+  const commonError = commonJobError(failing);
+  if (commonError) {
+    warnings.push(
+      `every failing job (${commonError.jobIds.join(', ')}) fails with the same error${commonError.sqlerrcode ? ` (${commonError.sqlerrcode})` : ''}: ${commonError.message}; ${commonError.advice}.`,
+    );
+  } else if (failing.length > 0) {
+    warnings.push(
+      `${failing.length} background job${failing.length > 1 ? 's' : ''} failed on the last run (${failing.map((j) => j.jobId).join(', ')}): see homepot-ts jobs errors.`,
+    );
+  }
+  for (const j of jobs.filter((j) => j.lastRunStatus === 'Failed' && licenseFailure(j.proc))) {
+    warnings.push(
+      `job ${j.jobId} (${j.applicationName}) failed: expected on the Apache edition, where this built-in job needs the Community license; harmless.`,
+    );
+  }
+  return { failing: failing.length, commonError };
+}
+
+/** What status says about the scheduler where policies would wait for it; null when nothing. */
+function schedulerWarning(caps: Capabilities, scheduled: boolean): string | null {
+  const s = caps.scheduler;
+  if (!scheduled || s.state === 'running' || s.state === 'n/a' || s.state === 'replica') return null;
+  if (s.state === 'absent')
+    return `No TimescaleDB job scheduler runs for this database (${s.reason}; elsewhere check timescaledb.max_background_workers): policies will not run on their own; run them with homepot-ts jobs run <id>.`;
+  return null;
 }

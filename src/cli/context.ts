@@ -12,6 +12,7 @@ import { makeSpinner, type Spinner } from './feedback.js';
 import { writeOut } from '../core/streams.js';
 import { readEnvFile, resolveTarget, type Target } from '../db/target.js';
 import { resolveSetting, type SettingSources } from './options.js';
+import type { ExitCodeValue } from '../core/exit-codes.js';
 
 /** Options every command accepts (defined once on the program in src/cli.ts). */
 export interface GlobalOptions {
@@ -30,8 +31,12 @@ export interface GlobalOptions {
   debug: boolean;
 }
 
-/** Runs a command's body with a context (src/cli/main.ts). */
-export type RunCommand = (cmd: Command, body: (ctx: CommandContext) => Promise<void>) => Promise<void>;
+/**
+ * Runs a command's body with a context (src/cli/main.ts). A body may return
+ * an exit code for an outcome that is not an error (doctor's 8 and 10):
+ * main() ends with it after the output is written.
+ */
+export type RunCommand = (cmd: Command, body: (ctx: CommandContext) => Promise<void | ExitCodeValue>) => Promise<void>;
 
 /** What a command's wiring gets: output helpers and the resolved settings. */
 export interface CommandContext {

@@ -17,6 +17,7 @@ import { registerChunkInterval } from './commands/chunk-interval.js';
 import { registerRetention } from './commands/retention.js';
 import { registerStatus } from './commands/status.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerDoctor } from './commands/doctor.js';
 import { describeError } from '../db/describe-error.js';
 import { cancelRunningStatements, endRunningPools } from '../db/interrupt.js';
 
@@ -30,7 +31,7 @@ const VERSION = (
  * recognises them before or after the command name, and each command reads
  * them with optsWithGlobals().
  */
-export function buildProgram(signal: AbortSignal): Command {
+export function buildProgram(signal: AbortSignal, outcome: { exitCode: number } = { exitCode: ExitCode.ok }): Command {
   const program = new Command('homepot-ts')
     .description('Set up and look after TimescaleDB for HOMEPOT')
     .version(VERSION)
@@ -77,7 +78,8 @@ export function buildProgram(signal: AbortSignal): Command {
   const run: RunCommand = async (cmd, body) => {
     const options = cmd.optsWithGlobals<GlobalOptions>();
     const ctx = await createContext(options, signal);
-    await body(ctx);
+    const code = await body(ctx);
+    if (code !== undefined) outcome.exitCode = code;
   };
 
   registerStatus(program, run);
@@ -90,6 +92,7 @@ export function buildProgram(signal: AbortSignal): Command {
   registerAggregates(program, run);
   registerMigrate(program, run);
   registerDemo(program, run);
+  registerDoctor(program, run);
   return program;
 }
 
@@ -138,11 +141,13 @@ export async function main(argv: string[]): Promise<number> {
     endNow(ExitCode.terminated, '\nterminated (SIGTERM): cancelling the running statement and quitting\n');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
-  const program = buildProgram(controller.signal);
+  // A command's own exit code for an outcome that is not an error (doctor: 8, 10).
+  const outcome = { exitCode: ExitCode.ok as number };
+  const program = buildProgram(controller.signal, outcome);
   const usage = watchUsage(program);
   try {
     await program.parseAsync(argv);
-    return ended ?? ExitCode.ok;
+    return ended ?? outcome.exitCode;
   } catch (err) {
     // Ended by a signal: what fails now is the cancelled work, already reported.
     if (ended !== undefined) return ended;

@@ -75,12 +75,29 @@ export interface Capabilities {
      */
     columnstore: boolean;
     /**
-     * TimescaleDB's job scheduler runs for this database, so policies run on
-     * their own. false on the embedded database (no background workers) and
-     * where timescaledb.max_background_workers is 0.
+     * Policies run on their own here: false only where the scheduler is known
+     * to be absent (scheduler.state 'absent': the embedded database, no
+     * background workers, or none visible to a role that sees every session).
      */
     jobScheduler: boolean;
   };
+  /** TimescaleDB's job scheduler for this database, decided from what this role can see. */
+  scheduler: SchedulerInfo;
+}
+
+/**
+ * - running: its session is visible, or job_stats shows background runs since the server started;
+ * - absent: no scheduler (the embedded database, timescaledb.max_background_workers = 0, or none
+ *   in pg_stat_activity for a role that sees every session);
+ * - unknown: this role cannot see other roles' sessions (no pg_read_all_stats) and no job has run
+ *   in the background since the server started;
+ * - replica: a standby, where jobs run on the primary;
+ * - n/a: TimescaleDB is not installed in this database.
+ */
+export interface SchedulerInfo {
+  state: 'running' | 'absent' | 'unknown' | 'replica' | 'n/a';
+  /** Why, in a few words (what the state was decided from). */
+  reason: string;
 }
 
 interface CapabilitiesRow {
@@ -113,7 +130,9 @@ export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
   const row = await queryOne<CapabilitiesRow>(sql, 'db/capabilities.sql');
   if (!row) throw new HomepotError('internal', 'could not read the server capabilities (no row for the current role)');
   const tables = await query<TableRow>(sql, 'db/homepot-tables.sql', [[...HOMEPOT_TABLES]]);
-  const jobs = row.installed_version ? await jobFeatures(sql) : { jobErrors: false, jobScheduler: false };
+  const jobs = row.installed_version
+    ? await jobFeatures(sql, row)
+    : { jobErrors: false, scheduler: { state: 'n/a' as const, reason: 'TimescaleDB is not installed here' } };
   const timescaledb = timescaleOf(row);
   const installed = row.installed_version !== null;
   const community = installed && timescaledb.edition === 'community';
@@ -146,8 +165,10 @@ export async function detectCapabilities(sql: Sql): Promise<Capabilities> {
       policies: community,
       continuousAggregates: community,
       columnstore: hasColumnstoreApi(row.installed_version),
-      ...jobs,
+      jobErrors: jobs.jobErrors,
+      jobScheduler: jobs.scheduler.state !== 'absent' && jobs.scheduler.state !== 'n/a',
     },
+    scheduler: jobs.scheduler,
   };
 }
 
@@ -166,14 +187,36 @@ export function hasColumnstoreApi(version: string | null): boolean {
   return major > 2 || (major === 2 && minor >= 18);
 }
 
-/** What an installed TimescaleDB offers for jobs: the job_errors view, a running scheduler. */
-async function jobFeatures(sql: Sql): Promise<{ jobErrors: boolean; jobScheduler: boolean }> {
-  const [t] = await sql<{ job_errors: boolean; scheduler: boolean }[]>`
-    SELECT to_regclass('timescaledb_information.job_errors') IS NOT NULL AS job_errors,
-           EXISTS (SELECT 1 FROM pg_stat_activity
-                   WHERE backend_type = 'TimescaleDB Background Worker Scheduler'
-                     AND datname = current_database()) AS scheduler`;
-  return { jobErrors: Boolean(t?.job_errors), jobScheduler: Boolean(t?.scheduler) };
+/** What an installed TimescaleDB offers for jobs: the job_errors view, and its scheduler. */
+async function jobFeatures(sql: Sql, row: CapabilitiesRow): Promise<{ jobErrors: boolean; scheduler: SchedulerInfo }> {
+  const s = await queryOne<SchedulerRow>(sql, 'db/scheduler.sql');
+  return { jobErrors: Boolean(s?.job_errors), scheduler: schedulerOf(row, s) };
+}
+
+interface SchedulerRow {
+  visible: boolean;
+  sees_all_sessions: boolean;
+  max_background_workers: string | null;
+  last_background_run: Date | null;
+  job_errors: boolean;
+}
+
+/**
+ * The scheduler's state from what this role can see. pg_stat_activity hides
+ * other roles' sessions from a role without pg_read_all_stats, so "not
+ * there" is only believed from a role that sees every session; otherwise a
+ * background run since the server started proves one, and anything else is
+ * "cannot tell" (never a false warning).
+ */
+function schedulerOf(row: CapabilitiesRow, s: SchedulerRow | undefined): SchedulerInfo {
+  if (row.in_recovery) return { state: 'replica', reason: 'a replica: jobs run on the primary' };
+  if (row.pglite) return { state: 'absent', reason: 'the embedded database runs no background workers' };
+  if (s?.visible) return { state: 'running', reason: 'its session is in pg_stat_activity' };
+  if (s?.max_background_workers === '0') return { state: 'absent', reason: 'timescaledb.max_background_workers is 0' };
+  if (s?.sees_all_sessions) return { state: 'absent', reason: 'no scheduler session in pg_stat_activity' };
+  if (s?.last_background_run)
+    return { state: 'running', reason: 'jobs ran in the background since the server started' };
+  return { state: 'unknown', reason: 'cannot tell without pg_read_all_stats' };
 }
 
 function timescaleOf(row: CapabilitiesRow): Capabilities['timescaledb'] {

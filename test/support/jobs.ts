@@ -63,3 +63,56 @@ export async function failedJobs(db: TestDatabase): Promise<number[]> {
   await db.closeClients();
   return rows.map((r) => Number(r.job_id));
 }
+
+/**
+ * Wait (up to 30 s) until TimescaleDB's scheduler for this database shows in
+ * pg_stat_activity: the launcher starts it soon after CREATE EXTENSION, and
+ * a check made before would rightly say there is none.
+ */
+export async function waitForScheduler(db: TestDatabase): Promise<void> {
+  const sql = db.sql();
+  for (let i = 0; i < 150; i++) {
+    const [r] = await sql.unsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE backend_type = 'TimescaleDB Background Worker Scheduler' AND datname = current_database()`,
+    );
+    if ((r?.n ?? 0) > 0) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`waitForScheduler: no TimescaleDB scheduler for ${db.name} after 30 s`);
+}
+
+/**
+ * Record a failed background run of `jobId` the way TimescaleDB's scheduler
+ * does (its job_stat and job_stat_history catalog rows, TimescaleDB 2.15+),
+ * for servers without a scheduler (the embedded database): a foreground
+ * run_job writes neither, so this is the only way to have one there.
+ */
+export async function recordFailedRun(
+  db: TestDatabase,
+  jobId: number,
+  sqlerrcode: string,
+  message: string,
+): Promise<void> {
+  const sql = db.sql();
+  await sql.unsafe(
+    `INSERT INTO _timescaledb_internal.bgw_job_stat
+       (job_id, last_start, last_finish, next_start, last_successful_finish, last_run_success, total_runs,
+        total_duration, total_duration_failures, total_successes, total_failures, total_crashes,
+        consecutive_failures, consecutive_crashes, flags)
+     VALUES ($1, now() - INTERVAL '1 minute', now(), now() + INTERVAL '1 day', '-infinity', false, 1,
+             INTERVAL '1 second', INTERVAL '1 second', 0, 1, 0, 1, 0, 0)
+     ON CONFLICT (job_id) DO UPDATE SET last_run_success = false, last_finish = now(),
+       total_runs = bgw_job_stat.total_runs + 1, total_failures = bgw_job_stat.total_failures + 1,
+       consecutive_failures = bgw_job_stat.consecutive_failures + 1`,
+    [jobId],
+  );
+  await sql.unsafe(
+    `INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, pid, execution_start, execution_finish, succeeded, data)
+     SELECT $1, 0, now() - INTERVAL '1 minute', now(), false,
+            jsonb_build_object('job', to_jsonb(j), 'error_data', jsonb_build_object('sqlerrcode', $2::text, 'message', $3::text))
+     FROM _timescaledb_config.bgw_job j WHERE j.id = $1`,
+    [jobId, sqlerrcode, message],
+  );
+  await db.closeClients();
+}

@@ -33,6 +33,8 @@ export function statusJson(report: Report, target: string) {
     aggregates: report.aggregates,
     jobs: report.jobs,
     jobErrors: report.jobErrors,
+    scheduler: report.scheduler,
+    jobFailures: report.jobFailures,
     warnings: report.warnings,
   };
 }
@@ -88,9 +90,17 @@ function serverSection(report: Report, c: ChalkInstance): string {
         ts.preloaded === null ? c.dim('unknown (needs superuser or pg_read_all_settings)') : yes(ts.preloaded),
       ],
       ['edition', edition],
+      ...(ts.installedVersion ? [['job scheduler', schedulerCell(report, c)]] : []),
     ],
     c,
   );
+}
+
+/** The scheduler's state and why ("unknown" says what this role cannot see). */
+function schedulerCell(report: Report, c: ChalkInstance): string {
+  const s = report.scheduler;
+  const state = s.state === 'running' ? c.green(s.state) : s.state === 'absent' ? c.yellow(s.state) : c.dim(s.state);
+  return `${state} (${s.reason})`;
 }
 
 function tablesSection(report: Report, c: ChalkInstance): string[] {
