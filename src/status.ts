@@ -233,14 +233,19 @@ export async function getStatus(
       `job ${j.jobId} (${j.applicationName}) failed: expected on the Apache edition, where this built-in job needs the Community license; harmless.`,
     );
   }
-  if (ts.installedVersion && !caps.features.jobScheduler && jobs.some((j) => j.scheduled)) {
+  if (caps.server.inRecovery && ts.installedVersion && jobs.some((j) => j.scheduled)) {
+    // A standby runs no background jobs: its policies run on the primary, whose results replicate here.
+    warnings.push(
+      "This server is a replica: background jobs run on the primary (their runs and errors shown here are the primary's, as replicated).",
+    );
+  } else if (ts.installedVersion && !caps.features.jobScheduler && jobs.some((j) => j.scheduled)) {
     warnings.push(
       'No TimescaleDB job scheduler runs for this database (the embedded database has none; elsewhere check timescaledb.max_background_workers): policies will not run on their own; run them with homepot-ts jobs run <id>.',
     );
   }
   if (caps.server.readOnly)
     warnings.push(
-      'This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.',
+      'This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run; their --dry-run and --check (setup, create-aggregates, migrate-from-postgres) show what they would do on the primary.',
     );
 
   const aggregates = await listAggregates(sql, { capabilities: caps });
