@@ -1,3 +1,4 @@
+import { takeEndStatus } from './exit-status.js';
 import * as kinds from './parse/values.js';
 import { usageError, watchUsage } from './parse/usage.js';
 import { type RunCommand, createContext, type GlobalOptions } from './context.js';
@@ -136,8 +137,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(controller.signal);
   const usage = watchUsage(program);
   try {
+    takeEndStatus();
     await program.parseAsync(argv);
-    return ended ?? ExitCode.ok;
+    return ended ?? takeEndStatus() ?? ExitCode.ok;
   } catch (err) {
     // Ended by a signal: what fails now is the cancelled work, already reported.
     if (ended !== undefined) return ended;
