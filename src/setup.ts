@@ -156,7 +156,16 @@ async function planSetup(
   const server = preflightRefusal(caps, opts);
   const ext = await extensionStep(conn, caps);
   const refused: Refusals = { steps: [], first: null };
-  const { steps, warnings } = await tableSteps(conn, caps, opts, ext.state === 'needed', refused);
+  let planned: { steps: Step[]; warnings: string[] };
+  try {
+    planned = await tableSteps(conn, caps, opts, ext.state === 'needed', refused);
+  } catch (err) {
+    // The server's refusal comes first (a role that may not create the extension may
+    // not read the table either): the plan then ends where reading it failed.
+    if (!server) throw err;
+    planned = { steps: refused.steps, warnings: [] };
+  }
+  const { steps, warnings } = planned;
   if (server) {
     const blamed = [ext, ...steps].find((s) => s.state !== 'in-place') ?? ext;
     return { ext, steps, warnings, refusal: { id: blamed.id, error: server } };
