@@ -238,7 +238,7 @@ export async function getStatus(
   if (scheduler) warnings.push(scheduler);
   if (caps.server.readOnly)
     warnings.push(
-      'This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run.',
+      'This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run; their --dry-run and --check (setup, create-aggregates, migrate-from-postgres) show what they would do on the primary.',
     );
 
   const aggregates = await listAggregates(sql, { capabilities: caps });
@@ -293,7 +293,10 @@ async function jobFailureWarnings(
 /** What status says about the scheduler where policies would wait for it; null when nothing. */
 function schedulerWarning(caps: Capabilities, scheduled: boolean): string | null {
   const s = caps.scheduler;
-  if (!scheduled || s.state === 'running' || s.state === 'n/a' || s.state === 'replica') return null;
+  if (!scheduled || s.state === 'running' || s.state === 'n/a') return null;
+  if (s.state === 'replica')
+    // A standby runs no background jobs: its policies run on the primary, whose results replicate here.
+    return "This server is a replica: background jobs run on the primary (their runs and errors shown here are the primary's, as replicated).";
   if (s.state === 'absent')
     return `No TimescaleDB job scheduler runs for this database (${s.reason}; elsewhere check timescaledb.max_background_workers): policies will not run on their own; run them with homepot-ts jobs run <id>.`;
   return null;

@@ -1,7 +1,15 @@
 import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
-import { applyOptions, applySteps, withChangeLock, type ApplyResult, type Step, type StepResult } from '../db/plan.js';
+import {
+  applyOptions,
+  applySteps,
+  refusePlan,
+  withChangeLock,
+  type ApplyResult,
+  type Step,
+  type StepResult,
+} from '../db/plan.js';
 import { preflight } from '../steps/hypertable.js';
 import {
   AGGREGATE_NAMES,
@@ -13,7 +21,7 @@ import {
 } from './definitions.js';
 import { retentionWarnings } from './inspect.js';
 import { nothingMaterialized, refreshAggregate, type MaterializeProgress, type MaterializeResult } from './refresh.js';
-import { planAggregate } from './create-plan.js';
+import { planAggregate, type AggregatePlan } from './create-plan.js';
 
 /**
  * create-aggregates: plan each aggregate against what is there (create it,
@@ -70,21 +78,47 @@ interface AppliedPlans {
   order: string[];
 }
 
+/** Every aggregate's plan, read before anything changes; a blocker found while planning refuses them all. */
+async function planAll(
+  conn: Sql,
+  caps: Capabilities,
+  opts: AggregateOptions,
+  serverRefusal: HomepotError | null,
+): Promise<{ plans: AggregatePlan[]; refusal: { id: string; error: HomepotError } | null }> {
+  const plans: AggregatePlan[] = [];
+  let refusal: { id: string; error: HomepotError } | null = null;
+  for (const def of AGGREGATES) {
+    try {
+      plans.push(await planAggregate(conn, caps, def, opts));
+    } catch (err) {
+      if (!(err instanceof HomepotError)) throw err;
+      const id = `aggregate:${def.name}`;
+      plans.push({ steps: [{ id, title: def.name, state: 'needed', statements: [] }], blocked: new Set() });
+      refusal ??= { id, error: err };
+    }
+  }
+  if (serverRefusal && !refusal) {
+    const steps = plans.flatMap((p) => p.steps);
+    const blamed = steps.find((s) => s.state !== 'in-place') ?? steps[0]!;
+    refusal = { id: blamed.id, error: serverRefusal };
+  }
+  return { plans, refusal };
+}
+
 /**
- * Plan and apply each aggregate's steps in turn; after a failure (or for a
+ * Apply each aggregate's planned steps in turn; after a failure (or for a
  * blocked step) the rest are skipped. With `deferPolicies`, refresh-policy
  * steps are left for applyDeferred.
  */
 async function applyPlans(
   conn: Sql,
-  caps: Capabilities,
+  plans: AggregatePlan[],
   opts: AggregateOptions,
   hooks: CreateHooks,
   deferPolicies: boolean,
 ): Promise<AppliedPlans> {
   const out: AppliedPlans = { results: [], failedStep: null, changed: false, deferred: [], order: [] };
-  for (const def of AGGREGATES) {
-    const plan = await planAggregate(conn, caps, def, opts);
+  for (const plan of plans) {
     for (const step of plan.steps) {
       out.order.push(step.id);
       if (out.failedStep !== null || plan.blocked.has(step.id)) {
@@ -183,11 +217,22 @@ export async function runCreateAggregates(
     sql,
     async (conn) => {
       const caps = await detectCapabilities(conn);
-      preflight(caps, { require: null });
       const kind = aggregateKind(caps);
       await requireHealthChecks(conn, caps, kind);
+      // Planning is read-only: a dry run (or --check) also works on a replica.
+      const server = opts.dryRun ? null : refusalOf(() => preflight(caps, { require: null }, 'create-aggregates'));
+      const { plans, refusal } = await planAll(conn, caps, opts, server);
+      if (refusal) {
+        const refused = refusePlan(
+          plans.flatMap((p) => p.steps),
+          refusal.id,
+          refusal.error,
+          opts.dryRun,
+        );
+        return { ...refused, server: describeServerKind(caps), kind, materialized: [], warnings: [] };
+      }
       const deferPolicies = kind === 'continuous' && opts.materialize && !opts.dryRun;
-      const applied = await applyPlans(conn, caps, opts, hooks, deferPolicies);
+      const applied = await applyPlans(conn, plans, opts, hooks, deferPolicies);
       const materialized =
         applied.failedStep === null && opts.materialize
           ? await materializeHistory(conn, caps, kind, applied.results, opts, hooks)
@@ -212,5 +257,17 @@ export async function runCreateAggregates(
       };
     },
     hooks.onWait,
+    { planOnly: opts.dryRun },
   );
+}
+
+/** The HomepotError a check throws, or null. */
+function refusalOf(check: () => void): HomepotError | null {
+  try {
+    check();
+    return null;
+  } catch (err) {
+    if (err instanceof HomepotError) return err;
+    throw err;
+  }
 }

@@ -44,7 +44,7 @@ export async function runSetPolicy(
     sql,
     async (conn) => {
       const caps = await detectCapabilities(conn);
-      preflight(caps, { require: null });
+      preflight(caps, { require: null }, 'aggregates policy');
       const ex = await existingAggregate(conn, caps, name);
       const gap = featureGap(caps, 'community');
       if (gap || ex?.kind === 'materialized' || ex?.kind === 'table') {
@@ -95,7 +95,7 @@ export async function runDrop(
     sql,
     async (conn) => {
       const caps = await detectCapabilities(conn);
-      preflight(caps, { require: null });
+      preflight(caps, { require: null }, 'aggregates drop');
       const ex = await existingAggregate(conn, caps, name);
       if (ex) await requireOurs(conn, name, ex);
       const step: Step = ex

@@ -243,7 +243,7 @@ export async function runRefresh(
     sql,
     async (conn) => {
       const caps = await detectCapabilities(conn);
-      if (!opts.dryRun) preflight(caps, { require: null });
+      if (!opts.dryRun) preflight(caps, { require: null }, 'aggregates refresh');
       // A range asked for is recomputed whole: TimescaleDB alone would redo only buckets whose raw rows changed.
       const force = Boolean(from || to);
       const forceAvailable = force && hasFeature(caps, 'community') ? await hasForcedRefresh(conn) : false;

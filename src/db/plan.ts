@@ -1,5 +1,5 @@
 import type { Sql } from './connection.js';
-import { HomepotError } from '../core/errors.js';
+import { HomepotError, type ErrorKind } from '../core/errors.js';
 import type { Interval } from '../core/intervals.js';
 import { executeRendered, inTransaction } from './sql.js';
 
@@ -38,7 +38,8 @@ export interface StepResult {
   reason?: string;
   statements: string[];
   warning?: string;
-  error?: { message: string; sqlstate?: string; hint?: string };
+  /** kind: set when homepot-ts itself refused the step before anything ran (exit code of that kind). */
+  error?: { message: string; sqlstate?: string; hint?: string; kind?: ErrorKind };
 }
 
 export interface ApplyResult {
@@ -56,9 +57,17 @@ export const ADVISORY_LOCK_NAME = 'homepot-ts:change';
  * Take the advisory lock on a reserved connection so concurrent runs queue
  * instead of failing; calls onWait when another session holds it.
  */
-export async function withChangeLock<T>(sql: Sql, fn: (conn: Sql) => Promise<T>, onWait?: () => void): Promise<T> {
+export async function withChangeLock<T>(
+  sql: Sql,
+  fn: (conn: Sql) => Promise<T>,
+  onWait?: () => void,
+  options: { planOnly?: boolean } = {},
+): Promise<T> {
   const conn = await sql.reserve();
   try {
+    // A dry run or --check changes nothing: it reads every fact fresh on its own
+    // session and never queues behind (or holds up) a run that changes.
+    if (options.planOnly) return await fn(conn);
     const [got] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(hashtext(${ADVISORY_LOCK_NAME})) AS ok`;
     if (!got?.ok) {
       onWait?.();
@@ -148,10 +157,58 @@ export async function applySteps(
   };
 }
 
+/**
+ * A plan refused before anything ran: the step whose check refused is
+ * `failed` with the refusal as its error, every other step `skipped`
+ * (nothing was applied, not even the extension).
+ */
+export function refusePlan(steps: Step[], failedId: string, refusal: HomepotError, dryRun: boolean): ApplyResult {
+  const results: StepResult[] = steps.map((step) => {
+    const base: StepResult = {
+      id: step.id,
+      title: step.title,
+      state: step.state,
+      outcome: 'skipped',
+      statements: step.statements,
+      ...(step.current !== undefined ? { current: step.current } : {}),
+      ...(step.wanted !== undefined ? { wanted: step.wanted } : {}),
+      ...(step.warning !== undefined ? { warning: step.warning } : {}),
+    };
+    if (step.id !== failedId) return { ...base, reason: `not run: step ${failedId} refused before any change` };
+    return {
+      ...base,
+      outcome: 'failed',
+      error: {
+        message: refusal.message,
+        kind: refusal.kind,
+        ...(refusal.hint ? { hint: refusal.hint } : {}),
+        ...(refusal.sqlstate ? { sqlstate: refusal.sqlstate } : {}),
+      },
+    };
+  });
+  return { dryRun, changed: false, steps: results, failedStep: failedId };
+}
+
+/**
+ * The ids of the steps a run would still apply, for --check: every step that
+ * is needed or different (a step not available on this server is not
+ * pending; a different one left alone without --recreate is).
+ */
+export function pendingSteps(result: ApplyResult): string[] {
+  return result.steps.filter((s) => s.state === 'needed' || s.state === 'different').map((s) => s.id);
+}
+
 /** The error a failed plan ends with (after its results are printed). */
 export function planFailure(result: ApplyResult): HomepotError | null {
   const failed = result.steps.find((s) => s.outcome === 'failed');
   if (!failed) return null;
+  if (failed.error?.kind) {
+    // Refused by homepot-ts before anything ran: the refusal itself, with its exit code.
+    return new HomepotError(failed.error.kind, failed.error.message, {
+      ...(failed.error.hint ? { hint: failed.error.hint } : {}),
+      ...(failed.error.sqlstate ? { sqlstate: failed.error.sqlstate } : {}),
+    });
+  }
   const sqlstate = failed.error?.sqlstate;
   const kind = sqlstate === '42501' ? 'permission-denied' : sqlstate === '25006' ? 'read-only' : 'sql-error';
   return new HomepotError(

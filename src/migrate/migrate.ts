@@ -1,4 +1,4 @@
-import { describeServerKind, detectCapabilities, type Capabilities } from '../db/capabilities.js';
+import { describeServerKind, detectCapabilities, requireWritable, type Capabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
 import { resolveTable, type ResolvedTable } from '../db/names.js';
@@ -51,6 +51,7 @@ export async function runMigrate(sql: Sql, opts: MigrateOptions, hooks: MigrateH
     sql,
     (conn) => withMigrationSession(conn, () => migrateHere(sql, conn, opts, hooks)),
     hooks.onWait,
+    { planOnly: opts.dryRun },
   );
 }
 
@@ -60,6 +61,7 @@ async function migrateHere(sql: Sql, conn: Sql, options: MigrateOptions, hooks: 
   const opts = { ...options, jobs: caps.server.pglite ? 1 : workerCount(options.jobs, sql) };
   // Only planned here: the extension is created once nothing stands in the
   // way, so a refused migration (exit 4) leaves the database as it was.
+  if (!opts.dryRun) requireWritable(caps, 'migrate-from-postgres');
   const ensured = await ensureTimescale(conn, caps, true);
   const q = await resolveNames(conn, opts.table);
   const result = emptyResult(q.display, caps);

@@ -4,7 +4,8 @@ import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
 import { findRelation, parseQualifiedName, resolveTable, type ResolvedTable } from '../db/names.js';
 import { num } from '../core/numbers.js';
-import { checkConvertible, preflight as setupPreflight } from '../steps/hypertable.js';
+import { checkConvertible } from '../steps/hypertable.js';
+import { requireExtensionFor } from '../db/features.js';
 import { executeRendered, query, queryOne, renderStatement } from '../db/sql.js';
 import { appObjectChecks } from './app-objects.js';
 import { RATE, type MigrateOptions, type MigrateResult, type PlannedStep, type Strategy } from './result.js';
@@ -35,7 +36,9 @@ export async function ensureTimescale(
   caps: Capabilities,
   dryRun: boolean,
 ): Promise<{ caps: Capabilities; plan: PlannedStep[] }> {
-  setupPreflight(caps, { require: 'timescaledb' }, 'migrate-from-postgres');
+  // A session that cannot write is refused by the caller, unless it only plans
+  // (a dry run or --check, which also work on a replica).
+  requireExtensionFor(caps, 'timescaledb', 'migrate-from-postgres');
   if (caps.timescaledb.installedVersion) return { caps, plan: [] };
   const statement = await renderStatement(conn, 'setup/render-create-extension.sql', []);
   if (!dryRun) {

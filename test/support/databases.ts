@@ -36,8 +36,9 @@ import { afterAll, beforeAll, beforeEach, describe, inject } from 'vitest';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-source.js';
 import type { AvailableFlavour, Flavour, FlavourInfo, ProvidedDatabases, ServerFacts, Source } from './flavours.js';
 import { client, quoteIdent, readFacts, withClient, withDatabase, type Sql } from './pg.js';
+import { findPostgres, runAsForRoot, startReplica, type Replica } from './local-cluster.js';
 
-export type { Flavour, Source, Sql };
+export type { Flavour, Replica, Source, Sql };
 export { FLAVOURS } from './flavours.js';
 
 export interface TestDatabase {
@@ -260,4 +261,19 @@ export function describeWithDatabase(flavour: Flavour, name: string, fn: (db: ()
   describe.skipIf(skip)(`${name} [${flavour}]`, () => {
     fn(useDatabase(flavour));
   });
+}
+
+/**
+ * A streaming replica of a local-cluster test database's server (pg_basebackup -R; see
+ * startReplica in local-cluster.ts): `replica.urlFor(db.url)` reads the same database from
+ * the standby. Only a local cluster can be copied: other sources throw. Stop it in afterAll.
+ */
+export async function startReplicaOf(db: TestDatabase): Promise<Replica> {
+  if (db.source !== 'local-cluster')
+    throw new Error(`[databases] a replica is made from a local cluster; ${db.flavour} is served by ${db.source}`);
+  const pg = findPostgres();
+  const as = runAsForRoot();
+  if ('reason' in pg) throw new Error(`[databases] replica: ${pg.reason}`);
+  if (as && 'reason' in as) throw new Error(`[databases] replica: ${as.reason}`);
+  return startReplica(db.url, pg, as);
 }

@@ -272,6 +272,8 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
         'local all all trust',
         `host all ${PASSWORD_ROLE_NAME} 127.0.0.1/32 scram-sha-256`,
         'host all all 127.0.0.1/32 trust',
+        // pg_basebackup and streaming for a test replica (startReplica); "all" does not cover replication.
+        'host replication postgres 127.0.0.1/32 trust',
         '',
       ].join('\n'),
       as,
@@ -322,6 +324,98 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
     return { name, dir, port, adminUrl, passwordRole, stop, stopSync };
   } catch (err) {
     stopSync();
+    throw err;
+  }
+}
+
+export interface Replica {
+  port: number;
+  /** `url` with the replica's port: the same database, read from the standby. */
+  urlFor(url: string): string;
+  /** Wait until the replica has replayed everything the primary had written when called. */
+  caughtUp(primaryUrl: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A streaming replica (hot standby) of the local cluster at `primaryUrl`:
+ * `pg_basebackup -R` into a new data dir, started on a free port with the
+ * same installation and settings. Stop it in afterAll.
+ */
+export async function startReplica(primaryUrl: string, pg: PgInstallation, as: RunAs | null): Promise<Replica> {
+  const primary = new URL(primaryUrl);
+  const dir = makeTempDir('replica', as);
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'server.log');
+  const pgCtl = join(pg.bindir, 'pg_ctl');
+  writeOwned(join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, started: new Date().toISOString() }), as);
+  let running = false;
+  const stop = async () => {
+    if (running) await run(pgCtl, ['-D', dataDir, 'stop', '-m', 'immediate', '-w', '-t', '10'], dir, as);
+    running = false;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const base = await run(
+      join(pg.bindir, 'pg_basebackup'),
+      [
+        '-h',
+        primary.hostname,
+        '-p',
+        primary.port,
+        '-U',
+        'postgres',
+        '-D',
+        dataDir,
+        '-R',
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '--no-sync',
+      ],
+      dir,
+      as,
+    );
+    if (base.code !== 0) throw new Error(`pg_basebackup failed (exit ${base.code}):\n${base.output.trim()}`);
+    const port = await freePort();
+    // The copied homepot-ts.conf names the primary's port and socket dir: this one's own.
+    const conf = join(dataDir, 'homepot-ts.conf');
+    const copied = readFileSync(conf, 'utf8')
+      .split('\n')
+      .filter((l) => !/^(port|unix_socket_directories)\s*=/.test(l));
+    writeOwned(
+      conf,
+      [...copied, `port = ${port}`, `unix_socket_directories = ${quoteLiteral(dir)}`, ''].join('\n'),
+      as,
+    );
+    const start = await run(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start'], dir, as);
+    if (start.code !== 0) {
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+      throw new Error(`replica start failed (exit ${start.code}):\n${start.output.trim()}\n${log.trim()}`);
+    }
+    running = true;
+    const urlFor = (url: string) => {
+      const u = new URL(url);
+      u.port = String(port);
+      return u.toString();
+    };
+    const caughtUp = async (fromUrl: string) => {
+      const [p] = await withClient(fromUrl, (sql) => sql`SELECT pg_current_wal_lsn()::text AS lsn`);
+      const lsn = p?.lsn as string;
+      for (let i = 0; i < 600; i++) {
+        const [r] = await withClient(
+          urlFor(fromUrl),
+          (sql) => sql`SELECT pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn AS ok`,
+        );
+        if (r?.ok) return;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error(`the replica did not replay up to ${lsn} within 60 s`);
+    };
+    return { port, urlFor, caughtUp, stop };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }

@@ -1,3 +1,4 @@
+import type { ExitCodeValue } from '../../core/exit-codes.js';
 import { lockWaitNote, withChangeFeedback } from '../feedback.js';
 import { formatTime, formatDuration } from '../render/format.js';
 import { printPlanResult } from '../render/plan.js';
@@ -12,7 +13,8 @@ import { runDrop, runSetPolicy } from '../../aggregates/manage.js';
 import { HomepotError } from '../../core/errors.js';
 import { parseInterval, type Interval } from '../../core/intervals.js';
 import * as kinds from '../parse/values.js';
-import { changeOptions } from '../parse/flags.js';
+import { changeOptions, checkOption } from '../parse/flags.js';
+import { checkFields, endCheck, pendingOf } from './change.js';
 import { planFailure } from '../../db/plan.js';
 import {
   AGGREGATE_WINDOW_DEFAULT,
@@ -84,13 +86,18 @@ function registerCreateAggregates(program: Command, run: RunCommand): void {
       `materialize history in windows of this length, oldest first (default ${AGGREGATE_WINDOW_DEFAULT})`,
       kinds.interval('--window'),
     );
-  changeOptions(create).action((flags: AggregateFlags, cmd: Command) =>
+  checkOption(changeOptions(create)).action((flags: AggregateFlags & { check?: boolean }, cmd: Command) =>
     run(cmd, (ctx) => createAggregates(ctx, explicitFlags(cmd, flags))),
   );
 }
 
-async function createAggregates(ctx: CommandContext, flags: AggregateFlags): Promise<void> {
-  const opts = resolveAggregateOptions(flags, ctx.sources);
+async function createAggregates(
+  ctx: CommandContext,
+  all: AggregateFlags & { check?: boolean },
+): Promise<ExitCodeValue | void> {
+  const { check: checkFlag, ...flags } = all;
+  const check = Boolean(checkFlag);
+  const opts = resolveAggregateOptions(check ? { ...flags, dryRun: true } : flags, ctx.sources);
   const result = await withConnection(ctx, async (conn) => {
     const spin = ctx.spinner('waiting for the change lock');
     const progress = materializeProgress(ctx);
@@ -109,10 +116,12 @@ async function createAggregates(ctx: CommandContext, flags: AggregateFlags): Pro
       progress.stop();
     }
   });
+  const pending = pendingOf(check, result);
   printPlanResult(ctx, 'create-aggregates', result, {
     server: result.server,
     kind: result.kind,
     materialized: result.materialized,
+    ...checkFields(check, pending),
   });
   if (!ctx.options.json) renderMaterialized(ctx, result.materialized, result.dryRun);
   if (ctx.signal.aborted) {
@@ -122,6 +131,7 @@ async function createAggregates(ctx: CommandContext, flags: AggregateFlags): Pro
   }
   const failure = planFailure(result);
   if (failure) throw failure;
+  if (check) return endCheck(ctx, 'create-aggregates', pending);
 }
 
 function registerAggregatesList(agg: Command, run: RunCommand): void {

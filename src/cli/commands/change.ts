@@ -9,7 +9,8 @@ import { resolveSettings } from '../options.js';
 import type { CommandContext } from '../context.js';
 import { HomepotError } from '../../core/errors.js';
 import type { Interval } from '../../core/intervals.js';
-import { planFailure, type ApplyResult } from '../../db/plan.js';
+import { pendingSteps, planFailure, type ApplyResult } from '../../db/plan.js';
+import { ExitCode, type ExitCodeValue } from '../../core/exit-codes.js';
 import type { TuningResult } from '../../index.js';
 
 export interface TuningFlags {
@@ -52,4 +53,30 @@ export function throwIfFailed(ctx: CommandContext, result: ApplyResult, command:
   }
   const failure = planFailure(result);
   if (failure) throw failure;
+}
+
+/**
+ * --check's fields in the --json result (beside the dry run's): `pending`,
+ * and `changesPending`, the ids of the steps a run would apply.
+ */
+export function checkFields(check: boolean, pending: string[]): Record<string, unknown> {
+  return check ? { check: true, pending: pending.length > 0, changesPending: pending } : {};
+}
+
+/** The plan's pending step ids, for a --check run (empty otherwise). */
+export function pendingOf(check: boolean, result: ApplyResult): string[] {
+  return check ? pendingSteps(result) : [];
+}
+
+/**
+ * After --check printed its plan (and nothing failed): exit 7 when changes are
+ * pending, naming them on stderr; 0 when everything is in place.
+ */
+export function endCheck(ctx: CommandContext, command: string, pending: string[]): ExitCodeValue {
+  if (pending.length === 0) {
+    ctx.logger.info(`check: ${command} has nothing to change.`);
+    return ExitCode.ok;
+  }
+  ctx.logger.info(`check: ${command} has changes pending (exit 7): ${pending.join(', ')}.`);
+  return ExitCode.changesPending;
 }

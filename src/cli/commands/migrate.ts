@@ -1,9 +1,11 @@
+import type { ExitCodeValue } from '../../core/exit-codes.js';
 import type { Sql } from '../../db/connection.js';
 import { lockWaitNote, progressReporter, withChangeFeedback } from '../feedback.js';
 import { printPlanResult } from '../render/plan.js';
 import { printMigrateCleanup, printMigrateFinish, printMigrateResult } from '../render/migrate.js';
 import { resolveAggregateOptions, resolveSetting, resolveSettings, resolveSetupOptions } from '../options.js';
-import { changeOptions, hypertableOptions, TABLE_FLAG, tableOption } from '../parse/flags.js';
+import { changeOptions, checkOption, hypertableOptions, TABLE_FLAG, tableOption } from '../parse/flags.js';
+import { checkFields, endCheck } from './change.js';
 import * as kinds from '../parse/values.js';
 import { type RunCommand, withConnection, type CommandContext } from '../context.js';
 import { Option, type Command } from 'commander';
@@ -32,6 +34,7 @@ interface MigrateFlags {
   dropOld?: boolean;
   setup?: boolean;
   dryRun?: boolean;
+  check?: boolean;
   lockTimeout?: import('../../core/intervals.js').Interval;
 }
 
@@ -42,7 +45,7 @@ function resolveOptions(flags: MigrateFlags, ctx: CommandContext): MigrateOption
     onlineAbove: flags.onlineAbove ?? MIGRATE_DEFAULTS.onlineAbove,
     batchRows: flags.batchRows ?? MIGRATE_DEFAULTS.batchRows,
     jobs: flags.jobs ?? MIGRATE_DEFAULTS.jobs,
-    dryRun: Boolean(flags.dryRun),
+    dryRun: Boolean(flags.dryRun || flags.check),
     dropOld: Boolean(flags.dropOld),
   };
 }
@@ -50,7 +53,7 @@ function resolveOptions(flags: MigrateFlags, ctx: CommandContext): MigrateOption
 /** migrate-from-postgres, with its subcommands finish, cleanup and abort. */
 export function registerMigrate(program: Command, run: RunCommand): void {
   const cmd = migrateCommand(program);
-  changeOptions(hypertableOptions(tableOption(cmd))).action((flags: MigrateFlags, c: Command) =>
+  checkOption(changeOptions(hypertableOptions(tableOption(cmd)))).action((flags: MigrateFlags, c: Command) =>
     run(c, (ctx) => migrate(ctx, flags)),
   );
   registerMigrateFinish(cmd, run);
@@ -113,7 +116,7 @@ function migrateCommand(program: Command): Command {
     .option('--setup', 'then run setup and create-aggregates');
 }
 
-async function migrate(ctx: CommandContext, flags: MigrateFlags): Promise<void> {
+async function migrate(ctx: CommandContext, flags: MigrateFlags): Promise<ExitCodeValue | void> {
   const opts = resolveOptions(flags, ctx);
   const source = resolveSourceUrl({ source: flags.source, config: ctx.config, env: ctx.env });
   let result: MigrateResult;
@@ -129,10 +132,15 @@ async function migrate(ctx: CommandContext, flags: MigrateFlags): Promise<void> 
       return flags.setup ? await thenSetup(ctx, conn.sql, opts, r) : r;
     });
   }
-  printMigrateResult(ctx, result);
+  // --check: "is there anything to do": a table already a hypertable (or migrated) is not.
+  const check = Boolean(flags.check);
+  const pending = check && !['already-hypertable', 'already-migrated'].includes(result.outcome) ? [result.table] : [];
+  const shown: MigrateResult = Object.assign({}, result, checkFields(check, pending));
+  printMigrateResult(ctx, shown);
   if (ctx.signal.aborted && result.outcome !== 'migrated') {
     throw new HomepotError('interrupted', 'interrupted', { hint: 'Run migrate-from-postgres again to continue.' });
   }
+  if (check) return endCheck(ctx, 'migrate-from-postgres', pending);
 }
 
 /** --setup: setup and create-aggregates once the table is a hypertable; setup's plan is printed. */

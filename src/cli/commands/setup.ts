@@ -7,7 +7,14 @@ import * as kinds from '../parse/values.js';
 import { planFailure } from '../../db/plan.js';
 import { runSetup } from '../../setup.js';
 import { resolveSetupOptions, SETUP_DEFAULTS, type SetupFlags } from '../options.js';
-import { changeOptions, compressionSettingOptions, hypertableOptions, tableOption } from '../parse/flags.js';
+import {
+  changeOptions,
+  checkOption,
+  compressionSettingOptions,
+  hypertableOptions,
+  tableOption,
+} from '../parse/flags.js';
+import { checkFields, endCheck, pendingOf } from './change.js';
 
 export function registerSetup(program: Command, run: RunCommand): void {
   const cmd = program
@@ -36,22 +43,31 @@ export function registerSetup(program: Command, run: RunCommand): void {
   tableOption(cmd);
   hypertableOptions(cmd);
   compressionSettingOptions(cmd);
-  changeOptions(cmd).action((flags: SetupFlags, c: Command) =>
+  checkOption(changeOptions(cmd)).action((flags: SetupFlags & { check?: boolean }, c: Command) =>
     run(c, async (ctx) => {
       // commander gives retention: true for neither flag; treat that as "not given".
-      const f: SetupFlags = { ...flags, ...(flags.retention === (true as unknown) ? { retention: undefined } : {}) };
+      const { check: checkFlag, ...rest } = flags;
+      const check = Boolean(checkFlag);
+      const f: SetupFlags = { ...rest, ...(rest.retention === (true as unknown) ? { retention: undefined } : {}) };
       if (f.retention === undefined) delete f.retention;
+      if (check) f.dryRun = true;
       const opts = resolveSetupOptions(f, ctx.sources);
       const result = await withConnection(ctx, (conn) =>
         withChangeFeedback(ctx, (hooks) => runSetup(conn.sql, opts, hooks)),
       );
-      printPlanResult(ctx, 'setup', result, { server: result.server, edition: result.edition });
+      const pending = pendingOf(check, result);
+      printPlanResult(ctx, 'setup', result, {
+        server: result.server,
+        edition: result.edition,
+        ...checkFields(check, pending),
+      });
       if (ctx.signal.aborted)
         throw new HomepotError('interrupted', 'interrupted: the steps before the interruption are applied', {
           hint: 'Run setup again to finish.',
         });
       const failure = planFailure(result);
       if (failure) throw failure;
+      if (check) return endCheck(ctx, 'setup', pending);
     }),
   );
 }

@@ -57,6 +57,14 @@ export function changeOptions(cmd: Command): Command {
     );
 }
 
+/** --check: a dry run whose exit code says whether changes are pending (setup, create-aggregates, migrate-from-postgres). */
+export function checkOption(cmd: Command): Command {
+  return cmd.option(
+    '--check',
+    'drift check: change nothing, print the plan, exit 0 when everything is in place, 7 when changes are pending',
+  );
+}
+
 /** --segment-by and --order-by: compression settings (setup, compression set). */
 export function compressionSettingOptions(cmd: Command): Command {
   return cmd.option(...SEGMENT_BY_FLAG).option(...ORDER_BY_FLAG);

@@ -1,4 +1,4 @@
-import { describeServerKind, detectCapabilities, type Capabilities } from '../../db/capabilities.js';
+import { describeServerKind, detectCapabilities, requireWritable, type Capabilities } from '../../db/capabilities.js';
 import { TARGET_SEARCH_PATH, type Sql } from '../../db/connection.js';
 import { HomepotError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -109,6 +109,7 @@ async function migrate(
   hooks: MigrateHooks,
 ): Promise<MigrateResult> {
   const caps = await detectCapabilities(conn);
+  if (!opts.dryRun) requireWritable(caps, 'migrate-from-postgres');
   // Only planned here: the extension is created once every check has passed, so a refused run changes nothing.
   const ensured = await ensureTimescale(conn, caps, true);
   const run = await readSource(conn, src, shownSource, opts, hooks, caps, ensured.plan);
