@@ -5,7 +5,8 @@ import { loadConfig, type ConfigFile } from '../core/config.js';
 import { connectTarget, type Connection } from '../db/connection.js';
 import { describeError } from '../db/describe-error.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { makeChalk, type OutputOptions } from './render/table.js';
+import { makeChalk, setOutputWidth, type OutputOptions } from './render/table.js';
+import { detectWidth } from './render/fit.js';
 import { toJson } from './render/json.js';
 import { makeSpinner, type Spinner } from './feedback.js';
 import { writeOut } from '../core/streams.js';
@@ -23,6 +24,8 @@ export interface GlobalOptions {
   color: boolean;
   quiet: boolean;
   debug: boolean;
+  /** --wide: tables keep every column and full values, whatever the terminal's width. */
+  wide?: boolean;
 }
 
 /** Runs a command's body with a context (src/cli/main.ts). */
@@ -62,7 +65,12 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   };
   const chalk = makeChalk(process.stdout, output);
   const chalkErr = makeChalk(process.stderr, output);
-  const logger = createLogger({ ...output, chalk: chalkErr });
+  setOutputWidth(detectWidth(process.stdout, process.env, Boolean(options.wide)));
+  const logger = createLogger({
+    ...output,
+    chalk: chalkErr,
+    width: detectWidth(process.stderr, process.env, Boolean(options.wide)),
+  });
   const { config, filepath, ignored } = await loadConfig(options.config ? { file: options.config } : {});
   for (const file of ignored) {
     logger.warn(`ignored ${file}: JavaScript config files run only from the current directory (or with --config)`);

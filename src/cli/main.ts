@@ -65,6 +65,7 @@ export function buildProgram(signal: AbortSignal): Command {
       ),
     )
     .option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)', false)
+    .option('--wide', 'tables keep every column and full values (else they fit the terminal, COLUMNS, or 80)', false)
     .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR forces it)')
     .option('-q, --quiet', 'only data and warnings: no progress or notes', false)
     .option('--debug', 'show debug lines and stack traces', false);

@@ -4,7 +4,7 @@
  * report as it is. Also chunk-interval show. Nothing here talks to the database.
  */
 import type { CommandContext } from '../context.js';
-import { formatBytes, formatTime } from './format.js';
+import { formatBytes, formatInterval, formatTime } from './format.js';
 import { table } from './table.js';
 import type { ChunkIntervalReport, ChunksReport } from '../../index.js';
 
@@ -30,6 +30,7 @@ export function printChunks(ctx: CommandContext, report: ChunksReport): void {
           : '-',
       ]),
       c,
+      { middle: ['chunk'], drop: ['before → after', 'to'] },
     ),
   );
   ctx.logger.info(
@@ -49,7 +50,7 @@ export function printChunkInterval(ctx: CommandContext, r: ChunkIntervalReport):
     [
       `${c.bold('table         ')}  ${r.table}`,
       `${c.bold('time column   ')}  ${r.timeColumn}`,
-      `${c.bold('chunk interval')}  ${r.chunkInterval ?? `${r.integerInterval} (integer)`}`,
+      `${c.bold('chunk interval')}  ${r.chunkInterval ? formatInterval(r.chunkInterval) : `${r.integerInterval} (integer)`}`,
       `${c.bold('chunks        ')}  ${r.chunks}`,
     ].join('\n'),
   );

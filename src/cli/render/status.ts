@@ -7,7 +7,7 @@ import { editionSummary } from '../../db/features.js';
  */
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../context.js';
-import { formatBytes, formatTime } from './format.js';
+import { formatBytes, formatInterval, formatTime } from './format.js';
 import { table } from './table.js';
 import { renderAggregatesTable } from './aggregates.js';
 import { renderJobErrorsTable, renderJobsTable } from './jobs.js';
@@ -106,6 +106,7 @@ function tablesSection(report: Report, c: ChalkInstance): string[] {
         formatBytes(t.totalBytes),
       ]),
       c,
+      { middle: ['table'], drop: ['owner', 'kind'] },
     ),
   ];
 }
@@ -124,7 +125,7 @@ function hypertablesSection(report: Report, c: ChalkInstance): string[] {
       report.hypertables.map((h) => [
         `${h.schema}.${h.name}`,
         h.timeColumn ?? '-',
-        h.chunkInterval ?? '-',
+        formatInterval(h.chunkInterval),
         h.chunks,
         h.compressionEnabled ? c.green('on') : 'off',
         `${h.compressedChunks}/${h.chunks}`,
@@ -134,6 +135,10 @@ function hypertablesSection(report: Report, c: ChalkInstance): string[] {
           : '-',
       ]),
       c,
+      {
+        middle: ['hypertable', 'time column'],
+        drop: ['before → after', 'compression', 'time column', 'size'],
+      },
     ),
   ];
 }
@@ -150,10 +155,11 @@ function continuousAggregatesSection(report: Report, c: ChalkInstance): string[]
         `${a.schema}.${a.name}`,
         a.hypertable,
         a.materializedOnly ? 'no' : 'yes',
-        a.policyJobId ? `job ${a.policyJobId}, every ${a.policySchedule}` : c.yellow('none'),
+        a.policyJobId ? `job ${a.policyJobId}, every ${formatInterval(a.policySchedule)}` : c.yellow('none'),
         a.policyLastSuccess ? formatTime(a.policyLastSuccess) : '-',
       ]),
       c,
+      { middle: ['view', 'on'], wrap: ['refresh policy'], drop: ['on', 'real-time'] },
     ),
   ];
 }
