@@ -69,7 +69,8 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   const logger = createLogger({
     ...output,
     chalk: chalkErr,
-    width: detectWidth(process.stderr, process.env, Boolean(options.wide)),
+    // Talk is wrapped on a terminal only: a log file or pipe keeps one message a line (grep, one-line errors).
+    width: process.stderr.isTTY ? detectWidth(process.stderr, process.env, Boolean(options.wide)) : undefined,
   });
   const { config, filepath, ignored } = await loadConfig(options.config ? { file: options.config } : {});
   for (const file of ignored) {
