@@ -14,7 +14,7 @@ import type { AggregateInfo, MaterializeResult, RefreshResult } from '../../inde
 export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandContext, 'chalk'>): string {
   const c = ctx.chalk;
   return table(
-    ['aggregate', 'kind', 'policy', 'materialized up to', 'rows', 'size'],
+    ['aggregate', 'kind', 'policy', 'last refresh', 'materialized up to', 'rows', 'size'],
     list.map((a) => [
       a.name + (a.definitionMatches === false ? c.yellow(' (definition differs)') : ''),
       !a.exists
@@ -37,6 +37,13 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
           : a.exists
             ? c.yellow('none')
             : '-',
+      !a.policy
+        ? '-'
+        : a.policy.lastSuccess
+          ? formatTime(a.policy.lastSuccess)
+          : a.policy.neverSucceeded
+            ? c.red('never')
+            : c.dim('not run yet'),
       a.materializedUpTo
         ? `${formatTime(a.materializedUpTo)} (${formatDuration((a.behindSeconds ?? 0) * 1000)} ago)`
         : a.exists
@@ -46,7 +53,7 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
       formatBytes(a.totalBytes),
     ]),
     c,
-    { middle: ['aggregate'], wrap: ['kind', 'policy', 'materialized up to'], drop: ['size', 'rows'] },
+    { wrap: ['kind', 'policy', 'materialized up to'], drop: ['size', 'rows', 'kind', 'materialized up to'] },
   );
 }
 

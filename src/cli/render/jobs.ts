@@ -23,7 +23,11 @@ export function renderJobsTable(jobs: JobRow[], c: ChalkInstance): string {
         : j.lastRunStatus === 'Success'
           ? c.green('Success')
           : (j.lastRunStatus ?? c.dim('never run')),
-      j.scheduled ? formatTime(j.nextStart) : c.yellow('paused'),
+      !j.scheduled
+        ? c.yellow('paused')
+        : j.overdue
+          ? c.red(`${formatTime(j.nextStart)} overdue`)
+          : formatTime(j.nextStart),
       j.totalRuns,
       j.totalFailures > 0 ? c.red(String(j.totalFailures)) : '0',
     ]),
@@ -41,9 +45,9 @@ export function renderJobErrorsTable(errors: JobErrorRow[], c: ChalkInstance): s
   );
 }
 
-/** "Refresh Continuous Aggregate Policy [1002]" → "Refresh Continuous Aggregate": the id has its own column. */
+/** "Retention Policy [1001]" → "Retention Policy": the id has its own column. */
 function jobName(applicationName: string): string {
-  return applicationName.replace(/ \[\d+\]$/, '').replace(/ Policy$/, '');
+  return applicationName.replace(/ \[\d+\]$/, '');
 }
 
 function truncate(s: string, n: number): string {
@@ -79,5 +83,9 @@ export function printJobRun(ctx: CommandContext, result: JobRunResult): void {
     ctx.print(wrapped(`${label} would run: ${result.statement};`));
   } else if (result.status === 'succeeded') {
     ctx.print(`${label}: succeeded in ${seconds(result.durationMs)}`);
+    // run_job in our session is not the scheduler's run: job_stats (what jobs and status show) keeps the last scheduled run.
+    ctx.logger.info(
+      'A run by hand is not recorded in job_stats: jobs and status still show the last scheduled run (and its failure, if it failed) until the scheduler runs the job again.',
+    );
   }
 }

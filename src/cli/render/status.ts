@@ -113,7 +113,7 @@ function tablesSection(report: Report, c: ChalkInstance): string[] {
 
 function aggregatesSection(report: Report, c: ChalkInstance): string[] {
   if (!report.aggregates.some((a) => a.exists)) return [];
-  return [section(c, 'Aggregates (freshness)'), renderAggregatesTable(report.aggregates, { chalk: c })];
+  return [section(c, 'Aggregates'), renderAggregatesTable(report.aggregates, { chalk: c })];
 }
 
 function hypertablesSection(report: Report, c: ChalkInstance): string[] {
@@ -146,17 +146,21 @@ function hypertablesSection(report: Report, c: ChalkInstance): string[] {
 function continuousAggregatesSection(report: Report, c: ChalkInstance): string[] {
   if (!report.capabilities.features.continuousAggregates) return [];
   const title = section(c, 'Continuous aggregates');
+  // HOMEPOT's own aggregates are in the Aggregates table: here only the others, if any.
+  const ours = new Set(report.aggregates.filter((a) => a.exists).map((a) => `${a.schema}.${a.name}`));
+  const others = report.continuousAggregates.filter((a) => !ours.has(`${a.schema}.${a.name}`));
   if (report.continuousAggregates.length === 0) return [title, c.dim('  none (run homepot-ts create-aggregates)')];
+  if (others.length === 0) return [];
   return [
-    title,
+    section(c, 'Other continuous aggregates'),
     table(
       ['view', 'on', 'real-time', 'refresh policy', 'last refresh'],
-      report.continuousAggregates.map((a) => [
+      others.map((a) => [
         `${a.schema}.${a.name}`,
         a.hypertable,
         a.materializedOnly ? 'no' : 'yes',
         a.policyJobId ? `job ${a.policyJobId}, every ${formatInterval(a.policySchedule)}` : c.yellow('none'),
-        a.policyLastSuccess ? formatTime(a.policyLastSuccess) : '-',
+        a.policyLastSuccess ? formatTime(a.policyLastSuccess) : a.policyNeverSucceeded ? c.red('never') : '-',
       ]),
       c,
       { middle: ['view', 'on'], wrap: ['refresh policy'], drop: ['on', 'real-time'] },
