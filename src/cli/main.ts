@@ -34,7 +34,6 @@ export function buildProgram(signal: AbortSignal): Command {
   const program = new Command('homepot-ts')
     .description('Set up and look after TimescaleDB for HOMEPOT')
     .version(VERSION)
-    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     // Help goes through our writers (they redact passwords); commander's usage errors are not
     // printed by commander at all: main() reports them as one line (or one JSON object).
@@ -86,7 +85,16 @@ export function buildProgram(signal: AbortSignal): Command {
   registerAggregates(program, run);
   registerMigrate(program, run);
   registerDemo(program, run);
+  pointToGlobalOptions(program);
   return program;
+}
+
+/** Global options are listed once, in the top-level help; each command's help says where. */
+function pointToGlobalOptions(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    sub.addHelpText('after', '\nGlobal options (--database-url, --json, --wide, ...): homepot-ts --help');
+    pointToGlobalOptions(sub);
+  }
 }
 
 /**
