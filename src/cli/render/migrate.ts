@@ -6,7 +6,7 @@
  */
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatDuration } from './format.js';
-import { table, wrapSql } from './table.js';
+import { sqlComment, table, wrapSql } from './table.js';
 import { formatCount } from '../../core/numbers.js';
 import type { CleanupResult, FinishResult, MigrateResult } from '../../index.js';
 
@@ -50,7 +50,7 @@ function printPlanned(ctx: CommandContext, r: MigrateResult): void {
   );
   ctx.print('\n' + c.bold('Plan (nothing was changed):'));
   for (const s of r.plan) {
-    ctx.print(c.dim(`-- ${s.id}: ${s.title}`));
+    ctx.print(c.dim(sqlComment(`${s.id}: ${s.title}`)));
     for (const st of s.statements) ctx.print(wrapSql(st + ';'));
   }
   ctx.logger.info('dry run: nothing was changed.');

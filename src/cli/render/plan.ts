@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../context.js';
-import { table, wrapSql } from './table.js';
+import { sqlComment, table, wrapSql } from './table.js';
 import type { ApplyResult, StepResult } from '../../db/plan.js';
 
 /** Print a plan's results: a table for people (with SQL on --dry-run), or JSON. */
@@ -39,7 +39,7 @@ export function printPlanResult(
     if (pending.length > 0) {
       ctx.print('\n' + c.bold('SQL that would run (one transaction per step):'));
       for (const s of pending) {
-        ctx.print(c.dim(`-- ${s.title}`));
+        ctx.print(c.dim(sqlComment(s.title)));
         for (const st of s.statements) ctx.print(wrapSql(st + ';'));
       }
     }

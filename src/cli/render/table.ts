@@ -58,6 +58,14 @@ export function wrapSql(text: string): string {
   return wrapSqlText(text, outputWidth);
 }
 
+/** A comment line above SQL ("-- text"), wrapped to the output width, each line a comment. */
+export function sqlComment(text: string): string {
+  return wrapText(text, outputWidth - 3)
+    .split('\n')
+    .map((line) => `-- ${line}`)
+    .join('\n');
+}
+
 /**
  * A cli-table3 table whose borders follow our colour decision, fitted to the
  * output width: columns in layout.drop are hidden (least important first) and
