@@ -28,7 +28,7 @@ export function printChunks(ctx: CommandContext, report: ChunksReport): void {
     );
   if (report.partiallyCompressed)
     ctx.logger.info(
-      `${report.partiallyCompressed} chunks are partially compressed (rows inserted after compression); homepot-ts compression run compresses them.`,
+      `${report.partiallyCompressed} partially compressed: rows inserted after compression; homepot-ts compression run compresses them.`,
     );
 }
 
