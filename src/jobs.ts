@@ -31,6 +31,8 @@ export interface JobRow {
   totalRuns: number;
   totalSuccesses: number;
   totalFailures: number;
+  /** Scheduled, not running, and its next start passed longer ago than its schedule interval. */
+  overdue: boolean;
 }
 
 export interface JobErrorRow {
@@ -61,6 +63,7 @@ interface RawJob {
   total_runs: number;
   total_successes: number;
   total_failures: number;
+  overdue: boolean;
 }
 
 /** Background jobs and their stats (timescaledb_information.jobs + job_stats). Needs TimescaleDB. */
@@ -83,6 +86,7 @@ export async function listJobs(sql: Sql, options: { failedOnly?: boolean } = {})
     totalRuns: Number(r.total_runs),
     totalSuccesses: Number(r.total_successes),
     totalFailures: Number(r.total_failures),
+    overdue: r.overdue,
   }));
 }
 

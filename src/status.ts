@@ -1,3 +1,4 @@
+import { validDate } from './core/times.js';
 import { listAggregates, type AggregateInfo } from './aggregates/inspect.js';
 import { readStateForStatus } from './migrate/state.js';
 import { formatCount } from './core/numbers.js';
@@ -39,7 +40,10 @@ export interface ContinuousAggregateInfo {
   policyJobId: number | null;
   policySchedule: string | null;
   policyLastRunStatus: string | null;
+  /** When the refresh policy last succeeded; null when it never did (job_stats says -infinity) or has not run. */
   policyLastSuccess: Date | null;
+  /** The policy ran but never succeeded (job_stats.last_successful_finish is -infinity). */
+  policyNeverSucceeded: boolean;
 }
 
 export interface HomepotTableInfo {
@@ -133,7 +137,8 @@ export async function listContinuousAggregates(sql: Sql): Promise<ContinuousAggr
     policyJobId: r.policy_job_id,
     policySchedule: r.policy_schedule,
     policyLastRunStatus: r.policy_last_run_status,
-    policyLastSuccess: r.policy_last_success,
+    policyLastSuccess: validDate(r.policy_last_success),
+    policyNeverSucceeded: r.policy_last_success !== null && validDate(r.policy_last_success) === null,
   }));
 }
 
@@ -236,6 +241,11 @@ export async function getStatus(
   const scheduled = jobs.some((j) => j.scheduled);
   const scheduler = schedulerWarning(caps, scheduled);
   if (scheduler) warnings.push(scheduler);
+  const overdue = jobs.filter((j) => j.overdue);
+  if (overdue.length > 0)
+    warnings.push(
+      `${overdue.length} background job${overdue.length > 1 ? 's are' : ' is'} overdue (${overdue.map((j) => j.jobId).join(', ')}): due longer ago than ${overdue.length > 1 ? 'their' : 'its'} schedule interval. The scheduler may be out of background workers (server log: "failed to launch job ... out of background workers"): raise timescaledb.max_background_workers (and max_worker_processes) and restart.`,
+    );
   if (caps.server.readOnly)
     warnings.push(
       'This session is read-only (a replica or default_transaction_read_only): changing commands will refuse to run; their --dry-run and --check (setup, create-aggregates, migrate-from-postgres) show what they would do on the primary.',

@@ -63,7 +63,8 @@ for (const flavour of ['timescale', 'apache'] as const) {
       expect(j.total).toBe(4);
       expect(j.chunks).toHaveLength(3);
       expect(j.order).toBe('newest');
-      const human = await runCli(['chunks', 'health_checks', '--database-url', db().url]);
+      // --wide: at 80 columns the before → after column is the first to go.
+      const human = await runCli(['chunks', 'health_checks', '--wide', '--database-url', db().url]);
       expect(human.code, human.stderr).toBe(0);
       expect(human.stdout).toContain('_hyper_');
       expect(human.stdout.match(/_hyper_\d+_\d+_chunk/g)).toHaveLength(4);
@@ -124,6 +125,74 @@ for (const flavour of ['timescale', 'apache'] as const) {
       expect(r.code).toBe(4);
       oneLineError(r.stderr, /public\.devices is a plain table, not a hypertable/);
     });
+
+    it('a hypertable of 1,200 chunks: the newest 20 by default, a summary line, how to see more; --limit, --all, --since, --compressed filter in SQL', async () => {
+      const sql = db().sql();
+      await sql.unsafe(`CREATE TABLE big_ticks (ts timestamptz NOT NULL, v int)`);
+      await sql.unsafe(`SELECT create_hypertable('big_ticks', 'ts', chunk_time_interval => INTERVAL '1 hour')`);
+      // 1,200 hourly chunks ending at 2026-01-01 01:00Z, one row each; in batches (one INSERT into 1,200 chunks takes 1,200 chunk locks).
+      for (let from = 0; from < 1200; from += 200) {
+        await sql.unsafe(
+          `INSERT INTO big_ticks SELECT TIMESTAMPTZ '2026-01-01 00:30Z' - i * INTERVAL '1 hour', i FROM generate_series(${from}, ${from + 199}) i`,
+        );
+      }
+      if (flavour === 'timescale') {
+        await sql.unsafe(`ALTER TABLE big_ticks SET (timescaledb.compress)`);
+        await sql.unsafe(
+          `SELECT compress_chunk(c) FROM show_chunks('big_ticks', older_than => TIMESTAMPTZ '2025-11-12 04:00Z') c`,
+        );
+      }
+      await db().closeClients();
+      const url = ['--database-url', db().url];
+      const human = await runCli(['chunks', 'big_ticks', ...url], { env: { COLUMNS: '80' } });
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout.match(/_hyper_\d+_\d+_chunk/g)).toHaveLength(20);
+      const compressedShare = flavour === 'timescale' ? '3 compressed \\(<1%\\)' : '0 compressed \\(0%\\)';
+      expect(human.stdout).toMatch(
+        new RegExp(
+          `public\\.big_ticks: 1,200 chunks, [\\d.]+ [kMG]?B, ${compressedShare}, 2025-11-12 01:00:00Z\\s+→\\s+2026-01-01 01:00:00Z`,
+        ),
+      );
+      expect(human.stderr.replace(/\s+/g, ' ')).toContain(
+        '20 newest of 1200 chunks shown; 1180 more: --limit n or --all shows them',
+      );
+      for (const line of human.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+
+      const page = (await runCli(['chunks', 'big_ticks', '--json', ...url])).json();
+      expect(page).toMatchObject({
+        total: 1200,
+        matching: 1200,
+        filters: { limit: 20, since: null, compressed: null },
+      });
+      expect(page.chunks).toHaveLength(20);
+      expect(page.chunks[0].rangeStart).toBe('2026-01-01T00:00:00.000Z');
+      expect(page.newest).toBe('2026-01-01T01:00:00.000Z');
+      expect(page.oldest).toBe('2025-11-12T01:00:00.000Z');
+      expect(page.totalBytes).toBeGreaterThan(0);
+      expect((await runCli(['chunks', 'big_ticks', '--json', '--limit', '5', ...url])).json().chunks).toHaveLength(5);
+      const all = (await runCli(['chunks', 'big_ticks', '--json', '--all', ...url])).json();
+      expect(all.chunks).toHaveLength(1200);
+      const since = (await runCli(['chunks', 'big_ticks', '--json', '--since', '2025-12-31T14:00Z', ...url])).json();
+      expect(since.matching).toBe(11);
+      expect(since.chunks.map((c: any) => c.rangeStart).at(-1)).toBe('2025-12-31T14:00:00.000Z');
+      const compressed = (await runCli(['chunks', 'big_ticks', '--json', '--all', '--compressed', ...url])).json();
+      const uncompressed = (await runCli(['chunks', 'big_ticks', '--json', '--uncompressed', ...url])).json();
+      expect(compressed.matching).toBe(flavour === 'timescale' ? 3 : 0);
+      expect(compressed.chunks.every((c: any) => c.compressed)).toBe(true);
+      expect(uncompressed.matching).toBe(flavour === 'timescale' ? 1197 : 1200);
+      expect(uncompressed.chunks.every((c: any) => !c.compressed)).toBe(true);
+      if (flavour === 'timescale') expect(compressed.chunks[0].rangeStart).toBe('2025-11-12T03:00:00.000Z');
+
+      const both = await runCli(['chunks', 'big_ticks', '--compressed', '--uncompressed', ...url]);
+      expect(both.code).toBe(2);
+      oneLineError(both.stderr, /--compressed and --uncompressed contradict each other/);
+      const allAndLimit = await runCli(['chunks', 'big_ticks', '--all', '--limit', '3', ...url]);
+      expect(allAndLimit.code).toBe(2);
+      oneLineError(allAndLimit.stderr, /--all and --limit contradict each other/);
+      const badSince = await runCli(['chunks', 'big_ticks', '--since', 'yesterday', ...url]);
+      expect(badSince.code).toBe(2);
+      oneLineError(badSince.stderr, /--since "?yesterday"? is neither a timestamp nor an interval ago/);
+    }, 180_000);
 
     it('bad --limit is a usage error (exit 2)', async () => {
       const r = await runCli(['chunks', '--limit', 'ten', '--database-url', db().url]);

@@ -1,5 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import { listJobErrors, listJobs } from '../src/jobs.js';
+import { getStatus } from '../src/status.js';
 import { runCli } from './support/cli.js';
 import { describeWithDatabase } from './support/databases.js';
 import { loadHypertable } from './support/homepot.js';
@@ -36,7 +37,7 @@ describeWithDatabase('timescale', 'jobs on TimescaleDB Community', (db) => {
     const r = await runCli(['jobs', '--json', '--database-url', db().url]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().jobs.map((j: any) => j.jobId)).toContain(retentionJob);
-    const human = await runCli(['jobs', '--database-url', db().url]);
+    const human = await runCli(['jobs', '--wide', '--database-url', db().url]);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('Retention Policy');
     expect(human.stdout).toContain('public.health_checks');
@@ -47,6 +48,27 @@ describeWithDatabase('timescale', 'jobs on TimescaleDB Community', (db) => {
     expect(ids).toEqual(await failedJobs(db()));
     expect(ids).not.toContain(retentionJob);
     if (db().source === 'embedded') expect(ids).toEqual([]);
+  });
+
+  it('a job due longer ago than its schedule interval is overdue, and status warns about it', async () => {
+    // In one transaction, rolled back: the scheduler of a real server never sees the job due.
+    const rolledBack = new Error('rolled back');
+    const outcome = db()
+      .sql()
+      .begin(async (tx) => {
+        const before = await listJobs(tx as any);
+        expect(before.find((j) => j.jobId === retentionJob)?.overdue).toBe(false);
+        await tx.unsafe(`SELECT alter_job(${retentionJob}, next_start => now() - INTERVAL '3 days')`);
+        const jobs = await listJobs(tx as any);
+        expect(jobs.filter((j) => j.overdue).map((j) => j.jobId)).toEqual([retentionJob]);
+        const status = await getStatus(tx as any);
+        expect(status.warnings.join('\n')).toMatch(
+          new RegExp(`1 background job is overdue \\(${retentionJob}\\): .*max_background_workers`),
+        );
+        throw rolledBack;
+      });
+    await expect(outcome).rejects.toBe(rolledBack);
+    await db().closeClients();
   });
 });
 

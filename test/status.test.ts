@@ -103,7 +103,8 @@ describeWithDatabase('timescale', 'status on TimescaleDB Community', (db) => {
   });
 
   it('CLI human: one screen naming the edition, hypertable and jobs; colour only when forced', async () => {
-    const plain = await runCli(['status', '--database-url', db().url]);
+    // --wide: full names (terminal.test.ts checks what fits 80 columns).
+    const plain = await runCli(['status', '--wide', '--database-url', db().url]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toContain('Community');
     expect(plain.stdout).toContain('public.health_checks');

@@ -1,4 +1,4 @@
--- Background jobs with their last run. $1: true = only jobs whose last run failed.
+-- Background jobs with their last run, and whether each is overdue. $1: true = only jobs whose last run failed.
 SELECT
     j.job_id,
     j.application_name,
@@ -17,7 +17,12 @@ SELECT
     coalesce(s.next_start, j.next_start)       AS next_start,
     coalesce(s.total_runs, 0)::int             AS total_runs,
     coalesce(s.total_successes, 0)::int        AS total_successes,
-    coalesce(s.total_failures, 0)::int         AS total_failures
+    coalesce(s.total_failures, 0)::int         AS total_failures,
+    -- Overdue: scheduled, not running, and due longer ago than its own schedule interval (a
+    -- scheduler out of background workers leaves jobs so: "failed to launch job ... out of
+    -- background workers" in the server log). now() is the server's clock, as next_start is.
+    coalesce(j.scheduled AND coalesce(s.job_status, '') <> 'Running'
+             AND coalesce(s.next_start, j.next_start) < now() - j.schedule_interval, false) AS overdue
 FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
 WHERE NOT $1::boolean OR s.last_run_status = 'Failed'

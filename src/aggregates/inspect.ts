@@ -1,3 +1,4 @@
+import { validDate } from '../core/times.js';
 import { detectCapabilities, type Capabilities } from '../db/capabilities.js';
 import type { Sql } from '../db/connection.js';
 import { HomepotError } from '../core/errors.js';
@@ -214,7 +215,10 @@ export interface AggregateInfo {
     startOffset: string | null;
     endOffset: string | null;
     schedule: string;
+    /** null when the policy never succeeded (job_stats says -infinity) or has not run. */
     lastSuccess: Date | null;
+    /** The policy ran but never succeeded (job_stats.last_successful_finish is -infinity). */
+    neverSucceeded: boolean;
     lastRunStatus: string | null;
   } | null;
   /** End of the last materialized bucket: the watermark (continuous) or the newest bucket's end (table, materialized view). */
@@ -322,7 +326,8 @@ async function continuousStats(sql: Sql, schema: string, name: AggregateName, co
           startOffset: p.start_offset,
           endOffset: p.end_offset,
           schedule: p.schedule,
-          lastSuccess: p.last_success,
+          lastSuccess: validDate(p.last_success),
+          neverSucceeded: p.last_success !== null && validDate(p.last_success) === null,
           lastRunStatus: p.last_run_status,
         }
       : null,

@@ -6,7 +6,8 @@ import { chooseTarget, configForTarget } from '../core/config-targets.js';
 import { connectTarget, type Connection } from '../db/connection.js';
 import { describeError } from '../db/describe-error.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { makeChalk, type OutputOptions } from './render/table.js';
+import { makeChalk, setOutputWidth, type OutputOptions } from './render/table.js';
+import { detectWidth } from './render/fit.js';
 import { toJson } from './render/json.js';
 import { makeSpinner, type Spinner } from './feedback.js';
 import { writeOut } from '../core/streams.js';
@@ -29,6 +30,8 @@ export interface GlobalOptions {
   color: boolean;
   quiet: boolean;
   debug: boolean;
+  /** --wide: tables keep every column and full values, whatever the terminal's width. */
+  wide?: boolean;
 }
 
 /**
@@ -77,7 +80,13 @@ export async function createContext(options: GlobalOptions, signal: AbortSignal)
   };
   const chalk = makeChalk(process.stdout, output);
   const chalkErr = makeChalk(process.stderr, output);
-  const logger = createLogger({ ...output, chalk: chalkErr });
+  setOutputWidth(detectWidth(process.stdout, process.env, Boolean(options.wide)));
+  const logger = createLogger({
+    ...output,
+    chalk: chalkErr,
+    // Talk is wrapped on a terminal only: a log file or pipe keeps one message a line (grep, one-line errors).
+    width: process.stderr.isTTY ? detectWidth(process.stderr, process.env, Boolean(options.wide)) : undefined,
+  });
   const loaded = await loadConfig(options.config ? { file: options.config } : {});
   const { filepath, ignored } = loaded;
   for (const file of ignored) {

@@ -77,7 +77,8 @@ export function progressReporter(ctx: CommandContext, label: string, unit = 'row
   return {
     update(p: ProgressState) {
       spin.update(line(p));
-      if (plain && (p.elapsedMs - lastPlain >= 2000 || p.done === p.total)) {
+      // A single unit of work (one window) is said by the line that ends the phase: no progress line for it.
+      if (plain && p.total > 1 && (p.elapsedMs - lastPlain >= 2000 || p.done === p.total)) {
         lastPlain = p.elapsedMs;
         ctx.logger.info(line(p));
       }

@@ -35,7 +35,6 @@ export function buildProgram(signal: AbortSignal, outcome: { exitCode: number } 
   const program = new Command('homepot-ts')
     .description('Set up and look after TimescaleDB for HOMEPOT')
     .version(VERSION)
-    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     // Help goes through our writers (they redact passwords); commander's usage errors are not
     // printed by commander at all: main() reports them as one line (or one JSON object).
@@ -71,6 +70,7 @@ export function buildProgram(signal: AbortSignal, outcome: { exitCode: number } 
       ),
     )
     .option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)', false)
+    .option('--wide', 'tables keep every column and full values (else they fit the terminal, COLUMNS, or 80)', false)
     .option('--no-color', 'no colour (also NO_COLOR; FORCE_COLOR forces it)')
     .option('-q, --quiet', 'only data and warnings: no progress or notes', false)
     .option('--debug', 'show debug lines and stack traces', false);
@@ -93,7 +93,16 @@ export function buildProgram(signal: AbortSignal, outcome: { exitCode: number } 
   registerMigrate(program, run);
   registerDemo(program, run);
   registerDoctor(program, run);
+  pointToGlobalOptions(program);
   return program;
+}
+
+/** Global options are listed once, in the top-level help; each command's help says where. */
+function pointToGlobalOptions(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    sub.addHelpText('after', '\nGlobal options (--database-url, --json, --wide, ...): homepot-ts --help');
+    pointToGlobalOptions(sub);
+  }
 }
 
 /**

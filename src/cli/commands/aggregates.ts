@@ -136,8 +136,8 @@ async function createAggregates(
 
 function registerAggregatesList(agg: Command, run: RunCommand): void {
   agg
-    .command('list')
-    .description('each aggregate: kind, refresh policy, materialized up to, rows, size')
+    .command('list', { isDefault: true })
+    .description('each aggregate: kind, refresh policy, last refresh, materialized up to, rows, size (the default)')
     .action((_o: unknown, cmd: Command) =>
       run(cmd, async (ctx) => {
         const list = await withConnection(ctx, (conn, caps) =>

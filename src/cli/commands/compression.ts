@@ -35,8 +35,10 @@ export function registerCompression(program: Command, run: RunCommand): void {
 
 function registerCompressionShow(compression: Command, run: RunCommand): void {
   compression
-    .command('show')
-    .description('compression settings, policy (job, compress_after, last run, next start) and compressed chunks')
+    .command('show', { isDefault: true })
+    .description(
+      'compression settings, policy (job, compress_after, last run, next start) and compressed chunks (the default)',
+    )
     .option(...TABLE_FLAG)
     .action((flags: { table?: string }, cmd: Command) =>
       run(cmd, async (ctx) => {

@@ -5,8 +5,8 @@
  * talks to the database: it gets what the library returned.
  */
 import type { CommandContext } from '../context.js';
-import { formatBytes, formatDuration, formatTime } from './format.js';
-import { table } from './table.js';
+import { formatBytes, formatDuration, formatInterval, formatTime } from './format.js';
+import { getOutputWidth, table, wrapSql } from './table.js';
 import { describePolicy } from '../../aggregates/definitions.js';
 import { formatCount } from '../../core/numbers.js';
 import type { AggregateInfo, MaterializeResult, RefreshResult } from '../../index.js';
@@ -14,7 +14,7 @@ import type { AggregateInfo, MaterializeResult, RefreshResult } from '../../inde
 export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandContext, 'chalk'>): string {
   const c = ctx.chalk;
   return table(
-    ['aggregate', 'kind', 'policy', 'materialized up to', 'rows', 'size'],
+    ['aggregate', 'kind', 'policy', 'last refresh', 'materialized up to', 'rows', 'size'],
     list.map((a) => [
       a.name + (a.definitionMatches === false ? c.yellow(' (definition differs)') : ''),
       !a.exists
@@ -27,12 +27,23 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
               ? c.yellow('materialized view')
               : String(a.kind),
       a.policy
-        ? `job ${a.policy.jobId}, ${describePolicy(a.policy)}`
+        ? `job ${a.policy.jobId}, ${describePolicy({
+            schedule: formatInterval(a.policy.schedule),
+            startOffset: a.policy.startOffset === null ? null : formatInterval(a.policy.startOffset),
+            endOffset: a.policy.endOffset === null ? null : formatInterval(a.policy.endOffset),
+          })}`
         : a.kind === 'table' || a.kind === 'materialized'
           ? c.dim('none: cron aggregates refresh')
           : a.exists
             ? c.yellow('none')
             : '-',
+      !a.policy
+        ? '-'
+        : a.policy.lastSuccess
+          ? formatTime(a.policy.lastSuccess)
+          : a.policy.neverSucceeded
+            ? c.red('never')
+            : c.dim('not run yet'),
       a.materializedUpTo
         ? `${formatTime(a.materializedUpTo)} (${formatDuration((a.behindSeconds ?? 0) * 1000)} ago)`
         : a.exists
@@ -42,6 +53,7 @@ export function renderAggregatesTable(list: AggregateInfo[], ctx: Pick<CommandCo
       formatBytes(a.totalBytes),
     ]),
     c,
+    { wrap: ['kind', 'policy', 'materialized up to'], drop: ['size', 'rows', 'kind', 'materialized up to'] },
   );
 }
 
@@ -82,7 +94,7 @@ export function renderMaterialized(ctx: CommandContext, results: MaterializeResu
   }
   if (!dryRun) ctx.print(`in ${formatDuration(results.reduce((t, m) => t + m.elapsedMs, 0))}`);
   if (dryRun) {
-    for (const m of results) for (const st of m.statements) ctx.print(st + ';');
+    for (const m of results) for (const st of m.statements) ctx.print(wrapSql(st + ';'));
   }
 }
 
@@ -91,7 +103,7 @@ function wrapNote(text: string): string {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
-    if (line && (line + ' ' + word).length > 78) {
+    if (line && (line + ' ' + word).length > Math.min(getOutputWidth(), 80) - 2) {
       lines.push(line);
       line = '  ' + word;
     } else line = line ? `${line} ${word}` : word;

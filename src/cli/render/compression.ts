@@ -5,7 +5,7 @@
  * Nothing here talks to the database.
  */
 import type { CommandContext } from '../context.js';
-import { formatBytes, formatTime } from './format.js';
+import { formatBytes, formatInterval, formatTime } from './format.js';
 import { printPlanResult } from './plan.js';
 import { table } from './table.js';
 import { describeSettings } from '../../tuning/compression.js';
@@ -25,7 +25,7 @@ export function printCompressionShow(ctx: CommandContext, r: CompressionShow): v
     rows.push([
       'policy',
       p
-        ? `job ${p.jobId}: compress after ${p.compressAfter ?? '?'}, every ${p.scheduleInterval ?? '?'}${p.scheduled ? '' : c.yellow(' (paused)')}`
+        ? `job ${p.jobId}: compress after ${formatInterval(p.compressAfter ?? '?')}, every ${formatInterval(p.scheduleInterval ?? '?')}${p.scheduled ? '' : c.yellow(' (paused)')}`
         : c.dim('none'),
     ]);
     if (p) {
@@ -63,6 +63,7 @@ export function printCompressionStats(ctx: CommandContext, stats: HypertableComp
         ratioText(h.ratio),
       ]),
       c,
+      { middle: ['hypertable'], drop: ['before', 'after'] },
     ),
   );
   for (const h of stats) {
@@ -81,6 +82,7 @@ export function printCompressionStats(ctx: CommandContext, stats: HypertableComp
           ratioText(ch.ratio),
         ]),
         c,
+        { middle: ['chunk'], drop: ['to', 'before', 'after', 'status'] },
       ),
     );
   }

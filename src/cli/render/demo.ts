@@ -8,7 +8,7 @@ import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../context.js';
 import { printPlanResult } from './plan.js';
 import { printStatus, statusJson } from './status.js';
-import { table } from './table.js';
+import { table, wrapSql } from './table.js';
 import type { DemoResult, Endpoint, ExampleQueryResult, StatusReport } from '../../index.js';
 
 export function printDemo(
@@ -36,7 +36,7 @@ export function printDemo(
 
 /** One of the seed's example queries and its first rows, as a table. */
 function renderExample(ex: ExampleQueryResult, c: ChalkInstance): string {
-  const head = `\n${c.bold.underline(ex.title)}\n${c.dim(ex.query)}`;
+  const head = `\n${c.bold.underline(ex.title)}\n${c.dim(wrapSql(ex.query))}`;
   if (ex.rows.length === 0) return `${head}\n${c.dim('  no rows')}`;
   const cols = Object.keys(ex.rows[0]!).slice(0, 8);
   const shown = ex.rows.slice(0, 5).map((r) => cols.map((k) => cell(r[k])));

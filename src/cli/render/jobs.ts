@@ -5,8 +5,8 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../context.js';
-import { formatDuration, formatTime } from './format.js';
-import { table } from './table.js';
+import { formatDuration, formatInterval, formatTime } from './format.js';
+import { table, wrapped } from './table.js';
 import type { JobErrorRow, JobRow, JobRunResult } from '../../index.js';
 
 export function renderJobsTable(jobs: JobRow[], c: ChalkInstance): string {
@@ -14,20 +14,25 @@ export function renderJobsTable(jobs: JobRow[], c: ChalkInstance): string {
     ['id', 'job', 'hypertable', 'every', 'last run', 'status', 'next start', 'runs', 'failures'],
     jobs.map((j) => [
       j.jobId,
-      j.applicationName,
+      jobName(j.applicationName),
       j.hypertable ?? '-',
-      j.scheduleInterval ?? '-',
+      formatInterval(j.scheduleInterval),
       formatTime(j.lastRunStartedAt),
       j.lastRunStatus === 'Failed'
         ? c.red('Failed')
         : j.lastRunStatus === 'Success'
           ? c.green('Success')
           : (j.lastRunStatus ?? c.dim('never run')),
-      j.scheduled ? formatTime(j.nextStart) : c.yellow('paused'),
+      !j.scheduled
+        ? c.yellow('paused')
+        : j.overdue
+          ? c.red(`${formatTime(j.nextStart)} overdue`)
+          : formatTime(j.nextStart),
       j.totalRuns,
       j.totalFailures > 0 ? c.red(String(j.totalFailures)) : '0',
     ]),
     c,
+    { middle: ['hypertable'], end: ['job'], drop: ['runs', 'last run', 'failures', 'every'] },
   );
 }
 
@@ -36,7 +41,13 @@ export function renderJobErrorsTable(errors: JobErrorRow[], c: ChalkInstance): s
     ['job', 'finished', 'sqlstate', 'error'],
     errors.map((e) => [e.jobId, formatTime(e.finishTime), e.sqlerrcode ?? '-', c.red(truncate(e.message ?? '', 100))]),
     c,
+    { wrap: ['error'], drop: ['sqlstate'] },
   );
+}
+
+/** "Retention Policy [1001]" → "Retention Policy": the id has its own column. */
+function jobName(applicationName: string): string {
+  return applicationName.replace(/ \[\d+\]$/, '');
 }
 
 function truncate(s: string, n: number): string {
@@ -69,8 +80,12 @@ export function printJobRun(ctx: CommandContext, result: JobRunResult): void {
       error: result.error,
     });
   } else if (result.dryRun) {
-    ctx.print(`${label} would run: ${result.statement};`);
+    ctx.print(wrapped(`${label} would run: ${result.statement};`));
   } else if (result.status === 'succeeded') {
     ctx.print(`${label}: succeeded in ${seconds(result.durationMs)}`);
+    // run_job in our session is not the scheduler's run: job_stats (what jobs and status show) keeps the last scheduled run.
+    ctx.logger.info(
+      'A run by hand is not recorded in job_stats: jobs and status still show the last scheduled run (and its failure, if it failed) until the scheduler runs the job again.',
+    );
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { CommandContext } from '../context.js';
 import { formatBytes, formatDuration } from './format.js';
-import { table } from './table.js';
+import { sqlComment, table, wrapSql } from './table.js';
 import { formatCount } from '../../core/numbers.js';
 import type { CleanupResult, FinishResult, MigrateResult } from '../../index.js';
 
@@ -50,8 +50,8 @@ function printPlanned(ctx: CommandContext, r: MigrateResult): void {
   );
   ctx.print('\n' + c.bold('Plan (nothing was changed):'));
   for (const s of r.plan) {
-    ctx.print(c.dim(`-- ${s.id}: ${s.title}`));
-    for (const st of s.statements) ctx.print(st + ';');
+    ctx.print(c.dim(sqlComment(`${s.id}: ${s.title}`)));
+    for (const st of s.statements) ctx.print(wrapSql(st + ';'));
   }
   ctx.logger.info('dry run: nothing was changed.');
 }
@@ -130,7 +130,7 @@ export function printMigrateCleanup(
   }
   if (dryRun) {
     ctx.print(ctx.chalk.bold('SQL that would run (one transaction):'));
-    for (const s of result.statements) ctx.print(s + ';');
+    for (const s of result.statements) ctx.print(wrapSql(s + ';'));
     ctx.logger.info('dry run: nothing was changed.');
   } else ctx.logger.info(`done: dropped ${result.dropped.join(', ')}.`);
 }

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../context.js';
-import { table } from './table.js';
+import { sqlComment, table, wrapSql } from './table.js';
 import type { ApplyResult, StepResult } from '../../db/plan.js';
 
 /** Print a plan's results: a table for people (with SQL on --dry-run), or JSON. */
@@ -29,6 +29,7 @@ export function printPlanResult(
       ['step', 'state', result.dryRun ? 'would' : 'outcome', 'detail'],
       result.steps.map((s) => [s.title, stateText(s, c), outcomeText(s, c, result.dryRun), detail(s)]),
       c,
+      { wrap: ['step', 'detail'] },
     ),
   );
   if (result.dryRun) {
@@ -38,8 +39,8 @@ export function printPlanResult(
     if (pending.length > 0) {
       ctx.print('\n' + c.bold('SQL that would run (one transaction per step):'));
       for (const s of pending) {
-        ctx.print(c.dim(`-- ${s.title}`));
-        for (const st of s.statements) ctx.print(st + ';');
+        ctx.print(c.dim(sqlComment(s.title)));
+        for (const st of s.statements) ctx.print(wrapSql(st + ';'));
       }
     }
   }
@@ -92,21 +93,7 @@ function outcomeText(s: StepResult, c: ChalkInstance, dryRun: boolean): string {
 
 function detail(s: StepResult): string {
   if (s.outcome === 'failed') return s.error?.message ?? '';
-  if (s.state === 'not-available') return wrap(s.reason ?? '', 70);
-  if (s.state === 'different') return wrap(`${s.current ?? '?'} → ${s.wanted ?? '?'}`, 70);
-  return wrap(s.current ?? s.wanted ?? '', 70);
-}
-
-function wrap(text: string, width: number): string {
-  const words = text.split(' ');
-  const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if (line.length + w.length + 1 > width && line !== '') {
-      lines.push(line);
-      line = w;
-    } else line = line === '' ? w : `${line} ${w}`;
-  }
-  if (line) lines.push(line);
-  return lines.join('\n');
+  if (s.state === 'not-available') return s.reason ?? '';
+  if (s.state === 'different') return `${s.current ?? '?'} → ${s.wanted ?? '?'}`;
+  return s.current ?? s.wanted ?? '';
 }

@@ -5,8 +5,9 @@
  * database.
  */
 import type { CommandContext } from '../context.js';
-import { formatTime } from './format.js';
+import { formatInterval, formatTime } from './format.js';
 import { printPlanResult } from './plan.js';
+import { wrapped } from './table.js';
 import { formatCount } from '../../core/numbers.js';
 import type { RetentionReport, RetentionRunResult } from '../../index.js';
 
@@ -23,13 +24,13 @@ export function printRetention(ctx: CommandContext, r: RetentionReport): void {
     [
       'retention policy',
       p
-        ? `job ${p.jobId}: drop chunks older than ${p.dropAfter ?? '?'}`
+        ? `job ${p.jobId}: drop chunks older than ${formatInterval(p.dropAfter ?? '?')}`
         : c.dim(r.policiesAvailable ? 'none' : 'none (not available here)'),
     ],
   ];
   if (p) {
     lines.push(
-      ['schedule', p.scheduled ? `every ${p.scheduleInterval ?? '?'}` : c.yellow('paused')],
+      ['schedule', p.scheduled ? `every ${formatInterval(p.scheduleInterval ?? '?')}` : c.yellow('paused')],
       [
         'last run',
         p.lastRunStartedAt
@@ -40,13 +41,13 @@ export function printRetention(ctx: CommandContext, r: RetentionReport): void {
       ['failures', p.totalFailures > 0 ? c.red(String(p.totalFailures)) : '0'],
     );
   }
-  if (r.compressAfter) lines.push(['compression', `after ${r.compressAfter}`]);
+  if (r.compressAfter) lines.push(['compression', `after ${formatInterval(r.compressAfter)}`]);
   lines.push([
     'retention run',
     r.runMethod === 'drop_chunks' ? 'drops old chunks (drop_chunks)' : 'deletes old rows in batches (DELETE)',
   ]);
   const width = Math.max(...lines.map(([k]) => k.length));
-  ctx.print(lines.map(([k, v]) => `${c.bold(k.padEnd(width))}  ${v}`).join('\n'));
+  ctx.print(lines.map(([k, v]) => wrapped(`${c.bold(k.padEnd(width))}  ${v}`)).join('\n'));
   if (r.note) ctx.logger.info(r.note);
 }
 

@@ -7,7 +7,7 @@ import { editionSummary } from '../../db/features.js';
  */
 import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../context.js';
-import { formatBytes, formatTime } from './format.js';
+import { formatBytes, formatInterval, formatTime } from './format.js';
 import { table } from './table.js';
 import { renderAggregatesTable } from './aggregates.js';
 import { renderJobErrorsTable, renderJobsTable } from './jobs.js';
@@ -116,13 +116,14 @@ function tablesSection(report: Report, c: ChalkInstance): string[] {
         formatBytes(t.totalBytes),
       ]),
       c,
+      { middle: ['table'], drop: ['owner', 'kind'] },
     ),
   ];
 }
 
 function aggregatesSection(report: Report, c: ChalkInstance): string[] {
   if (!report.aggregates.some((a) => a.exists)) return [];
-  return [section(c, 'Aggregates (freshness)'), renderAggregatesTable(report.aggregates, { chalk: c })];
+  return [section(c, 'Aggregates'), renderAggregatesTable(report.aggregates, { chalk: c })];
 }
 
 function hypertablesSection(report: Report, c: ChalkInstance): string[] {
@@ -134,7 +135,7 @@ function hypertablesSection(report: Report, c: ChalkInstance): string[] {
       report.hypertables.map((h) => [
         `${h.schema}.${h.name}`,
         h.timeColumn ?? '-',
-        h.chunkInterval ?? '-',
+        formatInterval(h.chunkInterval),
         h.chunks,
         h.compressionEnabled ? c.green('on') : 'off',
         `${h.compressedChunks}/${h.chunks}`,
@@ -144,6 +145,10 @@ function hypertablesSection(report: Report, c: ChalkInstance): string[] {
           : '-',
       ]),
       c,
+      {
+        middle: ['hypertable', 'time column'],
+        drop: ['before → after', 'compression', 'time column', 'size'],
+      },
     ),
   ];
 }
@@ -151,19 +156,24 @@ function hypertablesSection(report: Report, c: ChalkInstance): string[] {
 function continuousAggregatesSection(report: Report, c: ChalkInstance): string[] {
   if (!report.capabilities.features.continuousAggregates) return [];
   const title = section(c, 'Continuous aggregates');
+  // HOMEPOT's own aggregates are in the Aggregates table: here only the others, if any.
+  const ours = new Set(report.aggregates.filter((a) => a.exists).map((a) => `${a.schema}.${a.name}`));
+  const others = report.continuousAggregates.filter((a) => !ours.has(`${a.schema}.${a.name}`));
   if (report.continuousAggregates.length === 0) return [title, c.dim('  none (run homepot-ts create-aggregates)')];
+  if (others.length === 0) return [];
   return [
-    title,
+    section(c, 'Other continuous aggregates'),
     table(
       ['view', 'on', 'real-time', 'refresh policy', 'last refresh'],
-      report.continuousAggregates.map((a) => [
+      others.map((a) => [
         `${a.schema}.${a.name}`,
         a.hypertable,
         a.materializedOnly ? 'no' : 'yes',
-        a.policyJobId ? `job ${a.policyJobId}, every ${a.policySchedule}` : c.yellow('none'),
-        a.policyLastSuccess ? formatTime(a.policyLastSuccess) : '-',
+        a.policyJobId ? `job ${a.policyJobId}, every ${formatInterval(a.policySchedule)}` : c.yellow('none'),
+        a.policyLastSuccess ? formatTime(a.policyLastSuccess) : a.policyNeverSucceeded ? c.red('never') : '-',
       ]),
       c,
+      { middle: ['view', 'on'], wrap: ['refresh policy'], drop: ['on', 'real-time'] },
     ),
   ];
 }

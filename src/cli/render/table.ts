@@ -1,5 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { fitTable, wrapSqlText, wrapText, type TableLayout } from './fit.js';
+
+export type { TableLayout } from './fit.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -31,13 +34,57 @@ export function makeChalk(stream: NodeJS.WriteStream, opts: Pick<OutputOptions, 
   return new Chalk({ level: colorLevel(stream, opts) });
 }
 
-/** A cli-table3 table whose borders follow our colour decision. */
-export function table(head: string[], rows: (string | number)[][], c: ChalkInstance): string {
+/**
+ * The width human output is fitted to (fit.ts detectWidth): set once per run
+ * by the command context; Infinity with --wide. 80 until then.
+ */
+let outputWidth = 80;
+
+export function setOutputWidth(width: number): void {
+  outputWidth = width;
+}
+
+export function getOutputWidth(): number {
+  return outputWidth;
+}
+
+/** Free text for stdout, wrapped to the output width. */
+export function wrapped(text: string): string {
+  return wrapText(text, outputWidth);
+}
+
+/** SQL for stdout, broken at spaces outside quotes to the output width (it still runs as printed). */
+export function wrapSql(text: string): string {
+  return wrapSqlText(text, outputWidth);
+}
+
+/** A comment line above SQL ("-- text"), wrapped to the output width, each line a comment. */
+export function sqlComment(text: string): string {
+  return wrapText(text, outputWidth - 3)
+    .split('\n')
+    .map((line) => `-- ${line}`)
+    .join('\n');
+}
+
+/**
+ * A cli-table3 table whose borders follow our colour decision, fitted to the
+ * output width: columns in layout.drop are hidden (least important first) and
+ * named in a line below, identifiers shortened in the middle, free text wrapped.
+ */
+export function table(head: string[], rows: (string | number)[][], c: ChalkInstance, layout?: TableLayout): string {
+  const fitted = fitTable(
+    head,
+    rows.map((r) => r.map((v) => String(v))),
+    outputWidth,
+    layout,
+  );
   const t = new Table({
-    head: head.map((h) => c.bold(h)),
+    head: fitted.head.map((h) => c.bold(h)),
     style: { head: [], border: [], compact: true },
     wordWrap: false,
   });
-  for (const r of rows) t.push(r.map((v) => String(v)));
-  return t.toString();
+  for (const r of fitted.rows) t.push(r);
+  if (fitted.hidden.length === 0) return t.toString();
+  const note = `not shown to fit ${outputWidth} columns: ${fitted.hidden.join(', ')} (--wide or --json shows them)`;
+  return t.toString() + '\n' + c.dim(wrapped(note));
 }
