@@ -77,7 +77,7 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
 
   it('set: enables compression and adds the policy; a second run is unchanged', async () => {
     await useCompression(null);
-    const dry = await runCli(['compression', 'set', '--dry-run', '--database-url', url()]);
+    const dry = await runCli(['--wide', 'compression', 'set', '--dry-run', '--database-url', url()]);
     expect(dry.code, dry.stderr).toBe(0);
     // TimescaleDB 2.18+ (both Community sources): the columnstore API, not the deprecated compression one.
     expect(dry.stdout).toContain(
@@ -153,7 +153,7 @@ describeWithDatabase('timescale', 'compression on TimescaleDB Community', (db) =
     expect(chunks).toEqual({ total: 4, compressed: 1 });
     expect(j.policy.lastRunStartedAt).toBe(await lastRunStartedAt(db(), j.policy.jobId));
     if (!scheduler) expect(j.policy.lastRunStartedAt).toBeNull();
-    const human = await runCli(['compression', 'show', '--database-url', url()]);
+    const human = await runCli(['--wide', 'compression', 'show', '--database-url', url()]);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('segment by device_id, order by "timestamp" DESC, id');
     expect(human.stdout).toContain(`job ${j.policy.jobId}: compress after 2 days`);

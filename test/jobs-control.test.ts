@@ -58,7 +58,7 @@ describeWithDatabase('timescale', 'jobs run, pause, resume on TimescaleDB Commun
 
   it('run --dry-run says what would run and runs nothing', async () => {
     const before = await snapshot(db());
-    const r = await runCli(['jobs', 'run', String(compressionJob), '--dry-run', '--database-url', url()]);
+    const r = await runCli(['--wide', 'jobs', 'run', String(compressionJob), '--dry-run', '--database-url', url()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
       `job ${compressionJob} (${names[compressionJob]}, public.health_checks) would run: CALL run_job(${compressionJob});`,

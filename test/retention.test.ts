@@ -132,7 +132,7 @@ describeWithDatabase('timescale', 'retention on TimescaleDB Community', (db) => 
     expect(again.json().changed).toBe(false);
 
     const before = await snapshot(db());
-    const dry = await runCli(['retention', 'set', '180 days', '--dry-run', '--database-url', db().url]);
+    const dry = await runCli(['--wide', 'retention', 'set', '180 days', '--dry-run', '--database-url', db().url]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/SELECT alter_job\(\d+, config => '\{.*"drop_after": "180 days".*\}'::jsonb\);/);
     expect(await snapshot(db())).toEqual(before);
@@ -362,7 +362,7 @@ describeWithDatabase('apache', 'retention and chunk-interval on the Apache editi
       chunkInterval: '7 days',
     });
 
-    const dry = await runCli(['chunk-interval', 'set', '1d', '--dry-run', '--database-url', db().url]);
+    const dry = await runCli(['--wide', 'chunk-interval', 'set', '1d', '--dry-run', '--database-url', db().url]);
     expect(dry.stdout).toContain(
       `SELECT set_chunk_time_interval('public.health_checks'::regclass, '1 day'::interval);`,
     );
@@ -477,7 +477,7 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
       // No policies on plain PostgreSQL: the config's retention (its default here).
       olderThanSource: 'config',
     });
-    const human = await runCli(['retention', 'run', '--dry-run', '--batch-rows', '500', '--database-url', db().url]);
+    const human = await runCli(['--wide', 'retention', 'run', '--dry-run', '--batch-rows', '500', '--database-url', db().url]);
     expect(human.stdout).toMatch(
       /DELETE FROM ONLY public\.health_checks WHERE ctid = ANY \(ARRAY\(SELECT ctid FROM ONLY public\.health_checks WHERE "timestamp" < '[^']+'::timestamptz LIMIT 500\)\);/,
     );

@@ -46,7 +46,7 @@ describeWithDatabase('timescale', 'setup on a plain database, TimescaleDB Commun
     await db().closeClients();
     const rows = await rowCount(db());
     const before = await snapshot(db());
-    const dry = await runCli(['setup', '--dry-run', '--database-url', db().url]);
+    const dry = await runCli(['--wide', 'setup', '--dry-run', '--database-url', db().url]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('CREATE EXTENSION IF NOT EXISTS timescaledb CASCADE;');
     expect(dry.stdout).toMatch(
