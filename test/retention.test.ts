@@ -477,7 +477,16 @@ describeWithDatabase('postgres-bare', 'retention on plain PostgreSQL', (db) => {
       // No policies on plain PostgreSQL: the config's retention (its default here).
       olderThanSource: 'config',
     });
-    const human = await runCli(['--wide', 'retention', 'run', '--dry-run', '--batch-rows', '500', '--database-url', db().url]);
+    const human = await runCli([
+      '--wide',
+      'retention',
+      'run',
+      '--dry-run',
+      '--batch-rows',
+      '500',
+      '--database-url',
+      db().url,
+    ]);
     expect(human.stdout).toMatch(
       /DELETE FROM ONLY public\.health_checks WHERE ctid = ANY \(ARRAY\(SELECT ctid FROM ONLY public\.health_checks WHERE "timestamp" < '[^']+'::timestamptz LIMIT 500\)\);/,
     );
