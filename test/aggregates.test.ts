@@ -152,7 +152,7 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
         expect(Boolean(a.policy), a.name).toBe(continuous);
       }
       const human = await runCli(['aggregates', 'list', '--database-url', db().url]);
-      expect(human.stdout).toMatch(continuous ? /job \d+, every 06:00:00/ : /table .*cron aggregates refresh/);
+      expect(human.stdout).toMatch(continuous ? /job \d+, every 6 hours/ : /table .*cron aggregates refresh/);
       const s = await runCli(['status', '--json', '--database-url', db().url]);
       expect(s.json().aggregates.map((a: any) => a.name)).toEqual(NAMES);
       // What was listed exists in the catalog as that kind, and the rows listed are the rows it holds.

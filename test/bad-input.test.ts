@@ -203,6 +203,8 @@ function generatedCases(program: Command): Case[] {
       const value = p ? [KINDS[p].good] : [];
       add(`${at.join(' ')} ${pos.long} ${neg.long}`, [...at, ...goodArgs(c), pos.long!, ...value, neg.long!], [2]);
     }
+    // Every command, options or not (doctor has none): an option it does not have.
+    add(`${at.join(' ')} --bogus-option`, [...at, ...goodArgs(c), '--bogus-option'], [2]);
     const first = c.options.find((o) => placeholder(o) && KINDS[placeholder(o)!].names);
     if (first) {
       add(
@@ -316,7 +318,13 @@ function runRunner(casesFile: string, resultsFile: string): Promise<void> {
 function problems(c: Case, r: Result): string[] {
   const out: string[] = [];
   if (!c.codes.includes(r.code as number)) out.push(`exit ${r.code}, expected ${c.codes.join(' or ')}`);
-  if (r.stdout !== '') out.push(`stdout not empty: ${JSON.stringify(r.stdout.slice(0, 200))}`);
+  // setup and create-aggregates refuse after planning and still print the plan with each step's
+  // outcome (issue 11: a pipeline log shows what happened); a parser error (exit 2) prints nothing.
+  const command = c.args.find((a) => !a.startsWith('-'));
+  const planned = r.code !== 2 && ['setup', 'create-aggregates'].includes(command ?? '');
+  if (r.stdout !== '' && !planned) out.push(`stdout not empty: ${JSON.stringify(r.stdout.slice(0, 200))}`);
+  if (planned && r.stdout !== '' && !/│ step |"steps"/.test(r.stdout))
+    out.push(`stdout is not the plan: ${JSON.stringify(r.stdout.slice(0, 200))}`);
   const json = c.args.includes('--json');
   // Cases run in parallel: one may wait for another's change lock, and says so first. That note is
   // progress talk about this test's own concurrency, not part of the answer to the bad input.

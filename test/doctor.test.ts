@@ -96,7 +96,10 @@ for (const flavour of ['timescale', 'apache', 'postgres-bare'] as Flavour[]) {
         expect(checks['aggregates-policy'].status).toBe('ok');
       }
 
-      const human = await runCli(['doctor', '--no-color', '--database-url', db().url], LONG);
+      const human = await runCli(['doctor', '--no-color', '--database-url', db().url], {
+        ...LONG,
+        env: { COLUMNS: '80' },
+      });
       expect(human.code).toBe(code);
       const lines = human.stdout.split('\n');
       expect(lines.filter((l) => l.length > 80)).toEqual([]);

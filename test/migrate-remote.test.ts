@@ -52,7 +52,7 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Apache
 
   it('--dry-run prints the plan (tables, hypertable, COPY) and creates nothing on the target', async () => {
     const before = await snapshot(target);
-    const r = await runCli(migrateArgs(source().url, target.url, '--dry-run'));
+    const r = await runCli(['--wide', ...migrateArgs(source().url, target.url, '--dry-run')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       /CREATE TABLE public\.health_checks \(id integer DEFAULT nextval\('health_checks_id_seq'::regclass\) NOT NULL/,
@@ -371,7 +371,7 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source into the Commun
     // What the target is (the embedded build reports emscripten), not which source the harness says serves the flavour.
     const [kind] = await on(target, `SELECT version() ~* 'emscripten' AS embedded`);
     await target.closeClients();
-    const plan = await runCli(migrateArgs(source().url, target.url, '--dry-run'));
+    const plan = await runCli(['--wide', ...migrateArgs(source().url, target.url, '--dry-run')]);
     expect(plan.code, plan.stderr).toBe(0);
     if (kind!.embedded)
       expect(plan.stdout).toMatch(

@@ -132,7 +132,7 @@ describe('named targets and status --all-targets', () => {
     }
 
     // For people: a table whose every line fits 80 columns, the unreachable target with its error.
-    const human = await runCli(['status', '--all-targets'], { cwd, env });
+    const human = await runCli(['status', '--all-targets'], { cwd, env: { ...env, COLUMNS: '80' } });
     expectExit(human, 3);
     const lines = human.stdout.trimEnd().split('\n');
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);

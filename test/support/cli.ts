@@ -56,8 +56,12 @@ export function startCli(
   if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm test does it)');
   }
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !CONNECTION_VARS.includes(k)) env[k] = v;
+  // Human output fits COLUMNS (80 when unset, as through a pipe). Tests about what a command says
+  // get a wide terminal, so a value is never cut for width; test/terminal.test.ts (and each test
+  // that checks a width) sets COLUMNS itself and checks the fitting.
+  const env: Record<string, string> = { COLUMNS: '200' };
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !CONNECTION_VARS.includes(k) && k !== 'COLUMNS') env[k] = v;
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
