@@ -42,3 +42,16 @@ describeWithDatabase('apache', 'an error ends its sentence before the hint', (db
     }
   }, 600_000);
 });
+
+describeWithDatabase('apache', 'a kind named in a sentence takes its article', (db) => {
+  it('aggregates policy on an aggregate table: "here is an aggregate table", not "a aggregate table"', async () => {
+    await loadHypertable(db().sql());
+    await db().closeClients();
+    const created = await runCli(['create-aggregates', '--database-url', db().url], { timeoutMs: 180_000 });
+    expect(created.code, created.stderr).toBe(0);
+    const r = await runCli(['aggregates', 'policy', 'device_metrics_hourly', '--database-url', db().url]);
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain('device_metrics_hourly here is an aggregate table');
+    expect(r.stderr).not.toContain(' a aggregate');
+  }, 300_000);
+});

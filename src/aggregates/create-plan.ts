@@ -6,6 +6,7 @@ import { type Step } from '../db/plan.js';
 import { renderStatement } from '../db/sql.js';
 import {
   KIND_TEXT,
+  kindWithArticle,
   REFRESH_CRON_LINE,
   aggregateKind,
   definitionPath,
@@ -81,7 +82,7 @@ async function planDefinitionStep(
   const current =
     existing.kind === kind
       ? `${KIND_TEXT[existing.kind]} with a different definition`
-      : `a ${KIND_TEXT[existing.kind]} (relkind ${existing.relkind})`;
+      : `${kindWithArticle(existing.kind)} (relkind ${existing.relkind})`;
   if (existing.kind === 'other' || (existing.kind === 'table' && !isOurTable(existing))) {
     throw new HomepotError(
       'unsuitable-table',

@@ -132,6 +132,12 @@ export const KIND_TEXT: Record<FoundKind, string> = {
   other: 'something else',
 };
 
+/** KIND_TEXT with its article: "an aggregate table", "a continuous aggregate". */
+export function kindWithArticle(kind: FoundKind): string {
+  const text = KIND_TEXT[kind];
+  return `${/^[aeiou]/.test(text) ? 'an' : 'a'} ${text}`;
+}
+
 /** Which kind this server gets: continuous aggregates need the Community edition. */
 export function aggregateKind(caps: Capabilities): AggregateKind {
   return hasFeature(caps, 'community') ? 'continuous' : 'table';

@@ -8,6 +8,7 @@ import { preflight } from '../steps/hypertable.js';
 import { renderStatement } from '../db/sql.js';
 import {
   KIND_TEXT,
+  kindWithArticle,
   REFRESH_CRON_LINE,
   checkPolicy,
   defaultPolicies,
@@ -50,7 +51,7 @@ export async function runSetPolicy(
       if (gap || ex?.kind === 'materialized' || ex?.kind === 'table') {
         throw new HomepotError(
           gap?.kind ?? 'timescaledb-edition',
-          `refresh policies need continuous aggregates; ${name} here is ${ex ? `a ${KIND_TEXT[ex.kind]}` : 'missing'}${gap ? `: a continuous aggregate ${gap.reason}` : ''}`,
+          `refresh policies need continuous aggregates; ${name} here is ${ex ? kindWithArticle(ex.kind) : 'missing'}${gap ? `: a continuous aggregate ${gap.reason}` : ''}`,
           { hint: `Refresh the aggregate tables from cron instead, e.g.: ${REFRESH_CRON_LINE}` },
         );
       }
@@ -79,7 +80,7 @@ async function requireOurs(conn: Sql, name: AggregateName, ex: ExistingAggregate
   if (ours) return;
   throw new HomepotError(
     'unsuitable-table',
-    `${ex.schema}.${name} is a ${KIND_TEXT[ex.kind]} (owned by role "${ex.owner}") that homepot-ts did not make: not dropped`,
+    `${ex.schema}.${name} is ${kindWithArticle(ex.kind)} (owned by role "${ex.owner}") that homepot-ts did not make: not dropped`,
     { hint: `Nothing was changed. Drop it yourself if it should go (DROP ... ${ex.schema}.${name}).` },
   );
 }
