@@ -323,8 +323,8 @@ function problems(c: Case, r: Result): string[] {
   const command = c.args.find((a) => !a.startsWith('-'));
   const planned = r.code !== 2 && ['setup', 'create-aggregates'].includes(command ?? '');
   if (r.stdout !== '' && !planned) out.push(`stdout not empty: ${JSON.stringify(r.stdout.slice(0, 200))}`);
-  if (planned && r.stdout !== '' && !/│ step |"steps"/.test(r.stdout))
-    out.push(`stdout is not the plan: ${JSON.stringify(r.stdout.slice(0, 200))}`);
+  if (planned && r.stdout !== '' && !/│ FAILED |"outcome": "failed"/.test(r.stdout))
+    out.push(`stdout is not the plan with its failed step: ${JSON.stringify(r.stdout.slice(0, 200))}`);
   const json = c.args.includes('--json');
   // Cases run in parallel: one may wait for another's change lock, and says so first. That note is
   // progress talk about this test's own concurrency, not part of the answer to the bad input.
