@@ -5,11 +5,10 @@
  * refused up front.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { oneLineError, snapshot } from './support/assertions.js';
 import { runCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { loadSchema } from './support/homepot.js';
-import { fingerprints, loadSource, migrateArgs, on } from './support/remote-source.js';
+import { expectSourceRefused, fingerprints, loadSource, migrateArgs, on } from './support/remote-source.js';
 
 const TABLES = ['health_checks', 'devices', 'sites'];
 
@@ -76,14 +75,11 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source with one health
 
   it('a column added on the source since the copy began is named: exit 4, nothing changed (not "verification failed ... windows")', async () => {
     await on(source(), `ALTER TABLE health_checks ADD COLUMN firmware text DEFAULT '1.0'`);
-    const before = await snapshot(target);
-    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
-    expect(r.code, r.stderr).toBe(4);
-    oneLineError(
-      r.stderr,
+    await expectSourceRefused(
+      source().url,
+      target,
       /public\.health_checks changed on the source since the copy began: column firmware \(text\) is on the source but not here/,
     );
-    expect(await snapshot(target)).toEqual(before);
     await on(source(), `ALTER TABLE health_checks DROP COLUMN firmware`);
   });
 });
@@ -138,11 +134,11 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source from a partitio
   });
 
   it('is refused before anything changes: exit 4 naming the table', async () => {
-    const before = await snapshot(target);
-    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
-    expect(r.code, r.stderr).toBe(4);
-    oneLineError(r.stderr, /^error: source server: public\.health_checks is a partitioned table/);
-    expect(await snapshot(target)).toEqual(before);
+    await expectSourceRefused(
+      source().url,
+      target,
+      /^error: source server: public\.health_checks is a partitioned table/,
+    );
   });
 });
 
@@ -161,10 +157,10 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source of a table with
   });
 
   it('is refused before anything changes (not copied as a plain column): exit 4 naming the column', async () => {
-    const before = await snapshot(target);
-    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
-    expect(r.code, r.stderr).toBe(4);
-    oneLineError(r.stderr, /^error: source server: public\.health_checks\.slow is a generated column/);
-    expect(await snapshot(target)).toEqual(before);
+    await expectSourceRefused(
+      source().url,
+      target,
+      /^error: source server: public\.health_checks\.slow is a generated column/,
+    );
   });
 });

@@ -8,11 +8,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { oneLineError, snapshot } from './support/assertions.js';
 import { runCli } from './support/cli.js';
 import { createTestDatabase, describeWithDatabase, type TestDatabase } from './support/databases.js';
 import { withClient } from './support/pg.js';
-import { fingerprints, insertChecks, loadSource, migrateArgs, on } from './support/remote-source.js';
+import {
+  expectSourceRefused,
+  fingerprints,
+  insertChecks,
+  loadSource,
+  migrateArgs,
+  on,
+} from './support/remote-source.js';
 
 const TABLES = ['health_checks', 'devices', 'sites'];
 
@@ -114,14 +120,11 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source: a default it d
   });
 
   it('is refused before anything changes: exit 4 naming the column and its default', async () => {
-    const before = await snapshot(target);
-    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
-    expect(r.code, r.stderr).toBe(4);
-    oneLineError(
-      r.stderr,
+    await expectSourceRefused(
+      source().url,
+      target,
       /^error: source server: public\.health_checks\.endpoint has the default lower\(\('\/HEALTH'::text \|\| pg_backend_pid\(\)\)\), which homepot-ts does not recognise/,
     );
-    expect(await snapshot(target)).toEqual(before);
   });
 });
 
@@ -269,25 +272,20 @@ describeWithDatabase('postgres', 'migrate-from-postgres --source of enum and dom
   });
 
   it('are refused before anything changes, naming the column and the kind of type: exit 4', async () => {
-    const before = await snapshot(target);
-    const r = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
-    expect(r.code, r.stderr).toBe(4);
-    oneLineError(
-      r.stderr,
+    await expectSourceRefused(
+      source().url,
+      target,
       /^error: source server: column public\.health_checks\.state has the enum type public\.hc_state: homepot-ts does not create enum types/,
     );
-    expect(await snapshot(target)).toEqual(before);
     await on(
       source(),
       `ALTER TABLE health_checks DROP COLUMN state;
        CREATE DOMAIN ms AS integer CHECK (VALUE >= 0); ALTER TABLE health_checks ADD COLUMN latency ms`,
     );
-    const d = await runCli(migrateArgs(source().url, target.url), { timeoutMs: 60_000 });
-    expect(d.code, d.stderr).toBe(4);
-    oneLineError(
-      d.stderr,
+    await expectSourceRefused(
+      source().url,
+      target,
       /^error: source server: column public\.health_checks\.latency has the domain type public\.ms \(over integer\): homepot-ts does not create domains/,
     );
-    expect(await snapshot(target)).toEqual(before);
   });
 });

@@ -6,6 +6,9 @@
 import { loadSchema } from './homepot.js';
 import type { Sql } from './pg.js';
 import type { TestDatabase } from './databases.js';
+import { runCli, type CliResult } from './cli.js';
+import { oneLineError, snapshot } from './assertions.js';
+import { expect } from 'vitest';
 
 export interface SourceRows {
   /** Health checks to insert. */
@@ -121,6 +124,19 @@ export async function duplicateKeys(sql: Sql): Promise<number> {
 /** The arguments of a migrate-from-postgres --source run from `source` into `target`. */
 export function migrateArgs(source: string, target: string, ...extra: string[]): string[] {
   return ['migrate-from-postgres', '--source', source, '--database-url', target, ...extra];
+}
+
+/**
+ * A --source run that preflight refuses: exit 4, one error line matching `pattern`, and the
+ * target's catalog exactly as before. Returns the run for any further assertion.
+ */
+export async function expectSourceRefused(source: string, target: TestDatabase, pattern: RegExp): Promise<CliResult> {
+  const before = await snapshot(target);
+  const r = await runCli(migrateArgs(source, target.url), { timeoutMs: 60_000 });
+  expect(r.code, r.stderr).toBe(4);
+  oneLineError(r.stderr, pattern);
+  expect(await snapshot(target)).toEqual(before);
+  return r;
 }
 
 /** Run one statement list on a database and give its connections back (embedded: one at a time). */
